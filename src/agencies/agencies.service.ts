@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { hashPassword } from '../auth/passwords';
+import { Conflict, NotFound, ValidationFailed } from '../common/problem';
+import { DEFAULT_CALENDAR, validateCalendar, WorkCalendar } from '../workflow/calendar';
+import { Agency } from './agency.entity';
+import { CreateAgencyDto, CreateStaffDto, UpdateAgencyDto } from './dto';
+
+@Injectable()
+export class AgenciesService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  list(): Promise<Agency[]> {
+    return this.db.getRepository(Agency).find({ order: { code: 'ASC' } });
+  }
+
+  async create(dto: CreateAgencyDto): Promise<Agency> {
+    const calendar = checkedCalendar(dto.calendar);
+    const rows = await this.db.query(
+      `INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING RETURNING id`,
+      [dto.code, dto.name, calendar],
+    );
+    if (!rows[0]) throw new Conflict(`An agency with code ${dto.code} already exists.`);
+    return this.db.getRepository(Agency).findOneByOrFail({ id: rows[0].id });
+  }
+
+  async update(code: string, dto: UpdateAgencyDto): Promise<Agency> {
+    const repo = this.db.getRepository(Agency);
+    const agency = await repo.findOneBy({ code });
+    if (!agency) throw new NotFound('agency');
+    if (dto.name !== undefined) agency.name = dto.name;
+    if (dto.calendar !== undefined) agency.calendar = checkedCalendar(dto.calendar);
+    return repo.save(agency);
+  }
+
+  async createStaff(dto: CreateStaffDto): Promise<{ id: string; email: string; role: string; agencyCode: string | null }> {
+    let agencyId: string | null = null;
+    if (dto.role !== 'admin') {
+      if (!dto.agencyCode) throw new ValidationFailed([{ field: 'agencyCode', message: 'agencyCode is required for clerks and supervisors' }]);
+      const agency = await this.db.getRepository(Agency).findOneBy({ code: dto.agencyCode });
+      if (!agency) throw new ValidationFailed([{ field: 'agencyCode', message: 'no agency has this code' }]);
+      agencyId = agency.id;
+    } else if (dto.agencyCode) {
+      throw new ValidationFailed([{ field: 'agencyCode', message: 'admins are not attached to an agency' }]);
+    }
+    const rows = await this.db.query(
+      `INSERT INTO accounts (email, phone, password_hash, full_name, role, agency_id)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
+      [dto.email.toLowerCase(), dto.phone ?? null, await hashPassword(dto.password), dto.fullName ?? dto.email, dto.role, agencyId],
+    );
+    if (!rows[0]) throw new Conflict('An account with this email or phone already exists.', 'account-exists');
+    return { id: rows[0].id, email: dto.email.toLowerCase(), role: dto.role, agencyCode: dto.agencyCode ?? null };
+  }
+
+  async listStaff(agencyCode?: string) {
+    return this.db.query(
+      `SELECT a.id, a.email, a.full_name AS "fullName", a.role, g.code AS "agencyCode"
+         FROM accounts a LEFT JOIN agencies g ON g.id = a.agency_id
+        WHERE a.role <> 'citizen' AND ($1::text IS NULL OR g.code = $1) ORDER BY g.code, a.email`,
+      [agencyCode ?? null],
+    );
+  }
+}
+
+function checkedCalendar(input: Record<string, unknown> | undefined): WorkCalendar {
+  const calendar = { ...DEFAULT_CALENDAR, ...(input ?? {}) };
+  const problems = validateCalendar(calendar);
+  if (problems.length) throw new ValidationFailed(problems.map((message) => ({ field: 'calendar', message })));
+  return calendar as WorkCalendar;
+}

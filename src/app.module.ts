@@ -1,0 +1,66 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { AgenciesModule } from './agencies/agencies.module';
+import { ApplicationsModule } from './applications/applications.module';
+import { AuthModule } from './auth/auth.module';
+import { loggerParams } from './common/logging';
+import { AppConfig, validateEnvironment } from './config/configuration';
+import { redisOptions } from './config/redis';
+import { dataSourceOptions } from './database/data-source';
+import { HealthModule } from './health/health.module';
+import { QUEUES } from './jobs/jobs';
+import { NotificationsWorkerModule } from './notifications/notifications.module';
+import { OutboxModule } from './outbox/outbox.module';
+import { OutboxRelay } from './outbox/outbox.relay';
+import { ProceduresModule } from './procedures/procedures.module';
+import { StorageModule } from './storage/storage.module';
+
+export type PortalRole = 'api' | 'worker' | 'all';
+
+/** Worker side: BullMQ processors and the outbox relay. No HTTP. */
+@Module({
+  imports: [BullModule.registerQueue({ name: QUEUES.notifications }), NotificationsWorkerModule],
+  providers: [OutboxRelay],
+  exports: [OutboxRelay],
+})
+export class WorkerModule {}
+
+@Module({})
+export class AppModule {
+  /** One codebase, two entry points: `api` serves HTTP, `worker` runs jobs, `all` does both in one process. */
+  static forRole(role: PortalRole): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment }),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService<AppConfig, true>) => loggerParams(c.get('LOG_LEVEL', { infer: true })),
+        }),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('DATABASE_URL', { infer: true })!),
+        }),
+        BullModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService<AppConfig, true>) => ({
+            // Producers fail fast when Redis is away; the outbox keeps the work.
+            connection: { ...redisOptions(c.get('REDIS_URL', { infer: true })), enableOfflineQueue: false, maxRetriesPerRequest: null },
+            prefix: c.get('REDIS_PREFIX', { infer: true }),
+          }),
+        }),
+        OutboxModule,
+        StorageModule,
+        AuthModule,
+        AgenciesModule,
+        ProceduresModule,
+        ApplicationsModule,
+        HealthModule,
+        ...(role === 'api' ? [] : [WorkerModule]),
+      ],
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import { INestApplication } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { sendProblem, toProblem } from './common/problem.filter';
+import { ProblemFilter } from './common/problem.filter';
+import { createValidationPipe } from './common/validation';
+import type { AppConfig } from './config/configuration';
+
+export const API_PREFIX = 'api/v1';
+
+export function createAdapter(): FastifyAdapter {
+  return new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: process.env.TRUST_PROXY === 'true', routerOptions: { maxParamLength: 200 } } as never);
+}
+
+/** Everything an HTTP app needs, shared by `main.ts` and the e2e tests. */
+export async function configureApp(app: NestFastifyApplication): Promise<void> {
+  const config = app.get(ConfigService<AppConfig, true>);
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  const origins = config.get('CORS_ORIGINS', { infer: true }).split(',').map((s) => s.trim()).filter(Boolean);
+  app.enableCors({ origin: origins.length ? origins : false, credentials: false });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // Errors raised before a route handler (malformed JSON, body too large) get the same problem+json body.
+  fastify.setErrorHandler((err, _req, reply) => sendProblem(reply, toProblem(err)));
+  await app.register(helmet as never, { contentSecurityPolicy: false } as never);
+  await app.register(multipart as never, {
+    limits: { fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }), files: 1, fields: 5, fieldSize: 1024, parts: 8 },
+    throwFileSizeLimit: true,
+  } as never);
+
+  const doc = SwaggerModule.createDocument(
+    app as unknown as INestApplication,
+    new DocumentBuilder()
+      .setTitle('Public services portal')
+      .setDescription('Level-4 online public services: dossiers, fees, results. Errors are application/problem+json.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app as unknown as INestApplication, doc, { jsonDocumentUrl: 'docs/json' });
+}

@@ -1,0 +1,423 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuthUser, isStaff } from '../auth/auth-user';
+import { Conflict, FieldError, Forbidden, NotFound, ValidationFailed } from '../common/problem';
+import { OutboxMessage, OutboxService } from '../outbox/outbox.service';
+import { validateFormData } from '../procedures/form-schema';
+import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
+import { applyClock, DeadlineState } from '../workflow/deadline';
+import { ActionDefinition, Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
+import { availableActions, canEdit, planTransition, stateOf, systemActionFor, TransitionPlan } from '../workflow/engine';
+import { ActionForbiddenError, InvalidTransitionError } from '../workflow/errors';
+import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
+import { DOSSIER_SELECT, DossierRow, dossierCode, HistoryEntry, historyHash, localDate } from './dossier';
+import { DossierView, toDossierView } from './dossier.view';
+
+export interface ActionInput {
+  comment?: string;
+  data?: Record<string, unknown>;
+  attachmentIds?: string[];
+}
+
+/** The workflow roles an account acts in: a supervisor may also do a clerk's work. */
+export function workflowRoles(user: AuthUser): Role[] {
+  return user.role === 'supervisor' ? ['supervisor', 'clerk'] : [user.role];
+}
+
+@Injectable()
+export class ApplicationsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly procedures: ProceduresService,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  // ---------------------------------------------------------------- reading
+
+  async get(user: AuthUser, id: string): Promise<DossierView> {
+    const row = await this.load(this.db.manager, user, id, false);
+    return this.view(user, row);
+  }
+
+  async list(user: AuthUser, limit = 20, cursor?: string): Promise<{ items: DossierView[]; nextCursor: string | null }> {
+    const after = decodeCursor(cursor);
+    const scope = scopeClause(user, 2);
+    const rows: DossierRow[] = await this.db.query(
+      `${DOSSIER_SELECT}
+        WHERE ${scope.sql} AND ($1::timestamptz IS NULL OR (d.created_at, d.id) < ($1::timestamptz, $${scope.next}::uuid))
+        ORDER BY d.created_at DESC, d.id DESC LIMIT ${limit + 1}`,
+      [after?.[0] ?? null, ...scope.params, after?.[1] ?? null],
+    );
+    const page = rows.slice(0, limit);
+    const items = await Promise.all(page.map((r) => this.view(user, r)));
+    const last = page[page.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null };
+  }
+
+  async history(user: AuthUser, id: string) {
+    await this.load(this.db.manager, user, id, false);
+    const rows = await this.db.query(
+      `SELECT h.seq, h.action, h.from_state AS "fromState", h.to_state AS "toState", h.actor_role AS "actorRole",
+              h.comment, h.data, h.at,
+              coalesce((SELECT json_agg(json_build_object('id', x.id, 'documentKey', x.document_key, 'fileName', x.file_name))
+                          FROM dossier_documents x WHERE x.history_id = h.id), '[]') AS attachments
+         FROM dossier_history h WHERE h.dossier_id = $1 ORDER BY h.seq`,
+      [id],
+    );
+    return rows;
+  }
+
+  async lookup(code: string, idNumber: string) {
+    const rows = await this.db.query(
+      `SELECT d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName"
+         FROM dossiers d JOIN accounts a ON a.id = d.applicant_id JOIN procedures p ON p.id = d.procedure_id
+        WHERE d.code = $1 AND a.id_number = $2`,
+      [code, idNumber],
+    );
+    if (!rows[0]) throw new NotFound('dossier');
+    return rows[0];
+  }
+
+  // ---------------------------------------------------------------- drafts
+
+  async create(user: AuthUser, dto: CreateApplicationDto): Promise<DossierView> {
+    const { procedure, version } = await this.procedures.latestPublished(dto.procedureCode).catch((e) => {
+      if (e instanceof NotFound) throw new ValidationFailed([{ field: 'procedureCode', message: 'no published procedure has this code' }]);
+      throw e;
+    });
+    const delivery = this.checkDelivery(version, dto.delivery ?? { method: 'online' });
+    const formData = dto.formData ?? {};
+    const errors = validateFormData(version.id, version.formSchema, formData, 'partial');
+    if (errors.length) throw new ValidationFailed(errors);
+    const start = version.workflow.states.find((s) => s.start)!;
+    const id = await this.db.transaction(async (m) => {
+      const [row] = await m.query(
+        `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+        [procedure.agencyId, procedure.id, version.id, user.id, start.key, formData, delivery],
+      );
+      await this.appendHistory(m, { id: row.id, history_seq: 0, history_hash: null }, {
+        action: 'create', fromState: null, toState: start.key, actorId: user.id, actorRole: user.role, comment: null, data: null,
+      });
+      return row.id as string;
+    });
+    return this.get(user, id);
+  }
+
+  async update(user: AuthUser, id: string, dto: UpdateApplicationDto): Promise<DossierView> {
+    if (dto.formData === undefined && dto.delivery === undefined) {
+      throw new ValidationFailed([{ field: 'formData', message: 'nothing to update' }], 'Nothing to update.', 400);
+    }
+    await this.db.transaction(async (m) => {
+      const row = await this.load(m, user, id, true);
+      const version = await this.procedures.version(row.procedure_version_id);
+      if (!workflowRoles(user).some((r) => canEdit(version.workflow, row.state, r))) {
+        throw new Conflict(`The dossier cannot be edited in state ${row.state}.`, 'not-editable');
+      }
+      const formData = { ...row.form_data, ...(dto.formData ?? {}) };
+      const errors = validateFormData(version.id, version.formSchema, formData, 'partial');
+      if (errors.length) throw new ValidationFailed(errors);
+      const delivery = dto.delivery ? this.checkDelivery(version, dto.delivery) : row.delivery;
+      await m.query(
+        `UPDATE dossiers SET form_data = $2, delivery = $3, version = version + 1, updated_at = now() WHERE id = $1`,
+        [id, formData, delivery],
+      );
+      if (!stateOf(version.workflow, row.state).start) {
+        await this.appendHistory(m, row, {
+          action: 'edit', fromState: row.state, toState: row.state, actorId: user.id, actorRole: user.role, comment: null,
+          data: { fields: Object.keys(dto.formData ?? {}), delivery: dto.delivery ? dto.delivery.method : undefined },
+        });
+      }
+    });
+    return this.get(user, id);
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  /**
+   * `POST /applications/:id/submit`: the action keyed `submit`, or, when the
+   * dossier is back with the citizen for supplementation, the citizen's
+   * action that leaves that state (`resubmit` in the demo workflows).
+   * With an Idempotency-Key: a repeat returns the first answer.
+   */
+  async submit(user: AuthUser, id: string, idempotencyKey: string): Promise<{ status: number; body: DossierView }> {
+    const requestHash = createHash('sha256').update(`submit:${id}`).digest('hex');
+    const previous = await this.storedResponse(user.id, idempotencyKey, requestHash);
+    if (previous) return previous;
+    try {
+      await this.db.transaction(async (m) => {
+        const row = await this.load(m, user, id, true);
+        const version = await this.procedures.version(row.procedure_version_id);
+        const key = this.submitActionKey(version, row.state, user);
+        await this.transition(m, user, row, version, key, {});
+        const body = await this.viewWith(m, user, id);
+        await m.query(
+          `INSERT INTO idempotency_keys (account_id, key, request_hash, status, body) VALUES ($1, $2, $3, 200, $4)`,
+          [user.id, idempotencyKey, requestHash, body],
+        );
+      });
+    } catch (e) {
+      // A concurrent request with the same key won the race: answer as it did.
+      const raced = await this.storedResponse(user.id, idempotencyKey, requestHash);
+      if (raced) return raced;
+      throw e;
+    }
+    return (await this.storedResponse(user.id, idempotencyKey, requestHash))!;
+  }
+
+  async act(user: AuthUser, id: string, actionKey: string, input: ActionInput): Promise<DossierView> {
+    await this.db.transaction(async (m) => {
+      const row = await this.load(m, user, id, true);
+      const version = await this.procedures.version(row.procedure_version_id);
+      await this.transition(m, user, row, version, actionKey, input);
+    });
+    return this.get(user, id);
+  }
+
+  /** The portal acting by itself on an event (payment confirmed, parcel delivered). */
+  async trigger(dossierId: string, trigger: Trigger, data: Record<string, unknown> = {}): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const [row]: DossierRow[] = await m.query(`${DOSSIER_SELECT} WHERE d.id = $1 FOR UPDATE OF d`, [dossierId]);
+      if (!row) return false;
+      const version = await this.procedures.version(row.procedure_version_id);
+      const action = systemActionFor(version.workflow, row.state, trigger);
+      if (!action) return false; // already moved on: the event is applied once
+      await this.transition(m, { id: '', role: 'system' as never, agencyId: null }, row, version, action.key, { data });
+      return true;
+    });
+  }
+
+  async assign(user: AuthUser, id: string, clerkId?: string): Promise<DossierView> {
+    if (!isStaff(user)) throw new Forbidden();
+    const target = clerkId ?? user.id;
+    if (target !== user.id && user.role !== 'supervisor') throw new Forbidden('Only a supervisor may assign a dossier to someone else.');
+    await this.db.transaction(async (m) => {
+      const row = await this.load(m, user, id, true);
+      const [clerk] = await m.query(
+        `SELECT id FROM accounts WHERE id = $1 AND agency_id = $2 AND role IN ('clerk', 'supervisor')`,
+        [target, row.agency_id],
+      );
+      if (!clerk) throw new ValidationFailed([{ field: 'clerkId', message: 'no clerk of this agency has this id' }]);
+      const version = await this.procedures.version(row.procedure_version_id);
+      if (stateOf(version.workflow, row.state).terminal || !row.submitted_at) {
+        throw new Conflict(`A dossier in state ${row.state} cannot be assigned.`, 'not-assignable');
+      }
+      await m.query(`UPDATE dossiers SET assignee_id = $2, version = version + 1, updated_at = now() WHERE id = $1`, [id, target]);
+      await this.appendHistory(m, row, {
+        action: 'assign', fromState: row.state, toState: row.state, actorId: user.id, actorRole: user.role, comment: null,
+        data: { assigneeId: target, previousAssigneeId: row.assignee_id },
+      });
+    });
+    return this.get(user, id);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * One state change, inside the caller's transaction and on a locked row:
+   * checks the transition against the pinned version, validates what leaving
+   * a citizen-editable state requires, moves the clock, updates the dossier,
+   * appends the history entry and writes the outbox rows.
+   */
+  private async transition(
+    m: EntityManager, user: AuthUser, row: DossierRow, version: PublishedVersion, actionKey: string, input: ActionInput,
+  ): Promise<void> {
+    const attachments = await this.checkAttachments(m, user, row.id, input.attachmentIds ?? []);
+    const plan = this.plan(version, row.state, actionKey, user, { comment: input.comment, attachmentCount: attachments.length });
+    if (plan.action.by.includes('citizen') && user.role === 'citizen' && (plan.from.editableBy ?? []).includes('citizen')) {
+      await this.checkComplete(m, row, version);
+    }
+    const now = new Date();
+    let code = row.code;
+    if (!code && plan.action.key === SUBMIT_ACTION) {
+      const day = localDate(now, row.calendar.utcOffsetMinutes);
+      const [counter] = await m.query(
+        `INSERT INTO dossier_code_counters (agency_id, day, last_value) VALUES ($1, $2, 1)
+         ON CONFLICT (agency_id, day) DO UPDATE SET last_value = dossier_code_counters.last_value + 1
+         RETURNING last_value`,
+        [row.agency_id, day],
+      );
+      code = dossierCode(row.agency_code, day, counter.last_value);
+    }
+    const before: DeadlineState = {
+      receivedAt: row.received_at, dueAt: row.due_at, pausedAt: row.paused_at, finishedAt: row.finished_at, pausedMs: Number(row.paused_ms),
+    };
+    const clock = applyClock({
+      state: before, from: plan.from, to: plan.to, effects: plan.effects, now, calendar: row.calendar, processingDays: version.processingDays,
+    });
+    const submittedAt = row.submitted_at ?? (plan.action.key === SUBMIT_ACTION ? now : null);
+    const attentionAt = plan.to.terminal || !submittedAt ? null : clock.dueAt ?? submittedAt;
+    await m.query(
+      `UPDATE dossiers SET state = $2, code = $3, submitted_at = $4, received_at = $5, due_at = $6, paused_at = $7,
+              paused_ms = $8, finished_at = $9, attention_at = $10, version = version + 1, updated_at = $11
+        WHERE id = $1`,
+      [row.id, plan.to.key, code, submittedAt, clock.receivedAt, clock.dueAt, clock.pausedAt, clock.pausedMs, clock.finishedAt, attentionAt, now],
+    );
+    const data: Record<string, unknown> = { ...(input.data ?? {}) };
+    if (plan.effects.includes('issueReceipt') && clock.receivedAt) {
+      data.receipt = { code, receivedAt: clock.receivedAt.toISOString(), dueAt: clock.dueAt?.toISOString() ?? null };
+    }
+    const historyId = await this.appendHistory(m, row, {
+      action: plan.action.key, fromState: row.state, toState: plan.to.key, actorId: user.id || null, actorRole: user.role,
+      comment: input.comment?.trim() || null, data: Object.keys(data).length ? data : null,
+    }, now);
+    if (attachments.length) {
+      await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [attachments, historyId]);
+    }
+    const messages: OutboxMessage[] = [{ name: 'dossier-event', data: { dossierId: row.id, historyId, event: plan.action.key } }];
+    await this.outbox.add(m, messages);
+  }
+
+  private plan(version: PublishedVersion, state: string, actionKey: string, user: AuthUser, input: { comment?: string; attachmentCount: number }): TransitionPlan {
+    const roles: Role[] = user.role === ('system' as string) ? ['system'] : workflowRoles(user);
+    let lastError: unknown;
+    for (const role of roles) {
+      try {
+        return planTransition(version.workflow, state, actionKey, role, input);
+      } catch (e) {
+        if (!(e instanceof ActionForbiddenError)) throw e;
+        lastError = e;
+      }
+    }
+    throw lastError;
+  }
+
+  private submitActionKey(version: PublishedVersion, state: string, user: AuthUser): string {
+    const submit = version.workflow.actions.find((a) => a.key === SUBMIT_ACTION);
+    if (submit?.from.includes(state)) return SUBMIT_ACTION;
+    const current = stateOf(version.workflow, state);
+    if ((current.editableBy ?? []).includes('citizen')) {
+      const leave = version.workflow.actions.find((a: ActionDefinition) => a.from.includes(state) && a.by.includes(user.role as Role));
+      if (leave) return leave.key;
+    }
+    throw new InvalidTransitionError(SUBMIT_ACTION, state);
+  }
+
+  /** Leaving a citizen-editable state: the form is complete and every required document is there. */
+  private async checkComplete(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
+    const errors: FieldError[] = validateFormData(version.id, version.formSchema, row.form_data, 'full');
+    const present: { document_key: string }[] = await m.query(
+      `SELECT DISTINCT document_key FROM dossier_documents WHERE dossier_id = $1`, [row.id],
+    );
+    const have = new Set(present.map((p) => p.document_key));
+    for (const doc of version.requiredDocuments) {
+      if (doc.required && !have.has(doc.key)) errors.push({ field: `documents.${doc.key}`, message: `required document missing: ${doc.name}` });
+    }
+    if (errors.length) throw new ValidationFailed(errors, 'The dossier is not complete.');
+  }
+
+  private async checkAttachments(m: EntityManager, user: AuthUser, dossierId: string, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const unique = [...new Set(ids)];
+    const rows = await m.query(
+      `SELECT id FROM dossier_documents WHERE id = ANY($1::uuid[]) AND dossier_id = $2 AND uploaded_by = $3 AND history_id IS NULL`,
+      [unique, dossierId, user.id],
+    );
+    if (rows.length !== unique.length) {
+      throw new ValidationFailed([{ field: 'attachmentIds', message: 'each attachment must be a new document you uploaded to this dossier' }]);
+    }
+    return unique;
+  }
+
+  private checkDelivery(version: PublishedVersion, delivery: DeliveryDto): DeliveryDto {
+    const errors: FieldError[] = [];
+    if (!version.deliveryOptions.includes(delivery.method)) {
+      errors.push({ field: 'delivery.method', message: `this procedure delivers results by: ${version.deliveryOptions.join(', ')}` });
+    }
+    if (delivery.method === 'post') {
+      for (const f of ['recipient', 'address', 'phone'] as const) {
+        if (!delivery[f]) errors.push({ field: `delivery.${f}`, message: `${f} is required for delivery by post` });
+      }
+    }
+    if (errors.length) throw new ValidationFailed(errors);
+    return delivery.method === 'post'
+      ? { method: 'post', recipient: delivery.recipient, address: delivery.address, phone: delivery.phone }
+      : { method: 'online' };
+  }
+
+  private async appendHistory(
+    m: EntityManager,
+    row: Pick<DossierRow, 'id' | 'history_seq' | 'history_hash'>,
+    entry: Omit<HistoryEntry, 'dossierId' | 'seq' | 'at'>,
+    at = new Date(),
+  ): Promise<string> {
+    const full: HistoryEntry = { ...entry, dossierId: row.id, seq: row.history_seq + 1, at };
+    const hash = historyHash(row.history_hash, full);
+    const [h] = await m.query(
+      `WITH h AS (
+         INSERT INTO dossier_history (dossier_id, seq, action, from_state, to_state, actor_id, actor_role, comment, data, at, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id
+       ), d AS (UPDATE dossiers SET history_seq = $2, history_hash = $12 WHERE id = $1)
+       SELECT id FROM h`,
+      [full.dossierId, full.seq, full.action, full.fromState, full.toState, full.actorId, full.actorRole, full.comment,
+        full.data, full.at, row.history_hash, hash],
+    );
+    row.history_seq = full.seq;
+    row.history_hash = hash;
+    return h.id;
+  }
+
+  /** Reads a dossier the caller may see; anything else is 404, whatever the reason. */
+  async load(m: EntityManager, user: AuthUser, id: string, lock: boolean): Promise<DossierRow> {
+    const scope = scopeClause(user, 2);
+    const rows: DossierRow[] = await m.query(
+      `${DOSSIER_SELECT} WHERE d.id = $1 AND ${scope.sql}${lock ? ' FOR UPDATE OF d' : ''}`,
+      [id, ...scope.params],
+    );
+    if (!rows[0]) throw new NotFound('dossier');
+    return rows[0];
+  }
+
+  private async viewWith(m: EntityManager, user: AuthUser, id: string): Promise<DossierView> {
+    return this.view(user, await this.load(m, user, id, false));
+  }
+
+  private async view(user: AuthUser, row: DossierRow): Promise<DossierView> {
+    const version = await this.procedures.version(row.procedure_version_id);
+    const actions = new Set<string>();
+    const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
+    if (isOwner || isStaff(user)) {
+      for (const role of workflowRoles(user)) availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
+    }
+    return toDossierView(row, [...actions], version);
+  }
+
+  private async storedResponse(accountId: string, key: string, requestHash: string) {
+    const [stored] = await this.db.query(
+      `SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = $1 AND key = $2`, [accountId, key],
+    );
+    if (!stored) return null;
+    if (stored.request_hash !== requestHash) {
+      throw new ValidationFailed([{ field: 'Idempotency-Key', message: 'this key was already used for a different request' }], 'The Idempotency-Key was used for another request.');
+    }
+    return { status: stored.status as number, body: stored.body as DossierView };
+  }
+}
+
+/** Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all. */
+export function scopeClause(user: AuthUser, firstParam: number): { sql: string; params: unknown[]; next: number } {
+  if (user.role === 'citizen') return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
+  if (isStaff(user)) return { sql: `d.agency_id = $${firstParam}`, params: [user.agencyId], next: firstParam + 1 };
+  if (user.role === 'admin') return { sql: `true`, params: [], next: firstParam };
+  return { sql: 'false', params: [], next: firstParam };
+}
+
+export function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): [string, string] | null {
+  if (!cursor) return null;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && uuid.test(v[1])) {
+      return [v[0], v[1]];
+    }
+  } catch {
+    /* fall through */
+  }
+  throw new ValidationFailed([{ field: 'cursor', message: 'cursor is not valid' }], 'The cursor is not valid.', 400);
+}

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AuthUser, isStaff } from '../auth/auth-user';
+import { Conflict, NotFound, ValidationFailed } from '../common/problem';
+import { ProceduresService } from '../procedures/procedures.service';
+import { FileStorage } from '../storage/file-storage';
+import { detectFileType, safeFileName } from '../storage/file-type';
+import { canEdit, stateOf } from '../workflow/engine';
+import { ApplicationsService } from './applications.service';
+
+/** Documents a clerk attaches to a step (a notice, a scan) use this key. */
+export const ATTACHMENT_KEY = 'attachment';
+
+export interface UploadedFile {
+  fileName: string | undefined;
+  content: Buffer;
+}
+
+@Injectable()
+export class DocumentsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly applications: ApplicationsService,
+    private readonly procedures: ProceduresService,
+    private readonly storage: FileStorage,
+  ) {}
+
+  async upload(user: AuthUser, dossierId: string, documentKey: string | undefined, file: UploadedFile) {
+    const row = await this.applications.load(this.db.manager, user, dossierId, false);
+    const version = await this.procedures.version(row.procedure_version_id);
+    const keys = new Set([...version.requiredDocuments.map((d) => d.key), ...(isStaff(user) ? [ATTACHMENT_KEY] : [])]);
+    if (!documentKey || !keys.has(documentKey)) {
+      throw new ValidationFailed([{ field: 'documentKey', message: `documentKey must be one of: ${[...keys].join(', ')}` }]);
+    }
+    if (user.role === 'citizen' && !canEdit(version.workflow, row.state, 'citizen')) {
+      throw new Conflict(`Documents cannot be added in state ${row.state}.`, 'not-editable');
+    }
+    if (isStaff(user) && stateOf(version.workflow, row.state).terminal) {
+      throw new Conflict(`Documents cannot be added in state ${row.state}.`, 'not-editable');
+    }
+    const contentType = detectFileType(file.content);
+    if (!contentType) throw new ValidationFailed([{ field: 'file', message: 'only PDF, JPEG and PNG files are accepted (judged from the content)' }], 'Unsupported file type.', 415);
+    const sha256 = createHash('sha256').update(file.content).digest('hex');
+    const storageKey = `documents/${dossierId}/${randomUUID()}`;
+    await this.storage.put(storageKey, file.content);
+    const [doc] = await this.db.query(
+      `INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_role)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       RETURNING id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
+                 size_bytes AS "sizeBytes", sha256, created_at AS "createdAt"`,
+      [dossierId, documentKey, safeFileName(file.fileName), contentType, file.content.length, sha256, storageKey, user.id, user.role],
+    );
+    return doc;
+  }
+
+  async list(user: AuthUser, dossierId: string) {
+    await this.applications.load(this.db.manager, user, dossierId, false);
+    return this.db.query(
+      `SELECT id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
+              size_bytes AS "sizeBytes", sha256, uploaded_role AS "uploadedRole", created_at AS "createdAt"
+         FROM dossier_documents WHERE dossier_id = $1 ORDER BY created_at`,
+      [dossierId],
+    );
+  }
+
+  async download(user: AuthUser, dossierId: string, documentId: string) {
+    await this.applications.load(this.db.manager, user, dossierId, false);
+    const [doc] = await this.db.query(
+      `SELECT file_name, content_type, storage_key FROM dossier_documents WHERE id = $1 AND dossier_id = $2`,
+      [documentId, dossierId],
+    );
+    if (!doc) throw new NotFound('document');
+    return { fileName: doc.file_name as string, contentType: doc.content_type as string, content: await this.storage.get(doc.storage_key) };
+  }
+}

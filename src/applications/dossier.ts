@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { WorkCalendar } from '../workflow/calendar';
+
+/** A dossier row as the services read it, joined with what every action needs. */
+export interface DossierRow {
+  id: string;
+  code: string | null;
+  agency_id: string;
+  agency_code: string;
+  calendar: WorkCalendar;
+  procedure_id: string;
+  procedure_code: string;
+  procedure_name: string;
+  procedure_version_id: string;
+  procedure_version: number;
+  applicant_id: string;
+  assignee_id: string | null;
+  state: string;
+  form_data: Record<string, unknown>;
+  delivery: { method: 'online' | 'post'; recipient?: string; address?: string; phone?: string };
+  version: number;
+  submitted_at: Date | null;
+  received_at: Date | null;
+  due_at: Date | null;
+  paused_at: Date | null;
+  paused_ms: string;
+  finished_at: Date | null;
+  history_seq: number;
+  history_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const DOSSIER_SELECT = `
+  SELECT d.*, g.code AS agency_code, g.calendar, p.code AS procedure_code, p.name AS procedure_name,
+         v.version AS procedure_version
+    FROM dossiers d
+    JOIN agencies g ON g.id = d.agency_id
+    JOIN procedures p ON p.id = d.procedure_id
+    JOIN procedure_versions v ON v.id = d.procedure_version_id`;
+
+export interface HistoryEntry {
+  dossierId: string;
+  seq: number;
+  action: string;
+  fromState: string | null;
+  toState: string;
+  actorId: string | null;
+  actorRole: string;
+  comment: string | null;
+  data: Record<string, unknown> | null;
+  at: Date;
+}
+
+/**
+ * History rows are hash-chained: each row's hash covers its content and the
+ * previous row's hash, so altering any row after the fact breaks the chain.
+ */
+export function historyHash(prevHash: string | null, e: HistoryEntry): string {
+  const canonical = JSON.stringify([
+    e.dossierId, e.seq, e.action, e.fromState, e.toState, e.actorId, e.actorRole, e.comment, e.data, e.at.toISOString(),
+  ]);
+  return createHash('sha256').update(`${prevHash ?? ''}|${canonical}`).digest('hex');
+}
+
+/** `<agency code>-YYMMDD-NNNN`, the date in the agency's local time. */
+export function dossierCode(agencyCode: string, localDay: string, seq: number): string {
+  return `${agencyCode}-${localDay.slice(2).replace(/-/g, '')}-${String(seq).padStart(4, '0')}`;
+}
+
+export function localDate(at: Date, utcOffsetMinutes: number): string {
+  return new Date(at.getTime() + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+}

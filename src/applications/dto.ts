@@ -1,0 +1,88 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min,
+  ValidateNested,
+} from 'class-validator';
+import { ID_NUMBER, PHONE } from '../auth/dto';
+
+export class DeliveryDto {
+  @ApiProperty({ enum: ['online', 'post'] }) @IsIn(['online', 'post'])
+  method: 'online' | 'post';
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200)
+  recipient?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(5, 500)
+  address?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
+  phone?: string;
+}
+
+export class CreateApplicationDto {
+  @ApiProperty() @IsString() @Length(1, 64)
+  procedureCode: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsObject()
+  formData?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: DeliveryDto }) @IsOptional() @ValidateNested() @Type(() => DeliveryDto)
+  delivery?: DeliveryDto;
+}
+
+export class UpdateApplicationDto {
+  @ApiPropertyOptional({ description: 'Fields to set; merged into the saved form data' }) @IsOptional() @IsObject()
+  formData?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: DeliveryDto }) @IsOptional() @ValidateNested() @Type(() => DeliveryDto)
+  delivery?: DeliveryDto;
+}
+
+export class ActionDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(4000)
+  comment?: string;
+
+  @ApiPropertyOptional({ description: 'Action-specific data, kept in the history' }) @IsOptional() @IsObject()
+  data?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Documents uploaded to this dossier by the caller, attached to this step' })
+  @IsOptional() @IsArray() @ArrayMaxSize(20) @IsUUID('4', { each: true })
+  attachmentIds?: string[];
+}
+
+export class AssignDto {
+  @ApiPropertyOptional({ description: 'The clerk to assign; omitted: the caller claims it' }) @IsOptional() @IsUUID('4')
+  clerkId?: string;
+}
+
+export class ListQueryDto {
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  cursor?: string;
+}
+
+export class QueueQueryDto extends ListQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(/^[a-z][a-z0-9_]{0,63}$/)
+  state?: string;
+
+  @ApiPropertyOptional({ description: 'Procedure code' }) @IsOptional() @IsString() @Length(1, 64)
+  procedure?: string;
+
+  @ApiPropertyOptional({ description: "A clerk's id, 'me' or 'none'" }) @IsOptional() @IsString()
+  @Matches(/^(me|none|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, { message: "assignee must be a clerk id, 'me' or 'none'" })
+  assignee?: string;
+
+  @ApiPropertyOptional({ enum: ['overdue', 'soon'] }) @IsOptional() @IsIn(['overdue', 'soon'])
+  due?: 'overdue' | 'soon';
+}
+
+export class LookupQueryDto {
+  @ApiProperty() @IsString() @Length(5, 64)
+  code: string;
+
+  @ApiProperty() @IsString() @Matches(ID_NUMBER, { message: 'idNumber must be 12 digits' })
+  idNumber: string;
+}

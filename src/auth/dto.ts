@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsOptional, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
+
+export const ID_NUMBER = /^\d{12}$/;
+export const PHONE = /^(\+84|0)\d{9,10}$/;
+
+export class RegisterDto {
+  @ApiProperty({ example: 'an.nguyen@example.vn' }) @IsEmail() @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128)
+  password: string;
+
+  @ApiProperty({ example: 'Nguyễn Văn An' }) @IsString() @Length(1, 200)
+  fullName: string;
+
+  @ApiProperty({ description: 'National ID number (12 digits)', example: '001090001234' })
+  @IsString() @Matches(ID_NUMBER, { message: 'idNumber must be 12 digits' })
+  idNumber: string;
+
+  @ApiProperty({ example: '0912345678' }) @IsString() @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
+  phone: string;
+
+  @ApiPropertyOptional({ enum: ['vi', 'en'] }) @IsOptional() @IsIn(['vi', 'en'])
+  locale?: 'vi' | 'en';
+}
+
+export class LoginDto {
+  @ApiProperty({ description: 'Email address or phone number' }) @IsString() @Length(3, 254)
+  email: string;
+
+  @ApiProperty() @IsString() @Length(1, 128)
+  password: string;
+}
+
+export class RefreshDto {
+  @ApiProperty() @IsString() @Length(20, 200)
+  refreshToken: string;
+}
+
+export class TokensDto {
+  @ApiProperty() accessToken: string;
+  @ApiProperty() refreshToken: string;
+  @ApiProperty() expiresIn: number;
+  @ApiProperty() role: string;
+}

@@ -1,0 +1,44 @@
+import Redis from 'ioredis';
+import { validateEnvironment } from './config/configuration';
+import { redisOptions } from './config/redis';
+import { startEmbeddedPostgres } from './database/embedded';
+import { runMigrations } from './database/migrate';
+import { seedDemo } from './database/seed';
+
+/**
+ * What runs before Nest starts: an embedded Postgres when DATABASE_URL is
+ * unset, a Redis check with one clear line when none answers, migrations under
+ * an advisory lock, and the demo seed on an empty database.
+ */
+export async function prepareInfrastructure(log: (line: string) => void): Promise<{ stop: () => Promise<void> }> {
+  const env = validateEnvironment(process.env);
+  let stop = async () => undefined as void;
+  if (!process.env.DATABASE_URL) {
+    log(`DATABASE_URL is not set: starting embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in .data/pg)`);
+    const pg = await startEmbeddedPostgres(env.EMBEDDED_PG_PORT);
+    process.env.DATABASE_URL = pg.url;
+    stop = pg.stop;
+  }
+  await assertRedis(env.REDIS_URL);
+  const applied = await runMigrations(process.env.DATABASE_URL!);
+  if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+  if (env.SEED_DEMO === 'true' && (await seedDemo(process.env.DATABASE_URL!, env.DEMO_PASSWORD))) {
+    log('demo data loaded (see README: demo accounts)');
+  }
+  return { stop };
+}
+
+async function assertRedis(url: string): Promise<void> {
+  const client = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch {
+    const where = new URL(url).host;
+    console.error(`Redis is not answering at ${where}: start one with \`redis-server\` (or set REDIS_URL), then run npm start again.`);
+    process.exit(1);
+  } finally {
+    client.disconnect();
+  }
+}

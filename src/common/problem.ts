@@ -1,0 +1,97 @@
+/**
+ * One error body everywhere (RFC 9457 `application/problem+json`):
+ * `{type, title, status, detail, errors?, correlationId?}`. Services throw
+ * these typed errors; the exception filter turns them, and everything else,
+ * into that body.
+ */
+export interface FieldError {
+  /** Dotted path of the offending field (`formData.fullName`, `delivery.address`, `file`). */
+  field: string;
+  message: string;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: FieldError[];
+  correlationId?: string;
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_BASE = 'https://portal.local/problems/';
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    detail?: string,
+    readonly errors?: FieldError[],
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+  }
+
+  toProblem(): ProblemBody {
+    return {
+      type: PROBLEM_BASE + this.slug,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      ...(this.errors ? { errors: this.errors } : {}),
+      ...this.extensions,
+    };
+  }
+}
+
+export class NotFound extends AppError {
+  constructor(what = 'resource') {
+    // Unknown id, another user's id and an unknown route must look alike: no hint which.
+    super(404, 'not-found', 'Not Found', `The ${what} was not found.`);
+  }
+}
+
+export class ValidationFailed extends AppError {
+  constructor(errors: FieldError[], detail = 'The request is not valid.', status = 422) {
+    super(status, 'validation', 'Validation failed', detail, errors);
+  }
+}
+
+export class BadRequest extends AppError {
+  constructor(detail: string, errors?: FieldError[]) {
+    super(400, 'bad-request', 'Bad Request', detail, errors);
+  }
+}
+
+export class Conflict extends AppError {
+  constructor(detail: string, slug = 'conflict') {
+    super(409, slug, 'Conflict', detail);
+  }
+}
+
+export class Forbidden extends AppError {
+  constructor(detail = 'You may not do this.') {
+    super(403, 'forbidden', 'Forbidden', detail);
+  }
+}
+
+export class Unauthorized extends AppError {
+  constructor(detail = 'Authentication is required.') {
+    super(401, 'unauthorized', 'Unauthorized', detail);
+  }
+}
+
+export class TooManyRequests extends AppError {
+  constructor(detail: string, retryAfterSeconds?: number) {
+    super(429, 'too-many-requests', 'Too Many Requests', detail, undefined,
+      retryAfterSeconds ? { retryAfter: retryAfterSeconds } : {});
+  }
+}
+
+export class ServiceUnavailable extends AppError {
+  constructor(detail = 'The service is temporarily unavailable; try again shortly.') {
+    super(503, 'unavailable', 'Service Unavailable', detail);
+  }
+}

@@ -1,0 +1,193 @@
+import type { WorkflowDefinition } from '../workflow/definition';
+
+/**
+ * Demo agencies, staff, citizens and three procedures with different
+ * workflows. Loaded by `seedDemo` into an empty database; the e2e tests walk
+ * each procedure. Holidays: Vietnam's public holidays 2026-2027.
+ */
+export const HOLIDAYS_VN = [
+  '2026-01-01', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19', '2026-02-20', '2026-04-27', '2026-04-30',
+  '2026-05-01', '2026-09-01', '2026-09-02',
+  '2027-01-01', '2027-02-05', '2027-02-08', '2027-02-09', '2027-02-10', '2027-02-11', '2027-04-16', '2027-04-30',
+  '2027-05-03', '2027-09-02', '2027-09-03',
+];
+
+export const DEMO_AGENCIES = [
+  { code: '000.00.01.H56', slug: 'bennghe', name: 'UBND Phường Bến Nghé' },
+  { code: '000.00.20.H56', slug: 'quan1', name: 'UBND Quận 1' },
+  { code: '000.00.12.H56', slug: 'sotuphap', name: 'Sở Tư pháp TP. Hồ Chí Minh' },
+];
+
+export const DEMO_CITIZENS = [
+  { email: 'an.nguyen@demo.local', fullName: 'Nguyễn Văn An', idNumber: '079090000001', phone: '0901000001', locale: 'vi' },
+  { email: 'binh.tran@demo.local', fullName: 'Trần Thị Bình', idNumber: '079085000002', phone: '0901000002', locale: 'en' },
+];
+
+const citizenEnds = (from: string[]) => ({ key: 'withdraw', from, to: 'withdrawn', by: ['citizen'] as const });
+
+/** Copy of a birth registration extract: no fee, online result, no supplementation. */
+const birthExtract: WorkflowDefinition = {
+  states: [
+    { key: 'draft', start: true, editableBy: ['citizen'], label: 'Nháp' },
+    { key: 'submitted', clock: 'stopped', label: 'Chờ tiếp nhận' },
+    { key: 'processing', clock: 'running', label: 'Đang xử lý' },
+    { key: 'completed', terminal: true, label: 'Hoàn thành' },
+    { key: 'refused', terminal: true, label: 'Từ chối tiếp nhận' },
+    { key: 'withdrawn', terminal: true, label: 'Đã rút' },
+  ],
+  actions: [
+    { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+    { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock', 'issueReceipt'] },
+    { key: 'refuse', from: ['submitted'], to: 'refused', by: ['clerk'], requires: ['comment'] },
+    { key: 'complete', from: ['processing'], to: 'completed', by: ['clerk'] },
+    { ...citizenEnds(['submitted']), by: ['citizen'] },
+  ],
+};
+
+/** Household business registration: supplementation round, approval, stop by a supervisor. */
+const householdBusiness: WorkflowDefinition = {
+  states: [
+    { key: 'draft', start: true, editableBy: ['citizen'], label: 'Nháp' },
+    { key: 'submitted', clock: 'stopped', label: 'Chờ tiếp nhận' },
+    { key: 'processing', clock: 'running', label: 'Đang xử lý' },
+    { key: 'supplement_requested', clock: 'paused', editableBy: ['citizen'], label: 'Chờ bổ sung' },
+    { key: 'approved', clock: 'stopped', label: 'Đã phê duyệt' },
+    { key: 'completed', terminal: true, label: 'Đã trả kết quả' },
+    { key: 'refused', terminal: true, label: 'Từ chối tiếp nhận' },
+    { key: 'rejected', terminal: true, label: 'Không giải quyết' },
+    { key: 'stopped', terminal: true, label: 'Dừng xử lý' },
+    { key: 'withdrawn', terminal: true, label: 'Đã rút' },
+  ],
+  actions: [
+    { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+    { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock', 'issueReceipt'] },
+    { key: 'refuse', from: ['submitted'], to: 'refused', by: ['clerk'], requires: ['comment'] },
+    { key: 'request_supplement', from: ['processing'], to: 'supplement_requested', by: ['clerk'], requires: ['comment'] },
+    { key: 'resubmit', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
+    { key: 'approve', from: ['processing'], to: 'approved', by: ['clerk'] },
+    { key: 'reject', from: ['processing'], to: 'rejected', by: ['clerk'], requires: ['comment'] },
+    { key: 'stop', from: ['processing', 'supplement_requested'], to: 'stopped', by: ['supervisor'], requires: ['comment'] },
+    { key: 'return_result', from: ['approved'], to: 'completed', by: ['clerk'] },
+    citizenEnds(['submitted', 'processing', 'supplement_requested']) as never,
+  ],
+};
+
+/** Judicial record certificate: supplementation possible before or after receipt, result online or by post. */
+const judicialRecord: WorkflowDefinition = {
+  states: [
+    { key: 'draft', start: true, editableBy: ['citizen'], label: 'Nháp' },
+    { key: 'submitted', clock: 'stopped', label: 'Chờ tiếp nhận' },
+    { key: 'incomplete', clock: 'stopped', editableBy: ['citizen'], label: 'Chờ hoàn thiện trước tiếp nhận' },
+    { key: 'processing', clock: 'running', label: 'Đang xác minh' },
+    { key: 'supplement_requested', clock: 'paused', editableBy: ['citizen'], label: 'Chờ bổ sung' },
+    { key: 'approved', clock: 'stopped', label: 'Đã ký phiếu' },
+    { key: 'completed', terminal: true, label: 'Đã trả kết quả' },
+    { key: 'refused', terminal: true, label: 'Từ chối tiếp nhận' },
+    { key: 'rejected', terminal: true, label: 'Không cấp' },
+    { key: 'withdrawn', terminal: true, label: 'Đã rút' },
+  ],
+  actions: [
+    { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+    { key: 'ask_to_complete', from: ['submitted'], to: 'incomplete', by: ['clerk'], requires: ['comment'] },
+    { key: 'complete_filing', from: ['incomplete'], to: 'submitted', by: ['citizen'] },
+    { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock', 'issueReceipt'] },
+    { key: 'refuse', from: ['submitted', 'incomplete'], to: 'refused', by: ['clerk'], requires: ['comment'] },
+    { key: 'request_supplement', from: ['processing'], to: 'supplement_requested', by: ['clerk'], requires: ['comment'] },
+    { key: 'resubmit', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
+    { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor'] },
+    { key: 'reject', from: ['processing'], to: 'rejected', by: ['supervisor'], requires: ['comment'] },
+    { key: 'return_result', from: ['approved'], to: 'completed', by: ['clerk'] },
+    citizenEnds(['submitted', 'incomplete', 'processing']) as never,
+  ],
+};
+
+const person = {
+  fullName: { type: 'string', minLength: 1, maxLength: 200, title: 'Họ và tên' },
+  dateOfBirth: { type: 'string', format: 'date', title: 'Ngày sinh' },
+};
+
+export const DEMO_PROCEDURES = [
+  {
+    code: '1.004884',
+    name: 'Cấp bản sao Trích lục khai sinh',
+    agencyCode: '000.00.01.H56',
+    level: 'full',
+    version: {
+      formSchema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['fullName', 'dateOfBirth', 'copies'],
+        properties: {
+          ...person,
+          registrationNumber: { type: 'string', maxLength: 50, title: 'Số đăng ký khai sinh' },
+          copies: { type: 'integer', minimum: 1, maximum: 10, title: 'Số bản sao' },
+        },
+      },
+      requiredDocuments: [{ key: 'id_card', name: 'Căn cước công dân', required: true }],
+      fees: [],
+      feeTiming: 'exempt',
+      processingDays: 1,
+      deliveryOptions: ['online'],
+      workflow: birthExtract,
+    },
+  },
+  {
+    code: '2.000720',
+    name: 'Đăng ký thành lập hộ kinh doanh',
+    agencyCode: '000.00.20.H56',
+    level: 'full',
+    version: {
+      formSchema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['businessName', 'ownerName', 'address', 'businessLine', 'capitalVnd'],
+        properties: {
+          businessName: { type: 'string', minLength: 3, maxLength: 200, title: 'Tên hộ kinh doanh' },
+          ownerName: { type: 'string', minLength: 1, maxLength: 200, title: 'Chủ hộ' },
+          address: { type: 'string', minLength: 5, maxLength: 500, title: 'Địa điểm kinh doanh' },
+          businessLine: { type: 'string', minLength: 2, maxLength: 500, title: 'Ngành nghề' },
+          capitalVnd: { type: 'integer', minimum: 0, title: 'Vốn kinh doanh (VND)' },
+          employees: { type: 'integer', minimum: 0, maximum: 10000, title: 'Số lao động' },
+        },
+      },
+      requiredDocuments: [
+        { key: 'id_card', name: 'Căn cước công dân của chủ hộ', required: true },
+        { key: 'premises_proof', name: 'Giấy tờ chứng minh địa điểm kinh doanh', required: true },
+      ],
+      fees: [{ kind: 'charge', name: 'Lệ phí đăng ký hộ kinh doanh', amount: 100000 }],
+      feeTiming: 'after_approval',
+      processingDays: 3,
+      deliveryOptions: ['online'],
+      workflow: householdBusiness,
+    },
+  },
+  {
+    code: '2.001417',
+    name: 'Cấp Phiếu lý lịch tư pháp',
+    agencyCode: '000.00.12.H56',
+    level: 'full',
+    version: {
+      formSchema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['fullName', 'dateOfBirth', 'placeOfBirth', 'certificateType', 'purpose'],
+        properties: {
+          ...person,
+          placeOfBirth: { type: 'string', minLength: 2, maxLength: 200, title: 'Nơi sinh' },
+          certificateType: { type: 'integer', enum: [1, 2], title: 'Loại phiếu' },
+          purpose: { type: 'string', minLength: 2, maxLength: 500, title: 'Mục đích sử dụng' },
+          extraCopies: { type: 'integer', minimum: 0, maximum: 5, title: 'Số bản cấp thêm' },
+        },
+      },
+      requiredDocuments: [
+        { key: 'id_card', name: 'Căn cước công dân', required: true },
+        { key: 'residence_proof', name: 'Giấy tờ cư trú', required: false },
+      ],
+      fees: [{ kind: 'fee', name: 'Phí cung cấp thông tin lý lịch tư pháp', amount: 200000 }],
+      feeTiming: 'before_receipt',
+      processingDays: 10,
+      deliveryOptions: ['online', 'post'],
+      workflow: judicialRecord,
+    },
+  },
+];

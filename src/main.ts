@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule, PortalRole } from './app.module';
+import { configureApp, createAdapter } from './app.setup';
+import { prepareInfrastructure } from './bootstrap';
+import { runWorker } from './worker';
+
+/** The HTTP API; with PORTAL_ROLE=all (the default) the worker runs in the same process. */
+async function main(): Promise<void> {
+  const role = (process.env.PORTAL_ROLE ?? 'all') as PortalRole;
+  if (role === 'worker') return runWorker();
+  const infra = await prepareInfrastructure((line) => console.log(line));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createAdapter(), { bufferLogs: true });
+  await configureApp(app);
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen(port, process.env.HOST ?? '0.0.0.0');
+  const base = (process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
+  console.log(`portal (${role}) listening: ${base}/api/v1  docs: ${base}/docs`);
+  const shutdown = async () => {
+    await app.close();
+    await infra.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { createTransport, Transporter } from 'nodemailer';
+import type { AppConfig } from '../config/configuration';
+
+export interface OutgoingMail {
+  /** Stable id of the notification: receivers can drop duplicates by Message-ID. */
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/**
+ * Email through nodemailer over SMTP_URL. With none set (development), a JSON
+ * transport: the message is built the same way and only its id and subject
+ * are logged, never the recipient.
+ */
+@Injectable()
+export class MailChannel implements OnModuleDestroy {
+  private readonly logger = new Logger(MailChannel.name);
+  private readonly transport: Transporter;
+  private readonly from: string;
+  private readonly logOnly: boolean;
+
+  constructor(config: ConfigService<AppConfig, true>) {
+    const url = config.get('SMTP_URL', { infer: true });
+    this.from = config.get('MAIL_FROM', { infer: true });
+    this.logOnly = !url;
+    this.transport = url ? createTransport(url) : createTransport({ jsonTransport: true });
+  }
+
+  async send(mail: OutgoingMail): Promise<string> {
+    const info = await this.transport.sendMail({
+      from: this.from,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      messageId: `<${mail.id}@portal.local>`,
+    });
+    if (this.logOnly) this.logger.log({ notificationId: mail.id, subject: mail.subject }, 'email (log transport)');
+    return info.messageId;
+  }
+
+  onModuleDestroy(): void {
+    this.transport.close();
+  }
+}

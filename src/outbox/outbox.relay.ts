@@ -1,0 +1,111 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/configuration';
+import { jobOptions, JobName, QUEUES, QueueName } from '../jobs/jobs';
+
+const BATCH = 200;
+
+/**
+ * Moves committed outbox rows into BullMQ. Wakes on `NOTIFY outbox` (sent by
+ * a trigger when rows are inserted) and polls as a fallback. Rows are claimed
+ * with `FOR UPDATE SKIP LOCKED`, so several workers relay in parallel without
+ * sending a row twice; a failed add (Redis down) rolls back and is retried.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private readonly queues: Record<QueueName, Queue>;
+  private timer?: NodeJS.Timeout;
+  private listener?: Client;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private current?: Promise<void>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectQueue(QUEUES.notifications) notifications: Queue,
+    private readonly config: ConfigService<AppConfig, true>,
+  ) {
+    this.queues = { notifications };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen().catch((e) => this.logger.warn(`LISTEN outbox failed, polling only: ${e.message}`));
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.current;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Relays until the outbox is empty; returns how many rows were sent. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.relayBatch();
+      total += n;
+      if (n < BATCH) return total;
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), delay);
+  }
+
+  private tick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.current = this.drain()
+      .then(() => undefined)
+      .catch((e) => this.logger.warn(`outbox relay paused: ${e.message}`))
+      .finally(() => {
+        this.running = false;
+        const next = this.again ? 0 : this.config.get('OUTBOX_POLL_MS', { infer: true });
+        this.again = false;
+        this.schedule(next);
+      });
+  }
+
+  private async relayBatch(): Promise<number> {
+    return this.db.transaction(async (m) => {
+      const rows: { id: string; queue: QueueName; job_name: JobName; payload: object }[] = await m.query(
+        `SELECT id, queue, job_name, payload FROM outbox WHERE dispatched_at IS NULL
+          ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return 0;
+      const byQueue = new Map<QueueName, typeof rows>();
+      for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
+      for (const [name, list] of byQueue) {
+        const queue = this.queues[name];
+        if (!queue) throw new Error(`outbox row for unknown queue ${name}`);
+        await queue.addBulk(list.map((r) => ({ name: r.job_name, data: r.payload, opts: { ...jobOptions(r.job_name), jobId: r.id } })));
+      }
+      await m.query(`UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const opts = this.db.options as { url?: string };
+    const client = new Client({ connectionString: opts.url });
+    client.on('error', () => undefined);
+    client.on('notification', () => this.schedule(0));
+    await client.connect();
+    await client.query('LISTEN outbox');
+    this.listener = client;
+  }
+}

@@ -1,0 +1,46 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { WorkflowDefinition } from '../workflow/definition';
+
+export type ProcedureLevel = 'full' | 'partial';
+export type FeeTiming = 'before_receipt' | 'after_approval' | 'exempt';
+export type DeliveryMethod = 'online' | 'post';
+
+export interface FeeItem {
+  kind: 'fee' | 'charge';
+  name: string;
+  /** Integer VND. */
+  amount: number;
+}
+
+export interface RequiredDocument {
+  key: string;
+  name: string;
+  required: boolean;
+}
+
+@Entity('procedures')
+export class Procedure {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column() code: string;
+  @Column() name: string;
+  @Column({ name: 'agency_id', type: 'uuid' }) agencyId: string;
+  @Column({ type: 'text' }) level: ProcedureLevel;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}
+
+/** Immutable once published (a database trigger refuses updates). */
+@Entity('procedure_versions')
+export class ProcedureVersion {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ name: 'procedure_id', type: 'uuid' }) procedureId: string;
+  @Column({ type: 'int' }) version: number;
+  @Column({ name: 'form_schema', type: 'jsonb' }) formSchema: Record<string, unknown>;
+  @Column({ name: 'required_documents', type: 'jsonb' }) requiredDocuments: RequiredDocument[];
+  @Column({ type: 'jsonb' }) fees: FeeItem[];
+  @Column({ name: 'fee_timing', type: 'text' }) feeTiming: FeeTiming;
+  @Column({ name: 'processing_days', type: 'int' }) processingDays: number;
+  @Column({ name: 'delivery_options', type: 'text', array: true }) deliveryOptions: DeliveryMethod[];
+  @Column({ type: 'jsonb' }) workflow: WorkflowDefinition;
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true }) publishedAt: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}

@@ -1,0 +1,73 @@
+/**
+ * Workflow definitions are data: a procedure version carries one, the engine
+ * interprets it. This file is the contract between the admin API (which stores
+ * definitions), the engine (which validates and runs them) and the services
+ * (which apply the effects). No framework imports here.
+ */
+
+export const ROLES = ['citizen', 'clerk', 'supervisor', 'admin', 'system'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles a human account can hold; `system` is the portal acting by itself. */
+export type AccountRole = Exclude<Role, 'system'>;
+
+export const CLOCKS = ['stopped', 'running', 'paused'] as const;
+/**
+ * How the deadline clock behaves while a dossier sits in a state:
+ * - `stopped`: not started yet (before receipt) or finished;
+ * - `running`: working time counts against the due date;
+ * - `paused`: working time spent here pushes the due date back.
+ */
+export type Clock = (typeof CLOCKS)[number];
+
+export const EFFECTS = [
+  'startClock',
+  'issueReceipt',
+  'requirePayment',
+  'issueResult',
+  'dispatchByPost',
+  'refund',
+] as const;
+/** The closed set of side effects the engine knows; services implement each. */
+export type Effect = (typeof EFFECTS)[number];
+
+export const TRIGGERS = ['payment.succeeded', 'payment.expired', 'shipment.delivered', 'shipment.returned'] as const;
+/** Events on which the portal takes a `system` action by itself. */
+export type Trigger = (typeof TRIGGERS)[number];
+
+export const REQUIREMENTS = ['comment', 'attachments'] as const;
+/** What an action demands from its caller's input. */
+export type Requirement = (typeof REQUIREMENTS)[number];
+
+export interface StateDefinition {
+  key: string;
+  /** The state a new dossier starts in; exactly one per workflow. */
+  start?: boolean;
+  /** No way out; the dossier is finished (completed, refused, withdrawn...). */
+  terminal?: boolean;
+  clock?: Clock;
+  /** Roles that may edit the form data and documents while in this state. */
+  editableBy?: Role[];
+  /** Human label; defaults to the key. */
+  label?: string;
+}
+
+export interface ActionDefinition {
+  key: string;
+  from: string[];
+  to: string;
+  by: Role[];
+  requires?: Requirement[];
+  effects?: Effect[];
+  /** Only for `system` actions: the event that makes the portal take it. */
+  trigger?: Trigger;
+  label?: string;
+}
+
+export interface WorkflowDefinition {
+  states: StateDefinition[];
+  actions: ActionDefinition[];
+}
+
+/** The action key that `POST /applications/:id/submit` takes. */
+export const SUBMIT_ACTION = 'submit';

@@ -1,0 +1,78 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { AppModule, PortalRole } from '../../src/app.module';
+import { configureApp, createAdapter } from '../../src/app.setup';
+import { OutboxRelay } from '../../src/outbox/outbox.relay';
+import { createSuiteDatabase, dropDatabase } from './db';
+import { SmtpSandbox } from './smtp-sandbox';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  http: ReturnType<typeof request>;
+  db: DataSource;
+  smtp: SmtpSandbox;
+  url: string;
+  /** Moves the outbox into BullMQ now and waits until no job is waiting or active. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole portal (API + worker in one process) on the suite's own database
+ * and Redis prefix, with the SMTP sandbox as its mail relay.
+ */
+export async function createTestApp(opts: { role?: PortalRole; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const database = await createSuiteDatabase();
+  const smtp = await new SmtpSandbox().start();
+  const storage = mkdtempSync(join(tmpdir(), 'portal-files-'));
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    REDIS_PREFIX: `test:${process.env.TEST_RUN_ID}:${database.name.slice(-8)}`,
+    SMTP_URL: smtp.url,
+    STORAGE_DIR: storage,
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+    OUTBOX_POLL_MS: '200',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    ...opts.env,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: false });
+  await configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  const db = app.get<DataSource>(getDataSourceToken());
+  const relay = app.get(OutboxRelay, { strict: false });
+
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    db,
+    smtp,
+    url,
+    async drain() {
+      const { getQueueToken } = await import('@nestjs/bullmq');
+      const queue = app.get(getQueueToken('notifications'), { strict: false });
+      for (let i = 0; i < 200; i++) {
+        await relay.drain();
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const [{ pending }] = await db.query(`SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`);
+        if (pending === 0 && counts.waiting + counts.active + counts.delayed + counts.prioritized === 0) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('queues did not drain within 10 s');
+    },
+    async close() {
+      await app.close();
+      await smtp.stop();
+      await dropDatabase(database.name);
+      rmSync(storage, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { TestApp } from './app';
+
+export const DEMO_PASSWORD = 'Demo@2026';
+
+/** Demo procedures and staff from the seed (src/database/demo-data.ts). */
+export const DEMO = {
+  birthExtract: '1.004884',
+  householdBusiness: '2.000720',
+  judicialRecord: '2.001417',
+  agencies: { bennghe: '000.00.01.H56', quan1: '000.00.20.H56', sotuphap: '000.00.12.H56' },
+} as const;
+
+export const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+export const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32)]);
+
+export interface Session {
+  id?: string;
+  email: string;
+  token: string;
+  refreshToken: string;
+  auth: { Authorization: string };
+}
+
+export async function login(t: TestApp, email: string, password = DEMO_PASSWORD): Promise<Session> {
+  const res = await t.http.post('/api/v1/auth/login').send({ email, password });
+  if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+  return { email, token: res.body.accessToken, refreshToken: res.body.refreshToken, auth: { Authorization: `Bearer ${res.body.accessToken}` } };
+}
+
+export const staff = (t: TestApp, role: 'clerk' | 'supervisor', agency: 'bennghe' | 'quan1' | 'sotuphap') =>
+  login(t, `${role}.${agency}@demo.local`);
+export const admin = (t: TestApp) => login(t, 'admin@demo.local');
+
+/** A new citizen with unique email, phone and ID number; logged in. */
+export async function newCitizen(t: TestApp, overrides: Partial<{ locale: 'vi' | 'en'; fullName: string }> = {}): Promise<Session & { idNumber: string }> {
+  const email = `citizen-${randomUUID().slice(0, 12)}@example.vn`;
+  const idNumber = String(randomInt(10 ** 11, 10 ** 12 - 1)).padStart(12, '0');
+  const phone = `09${String(randomInt(0, 10 ** 8)).padStart(8, '0')}`;
+  const res = await t.http.post('/api/v1/auth/register').send({
+    email, password: 'Citizen-pass-1', fullName: overrides.fullName ?? 'Lê Thị Hoa', idNumber, phone, locale: overrides.locale ?? 'vi',
+  });
+  if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
+  const session = await login(t, email, 'Citizen-pass-1');
+  return { ...session, id: res.body.id, idNumber };
+}
+
+export async function uploadDocument(t: TestApp, s: Session, dossierId: string, documentKey: string, content = PDF, fileName = 'scan.pdf') {
+  return t.http
+    .post(`/api/v1/applications/${dossierId}/documents`)
+    .set(s.auth)
+    .field('documentKey', documentKey)
+    .attach('file', content, fileName);
+}
+
+export const idem = () => ({ 'Idempotency-Key': `k-${randomUUID()}` });
+
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
