@@ -47,9 +47,9 @@ export class AppError extends Error {
 }
 
 export class NotFound extends AppError {
-  constructor(what = 'resource') {
-    // Unknown id, another user's id and an unknown route must look alike: no hint which.
-    super(404, 'not-found', 'Not Found', `The ${what} was not found.`);
+  /** `what` is for readers of the code only: unknown id, another user's id and an unknown route must look alike. */
+  constructor(_what = 'resource') {
+    super(404, 'not-found', 'Not Found', 'The resource was not found.');
   }
 }
 

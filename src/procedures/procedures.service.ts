@@ -114,7 +114,8 @@ export class ProceduresService {
     if (version.publishedAt) throw new Conflict(`Version ${versionNumber} is already published.`, 'already-published');
     const problems = definitionProblems(version);
     if (problems.length) throw new ValidationFailed(problems, `Version ${versionNumber} cannot be published: ${problems.length} problem(s).`);
-    const rows = await this.db.query(
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [rows] = await this.db.query(
       `UPDATE procedure_versions SET published_at = now() WHERE id = $1 AND published_at IS NULL RETURNING published_at`,
       [version.id],
     );

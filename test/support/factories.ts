@@ -45,7 +45,7 @@ export async function newCitizen(t: TestApp, overrides: Partial<{ locale: 'vi' |
   return { ...session, id: res.body.id, idNumber };
 }
 
-export async function uploadDocument(t: TestApp, s: Session, dossierId: string, documentKey: string, content = PDF, fileName = 'scan.pdf') {
+export function uploadDocument(t: TestApp, s: Session, dossierId: string, documentKey: string, content = PDF, fileName = 'scan.pdf') {
   return t.http
     .post(`/api/v1/applications/${dossierId}/documents`)
     .set(s.auth)
