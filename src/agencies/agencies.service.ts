@@ -30,7 +30,8 @@ export class AgenciesService {
     const agency = await repo.findOneBy({ code });
     if (!agency) throw new NotFound('agency');
     if (dto.name !== undefined) agency.name = dto.name;
-    if (dto.calendar !== undefined) agency.calendar = checkedCalendar(dto.calendar);
+    // A partial calendar changes only what it names: the rest stays as the agency has it.
+    if (dto.calendar !== undefined) agency.calendar = checkedCalendar(dto.calendar, agency.calendar);
     return repo.save(agency);
   }
 
@@ -63,8 +64,8 @@ export class AgenciesService {
   }
 }
 
-function checkedCalendar(input: Record<string, unknown> | undefined): WorkCalendar {
-  const calendar = { ...DEFAULT_CALENDAR, ...(input ?? {}) };
+function checkedCalendar(input: Record<string, unknown> | undefined, base: WorkCalendar = DEFAULT_CALENDAR): WorkCalendar {
+  const calendar = { ...base, ...(input ?? {}) };
   const problems = validateCalendar(calendar);
   if (problems.length) throw new ValidationFailed(problems.map((message) => ({ field: 'calendar', message })));
   return calendar as WorkCalendar;

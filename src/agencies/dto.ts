@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsObject, IsOptional, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
-import { PHONE } from '../auth/dto';
+import { NormalizePhone, PHONE } from '../auth/dto';
 
 export const AGENCY_CODE = /^[A-Za-z0-9][A-Za-z0-9.]{0,31}$/;
 
@@ -40,6 +40,6 @@ export class CreateStaffDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200)
   fullName?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
+  @ApiPropertyOptional() @IsOptional() @NormalizePhone() @IsString() @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
   phone?: string;
 }

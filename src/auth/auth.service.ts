@@ -8,7 +8,7 @@ import { Conflict, TooManyRequests, Unauthorized } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { Account } from './account.entity';
 import type { AuthUser } from './auth-user';
-import { LoginDto, RegisterDto, TokensDto } from './dto';
+import { LoginDto, normalizePhone, RegisterDto, TokensDto } from './dto';
 import { dummyHash, hashPassword, verifyPassword } from './passwords';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -35,25 +35,28 @@ export class AuthService {
   }
 
   async login(dto: LoginDto): Promise<TokensDto> {
-    const login = dto.email.trim().toLowerCase();
+    const login = normalizePhone(dto.email.trim().toLowerCase());
     const account = await this.db
       .getRepository(Account)
       .createQueryBuilder('a')
       .addSelect('a.passwordHash')
       .where('a.email = :login OR a.phone = :login', { login })
       .getOne();
-    if (account?.lockedUntil && account.lockedUntil > new Date()) {
-      const wait = Math.ceil((account.lockedUntil.getTime() - Date.now()) / 1000);
-      throw new TooManyRequests('Too many failed sign-in attempts; the account is locked for a while.', wait);
-    }
-    const ok = await verifyPassword(account?.passwordHash ?? (await dummyHash()), dto.password);
-    if (!account || !ok) {
-      if (account) await this.recordFailure(account.id);
+    if (!account) {
+      await verifyPassword(await dummyHash(), dto.password);
       throw new Unauthorized('The email/phone or password is not correct.');
     }
-    if (account.failedLogins > 0) {
-      await this.db.query(`UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1`, [account.id]);
+    // The attempt is counted before the password is checked, in one statement that also refuses a locked
+    // account: concurrent guesses serialise on the row, so no more than LOGIN_MAX_FAILURES get checked.
+    if (!(await this.reserveAttempt(account.id))) {
+      const [{ locked_until }] = await this.db.query(`SELECT locked_until FROM accounts WHERE id = $1`, [account.id]);
+      const wait = Math.max(1, Math.ceil((new Date(locked_until).getTime() - Date.now()) / 1000));
+      throw new TooManyRequests('Too many failed sign-in attempts; the account is locked for a while.', wait);
     }
+    if (!(await verifyPassword(account.passwordHash, dto.password))) {
+      throw new Unauthorized('The email/phone or password is not correct.');
+    }
+    await this.db.query(`UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1`, [account.id]);
     return this.issueTokens(this.db.manager, { id: account.id, role: account.role, agencyId: account.agencyId }, randomUUID());
   }
 
@@ -85,15 +88,19 @@ export class AuthService {
     );
   }
 
-  private async recordFailure(accountId: string): Promise<void> {
+  /** Counts a sign-in attempt unless the account is locked; locks it when this attempt reaches the limit. */
+  private async reserveAttempt(accountId: string): Promise<boolean> {
     const max = this.config.get('LOGIN_MAX_FAILURES', { infer: true });
     const lockSeconds = this.config.get('LOGIN_LOCK_SECONDS', { infer: true });
-    await this.db.query(
+    // TypeORM answers an UPDATE with [rows, rowCount].
+    const [rows]: [{ id: string }[], number] = await this.db.query(
       `UPDATE accounts SET failed_logins = failed_logins + 1,
-              locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END
-        WHERE id = $1`,
+              locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE NULL END
+        WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now())
+        RETURNING id`,
       [accountId, max, lockSeconds],
     );
+    return rows.length > 0;
   }
 
   private async issueTokens(m: EntityManager, user: AuthUser, familyId: string): Promise<TokensDto> {

@@ -1,8 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
 
 export const ID_NUMBER = /^\d{12}$/;
 export const PHONE = /^(\+84|0)\d{9,10}$/;
+
+/** One stored form per phone number: `+84912345678` and `0912345678` are the same number (and the same account). */
+export function normalizePhone(value: string): string {
+  const v = value.trim();
+  return PHONE.test(v) && v.startsWith('+84') ? `0${v.slice(3)}` : v;
+}
+export const NormalizePhone = () => Transform(({ value }) => (typeof value === 'string' ? normalizePhone(value) : value));
 
 export class RegisterDto {
   @ApiProperty({ example: 'an.nguyen@example.vn' }) @IsEmail() @MaxLength(254)
@@ -11,14 +19,14 @@ export class RegisterDto {
   @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128)
   password: string;
 
-  @ApiProperty({ example: 'Nguyễn Văn An' }) @IsString() @Length(1, 200)
+  @ApiProperty({ example: 'Nguyễn Văn An' }) @IsString() @Length(1, 200) @Matches(/\S/, { message: 'fullName must not be blank' })
   fullName: string;
 
   @ApiProperty({ description: 'National ID number (12 digits)', example: '001090001234' })
   @IsString() @Matches(ID_NUMBER, { message: 'idNumber must be 12 digits' })
   idNumber: string;
 
-  @ApiProperty({ example: '0912345678' }) @IsString() @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
+  @ApiProperty({ example: '0912345678' }) @NormalizePhone() @IsString() @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
   phone: string;
 
   @ApiPropertyOptional({ enum: ['vi', 'en'] }) @IsOptional() @IsIn(['vi', 'en'])

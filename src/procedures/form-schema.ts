@@ -7,7 +7,9 @@ import type { FieldError } from '../common/problem';
  * compiled once per immutable procedure version and cached. Drafts are checked
  * without `required` (a citizen saves as they go); submission is checked in full.
  */
-const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: false });
+// addUsedSchema: false: a compiled form schema is not registered under its `$id`, so two versions (or two
+// procedures) whose schemas declare the same `$id` do not collide, and no form can `$ref` another's.
+const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: false, addUsedSchema: false });
 addFormats(ajv);
 
 const full = new Map<string, ValidateFunction>();
