@@ -15,6 +15,8 @@ import { QUEUES } from './jobs/jobs';
 import { NotificationsWorkerModule } from './notifications/notifications.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { OutboxRelay } from './outbox/outbox.relay';
+import { PaymentsModule, PaymentsWorkerModule } from './payments/payments.module';
+import { SandboxVnpayModule } from './payments/sandbox/sandbox.module';
 import { ProceduresModule } from './procedures/procedures.module';
 import { StorageModule } from './storage/storage.module';
 
@@ -22,11 +24,19 @@ export type PortalRole = 'api' | 'worker' | 'all';
 
 /** Worker side: BullMQ processors and the outbox relay. No HTTP. */
 @Module({
-  imports: [BullModule.registerQueue({ name: QUEUES.notifications }), NotificationsWorkerModule],
+  imports: [
+    BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }),
+    NotificationsWorkerModule,
+    PaymentsWorkerModule,
+  ],
   providers: [OutboxRelay],
   exports: [OutboxRelay],
 })
 export class WorkerModule {}
+
+function sandboxEnabled(): boolean {
+  return process.env.NODE_ENV !== 'production' && process.env.SANDBOX_ENABLED !== 'false';
+}
 
 @Module({})
 export class AppModule {
@@ -58,7 +68,10 @@ export class AppModule {
         AgenciesModule,
         ProceduresModule,
         ApplicationsModule,
+        PaymentsModule,
         HealthModule,
+        // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is forced off there).
+        ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register()] : []),
         ...(role === 'api' ? [] : [WorkerModule]),
       ],
     };

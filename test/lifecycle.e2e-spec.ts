@@ -1,7 +1,7 @@
 import { DEFAULT_CALENDAR, workingTimeBetween, addWorkingTime } from '../src/workflow/calendar';
 import { HOLIDAYS_VN } from '../src/database/demo-data';
 import { createTestApp, TestApp } from './support/app';
-import { DEMO, idem, newCitizen, Session, staff, uploadDocument } from './support/factories';
+import { DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
 
 /** Each demo procedure walked from draft to its final state over HTTP, with the emails it sends. */
 describe('dossier lifecycle (demo procedures)', () => {
@@ -91,7 +91,7 @@ describe('dossier lifecycle (demo procedures)', () => {
       `Tiếp nhận hồ sơ ${submitted.body.code}`,
       `Cập nhật hồ sơ ${submitted.body.code}`,
     ]);
-    expect(mails[1].raw).toContain('Ng'); // Vietnamese body, due date included
+    expect(mails[1].text).toContain(`Ngày hẹn trả kết quả: `); // the receipt's due date, in Vietnamese
 
     // BullMQ delivers at least once: the same event relayed again (a new outbox row, a new job id) sends nothing more.
     await t.db.query(
@@ -146,14 +146,21 @@ describe('dossier lifecycle (demo procedures)', () => {
     expect(paused).toBeGreaterThan(0);
     expect(new Date(back.body.dueAt).toISOString()).toBe(addWorkingTime(calendar, new Date(received.body.dueAt), paused).toISOString());
 
+    // Approval opens the charge (paid after approval); the confirmed payment moves the dossier on by itself.
     const approved = await act(clerk, d.id, 'approve', { comment: 'Đủ điều kiện' });
-    expect(approved.body.state).toBe('approved');
+    expect(approved.body).toMatchObject({ state: 'awaiting_payment', payment: { stage: 'after_approval', amountVnd: 100000, status: 'open' } });
     expect(approved.body.finishedAt).not.toBeNull();
+    const paid = await payInSandbox(t, citizen, d.id);
+    expect(paid.ipnResponse).toEqual({ RspCode: '00', Message: 'Confirm Success' });
+    await t.drain();
+    const after = await t.http.get(`${api}/applications/${d.id}`).set(clerk.auth).expect(200);
+    expect(after.body).toMatchObject({ state: 'approved', payment: { status: 'paid' }, availableActions: ['return_result'] });
     const final = await act(clerk, d.id, 'return_result');
     expect(final.body.state).toBe('completed');
 
     const h = await history(clerk, d.id);
-    expect(h.map((e) => e.action)).toEqual(['create', 'submit', 'receive', 'request_supplement', 'edit', 'resubmit', 'approve', 'return_result']);
+    expect(h.map((e) => e.action)).toEqual(['create', 'submit', 'receive', 'request_supplement', 'edit', 'resubmit', 'approve', 'payment_confirmed', 'return_result']);
+    expect(h[7]).toMatchObject({ actorRole: 'system', fromState: 'awaiting_payment', toState: 'approved' });
     expect(h[3].comment).toBe('Thiếu hợp đồng thuê mặt bằng có công chứng');
 
     await t.drain();
@@ -163,6 +170,7 @@ describe('dossier lifecycle (demo procedures)', () => {
       `Dossier ${code}: documents requested`,
       `Dossier ${code} supplemented`,
       `Dossier ${code} approved`,
+      `Dossier ${code}: payment confirmed`,
       `Dossier ${code} updated`,
     ]);
   });
@@ -176,6 +184,11 @@ describe('dossier lifecycle (demo procedures)', () => {
     expect(d.delivery).toEqual({ method: 'post', recipient: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh', phone: '0901234567' });
     await uploadDocument(t, citizen, d.id, 'id_card');
     const s = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+    // The fee is paid before receipt; with delivery by post, the postal fee is added.
+    expect(s.body).toMatchObject({ state: 'awaiting_payment', payment: { amountVnd: 230000, status: 'open' } });
+    expect(s.body.payment.items.map((i: { kind: string }) => i.kind)).toEqual(['fee', 'postal']);
+    await payInSandbox(t, citizen, d.id);
+    await t.drain();
 
     // The citizen cannot take a clerk's action; the clerk cannot take an action the state does not allow.
     expect((await act(citizen, d.id, 'refuse', { comment: 'x' })).status).toBe(403);
@@ -188,8 +201,10 @@ describe('dossier lifecycle (demo procedures)', () => {
     expect((await act(citizen, d.id, 'withdraw')).status).toBe(409);
     await t.drain();
     const mails = t.smtp.to(citizen.email);
-    expect(mails.map((m) => m.subject)).toEqual([`Đã nộp hồ sơ ${s.body.code}`, `Từ chối tiếp nhận hồ sơ ${s.body.code}`]);
-    expect(mails[1].raw).toMatch(/th=E1=BA=A9m quy=E1=BB=81n|thẩm quyền/);
+    expect(mails.map((m) => m.subject)).toEqual([
+      `Đã nộp hồ sơ ${s.body.code}`, `Đã nhận thanh toán hồ sơ ${s.body.code}`, `Từ chối tiếp nhận hồ sơ ${s.body.code}`,
+    ]);
+    expect(mails[2].text).toContain('Lý do: Hồ sơ không thuộc thẩm quyền');
   });
 
   it('judicial record: asked to complete before receipt, then received, supplemented and approved by the supervisor', async () => {
@@ -201,6 +216,8 @@ describe('dossier lifecycle (demo procedures)', () => {
     });
     await uploadDocument(t, citizen, d.id, 'id_card');
     const s = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+    await payInSandbox(t, citizen, d.id);
+    await t.drain();
     await act(clerk, d.id, 'ask_to_complete', { comment: 'Bổ sung giấy tờ cư trú' }).then((r) => expect(r.body.state).toBe('incomplete'));
     await uploadDocument(t, citizen, d.id, 'residence_proof');
     const again = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);

@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
 import { Conflict, FieldError, Forbidden, NotFound, ValidationFailed } from '../common/problem';
 import { OutboxMessage, OutboxService } from '../outbox/outbox.service';
+import { PaymentsService } from '../payments/payments.service';
 import { validateFormData } from '../procedures/form-schema';
 import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
 import { applyClock, DeadlineState } from '../workflow/deadline';
@@ -32,6 +33,7 @@ export class ApplicationsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly procedures: ProceduresService,
     private readonly outbox: OutboxService,
+    private readonly payments: PaymentsService,
   ) {}
 
   // ---------------------------------------------------------------- reading
@@ -266,8 +268,43 @@ export class ApplicationsService {
     if (attachments.length) {
       await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [attachments, historyId]);
     }
+    await this.applyEffects(m, row, version, plan, input);
     const messages: OutboxMessage[] = [{ name: 'dossier-event', data: { dossierId: row.id, historyId, event: plan.action.key } }];
     await this.outbox.add(m, messages);
+  }
+
+  /** The workflow's effects other than the clock and the receipt (applied with the state change above). */
+  private async applyEffects(m: EntityManager, row: DossierRow, version: PublishedVersion, plan: TransitionPlan, input: ActionInput): Promise<void> {
+    for (const effect of plan.effects) {
+      switch (effect) {
+        case 'startClock':
+        case 'issueReceipt':
+          break;
+        case 'requirePayment':
+          await this.payments.openRequest(m, row, version);
+          break;
+        case 'refund':
+          await this.payments.requestRefund(m, row.id, version.refundable, `${plan.action.key}${input.comment ? `: ${input.comment}` : ''}`);
+          break;
+        case 'issueResult':
+        case 'dispatchByPost':
+          throw new Error(`effect ${effect} is not available in this release`);
+        default: {
+          const never: never = effect;
+          throw new Error(`unknown effect ${String(never)}`);
+        }
+      }
+    }
+  }
+
+  /** A payment confirmed after its dossier was closed (withdrawn while paying) is given back. */
+  async refundIfClosed(dossierId: string, reason: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const [row]: DossierRow[] = await m.query(`${DOSSIER_SELECT} WHERE d.id = $1 FOR UPDATE OF d`, [dossierId]);
+      if (!row) return;
+      const version = await this.procedures.version(row.procedure_version_id);
+      if (stateOf(version.workflow, row.state).terminal) await this.payments.requestRefund(m, dossierId, true, reason);
+    });
   }
 
   private plan(version: PublishedVersion, state: string, actionKey: string, user: AuthUser, input: { comment?: string; attachmentCount: number }): TransitionPlan {
@@ -371,17 +408,22 @@ export class ApplicationsService {
   }
 
   private async viewWith(m: EntityManager, user: AuthUser, id: string): Promise<DossierView> {
-    return this.view(user, await this.load(m, user, id, false));
+    return this.view(user, await this.load(m, user, id, false), m);
   }
 
-  private async view(user: AuthUser, row: DossierRow): Promise<DossierView> {
+  private async view(user: AuthUser, row: DossierRow, m: EntityManager = this.db.manager): Promise<DossierView> {
     const version = await this.procedures.version(row.procedure_version_id);
     const actions = new Set<string>();
     const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
     if (isOwner || isStaff(user)) {
       for (const role of workflowRoles(user)) availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
     }
-    return toDossierView(row, [...actions], version);
+    const [payment] = await m.query(
+      `SELECT stage, items, amount_vnd::int AS "amountVnd", status, paid_at AS "paidAt"
+         FROM payment_requests WHERE dossier_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [row.id],
+    );
+    return toDossierView(row, [...actions], version, payment ?? null);
   }
 
   private async storedResponse(accountId: string, key: string, requestHash: string) {

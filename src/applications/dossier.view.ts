@@ -22,12 +22,22 @@ export class DossierView {
   @ApiProperty({ description: 'Whether the deadline clock is paused (supplementation)' }) clockPaused: boolean;
   @ApiPropertyOptional({ enum: ['overdue', 'on_time', 'late', 'running'], nullable: true }) standing: string | null;
   @ApiProperty({ type: [String] }) availableActions: string[];
+  @ApiPropertyOptional({ nullable: true, description: 'What the dossier owes or paid: {stage, items, amountVnd, status, paidAt}' })
+  payment: PaymentSummary | null;
   @ApiProperty() version: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }
 
-export function toDossierView(row: DossierRow, availableActions: string[], version: PublishedVersion): DossierView {
+export interface PaymentSummary {
+  stage: string;
+  items: { kind: string; name: string; amount: number }[];
+  amountVnd: number;
+  status: 'open' | 'paid' | 'refund_pending' | 'refunded' | 'void';
+  paidAt: Date | null;
+}
+
+export function toDossierView(row: DossierRow, availableActions: string[], version: PublishedVersion, payment: PaymentSummary | null): DossierView {
   const state = version.workflow.states.find((s) => s.key === row.state);
   return {
     id: row.id,
@@ -48,6 +58,7 @@ export function toDossierView(row: DossierRow, availableActions: string[], versi
     clockPaused: row.paused_at !== null,
     standing: standing(row),
     availableActions,
+    payment,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -24,6 +24,8 @@ export interface QueueItem {
   attentionAt: Date;
   overdue: boolean;
   clockPaused: boolean;
+  /** open (due), paid, refund_pending, refunded; null when nothing was ever due. */
+  paymentStatus: string | null;
 }
 
 /**
@@ -69,7 +71,8 @@ export class QueueService {
               d.assignee_id AS "assigneeId", d.submitted_at AS "submittedAt", d.received_at AS "receivedAt",
               d.due_at AS "dueAt", d.attention_at AS "attentionAt",
               (d.due_at IS NOT NULL AND d.finished_at IS NULL AND d.due_at < now()) AS overdue,
-              (d.paused_at IS NOT NULL) AS "clockPaused"
+              (d.paused_at IS NOT NULL) AS "clockPaused",
+              (SELECT pr.status FROM payment_requests pr WHERE pr.dossier_id = d.id ORDER BY pr.created_at DESC LIMIT 1) AS "paymentStatus"
          FROM dossiers d
          JOIN procedures p ON p.id = d.procedure_id
          JOIN accounts a ON a.id = d.applicant_id

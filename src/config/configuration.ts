@@ -77,11 +77,55 @@ export class Environment {
   @Transform(({ value }) => Number(value)) @IsInt() @Min(100)
   OUTBOX_POLL_MS = 500;
 
+  /** VNPay merchant (terminal) code; the built-in sandbox accepts the same. */
+  @IsString() @MinLength(1)
+  VNPAY_TMN_CODE = 'DEMO0001';
+
+  /** VNPay hash secret; required in production, random per process in development. */
+  @IsOptional() @IsString() @MinLength(16)
+  VNPAY_HASH_SECRET?: string;
+
+  /** Payment page; default: the built-in sandbox gateway. */
+  @IsOptional() @IsUrl({ require_tld: false })
+  VNPAY_PAY_URL?: string;
+
+  /** Server-to-server API (querydr, refund); default: the built-in sandbox gateway. */
+  @IsOptional() @IsUrl({ require_tld: false })
+  VNPAY_API_URL?: string;
+
+  /** Where the sandbox gateway sends IPNs (a real merchant registers this URL with VNPay). */
+  @IsOptional() @IsUrl({ require_tld: false })
+  VNPAY_IPN_URL?: string;
+
+  /** Where the citizen's browser comes back after paying. */
+  @IsOptional() @IsUrl({ require_tld: false })
+  VNPAY_RETURN_URL?: string;
+
+  /** How long a payment attempt stays open (also sent as vnp_ExpireDate). */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(60)
+  PAYMENT_TTL_SECONDS = 900;
+
+  /** A pending attempt older than this is queried with the provider (querydr). */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  RECONCILE_AFTER_SECONDS = 120;
+
+  /** The built-in sandbox gateways (payment, postal); never served in production. */
+  @IsIn(['true', 'false'])
+  SANDBOX_ENABLED = 'true';
+
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   NOTIFICATION_CONCURRENCY = 8;
 }
 
-export type AppConfig = Environment & { JWT_SECRET: string; PUBLIC_BASE_URL: string };
+export type AppConfig = Environment & {
+  JWT_SECRET: string;
+  PUBLIC_BASE_URL: string;
+  VNPAY_HASH_SECRET: string;
+  VNPAY_PAY_URL: string;
+  VNPAY_API_URL: string;
+  VNPAY_IPN_URL: string;
+  VNPAY_RETURN_URL: string;
+};
 
 export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
@@ -92,15 +136,26 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   }
   if (!env.JWT_SECRET) {
     if (env.NODE_ENV === 'production') throw new Error('Invalid environment:\n  JWT_SECRET is required in production');
-    env.JWT_SECRET = developmentSecret();
+    env.JWT_SECRET = developmentSecret('jwt');
   }
   env.PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, '');
+  if (env.NODE_ENV === 'production') {
+    env.SANDBOX_ENABLED = 'false';
+    const missing = ['VNPAY_HASH_SECRET', 'VNPAY_PAY_URL', 'VNPAY_API_URL'].filter((k) => !env[k as keyof Environment]);
+    if (missing.length) throw new Error(`Invalid environment:\n  ${missing.join(', ')} required in production`);
+  }
+  const api = `${env.PUBLIC_BASE_URL}/api/v1`;
+  env.VNPAY_HASH_SECRET ??= developmentSecret('vnpay');
+  env.VNPAY_PAY_URL ??= `${api}/sandbox/vnpay/pay`;
+  env.VNPAY_API_URL ??= `${api}/sandbox/vnpay/api/transaction`;
+  env.VNPAY_IPN_URL ??= `${api}/payments/vnpay/ipn`;
+  env.VNPAY_RETURN_URL ??= `${api}/payments/vnpay/return`;
   return env as AppConfig;
 }
 
-let devSecret: string | undefined;
-function developmentSecret(): string {
-  // One per process, never logged; documented in .env.example.
-  devSecret ??= require('node:crypto').randomBytes(48).toString('base64url');
-  return devSecret!;
+const devSecrets = new Map<string, string>();
+function developmentSecret(name: string): string {
+  // One per process and purpose, never logged; documented in .env.example.
+  if (!devSecrets.has(name)) devSecrets.set(name, require('node:crypto').randomBytes(48).toString('base64url'));
+  return devSecrets.get(name)!;
 }

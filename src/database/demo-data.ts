@@ -44,13 +44,14 @@ const birthExtract: WorkflowDefinition = {
   ],
 };
 
-/** Household business registration: supplementation round, approval, stop by a supervisor. */
+/** Household business registration: supplementation round, approval, the charge paid after approval, stop by a supervisor. */
 const householdBusiness: WorkflowDefinition = {
   states: [
     { key: 'draft', start: true, editableBy: ['citizen'], label: 'Nháp' },
     { key: 'submitted', clock: 'stopped', label: 'Chờ tiếp nhận' },
     { key: 'processing', clock: 'running', label: 'Đang xử lý' },
     { key: 'supplement_requested', clock: 'paused', editableBy: ['citizen'], label: 'Chờ bổ sung' },
+    { key: 'awaiting_payment', clock: 'stopped', label: 'Chờ nộp lệ phí' },
     { key: 'approved', clock: 'stopped', label: 'Đã phê duyệt' },
     { key: 'completed', terminal: true, label: 'Đã trả kết quả' },
     { key: 'refused', terminal: true, label: 'Từ chối tiếp nhận' },
@@ -64,18 +65,24 @@ const householdBusiness: WorkflowDefinition = {
     { key: 'refuse', from: ['submitted'], to: 'refused', by: ['clerk'], requires: ['comment'] },
     { key: 'request_supplement', from: ['processing'], to: 'supplement_requested', by: ['clerk'], requires: ['comment'] },
     { key: 'resubmit', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
-    { key: 'approve', from: ['processing'], to: 'approved', by: ['clerk'] },
+    { key: 'approve', from: ['processing'], to: 'awaiting_payment', by: ['clerk'], effects: ['requirePayment'] },
+    { key: 'payment_confirmed', from: ['awaiting_payment'], to: 'approved', by: ['system'], trigger: 'payment.succeeded' },
     { key: 'reject', from: ['processing'], to: 'rejected', by: ['clerk'], requires: ['comment'] },
     { key: 'stop', from: ['processing', 'supplement_requested'], to: 'stopped', by: ['supervisor'], requires: ['comment'] },
     { key: 'return_result', from: ['approved'], to: 'completed', by: ['clerk'] },
-    citizenEnds(['submitted', 'processing', 'supplement_requested']) as never,
+    citizenEnds(['submitted', 'processing', 'supplement_requested', 'awaiting_payment']) as never,
   ],
 };
 
-/** Judicial record certificate: supplementation possible before or after receipt, result online or by post. */
+/**
+ * Judicial record certificate: the fee (and the postal fee, if the result goes by post) is paid
+ * online right after submission, before receipt; supplementation possible before or after
+ * receipt; approval by the supervisor; refused, rejected or withdrawn after paying: refunded.
+ */
 const judicialRecord: WorkflowDefinition = {
   states: [
     { key: 'draft', start: true, editableBy: ['citizen'], label: 'Nháp' },
+    { key: 'awaiting_payment', clock: 'stopped', label: 'Chờ thanh toán phí' },
     { key: 'submitted', clock: 'stopped', label: 'Chờ tiếp nhận' },
     { key: 'incomplete', clock: 'stopped', editableBy: ['citizen'], label: 'Chờ hoàn thiện trước tiếp nhận' },
     { key: 'processing', clock: 'running', label: 'Đang xác minh' },
@@ -87,17 +94,18 @@ const judicialRecord: WorkflowDefinition = {
     { key: 'withdrawn', terminal: true, label: 'Đã rút' },
   ],
   actions: [
-    { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+    { key: 'submit', from: ['draft'], to: 'awaiting_payment', by: ['citizen'], effects: ['requirePayment'] },
+    { key: 'payment_confirmed', from: ['awaiting_payment'], to: 'submitted', by: ['system'], trigger: 'payment.succeeded' },
     { key: 'ask_to_complete', from: ['submitted'], to: 'incomplete', by: ['clerk'], requires: ['comment'] },
     { key: 'complete_filing', from: ['incomplete'], to: 'submitted', by: ['citizen'] },
     { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock', 'issueReceipt'] },
-    { key: 'refuse', from: ['submitted', 'incomplete'], to: 'refused', by: ['clerk'], requires: ['comment'] },
+    { key: 'refuse', from: ['submitted', 'incomplete'], to: 'refused', by: ['clerk'], requires: ['comment'], effects: ['refund'] },
     { key: 'request_supplement', from: ['processing'], to: 'supplement_requested', by: ['clerk'], requires: ['comment'] },
     { key: 'resubmit', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
     { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor'] },
-    { key: 'reject', from: ['processing'], to: 'rejected', by: ['supervisor'], requires: ['comment'] },
+    { key: 'reject', from: ['processing'], to: 'rejected', by: ['supervisor'], requires: ['comment'], effects: ['refund'] },
     { key: 'return_result', from: ['approved'], to: 'completed', by: ['clerk'] },
-    citizenEnds(['submitted', 'incomplete', 'processing']) as never,
+    { ...citizenEnds(['awaiting_payment', 'submitted', 'incomplete', 'processing']), effects: ['refund'] } as never,
   ],
 };
 
@@ -128,6 +136,7 @@ export const DEMO_PROCEDURES = [
       feeTiming: 'exempt',
       processingDays: 1,
       deliveryOptions: ['online'],
+      postalFee: 0,
       workflow: birthExtract,
     },
   },
@@ -158,6 +167,7 @@ export const DEMO_PROCEDURES = [
       feeTiming: 'after_approval',
       processingDays: 3,
       deliveryOptions: ['online'],
+      postalFee: 0,
       workflow: householdBusiness,
     },
   },
@@ -187,6 +197,7 @@ export const DEMO_PROCEDURES = [
       feeTiming: 'before_receipt',
       processingDays: 10,
       deliveryOptions: ['online', 'post'],
+      postalFee: 30000,
       workflow: judicialRecord,
     },
   },

@@ -7,17 +7,30 @@ import type { JobsOptions } from 'bullmq';
  */
 export const QUEUES = {
   notifications: 'notifications',
+  payments: 'payments',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobDataByName {
   /** Tell the citizen about a step of their dossier (one history entry). */
   'dossier-event': { dossierId: string; historyId: string; event: string };
+  /** A confirmed payment moves its dossier on (the workflow's `payment.succeeded` system action). */
+  'payment-succeeded': { dossierId: string; attemptId: string };
+  /** Ask the provider to refund a payment, until it answers. */
+  'refund': { refundId: string };
+  /** Query the provider about one attempt now (after the browser came back). */
+  'check-attempt': { attemptId: string };
+  /** Scheduled: settle pending attempts with the provider, expire the abandoned ones. */
+  'reconcile-payments': Record<string, never>;
 }
 export type JobName = keyof JobDataByName;
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   'dossier-event': QUEUES.notifications,
+  'payment-succeeded': QUEUES.payments,
+  'refund': QUEUES.payments,
+  'check-attempt': QUEUES.payments,
+  'reconcile-payments': QUEUES.payments,
 };
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -27,7 +40,16 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 3600 },
 };
 
-export const JOB_OPTIONS: Partial<Record<JobName, JobsOptions>> = {};
+export const JOB_OPTIONS: Partial<Record<JobName, JobsOptions>> = {
+  'refund': { attempts: 12, backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 } },
+  'check-attempt': { attempts: 3, delay: 2_000 },
+  'reconcile-payments': { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+};
+
+/** Repeating jobs, upserted at worker start (safe on every deploy). */
+export const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
+  { id: 'reconcile-payments', name: 'reconcile-payments', everyMs: Number(process.env.RECONCILE_EVERY_MS ?? 60_000) },
+];
 
 export function jobOptions(name: JobName): JobsOptions {
   return { ...DEFAULT_JOB_OPTIONS, ...(JOB_OPTIONS[name] ?? {}) };

@@ -31,6 +31,7 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
     approve: (c) => ({ subject: `Hồ sơ ${c.code} đã được phê duyệt`, body: `Hồ sơ ${c.code} (${c.procedureName}) đã được phê duyệt.${note(c, 'Ghi chú')}` }),
     reject: (c) => ({ subject: `Hồ sơ ${c.code} không được giải quyết`, body: `Hồ sơ ${c.code} không được giải quyết.${note(c, 'Lý do')}` }),
     withdraw: (c) => ({ subject: `Đã rút hồ sơ ${c.code}`, body: `Bạn đã rút hồ sơ ${c.code}.` }),
+    payment_confirmed: (c) => ({ subject: `Đã nhận thanh toán hồ sơ ${c.code}`, body: `Khoản thanh toán cho hồ sơ ${c.code} đã được xác nhận. Biên lai điện tử có trong hồ sơ.` }),
     _default: (c) => ({ subject: `Cập nhật hồ sơ ${c.code}`, body: `Hồ sơ ${c.code} chuyển sang trạng thái: ${c.state}.${note(c, 'Ghi chú')}` }),
   },
   en: {
@@ -42,6 +43,7 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
     approve: (c) => ({ subject: `Dossier ${c.code} approved`, body: `Your dossier ${c.code} (${c.procedureName}) was approved.${note(c, 'Note')}` }),
     reject: (c) => ({ subject: `Dossier ${c.code} rejected`, body: `Your dossier ${c.code} was rejected.${note(c, 'Reason')}` }),
     withdraw: (c) => ({ subject: `Dossier ${c.code} withdrawn`, body: `You withdrew dossier ${c.code}.` }),
+    payment_confirmed: (c) => ({ subject: `Dossier ${c.code}: payment confirmed`, body: `Your payment for dossier ${c.code} is confirmed. The e-receipt is in your dossier.` }),
     _default: (c) => ({ subject: `Dossier ${c.code} updated`, body: `Your dossier ${c.code} moved to: ${c.state}.${note(c, 'Note')}` }),
   },
 };

@@ -30,9 +30,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectQueue(QUEUES.notifications) notifications: Queue,
+    @InjectQueue(QUEUES.payments) payments: Queue,
     private readonly config: ConfigService<AppConfig, true>,
   ) {
-    this.queues = { notifications };
+    this.queues = { notifications, payments };
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsString, Length, Matches, Max,
-  Min, ValidateNested,
+  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches,
+  Max, Min, ValidateNested,
 } from 'class-validator';
 
 export const PROCEDURE_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
@@ -65,6 +65,14 @@ export class CreateVersionDto {
 
   @ApiProperty({ description: 'Workflow definition: {states, actions}' }) @IsObject()
   workflow: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Postal delivery fee added when the citizen chooses post (integer VND)', default: 0 })
+  @IsOptional() @IsInt() @Min(0) @Max(10_000_000)
+  postalFee?: number;
+
+  @ApiPropertyOptional({ description: 'Fees are refunded when the dossier is refused, rejected or withdrawn', default: true })
+  @IsOptional() @IsBoolean()
+  refundable?: boolean;
 }
 
 export class ProcedureView {
@@ -79,6 +87,7 @@ export class ProcedureView {
   @ApiProperty() totalFee: number;
   @ApiProperty() processingDays: number;
   @ApiProperty() deliveryOptions: string[];
+  @ApiProperty() postalFee: number;
   @ApiProperty() formSchema: Record<string, unknown>;
   @ApiProperty() requiredDocuments: RequiredDocumentDto[];
   @ApiPropertyOptional() publishedAt: Date | null;

@@ -41,6 +41,10 @@ export class ProcedureVersion {
   @Column({ name: 'processing_days', type: 'int' }) processingDays: number;
   @Column({ name: 'delivery_options', type: 'text', array: true }) deliveryOptions: DeliveryMethod[];
   @Column({ type: 'jsonb' }) workflow: WorkflowDefinition;
+  /** Added to what a citizen pays when they chose delivery by post (integer VND). */
+  @Column({ name: 'postal_fee_vnd', type: 'int' }) postalFeeVnd: number;
+  /** Whether fees are given back when the dossier is refused, rejected or withdrawn. */
+  @Column({ type: 'boolean' }) refundable: boolean;
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true }) publishedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

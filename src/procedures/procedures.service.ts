@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Agency } from '../agencies/agency.entity';
 import { Conflict, FieldError, NotFound, ValidationFailed } from '../common/problem';
 import { validateWorkflow } from '../workflow/validate';
-import type { WorkflowDefinition } from '../workflow/definition';
+import { EFFECTS, type WorkflowDefinition } from '../workflow/definition';
 import { CreateProcedureDto, CreateVersionDto, ProcedureView } from './dto';
 import { checkFormSchema } from './form-schema';
 import { Procedure, ProcedureVersion } from './procedure.entity';
@@ -17,7 +17,7 @@ export interface PublishedVersion extends ProcedureVersion {
 const CATALOG_SQL = `
   SELECT p.code, p.name, p.level, a.code AS "agencyCode", a.name AS "agencyName",
          v.version, v.fees, v.fee_timing AS "feeTiming", v.processing_days AS "processingDays",
-         v.delivery_options AS "deliveryOptions", v.form_schema AS "formSchema",
+         v.delivery_options AS "deliveryOptions", v.postal_fee_vnd AS "postalFee", v.form_schema AS "formSchema",
          v.required_documents AS "requiredDocuments", v.published_at AS "publishedAt"
     FROM procedures p
     JOIN agencies a ON a.id = p.agency_id
@@ -86,11 +86,12 @@ export class ProceduresService {
     // The next number is computed and inserted in one statement; the unique key settles races.
     const rows = await this.db.query(
       `INSERT INTO procedure_versions
-         (procedure_id, version, form_schema, required_documents, fees, fee_timing, processing_days, delivery_options, workflow)
-       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8 FROM procedure_versions WHERE procedure_id = $1
+         (procedure_id, version, form_schema, required_documents, fees, fee_timing, processing_days, delivery_options, workflow,
+          postal_fee_vnd, refundable)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM procedure_versions WHERE procedure_id = $1
        RETURNING version`,
       [procedure.id, dto.formSchema, JSON.stringify(dto.requiredDocuments), JSON.stringify(dto.fees), dto.feeTiming,
-        dto.processingDays, dto.deliveryOptions, dto.workflow],
+        dto.processingDays, dto.deliveryOptions, dto.workflow, dto.postalFee ?? 0, dto.refundable ?? true],
     );
     return { code, version: rows[0].version };
   }
@@ -125,7 +126,7 @@ export class ProceduresService {
 }
 
 /** Effects this release carries out; a version naming another cannot be published yet. */
-export const SUPPORTED_EFFECTS: ReadonlySet<string> = new Set(['startClock', 'issueReceipt']);
+export const SUPPORTED_EFFECTS: ReadonlySet<string> = new Set(['startClock', 'issueReceipt', 'requirePayment', 'refund']);
 
 export function definitionProblems(v: Pick<ProcedureVersion, 'formSchema' | 'workflow' | 'requiredDocuments' | 'fees' | 'feeTiming'>): FieldError[] {
   const problems: FieldError[] = [...checkFormSchema(v.formSchema)];
@@ -133,13 +134,17 @@ export function definitionProblems(v: Pick<ProcedureVersion, 'formSchema' | 'wor
   if (!checked.valid) {
     problems.push(...checked.problems.map((p) => ({ field: `workflow.${p.path}`.replace(/\.workflow$/, ''), message: p.message })));
   }
-  if (checked.valid) {
-    checked.definition.actions.forEach((a, i) =>
-      (a.effects ?? []).forEach((e, j) => {
-        if (!SUPPORTED_EFFECTS.has(e)) problems.push({ field: `workflow.actions[${i}].effects[${j}]`, message: `effect ${e} is not available in this release` });
-      }),
-    );
-  }
+  // Known effects this release cannot carry out, listed even when the workflow has other problems
+  // (unknown effects are the validator's to report).
+  const rawActions = (v.workflow as { actions?: unknown } | null)?.actions;
+  (Array.isArray(rawActions) ? rawActions : []).forEach((a: { effects?: unknown }, i) => {
+    const effects = a && typeof a === 'object' && Array.isArray(a.effects) ? a.effects : [];
+    effects.forEach((e: unknown, j) => {
+      if (typeof e === 'string' && (EFFECTS as readonly string[]).includes(e) && !SUPPORTED_EFFECTS.has(e)) {
+        problems.push({ field: `workflow.actions[${i}].effects[${j}]`, message: `effect ${e} is not available in this release` });
+      }
+    });
+  });
   const keys = v.requiredDocuments.map((d) => d.key);
   keys.forEach((k, i) => {
     if (keys.indexOf(k) !== i) problems.push({ field: `requiredDocuments[${i}].key`, message: `duplicate document key ${k}` });
@@ -147,6 +152,28 @@ export function definitionProblems(v: Pick<ProcedureVersion, 'formSchema' | 'wor
   const total = v.fees.reduce((s, f) => s + f.amount, 0);
   if (v.feeTiming === 'exempt' && total > 0) problems.push({ field: 'feeTiming', message: 'an exempt procedure cannot list fees above 0' });
   if (v.feeTiming !== 'exempt' && total === 0) problems.push({ field: 'fees', message: `fees are collected ${v.feeTiming} but add up to 0` });
+  if (checked.valid) problems.push(...paymentProblems(checked.definition, v.feeTiming));
+  return problems;
+}
+
+/**
+ * Payment wiring: fees collected means some action opens them (`requirePayment`);
+ * every state such an action enters must be left by the portal itself once the
+ * payment is confirmed (a `system` action with trigger `payment.succeeded`),
+ * or a paying dossier would be stuck.
+ */
+function paymentProblems(def: WorkflowDefinition, feeTiming: ProcedureVersion['feeTiming']): FieldError[] {
+  const problems: FieldError[] = [];
+  const opening = def.actions.map((a, i) => ({ a, i })).filter(({ a }) => a.effects?.includes('requirePayment'));
+  if (feeTiming === 'exempt') {
+    opening.forEach(({ i }) => problems.push({ field: `workflow.actions[${i}].effects`, message: 'requirePayment on an exempt procedure: nothing would be due' }));
+    return problems;
+  }
+  if (opening.length === 0) problems.push({ field: 'workflow.actions', message: `fees are collected ${feeTiming} but no action has the requirePayment effect` });
+  for (const { a, i } of opening) {
+    const leaves = def.actions.some((x) => x.trigger === 'payment.succeeded' && x.from.includes(a.to));
+    if (!leaves) problems.push({ field: `workflow.actions[${i}]`, message: `state ${a.to} waits for payment but no system action with trigger payment.succeeded leaves it` });
+  }
   return problems;
 }
 

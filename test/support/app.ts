@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -31,6 +32,9 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
   const database = await createSuiteDatabase();
   const smtp = await new SmtpSandbox().start();
   const storage = mkdtempSync(join(tmpdir(), 'portal-files-'));
+  // The port is known before the app starts, so the URLs the portal gives out (payment return, IPN) are real.
+  const port = await freePort();
+  for (const derived of ['VNPAY_PAY_URL', 'VNPAY_API_URL', 'VNPAY_IPN_URL', 'VNPAY_RETURN_URL']) delete process.env[derived];
   Object.assign(process.env, {
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
@@ -40,12 +44,13 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     OUTBOX_POLL_MS: '200',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    PORT: '0',
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     ...opts.env,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: process.env.TEST_NEST_LOGS ? undefined : false, abortOnError: false });
   await configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const url = await app.getUrl();
   const db = app.get<DataSource>(getDataSourceToken());
   const relay = app.get(OutboxRelay, { strict: false });
@@ -75,4 +80,15 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
       rmSync(storage, { recursive: true, force: true });
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -64,3 +64,31 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export interface SandboxCompletion {
+  attemptId: string;
+  txnRef: string;
+  redirectUrl: string;
+  returnUrl: string;
+  ipnParams: Record<string, string>;
+  ipnResponse?: { RspCode: string; Message: string };
+}
+
+/**
+ * Starts a payment as the citizen and plays the gateway's part through the
+ * built-in VNPay sandbox: the payment page is opened (as the browser would),
+ * then the sandbox decides and, unless told to skip it, sends the signed IPN.
+ */
+export async function payInSandbox(
+  t: TestApp, citizen: Session, dossierId: string, opts: { outcome?: 'pay' | 'cancel'; ipn?: 'deliver' | 'skip' } = {},
+): Promise<SandboxCompletion> {
+  const started = await t.http.post(`/api/v1/applications/${dossierId}/payments`).set(citizen.auth).send({ provider: 'vnpay' });
+  if (started.status !== 201) throw new Error(`start payment: ${started.status} ${JSON.stringify(started.body)}`);
+  const redirectUrl: string = started.body.redirectUrl;
+  const page = await fetch(redirectUrl);
+  if (page.status !== 200) throw new Error(`sandbox pay page: ${page.status} ${await page.text()}`);
+  const txnRef = new URL(redirectUrl).searchParams.get('vnp_TxnRef')!;
+  const done = await t.http.post(`/api/v1/sandbox/vnpay/transactions/${txnRef}/complete`).send({ outcome: opts.outcome ?? 'pay', ipn: opts.ipn ?? 'deliver' });
+  if (done.status !== 200) throw new Error(`sandbox complete: ${done.status} ${JSON.stringify(done.body)}`);
+  return { attemptId: started.body.attemptId, txnRef, redirectUrl, ...done.body };
+}

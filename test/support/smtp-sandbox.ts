@@ -7,6 +7,8 @@ export interface CapturedMail {
   raw: string;
   subject: string;
   messageId: string;
+  /** The decoded text body. */
+  text: string;
 }
 
 /**
@@ -35,6 +37,7 @@ export class SmtpSandbox {
             raw,
             subject: decodeHeader(/^Subject: (.*(?:\r\n[ \t].*)*)/im.exec(raw)?.[1] ?? ''),
             messageId: /^Message-ID: (.*)$/im.exec(raw)?.[1]?.trim() ?? '',
+            text: decodeBody(raw),
           });
           callback();
         });
@@ -65,4 +68,18 @@ function decodeHeader(value: string): string {
         : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
     )
     .trim();
+}
+
+/** The body of a single-part text message, quoted-printable or base64 decoded. */
+function decodeBody(raw: string): string {
+  const split = raw.indexOf('\r\n\r\n');
+  const headers = raw.slice(0, split);
+  const body = raw.slice(split + 4);
+  const encoding = /^Content-Transfer-Encoding: (.*)$/im.exec(headers)?.[1]?.trim().toLowerCase();
+  if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
 }

@@ -1,0 +1,69 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { ApplicationsService } from '../applications/applications.service';
+import { CurrentUser, Roles } from '../auth/auth-user';
+import type { AuthUser } from '../auth/auth-user';
+import { ValidationFailed } from '../common/problem';
+import { UuidParam } from '../common/uuid.pipe';
+import { renderPaymentReceipt } from '../pdf/render';
+import { PaymentReportQuery, StartPaymentDto } from './dto';
+import { PaymentsService } from './payments.service';
+
+@ApiTags('payments')
+@Controller()
+export class PaymentsController {
+  constructor(
+    private readonly payments: PaymentsService,
+    private readonly applications: ApplicationsService,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  /** Starts paying what the dossier owes now: `{provider}` -> `{redirectUrl}`. */
+  @Roles('citizen') @Post('applications/:id/payments')
+  start(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: StartPaymentDto, @Req() req: FastifyRequest) {
+    return this.payments.start(user, id, dto.provider, req.ip || '127.0.0.1');
+  }
+
+  @Get('applications/:id/payments')
+  async list(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
+    await this.applications.load(this.db.manager, user, id, false);
+    return this.payments.list(id);
+  }
+
+  /** The receipt (biên lai) of a succeeded payment, as PDF. */
+  @Get('applications/:id/payments/:attemptId/receipt')
+  async receipt(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Param('attemptId', UuidParam) attemptId: string,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.applications.load(this.db.manager, user, id, false);
+    const r = await this.payments.receipt(id, attemptId);
+    const pdf = await renderPaymentReceipt({ ...r, issuedAt: new Date(r.issuedAt), paidAt: new Date(r.paidAt) });
+    reply
+      .header('content-type', 'application/pdf')
+      .header('content-disposition', `attachment; filename="bien-lai-${r.number}.pdf"`)
+      .send(pdf);
+  }
+
+  /** Reconciliation for a period: attempts per state and amount, mismatches, stale attempts. */
+  @Roles('supervisor', 'admin') @Get('reports/payments')
+  async report(@CurrentUser() user: AuthUser, @Query() q: PaymentReportQuery) {
+    let agencyId = user.role === 'supervisor' ? user.agencyId : null;
+    if (q.agency) {
+      const [agency] = await this.db.query(`SELECT id FROM agencies WHERE code = $1`, [q.agency]);
+      if (!agency || (user.role === 'supervisor' && agency.id !== user.agencyId)) {
+        throw new ValidationFailed([{ field: 'agency', message: 'no agency you may see has this code' }]);
+      }
+      agencyId = agency.id;
+    }
+    const from = new Date(q.from);
+    const to = new Date(q.to);
+    if (!(from < to)) throw new ValidationFailed([{ field: 'to', message: 'to must be after from' }]);
+    return this.payments.reconciliationReport(agencyId, from, to);
+  }
+}

@@ -1,0 +1,58 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { ApplicationsService } from '../applications/applications.service';
+import { JobDataByName, jobOptions, QUEUES, SCHEDULES } from '../jobs/jobs';
+import { PaymentsService } from './payments.service';
+
+type PaymentJob =
+  | Job<JobDataByName['payment-succeeded'], unknown, 'payment-succeeded'>
+  | Job<JobDataByName['refund'], unknown, 'refund'>
+  | Job<JobDataByName['check-attempt'], unknown, 'check-attempt'>
+  | Job<JobDataByName['reconcile-payments'], unknown, 'reconcile-payments'>;
+
+@Processor(QUEUES.payments, { concurrency: 4 })
+export class PaymentsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(PaymentsProcessor.name);
+
+  constructor(
+    private readonly payments: PaymentsService,
+    private readonly applications: ApplicationsService,
+    @InjectQueue(QUEUES.payments) private readonly queue: Queue,
+  ) {
+    super();
+  }
+
+  /** Job schedulers are upserted at start: safe on every deploy and every replica. */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const s of SCHEDULES.filter((x) => x.name === 'reconcile-payments')) {
+      await this.queue
+        .upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: jobOptions(s.name) })
+        .catch((e) => this.logger.warn(`could not schedule ${s.id}: ${e.message}`));
+    }
+  }
+
+  async process(job: PaymentJob): Promise<unknown> {
+    switch (job.name) {
+      case 'payment-succeeded': {
+        const { dossierId, attemptId } = job.data;
+        const moved = await this.applications.trigger(dossierId, 'payment.succeeded', { attemptId });
+        if (!moved) await this.applications.refundIfClosed(dossierId, 'payment confirmed after the dossier was closed');
+        return { moved };
+      }
+      case 'refund': {
+        const outcome = await this.payments.processRefund(job.data.refundId);
+        if (outcome === 'retry') throw new Error('the provider did not settle the refund yet');
+        return { outcome };
+      }
+      case 'check-attempt':
+        return { outcome: await this.payments.checkAttempt(job.data.attemptId) };
+      case 'reconcile-payments':
+        return this.payments.reconcile();
+      default: {
+        const never: never = job;
+        throw new UnrecoverableError(`unknown job ${(never as Job).name}`);
+      }
+    }
+  }
+}

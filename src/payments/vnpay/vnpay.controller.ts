@@ -1,0 +1,84 @@
+import { Controller, Get, Headers, Logger, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../../auth/auth-user';
+import { PaymentsService, SettleOutcome } from '../payments.service';
+import { VnpayProvider } from './vnpay.provider';
+import { IPN_RESPONSES, VnpIpnResponse } from './vnpay.protocol';
+
+const IPN_ANSWER: Record<SettleOutcome, VnpIpnResponse> = {
+  applied: IPN_RESPONSES.ok,
+  already_settled: IPN_RESPONSES.alreadyConfirmed,
+  not_found: IPN_RESPONSES.orderNotFound,
+  amount_mismatch: IPN_RESPONSES.invalidAmount,
+  undecided: IPN_RESPONSES.unknownError,
+};
+
+/**
+ * VNPay's two callbacks. The IPN (server to server, signed) decides; the
+ * browser return only shows where the payment stands and asks for a status
+ * query, it never credits by itself.
+ */
+@ApiTags('payments')
+@Controller('payments/vnpay')
+export class VnpayController {
+  private readonly logger = new Logger(VnpayController.name);
+
+  constructor(private readonly payments: PaymentsService, private readonly vnpay: VnpayProvider) {}
+
+  /** Answers `{RspCode, Message}`: 97 bad signature, 01 unknown order, 04 wrong amount, 02 already confirmed, 00 confirmed, 99 error. */
+  @Public() @Get('ipn')
+  async ipn(@Query() query: Record<string, unknown>): Promise<VnpIpnResponse> {
+    try {
+      const check = this.vnpay.verifyCallback(query);
+      if (!check.valid) {
+        await this.payments.recordRejectedCallback('ipn', `invalid_${check.reason}`, query);
+        return check.reason === 'merchant' ? IPN_RESPONSES.orderNotFound : check.reason === 'signature' ? IPN_RESPONSES.invalidSignature : IPN_RESPONSES.unknownError;
+      }
+      if (check.report.outcome === 'pending' || check.report.outcome === 'not_found' || check.report.outcome === 'refunded') return IPN_RESPONSES.unknownError;
+      return IPN_ANSWER[await this.payments.settle(check.report, 'ipn', query)];
+    } catch (e) {
+      this.logger.error({ err: e }, 'IPN failed');
+      return IPN_RESPONSES.unknownError;
+    }
+  }
+
+  /** Where the browser lands after the gateway. Shows the current state; a signed success only triggers a status query. */
+  @Public() @Get('return')
+  async return(@Query() query: Record<string, unknown>, @Headers('accept') accept: string | undefined, @Res() reply: FastifyReply) {
+    const check = this.vnpay.verifyCallback(query);
+    let body: { status: string; message: string; dossierId?: string; code?: string | null; txnRef?: string };
+    if (!check.valid) {
+      await this.payments.recordRejectedCallback('return', `invalid_${check.reason}`, query);
+      reply.status(400);
+      body = { status: 'invalid', message: 'The payment result could not be verified.' };
+    } else {
+      const attempt = await this.payments.attemptByTxnRef(check.report.txnRef);
+      if (!attempt) {
+        reply.status(404);
+        body = { status: 'unknown', message: 'No such payment.' };
+      } else {
+        if (attempt.state === 'pending' || attempt.state === 'created') await this.payments.queueCheck(attempt.id);
+        const status = attempt.state === 'created' ? 'pending' : attempt.state;
+        body = {
+          status, txnRef: check.report.txnRef, dossierId: attempt.dossierId, code: attempt.code,
+          message: status === 'succeeded' ? 'Payment confirmed.' : status === 'pending'
+            ? (check.report.outcome === 'succeeded' ? 'Payment received by the gateway; waiting for its confirmation.' : 'Payment not completed.')
+            : `Payment ${status}.`,
+        };
+      }
+    }
+    if (accept?.includes('text/html')) {
+      reply.header('content-type', 'text/html; charset=utf-8').send(
+        `<!doctype html><meta charset="utf-8"><title>Payment</title><p>${escapeHtml(body.message)}</p>` +
+          (body.code ? `<p>Hồ sơ / Dossier: ${escapeHtml(body.code)}</p>` : ''),
+      );
+    } else {
+      reply.send(body);
+    }
+  }
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
