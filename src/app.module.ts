@@ -17,6 +17,7 @@ import { OutboxModule } from './outbox/outbox.module';
 import { OutboxRelay } from './outbox/outbox.relay';
 import { PaymentsModule, PaymentsWorkerModule } from './payments/payments.module';
 import { SandboxVnpayModule } from './payments/sandbox/sandbox.module';
+import { SmsSandboxController } from './notifications/sandbox/sms-sandbox.controller';
 import { ProceduresModule } from './procedures/procedures.module';
 import { StorageModule } from './storage/storage.module';
 
@@ -25,7 +26,7 @@ export type PortalRole = 'api' | 'worker' | 'all';
 /** Worker side: BullMQ processors and the outbox relay. No HTTP. */
 @Module({
   imports: [
-    BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }),
+    BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }, { name: QUEUES.delivery }),
     NotificationsWorkerModule,
     PaymentsWorkerModule,
   ],
@@ -33,6 +34,10 @@ export type PortalRole = 'api' | 'worker' | 'all';
   exports: [OutboxRelay],
 })
 export class WorkerModule {}
+
+/** The portal's own stand-ins for outside providers (SMS now; VNPay has its own module). */
+@Module({ controllers: [SmsSandboxController] })
+export class SandboxesModule {}
 
 function sandboxEnabled(): boolean {
   return process.env.NODE_ENV !== 'production' && process.env.SANDBOX_ENABLED !== 'false';
@@ -71,7 +76,7 @@ export class AppModule {
         PaymentsModule,
         HealthModule,
         // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is forced off there).
-        ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register()] : []),
+        ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register(), SandboxesModule] : []),
         ...(role === 'api' ? [] : [WorkerModule]),
       ],
     };

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const role = (process.env.PORTAL_ROLE ?? 'all') as PortalRole;
   if (role === 'worker') return runWorker();
   const infra = await prepareInfrastructure((line) => console.log(line));
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createAdapter(), { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createAdapter(), { bufferLogs: true, rawBody: true });
   await configureApp(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '0.0.0.0');

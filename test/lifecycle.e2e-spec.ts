@@ -3,6 +3,9 @@ import { HOLIDAYS_VN } from '../src/database/demo-data';
 import { createTestApp, TestApp } from './support/app';
 import { DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
 
+/** Messages are sent by concurrent jobs: compare them as sets. */
+const sorted = (xs: string[]) => [...xs].sort();
+
 /** Each demo procedure walked from draft to its final state over HTTP, with the emails it sends. */
 describe('dossier lifecycle (demo procedures)', () => {
   let t: TestApp;
@@ -86,12 +89,12 @@ describe('dossier lifecycle (demo procedures)', () => {
 
     await t.drain();
     const mails = t.smtp.to(citizen.email);
-    expect(mails.map((m) => m.subject)).toEqual([
+    expect(mails.map((m) => m.subject).sort()).toEqual(sorted([
       `Đã nộp hồ sơ ${submitted.body.code}`,
       `Tiếp nhận hồ sơ ${submitted.body.code}`,
       `Cập nhật hồ sơ ${submitted.body.code}`,
-    ]);
-    expect(mails[1].text).toContain(`Ngày hẹn trả kết quả: `); // the receipt's due date, in Vietnamese
+    ]));
+    expect(mails.find((m) => m.subject.startsWith('Tiếp nhận'))!.text).toContain('Ngày hẹn trả kết quả: '); // the receipt's due date, in Vietnamese
 
     // BullMQ delivers at least once: the same event relayed again (a new outbox row, a new job id) sends nothing more.
     await t.db.query(
@@ -100,12 +103,20 @@ describe('dossier lifecycle (demo procedures)', () => {
     );
     await t.drain();
     expect(t.smtp.to(citizen.email)).toHaveLength(3);
-    const sent = await t.db.query(`SELECT event, status, attempts FROM notifications WHERE dossier_id = $1 ORDER BY created_at`, [d.id]);
-    expect(sent).toEqual([
-      { event: 'submit', status: 'sent', attempts: 1 },
-      { event: 'receive', status: 'sent', attempts: 1 },
-      { event: 'complete', status: 'sent', attempts: 1 },
-    ]);
+    const sent = await t.db.query(
+      `SELECT event, channel, status, attempts FROM notifications WHERE dossier_id = $1 ORDER BY created_at, channel`, [d.id],
+    );
+    expect(sent).toHaveLength(6);
+    expect(sent).toEqual(expect.arrayContaining(['submit', 'receive', 'complete'].flatMap((event) => [
+      { event, channel: 'email', status: 'sent', attempts: 1 },
+      { event, channel: 'sms', status: 'sent', attempts: 1 },
+    ])));
+    // The SMS gateway (the built-in sandbox, over HTTP) got one message per event too.
+    const [{ phone }] = await t.db.query(`SELECT phone FROM accounts WHERE email = $1`, [citizen.email]);
+    const sms = await t.http.get('/api/v1/sandbox/sms/messages').query({ phone }).expect(200);
+    expect(sms.body.map((m: { text: string }) => m.text.split('. ')[0]).sort()).toEqual([
+      `Cập nhật hồ sơ ${submitted.body.code}`, `Tiếp nhận hồ sơ ${submitted.body.code}`, `Đã nộp hồ sơ ${submitted.body.code}`,
+    ].sort());
   });
 
   it('household business: supplementation round pauses the clock and keeps the code; approval and result', async () => {
@@ -164,7 +175,7 @@ describe('dossier lifecycle (demo procedures)', () => {
     expect(h[3].comment).toBe('Thiếu hợp đồng thuê mặt bằng có công chứng');
 
     await t.drain();
-    expect(t.smtp.to(citizen.email).map((m) => m.subject)).toEqual([
+    expect(t.smtp.to(citizen.email).map((m) => m.subject).sort()).toEqual(sorted([
       `Dossier ${code} submitted`,
       `Dossier ${code} received`,
       `Dossier ${code}: documents requested`,
@@ -172,7 +183,7 @@ describe('dossier lifecycle (demo procedures)', () => {
       `Dossier ${code} approved`,
       `Dossier ${code}: payment confirmed`,
       `Dossier ${code} updated`,
-    ]);
+    ]));
   });
 
   it('judicial record: a refusal with its reason, and the citizen notified', async () => {
@@ -201,10 +212,10 @@ describe('dossier lifecycle (demo procedures)', () => {
     expect((await act(citizen, d.id, 'withdraw')).status).toBe(409);
     await t.drain();
     const mails = t.smtp.to(citizen.email);
-    expect(mails.map((m) => m.subject)).toEqual([
+    expect(mails.map((m) => m.subject).sort()).toEqual(sorted([
       `Đã nộp hồ sơ ${s.body.code}`, `Đã nhận thanh toán hồ sơ ${s.body.code}`, `Từ chối tiếp nhận hồ sơ ${s.body.code}`,
-    ]);
-    expect(mails[2].text).toContain('Lý do: Hồ sơ không thuộc thẩm quyền');
+    ]));
+    expect(mails.find((m) => m.subject.startsWith('Từ chối'))!.text).toContain('Lý do: Hồ sơ không thuộc thẩm quyền');
   });
 
   it('judicial record: asked to complete before receipt, then received, supplemented and approved by the supervisor', async () => {

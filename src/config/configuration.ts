@@ -109,6 +109,33 @@ export class Environment {
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   RECONCILE_AFTER_SECONDS = 120;
 
+  /** The postal operator's API (shipment creation); default: the built-in sandbox operator. */
+  @IsOptional() @IsUrl({ require_tld: false })
+  POSTAL_API_URL?: string;
+
+  /** The API key the portal presents to the postal operator. */
+  @IsOptional() @IsString() @MinLength(8)
+  POSTAL_API_KEY?: string;
+
+  /** Shared secret of the operator's webhook signature (HMAC-SHA256 of the raw body). */
+  @IsOptional() @IsString() @MinLength(16)
+  POSTAL_WEBHOOK_SECRET?: string;
+
+  /** Where the operator sends tracking events (registered with the operator). */
+  @IsOptional() @IsUrl({ require_tld: false })
+  POSTAL_WEBHOOK_URL?: string;
+
+  /** SMS gateway (HTTP JSON); default: the built-in sandbox gateway. */
+  @IsOptional() @IsUrl({ require_tld: false })
+  SMS_API_URL?: string;
+
+  @IsOptional() @IsString() @MinLength(8)
+  SMS_API_KEY?: string;
+
+  /** Signs expiring result download links; random per process in development. */
+  @IsOptional() @IsString() @MinLength(32)
+  LINK_SECRET?: string;
+
   /** The built-in sandbox gateways (payment, postal); never served in production. */
   @IsIn(['true', 'false'])
   SANDBOX_ENABLED = 'true';
@@ -125,6 +152,13 @@ export type AppConfig = Environment & {
   VNPAY_API_URL: string;
   VNPAY_IPN_URL: string;
   VNPAY_RETURN_URL: string;
+  POSTAL_API_URL: string;
+  POSTAL_API_KEY: string;
+  POSTAL_WEBHOOK_SECRET: string;
+  POSTAL_WEBHOOK_URL: string;
+  SMS_API_URL: string;
+  SMS_API_KEY: string;
+  LINK_SECRET: string;
 };
 
 export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
@@ -141,7 +175,10 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   env.PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, '');
   if (env.NODE_ENV === 'production') {
     env.SANDBOX_ENABLED = 'false';
-    const missing = ['VNPAY_HASH_SECRET', 'VNPAY_PAY_URL', 'VNPAY_API_URL'].filter((k) => !env[k as keyof Environment]);
+    const missing = [
+      'VNPAY_HASH_SECRET', 'VNPAY_PAY_URL', 'VNPAY_API_URL', 'POSTAL_API_URL', 'POSTAL_API_KEY', 'POSTAL_WEBHOOK_SECRET',
+      'SMS_API_URL', 'SMS_API_KEY', 'LINK_SECRET',
+    ].filter((k) => !env[k as keyof Environment]);
     if (missing.length) throw new Error(`Invalid environment:\n  ${missing.join(', ')} required in production`);
   }
   const api = `${env.PUBLIC_BASE_URL}/api/v1`;
@@ -150,6 +187,13 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   env.VNPAY_API_URL ??= `${api}/sandbox/vnpay/api/transaction`;
   env.VNPAY_IPN_URL ??= `${api}/payments/vnpay/ipn`;
   env.VNPAY_RETURN_URL ??= `${api}/payments/vnpay/return`;
+  env.POSTAL_API_URL ??= `${api}/sandbox/postal/api`;
+  env.POSTAL_API_KEY ??= developmentSecret('postal-key');
+  env.POSTAL_WEBHOOK_SECRET ??= developmentSecret('postal-webhook');
+  env.POSTAL_WEBHOOK_URL ??= `${api}/postal/webhook`;
+  env.SMS_API_URL ??= `${api}/sandbox/sms/messages`;
+  env.SMS_API_KEY ??= developmentSecret('sms-key');
+  env.LINK_SECRET ??= developmentSecret('links');
   return env as AppConfig;
 }
 

@@ -8,12 +8,17 @@ import type { JobsOptions } from 'bullmq';
 export const QUEUES = {
   notifications: 'notifications',
   payments: 'payments',
+  delivery: 'delivery',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobDataByName {
-  /** Tell the citizen about a step of their dossier (one history entry). */
-  'dossier-event': { dossierId: string; historyId: string; event: string };
+  /**
+   * Tell people about an event of a dossier: the citizen (default) or the agency's staff.
+   * `sourceId` names the occurrence (a history entry, a result, a shipment): one message per
+   * (dossier, event, source, channel, recipient).
+   */
+  'dossier-event': { dossierId: string; event: string; sourceId: string; audience?: 'citizen' | 'staff' };
   /** A confirmed payment moves its dossier on (the workflow's `payment.succeeded` system action). */
   'payment-succeeded': { dossierId: string; attemptId: string };
   /** Ask the provider to refund a payment, until it answers. */
@@ -22,6 +27,15 @@ export interface JobDataByName {
   'check-attempt': { attemptId: string };
   /** Scheduled: settle pending attempts with the provider, expire the abandoned ones. */
   'reconcile-payments': Record<string, never>;
+  /** Render (when generated), store and hash an issued result, then tell the citizen. */
+  'issue-result': { resultId: string };
+  /** Hand the result to the postal operator: never twice for one dossier. */
+  'create-shipment': { dossierId: string };
+  /** The operator reported the parcel delivered or returned: the workflow's system action. */
+  'shipment-delivered': { dossierId: string; shipmentId: string };
+  'shipment-returned': { dossierId: string; shipmentId: string };
+  /** Scheduled: flag dossiers coming due and overdue, and warn their staff once per level. */
+  'deadline-sweep': Record<string, never>;
 }
 export type JobName = keyof JobDataByName;
 
@@ -31,6 +45,11 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   'refund': QUEUES.payments,
   'check-attempt': QUEUES.payments,
   'reconcile-payments': QUEUES.payments,
+  'issue-result': QUEUES.delivery,
+  'create-shipment': QUEUES.delivery,
+  'shipment-delivered': QUEUES.delivery,
+  'shipment-returned': QUEUES.delivery,
+  'deadline-sweep': QUEUES.delivery,
 };
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -44,11 +63,14 @@ export const JOB_OPTIONS: Partial<Record<JobName, JobsOptions>> = {
   'refund': { attempts: 12, backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 } },
   'check-attempt': { attempts: 3, delay: 2_000 },
   'reconcile-payments': { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+  'create-shipment': { attempts: 12, backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 } },
+  'deadline-sweep': { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
 };
 
 /** Repeating jobs, upserted at worker start (safe on every deploy). */
 export const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
   { id: 'reconcile-payments', name: 'reconcile-payments', everyMs: Number(process.env.RECONCILE_EVERY_MS ?? 60_000) },
+  { id: 'deadline-sweep', name: 'deadline-sweep', everyMs: Number(process.env.DEADLINE_SWEEP_EVERY_MS ?? 300_000) },
 ];
 
 export function jobOptions(name: JobName): JobsOptions {

@@ -7,14 +7,27 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
 import { JobDataByName, QUEUES } from '../jobs/jobs';
 import { MailChannel } from './mail.channel';
+import { SmsChannel } from './sms.channel';
 import { renderMessage } from './templates';
 
 type NotificationJob = Job<JobDataByName['dossier-event'], void, 'dossier-event'>;
+type Channel = 'email' | 'sms';
+
+interface Recipient {
+  id: string;
+  email: string;
+  phone: string | null;
+  fullName: string;
+  locale: 'vi' | 'en';
+  notifySms: boolean;
+}
 
 /**
- * Sends the citizen one message per (dossier, event, channel, history entry).
- * The notification row is claimed before sending; a message already `sent`
- * is never sent again, however often BullMQ delivers the job.
+ * Sends one message per (dossier, event, source, channel, recipient): the
+ * notification row is claimed before sending and a `sent` row is never sent
+ * again, however often BullMQ delivers the job. A channel that fails is
+ * recorded `failed` with its error and the job is retried with backoff;
+ * after the last attempt the row stays `failed` for operators to see.
  */
 @Processor(QUEUES.notifications, { concurrency: Number(process.env.NOTIFICATION_CONCURRENCY ?? 8) })
 export class NotificationsProcessor extends WorkerHost {
@@ -23,6 +36,7 @@ export class NotificationsProcessor extends WorkerHost {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly mail: MailChannel,
+    private readonly sms: SmsChannel,
     private readonly config: ConfigService<AppConfig, true>,
   ) {
     super();
@@ -39,37 +53,63 @@ export class NotificationsProcessor extends WorkerHost {
     }
   }
 
-  private async dossierEvent({ dossierId, historyId, event }: JobDataByName['dossier-event']): Promise<void> {
-    const rows = await this.db.query(
-      `INSERT INTO notifications (dossier_id, event, channel, source_id, status, attempts)
-       VALUES ($1, $2, 'email', $3, 'sending', 1)
-       ON CONFLICT (dossier_id, event, channel, source_id)
-       DO UPDATE SET attempts = notifications.attempts + 1 WHERE notifications.status <> 'sent'
-       RETURNING id`,
-      [dossierId, event, historyId],
-    );
-    if (!rows[0]) return; // already sent
-    const notificationId: string = rows[0].id;
+  private async dossierEvent({ dossierId, event, sourceId, audience = 'citizen' }: JobDataByName['dossier-event']): Promise<void> {
     const [ctx] = await this.db.query(
-      `SELECT d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName", a.email, a.full_name AS "fullName",
-              a.locale, h.comment
-         FROM dossiers d JOIN procedures p ON p.id = d.procedure_id JOIN accounts a ON a.id = d.applicant_id
-         JOIN dossier_history h ON h.id = $2
+      `SELECT d.code, d.state, d.due_at AS "dueAt", d.agency_id, d.applicant_id, d.assignee_id, p.name AS "procedureName",
+              h.comment,
+              (SELECT s.waybill FROM shipments s WHERE s.dossier_id = d.id) AS waybill,
+              (SELECT a.new_due_at FROM dossier_apologies a WHERE a.id = $2) AS "newDueAt"
+         FROM dossiers d JOIN procedures p ON p.id = d.procedure_id
+         LEFT JOIN dossier_history h ON h.id = $2
         WHERE d.id = $1`,
-      [dossierId, historyId],
+      [dossierId, sourceId],
     );
-    if (!ctx) throw new UnrecoverableError('dossier or history entry not found');
-    const message = renderMessage(event, ctx.locale, { ...ctx, baseUrl: this.config.get('PUBLIC_BASE_URL', { infer: true }), dossierId });
+    if (!ctx) throw new UnrecoverableError('dossier not found');
+    const recipients: Recipient[] = await this.db.query(
+      audience === 'citizen'
+        ? `SELECT id, email, phone, full_name AS "fullName", locale, notify_sms AS "notifySms" FROM accounts WHERE id = $1`
+        : `SELECT id, email, phone, full_name AS "fullName", locale, false AS "notifySms" FROM accounts
+            WHERE ($2::uuid IS NOT NULL AND id = $2) OR ($2::uuid IS NULL AND agency_id = $3 AND role IN ('clerk','supervisor'))`,
+      audience === 'citizen' ? [ctx.applicant_id] : [null, ctx.assignee_id, ctx.agency_id],
+    );
+    let failures = 0;
+    for (const r of recipients) {
+      const channels: Channel[] = ['email'];
+      if (audience === 'citizen' && r.phone && r.notifySms) channels.push('sms');
+      for (const channel of channels) {
+        if (!(await this.deliver(dossierId, event, sourceId, channel, r, ctx))) failures++;
+      }
+    }
+    if (failures > 0) throw new Error(`${failures} message(s) not delivered yet`);
+  }
+
+  /** Returns false when the channel failed (the job is then retried; the row says why). */
+  private async deliver(dossierId: string, event: string, sourceId: string, channel: Channel, r: Recipient, ctx: any): Promise<boolean> {
+    const [claimed] = await this.db.query(
+      `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
+       VALUES ($1, $2, $3, $4, $5, 'sending', 1)
+       ON CONFLICT ON CONSTRAINT notifications_once
+       DO UPDATE SET attempts = notifications.attempts + 1, status = 'sending' WHERE notifications.status <> 'sent'
+       RETURNING id`,
+      [dossierId, event, channel, sourceId, r.id],
+    );
+    if (!claimed) return true; // already sent
+    const message = renderMessage(event, r.locale, {
+      ...ctx, fullName: r.fullName, baseUrl: this.config.get('PUBLIC_BASE_URL', { infer: true }), dossierId,
+    });
     try {
-      const providerId = await this.mail.send({ id: notificationId, to: ctx.email, ...message });
+      const providerId = channel === 'email'
+        ? await this.mail.send({ id: claimed.id, to: r.email, subject: message.subject, text: message.text })
+        : await this.sms.send({ id: claimed.id, phone: r.phone!, text: message.sms });
       await this.db.query(
         `UPDATE notifications SET status = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL WHERE id = $1`,
-        [notificationId, providerId],
+        [claimed.id, providerId],
       );
+      return true;
     } catch (e) {
-      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [notificationId, String((e as Error).message).slice(0, 500)]);
-      this.logger.warn({ notificationId, err: (e as Error).message }, 'email failed; will retry');
-      throw e;
+      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed.id, String((e as Error).message).slice(0, 500)]);
+      this.logger.warn({ notificationId: claimed.id, channel, err: (e as Error).message }, 'message not delivered; will retry');
+      return false;
     }
   }
 }

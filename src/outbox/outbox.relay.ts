@@ -31,9 +31,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     @InjectDataSource() private readonly db: DataSource,
     @InjectQueue(QUEUES.notifications) notifications: Queue,
     @InjectQueue(QUEUES.payments) payments: Queue,
+    @InjectQueue(QUEUES.delivery) delivery: Queue,
     private readonly config: ConfigService<AppConfig, true>,
   ) {
-    this.queues = { notifications, payments };
+    this.queues = { notifications, payments, delivery };
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -48,7 +48,7 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     ...opts.env,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: process.env.TEST_NEST_LOGS ? undefined : false, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: process.env.TEST_NEST_LOGS ? undefined : false, abortOnError: false, rawBody: true });
   await configureApp(app);
   await app.listen(port, '127.0.0.1');
   const url = await app.getUrl();

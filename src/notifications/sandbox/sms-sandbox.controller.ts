@@ -1,0 +1,56 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Public } from '../../auth/auth-user';
+import { Unauthorized } from '../../common/problem';
+import type { AppConfig } from '../../config/configuration';
+
+class SendSmsDto {
+  @IsString() @Length(1, 100) clientRef: string;
+  @IsString() @Matches(/^(\+84|0)\d{9,10}$/) phone: string;
+  @IsString() @Length(1, 1000) text: string;
+}
+
+class ListSmsQuery {
+  @IsOptional() @IsString() @Matches(/^(\+84|0)\d{9,10}$/) phone?: string;
+}
+
+/**
+ * The built-in SMS gateway (development and tests): accepts the portal's
+ * request like a real gateway would (API key, client reference deduplicated)
+ * and keeps the messages so a developer or a test can read them.
+ */
+@ApiTags('sandbox')
+@Controller('sandbox/sms')
+export class SmsSandboxController {
+  private readonly key: Buffer;
+
+  constructor(@InjectDataSource() private readonly db: DataSource, config: ConfigService<AppConfig, true>) {
+    this.key = Buffer.from(config.get('SMS_API_KEY', { infer: true }));
+  }
+
+  @Public() @Post('messages') @HttpCode(200)
+  async send(@Headers('x-api-key') key: string | undefined, @Body() dto: SendSmsDto): Promise<{ messageId: string }> {
+    const given = Buffer.from(key ?? '');
+    if (given.length !== this.key.length || !timingSafeEqual(given, this.key)) throw new Unauthorized('Invalid API key.');
+    const [row] = await this.db.query(
+      `WITH ins AS (
+         INSERT INTO sandbox_sms_messages (client_ref, phone, text) VALUES ($1, $2, $3) ON CONFLICT (client_ref) DO NOTHING RETURNING id
+       ) SELECT id FROM ins UNION ALL SELECT id FROM sandbox_sms_messages WHERE client_ref = $1 LIMIT 1`,
+      [dto.clientRef, dto.phone, dto.text],
+    );
+    return { messageId: row.id };
+  }
+
+  @Public() @Get('messages')
+  list(@Query() q: ListSmsQuery) {
+    return this.db.query(
+      `SELECT id, client_ref AS "clientRef", phone, text, at FROM sandbox_sms_messages WHERE ($1::text IS NULL OR phone = $1) ORDER BY at, id`,
+      [q.phone ?? null],
+    );
+  }
+}
