@@ -6,6 +6,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { AgenciesModule } from './agencies/agencies.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { AuthModule } from './auth/auth.module';
+import { DeliveryModule, DeliveryWorkerModule } from './delivery/delivery.module';
+import { PostalSandboxModule } from './delivery/postal/postal.module';
 import { loggerParams } from './common/logging';
 import { AppConfig, validateEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
@@ -19,6 +21,7 @@ import { PaymentsModule, PaymentsWorkerModule } from './payments/payments.module
 import { SandboxVnpayModule } from './payments/sandbox/sandbox.module';
 import { SmsSandboxController } from './notifications/sandbox/sms-sandbox.controller';
 import { ProceduresModule } from './procedures/procedures.module';
+import { ReportsModule } from './reports/reports.module';
 import { StorageModule } from './storage/storage.module';
 
 export type PortalRole = 'api' | 'worker' | 'all';
@@ -29,6 +32,7 @@ export type PortalRole = 'api' | 'worker' | 'all';
     BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }, { name: QUEUES.delivery }),
     NotificationsWorkerModule,
     PaymentsWorkerModule,
+    DeliveryWorkerModule,
   ],
   providers: [OutboxRelay],
   exports: [OutboxRelay],
@@ -74,9 +78,11 @@ export class AppModule {
         ProceduresModule,
         ApplicationsModule,
         PaymentsModule,
+        DeliveryModule,
+        ReportsModule,
         HealthModule,
         // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is forced off there).
-        ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register(), SandboxesModule] : []),
+        ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register(), PostalSandboxModule, SandboxesModule] : []),
         ...(role === 'api' ? [] : [WorkerModule]),
       ],
     };

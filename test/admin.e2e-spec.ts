@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { SUPPORTED_EFFECTS } from '../src/procedures/procedures.service';
-import { EFFECTS } from '../src/workflow/definition';
 import { createTestApp, TestApp } from './support/app';
 import { admin, DEMO, idem, login, newCitizen, Session, staff } from './support/factories';
 
@@ -9,10 +7,6 @@ import { admin, DEMO, idem, login, newCitizen, Session, staff } from './support/
  * staff accounts, procedures and their versions (definition checks at
  * publish, immutability once published, dossiers pinned to their version).
  */
-
-/** Effects the engine knows but this release cannot carry out yet (requirePayment and friends, until they ship). */
-const UNAVAILABLE = EFFECTS.filter((e) => !SUPPORTED_EFFECTS.has(e)).sort((a, b) => Number(b === 'requirePayment') - Number(a === 'requirePayment'));
-const itWhenSomeUnavailable = UNAVAILABLE.length ? it : it.skip;
 
 const uid = () => randomUUID().replace(/-/g, '').slice(0, 10);
 
@@ -458,27 +452,21 @@ describe('administration', () => {
       expect(res.body.errors).toEqual(expect.arrayContaining([{ field: 'workflow.states', message: expect.stringMatching(/start.*none/) }]));
     });
 
-    itWhenSomeUnavailable(`refuses to publish effects not available in this release (${UNAVAILABLE[0]}), with a clear message`, async () => {
-      const effect = UNAVAILABLE[0];
-      const code = await newProcedure(DEMO.agencies.quan1, { publish: false, version: { workflow: goodWorkflow(['startClock', effect]) } });
-      const res = await t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth);
-      expectProblem(res, 422);
-      expect(res.body.errors).toEqual([{ field: 'workflow.actions[1].effects[1]', message: expect.stringMatching(new RegExp(`${effect}.*not available in this release`)) }]);
-      expectProblem(await t.http.get(`/api/v1/procedures/${code}`), 404);
-    });
+    it('refuses payment wiring that would strand a dossier: fees with no requirePayment, a paying state nobody leaves', async () => {
+      const noOpen = goodWorkflow() as { states: { key: string }[]; actions: Record<string, unknown>[] };
+      noOpen.actions = noOpen.actions.filter((a) => a.key !== 'payment_confirmed').map((a) => (a.key === 'complete' ? { ...a, to: 'completed', effects: [] } : a));
+      noOpen.states = noOpen.states.filter((x) => x.key !== 'awaiting_payment');
+      const a = await newProcedure(DEMO.agencies.quan1, { publish: false, version: { workflow: noOpen } });
+      const r1 = await t.http.post(`/api/v1/admin/procedures/${a}/versions/1/publish`).set(adm.auth);
+      expectProblem(r1, 422);
+      expect(r1.body.errors).toEqual([{ field: 'workflow.actions', message: expect.stringMatching(/no action has the requirePayment effect/) }]);
 
-    itWhenSomeUnavailable('lists an unavailable effect alongside the other problems of the same definition', async () => {
-      const effect = UNAVAILABLE[UNAVAILABLE.length - 1];
-      const workflow = goodWorkflow([effect]);
-      workflow.states.push({ key: 'limbo', clock: 'running' });
-      workflow.actions.push({ key: 'hold', from: ['processing'], to: 'limbo', by: ['clerk'] });
-      const code = await newProcedure(DEMO.agencies.quan1, { publish: false, version: { workflow } });
-      const res = await t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth);
-      expectProblem(res, 422);
-      expect(res.body.errors).toEqual(expect.arrayContaining([
-        { field: 'workflow.states[6]', message: expect.stringMatching(/"limbo".*no action leaves/) },
-        { field: 'workflow.actions[1].effects[0]', message: expect.stringMatching(new RegExp(`${effect}.*not available in this release`)) },
-      ]));
+      const stuck = goodWorkflow() as { actions: Record<string, unknown>[] };
+      stuck.actions = stuck.actions.map((x) => (x.key === 'payment_confirmed' ? { ...x, trigger: 'shipment.delivered' } : x));
+      const b = await newProcedure(DEMO.agencies.quan1, { publish: false, version: { workflow: stuck } });
+      const r2 = await t.http.post(`/api/v1/admin/procedures/${b}/versions/1/publish`).set(adm.auth);
+      expectProblem(r2, 422);
+      expect(r2.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/awaiting_payment waits for payment but no system action with trigger payment.succeeded/) })]);
     });
 
     it('refuses fees that contradict the fee timing and duplicate document keys', async () => {

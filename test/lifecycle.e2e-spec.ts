@@ -1,7 +1,7 @@
 import { DEFAULT_CALENDAR, workingTimeBetween, addWorkingTime } from '../src/workflow/calendar';
 import { HOLIDAYS_VN } from '../src/database/demo-data';
 import { createTestApp, TestApp } from './support/app';
-import { DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
+import { binary, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
 
 /** Messages are sent by concurrent jobs: compare them as sets. */
 const sorted = (xs: string[]) => [...xs].sort();
@@ -93,6 +93,7 @@ describe('dossier lifecycle (demo procedures)', () => {
       `Đã nộp hồ sơ ${submitted.body.code}`,
       `Tiếp nhận hồ sơ ${submitted.body.code}`,
       `Cập nhật hồ sơ ${submitted.body.code}`,
+      `Đã có kết quả hồ sơ ${submitted.body.code}`,
     ]));
     expect(mails.find((m) => m.subject.startsWith('Tiếp nhận'))!.text).toContain('Ngày hẹn trả kết quả: '); // the receipt's due date, in Vietnamese
 
@@ -102,12 +103,12 @@ describe('dossier lifecycle (demo procedures)', () => {
       [d.id],
     );
     await t.drain();
-    expect(t.smtp.to(citizen.email)).toHaveLength(3);
+    expect(t.smtp.to(citizen.email)).toHaveLength(4);
     const sent = await t.db.query(
       `SELECT event, channel, status, attempts FROM notifications WHERE dossier_id = $1 ORDER BY created_at, channel`, [d.id],
     );
-    expect(sent).toHaveLength(6);
-    expect(sent).toEqual(expect.arrayContaining(['submit', 'receive', 'complete'].flatMap((event) => [
+    expect(sent).toHaveLength(8);
+    expect(sent).toEqual(expect.arrayContaining(['submit', 'receive', 'complete', 'result_available'].flatMap((event) => [
       { event, channel: 'email', status: 'sent', attempts: 1 },
       { event, channel: 'sms', status: 'sent', attempts: 1 },
     ])));
@@ -116,7 +117,13 @@ describe('dossier lifecycle (demo procedures)', () => {
     const sms = await t.http.get('/api/v1/sandbox/sms/messages').query({ phone }).expect(200);
     expect(sms.body.map((m: { text: string }) => m.text.split('. ')[0]).sort()).toEqual([
       `Cập nhật hồ sơ ${submitted.body.code}`, `Tiếp nhận hồ sơ ${submitted.body.code}`, `Đã nộp hồ sơ ${submitted.body.code}`,
+      `Đã có kết quả hồ sơ ${submitted.body.code}`,
     ].sort());
+    // The result was generated from the procedure's template and can be downloaded by the owner.
+    const withResult = await t.http.get(`${api}/applications/${d.id}`).set(citizen.auth).expect(200);
+    expect(withResult.body.result).toMatchObject({ verificationCode: expect.stringMatching(/^[A-Z2-9]{10}$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const pdf = await t.http.get(`${api}/applications/${d.id}/result`).set(citizen.auth).buffer(true).parse(binary).expect(200);
+    expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
   });
 
   it('household business: supplementation round pauses the clock and keeps the code; approval and result', async () => {
@@ -181,8 +188,10 @@ describe('dossier lifecycle (demo procedures)', () => {
       `Dossier ${code}: documents requested`,
       `Dossier ${code} supplemented`,
       `Dossier ${code} approved`,
+      `Dossier ${code}: payment needed`,
       `Dossier ${code}: payment confirmed`,
       `Dossier ${code} updated`,
+      `Dossier ${code}: result available`,
     ]));
   });
 
@@ -213,7 +222,8 @@ describe('dossier lifecycle (demo procedures)', () => {
     await t.drain();
     const mails = t.smtp.to(citizen.email);
     expect(mails.map((m) => m.subject).sort()).toEqual(sorted([
-      `Đã nộp hồ sơ ${s.body.code}`, `Đã nhận thanh toán hồ sơ ${s.body.code}`, `Từ chối tiếp nhận hồ sơ ${s.body.code}`,
+      `Đã nộp hồ sơ ${s.body.code}`, `Hồ sơ ${s.body.code}: cần nộp phí, lệ phí`, `Đã nhận thanh toán hồ sơ ${s.body.code}`,
+      `Từ chối tiếp nhận hồ sơ ${s.body.code}`,
     ]));
     expect(mails.find((m) => m.subject.startsWith('Từ chối'))!.text).toContain('Lý do: Hồ sơ không thuộc thẩm quyền');
   });
@@ -237,7 +247,9 @@ describe('dossier lifecycle (demo procedures)', () => {
     // Approval is the supervisor's: the clerk may not.
     expect((await act(clerk, d.id, 'approve')).status).toBe(403);
     await act(supervisor, d.id, 'approve').then((r) => expect(r.body.state).toBe('approved'));
-    await act(clerk, d.id, 'return_result').then((r) => expect(r.body.state).toBe('completed'));
+    await act(clerk, d.id, 'issue_result').then((r) => expect(r.body.state).toBe('result_issued'));
+    // Online delivery: no parcel; the clerk hands it over (the citizen downloads it).
+    await act(clerk, d.id, 'hand_over').then((r) => expect(r.body).toMatchObject({ state: 'completed', shipment: null }));
   });
 
   it('withdrawal by the citizen while processing; a supervisor can stop a household business dossier', async () => {

@@ -7,7 +7,9 @@ import { BadRequest, ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
 import { ApplicationsService } from './applications.service';
 import { DocumentsService } from './documents.service';
-import { ActionDto, AssignDto, CreateApplicationDto, ListQueryDto, LookupQueryDto, QueueQueryDto, UpdateApplicationDto } from './dto';
+import {
+  ActionDto, ApologyDto, AssignDto, CreateApplicationDto, ListQueryDto, LookupQueryDto, QueueQueryDto, RatingDto, UpdateApplicationDto,
+} from './dto';
 import { DossierView } from './dossier.view';
 import { QueueService } from './queue.service';
 
@@ -76,6 +78,18 @@ export class ApplicationsController {
   @Roles('clerk', 'supervisor') @Post(':id/assign') @HttpCode(200)
   assign(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: AssignDto): Promise<DossierView> {
     return this.applications.assign(user, id, dto.clerkId);
+  }
+
+  /** Form 04: apology and new return date when the result will be late. */
+  @Roles('clerk', 'supervisor') @Post(':id/apology') @HttpCode(200)
+  apology(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: ApologyDto): Promise<DossierView> {
+    return this.applications.apologize(user, id, dto.reason, new Date(dto.newDueAt));
+  }
+
+  /** The citizen's rating of the service, once, after the dossier is finished. */
+  @Roles('citizen') @Post(':id/rating')
+  rating(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: RatingDto) {
+    return this.applications.rate(user, id, dto.score, dto.comment);
   }
 
   @Roles('citizen', 'clerk', 'supervisor') @Post(':id/documents')

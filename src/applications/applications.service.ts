@@ -6,6 +6,7 @@ import { AuthUser, isStaff } from '../auth/auth-user';
 import { Conflict, FieldError, Forbidden, NotFound, ValidationFailed } from '../common/problem';
 import { OutboxMessage, OutboxService } from '../outbox/outbox.service';
 import { PaymentsService } from '../payments/payments.service';
+import { ResultsService } from '../delivery/results.service';
 import { validateFormData } from '../procedures/form-schema';
 import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
 import { applyClock, DeadlineState } from '../workflow/deadline';
@@ -34,6 +35,7 @@ export class ApplicationsService {
     private readonly procedures: ProceduresService,
     private readonly outbox: OutboxService,
     private readonly payments: PaymentsService,
+    private readonly results: ResultsService,
   ) {}
 
   // ---------------------------------------------------------------- reading
@@ -215,6 +217,54 @@ export class ApplicationsService {
     return this.get(user, id);
   }
 
+  /**
+   * The apology and new date (form 04) when a dossier will be late: the
+   * citizen is told, the new date is shown, and the dossier still counts as
+   * late (its due date does not move).
+   */
+  async apologize(user: AuthUser, id: string, reason: string, newDueAt: Date): Promise<DossierView> {
+    if (!isStaff(user)) throw new Forbidden();
+    await this.db.transaction(async (m) => {
+      const row = await this.load(m, user, id, true);
+      if (!row.received_at || row.finished_at || !row.due_at) {
+        throw new Conflict('An apology is issued for a received dossier that is not finished.', 'not-apologizable');
+      }
+      const [latest] = await m.query(`SELECT max(new_due_at) AS at FROM dossier_apologies WHERE dossier_id = $1`, [id]);
+      const floor = latest?.at && latest.at > row.due_at ? latest.at : row.due_at;
+      if (newDueAt <= floor || newDueAt <= new Date()) {
+        throw new ValidationFailed([{ field: 'newDueAt', message: 'the new date must be later than the current due date and in the future' }]);
+      }
+      const [apology] = await m.query(
+        `INSERT INTO dossier_apologies (dossier_id, reason, new_due_at, issued_by) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [id, reason.trim(), newDueAt, user.id],
+      );
+      await this.appendHistory(m, row, {
+        action: 'apology', fromState: row.state, toState: row.state, actorId: user.id, actorRole: user.role, comment: reason.trim(),
+        data: { newDueAt: newDueAt.toISOString(), apologyId: apology.id },
+      });
+      await this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId: id, event: 'apology', sourceId: apology.id } }]);
+    });
+    return this.get(user, id);
+  }
+
+  /** The citizen rates the service once, after the dossier is finished. */
+  async rate(user: AuthUser, id: string, score: number, comment?: string) {
+    return this.db.transaction(async (m) => {
+      const row = await this.load(m, user, id, true);
+      const version = await this.procedures.version(row.procedure_version_id);
+      if (row.applicant_id !== user.id || !stateOf(version.workflow, row.state).terminal) {
+        throw new Conflict('A dossier is rated by its owner once it is finished.', 'not-ratable');
+      }
+      const [rated] = await m.query(
+        `INSERT INTO dossier_ratings (dossier_id, score, comment) VALUES ($1, $2, $3) ON CONFLICT (dossier_id) DO NOTHING
+         RETURNING score, comment, at`,
+        [id, score, comment?.trim() || null],
+      );
+      if (!rated) throw new Conflict('This dossier was already rated.', 'already-rated');
+      return rated;
+    });
+  }
+
   // ---------------------------------------------------------------- internals
 
   /**
@@ -268,13 +318,15 @@ export class ApplicationsService {
     if (attachments.length) {
       await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [attachments, historyId]);
     }
-    await this.applyEffects(m, row, version, plan, input);
+    await this.applyEffects(m, row, version, plan, input, user, now);
     const messages: OutboxMessage[] = [{ name: 'dossier-event', data: { dossierId: row.id, sourceId: historyId, event: plan.action.key } }];
     await this.outbox.add(m, messages);
   }
 
   /** The workflow's effects other than the clock and the receipt (applied with the state change above). */
-  private async applyEffects(m: EntityManager, row: DossierRow, version: PublishedVersion, plan: TransitionPlan, input: ActionInput): Promise<void> {
+  private async applyEffects(
+    m: EntityManager, row: DossierRow, version: PublishedVersion, plan: TransitionPlan, input: ActionInput, user: AuthUser, now: Date,
+  ): Promise<void> {
     for (const effect of plan.effects) {
       switch (effect) {
         case 'startClock':
@@ -282,13 +334,17 @@ export class ApplicationsService {
           break;
         case 'requirePayment':
           await this.payments.openRequest(m, row, version);
+          await this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId: row.id, event: 'payment_required', sourceId: row.id } }]);
           break;
         case 'refund':
           await this.payments.requestRefund(m, row.id, version.refundable, `${plan.action.key}${input.comment ? `: ${input.comment}` : ''}`);
           break;
         case 'issueResult':
+          await this.results.issue(m, row.id, user.id || null, input.comment?.trim() || null, now);
+          break;
         case 'dispatchByPost':
-          throw new Error(`effect ${effect} is not available in this release`);
+          if (row.delivery.method === 'post') await this.outbox.add(m, [{ name: 'create-shipment', data: { dossierId: row.id } }]);
+          break;
         default: {
           const never: never = effect;
           throw new Error(`unknown effect ${String(never)}`);
@@ -418,12 +474,19 @@ export class ApplicationsService {
     if (isOwner || isStaff(user)) {
       for (const role of workflowRoles(user)) availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
     }
-    const [payment] = await m.query(
-      `SELECT stage, items, amount_vnd::int AS "amountVnd", status, paid_at AS "paidAt"
-         FROM payment_requests WHERE dossier_id = $1 ORDER BY created_at DESC LIMIT 1`,
+    // One round trip for what surrounds the dossier: what it owes, its result, its parcel, the apologies.
+    const [extra] = await m.query(
+      `SELECT (SELECT json_build_object('stage', stage, 'items', items, 'amountVnd', amount_vnd, 'status', status, 'paidAt', paid_at)
+                 FROM payment_requests WHERE dossier_id = $1 ORDER BY created_at DESC LIMIT 1) AS payment,
+              (SELECT json_build_object('verificationCode', verification_code, 'sha256', sha256, 'issuedAt', issued_at, 'number', number)
+                 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued')) AS result,
+              (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = $1) AS shipment,
+              (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
+                 FROM dossier_apologies WHERE dossier_id = $1) AS apologies,
+              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = $1) AS rating`,
       [row.id],
     );
-    return toDossierView(row, [...actions], version, payment ?? null);
+    return toDossierView(row, [...actions], version, extra);
   }
 
   private async storedResponse(accountId: string, key: string, requestHash: string) {

@@ -25,6 +25,7 @@ export interface DossierRow {
   paused_at: Date | null;
   paused_ms: string;
   finished_at: Date | null;
+  deadline_alert: 'due_soon' | 'overdue' | null;
   history_seq: number;
   history_hash: string | null;
   created_at: Date;

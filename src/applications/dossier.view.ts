@@ -20,10 +20,17 @@ export class DossierView {
   @ApiPropertyOptional({ nullable: true }) dueAt: Date | null;
   @ApiPropertyOptional({ nullable: true }) finishedAt: Date | null;
   @ApiProperty({ description: 'Whether the deadline clock is paused (supplementation)' }) clockPaused: boolean;
-  @ApiPropertyOptional({ enum: ['overdue', 'on_time', 'late', 'running'], nullable: true }) standing: string | null;
+  @ApiPropertyOptional({ enum: ['running', 'due_soon', 'overdue', 'on_time', 'late'], nullable: true }) standing: string | null;
   @ApiProperty({ type: [String] }) availableActions: string[];
   @ApiPropertyOptional({ nullable: true, description: 'What the dossier owes or paid: {stage, items, amountVnd, status, paidAt}' })
   payment: PaymentSummary | null;
+  @ApiPropertyOptional({ nullable: true, description: 'The issued result: {verificationCode, sha256, issuedAt, number}' })
+  result: { verificationCode: string; sha256: string | null; issuedAt: Date; number: string } | null;
+  @ApiPropertyOptional({ nullable: true, description: 'The parcel when the result goes by post: {waybill, status}' })
+  shipment: { waybill: string; status: string } | null;
+  @ApiProperty({ description: 'Apologies with a new date; the dossier still counts as late' })
+  apologies: { reason: string; newDueAt: Date; at: Date }[];
+  @ApiPropertyOptional({ nullable: true }) rating: { score: number; comment: string | null; at: Date } | null;
   @ApiProperty() version: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
@@ -37,7 +44,18 @@ export interface PaymentSummary {
   paidAt: Date | null;
 }
 
-export function toDossierView(row: DossierRow, availableActions: string[], version: PublishedVersion, payment: PaymentSummary | null): DossierView {
+export interface DossierSurroundings {
+  payment: PaymentSummary | null;
+  result: DossierView['result'];
+  shipment: DossierView['shipment'];
+  apologies: DossierView['apologies'];
+  rating: DossierView['rating'];
+}
+
+/** Timestamps built by json_build_object arrive as Postgres text; the API speaks ISO 8601 everywhere. */
+const asDate = (v: Date | string | null | undefined): Date | null => (v ? new Date(v) : null);
+
+export function toDossierView(row: DossierRow, availableActions: string[], version: PublishedVersion, extra: DossierSurroundings): DossierView {
   const state = version.workflow.states.find((s) => s.key === row.state);
   return {
     id: row.id,
@@ -58,15 +76,21 @@ export function toDossierView(row: DossierRow, availableActions: string[], versi
     clockPaused: row.paused_at !== null,
     standing: standing(row),
     availableActions,
-    payment,
+    payment: extra.payment && { ...extra.payment, paidAt: asDate(extra.payment.paidAt) },
+    result: extra.result && { ...extra.result, issuedAt: asDate(extra.result.issuedAt)! },
+    shipment: extra.shipment,
+    apologies: extra.apologies.map((a) => ({ ...a, newDueAt: asDate(a.newDueAt)!, at: asDate(a.at)! })),
+    rating: extra.rating && { ...extra.rating, at: asDate(extra.rating.at)! },
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
-function standing(row: Pick<DossierRow, 'due_at' | 'finished_at'>): string | null {
+/** on_time / late once finished; otherwise overdue, due_soon (flagged by the deadline sweep) or running. A paused clock does not run late. */
+function standing(row: Pick<DossierRow, 'due_at' | 'finished_at' | 'paused_at' | 'deadline_alert'>): string | null {
   if (!row.due_at) return null;
   if (row.finished_at) return row.finished_at <= row.due_at ? 'on_time' : 'late';
-  return row.due_at < new Date() ? 'overdue' : 'running';
+  if (row.due_at < (row.paused_at ?? new Date())) return 'overdue';
+  return row.deadline_alert === 'due_soon' ? 'due_soon' : 'running';
 }

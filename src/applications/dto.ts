@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min,
+  ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min,
   ValidateNested,
 } from 'class-validator';
 import { ID_NUMBER, PHONE } from '../auth/dto';
@@ -85,4 +85,20 @@ export class LookupQueryDto {
 
   @ApiProperty() @IsString() @Matches(ID_NUMBER, { message: 'idNumber must be 12 digits' })
   idNumber: string;
+}
+
+export class ApologyDto {
+  @ApiProperty({ description: 'Why the result will be late' }) @IsString() @Length(5, 2000)
+  reason: string;
+
+  @ApiProperty({ description: 'The new date the result will be returned (ISO 8601)' }) @IsISO8601({ strict: true })
+  newDueAt: string;
+}
+
+export class RatingDto {
+  @ApiProperty({ minimum: 1, maximum: 5 }) @IsInt() @Min(1) @Max(5)
+  score: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000)
+  comment?: string;
 }

@@ -53,11 +53,12 @@ export class QueueService {
     else if (q.assignee) add('d.assignee_id = ?', q.assignee === 'me' ? user.id : q.assignee);
     const now = new Date();
     if (q.due === 'overdue') {
-      add('d.due_at < ?', now);
+      add('d.due_at < coalesce(d.paused_at, ?)', now);
       where.push('d.finished_at IS NULL');
     } else if (q.due === 'soon') {
       const [agency] = await this.db.query(`SELECT calendar FROM agencies WHERE id = $1`, [user.agencyId]);
       add('d.due_at >= ?', now);
+      where.push('d.paused_at IS NULL');
       add('d.due_at < ?', addWorkingTime(agency.calendar as WorkCalendar, now, DUE_SOON_MS));
       where.push('d.finished_at IS NULL');
     }
@@ -70,7 +71,8 @@ export class QueueService {
       `SELECT d.id, d.code, d.state, p.code AS "procedureCode", p.name AS "procedureName", a.full_name AS "applicantName",
               d.assignee_id AS "assigneeId", d.submitted_at AS "submittedAt", d.received_at AS "receivedAt",
               d.due_at AS "dueAt", d.attention_at AS "attentionAt",
-              (d.due_at IS NOT NULL AND d.finished_at IS NULL AND d.due_at < now()) AS overdue,
+              (d.due_at IS NOT NULL AND d.finished_at IS NULL AND d.due_at < coalesce(d.paused_at, now())) AS overdue,
+              d.deadline_alert AS "deadlineAlert",
               (d.paused_at IS NOT NULL) AS "clockPaused",
               (SELECT pr.status FROM payment_requests pr WHERE pr.dossier_id = d.id ORDER BY pr.created_at DESC LIMIT 1) AS "paymentStatus"
          FROM dossiers d

@@ -39,7 +39,7 @@ const birthExtract: WorkflowDefinition = {
     { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
     { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock', 'issueReceipt'] },
     { key: 'refuse', from: ['submitted'], to: 'refused', by: ['clerk'], requires: ['comment'] },
-    { key: 'complete', from: ['processing'], to: 'completed', by: ['clerk'] },
+    { key: 'complete', from: ['processing'], to: 'completed', by: ['clerk'], effects: ['issueResult'] },
     { ...citizenEnds(['submitted']), by: ['citizen'] },
   ],
 };
@@ -69,7 +69,7 @@ const householdBusiness: WorkflowDefinition = {
     { key: 'payment_confirmed', from: ['awaiting_payment'], to: 'approved', by: ['system'], trigger: 'payment.succeeded' },
     { key: 'reject', from: ['processing'], to: 'rejected', by: ['clerk'], requires: ['comment'] },
     { key: 'stop', from: ['processing', 'supplement_requested'], to: 'stopped', by: ['supervisor'], requires: ['comment'] },
-    { key: 'return_result', from: ['approved'], to: 'completed', by: ['clerk'] },
+    { key: 'return_result', from: ['approved'], to: 'completed', by: ['clerk'], effects: ['issueResult'] },
     citizenEnds(['submitted', 'processing', 'supplement_requested', 'awaiting_payment']) as never,
   ],
 };
@@ -88,7 +88,9 @@ const judicialRecord: WorkflowDefinition = {
     { key: 'processing', clock: 'running', label: 'Đang xác minh' },
     { key: 'supplement_requested', clock: 'paused', editableBy: ['citizen'], label: 'Chờ bổ sung' },
     { key: 'approved', clock: 'stopped', label: 'Đã ký phiếu' },
-    { key: 'completed', terminal: true, label: 'Đã trả kết quả' },
+    { key: 'result_issued', clock: 'stopped', label: 'Đã trả kết quả (chờ nhận)' },
+    { key: 'returned_to_agency', clock: 'stopped', label: 'Bưu điện hoàn trả' },
+    { key: 'completed', terminal: true, label: 'Hoàn thành' },
     { key: 'refused', terminal: true, label: 'Từ chối tiếp nhận' },
     { key: 'rejected', terminal: true, label: 'Không cấp' },
     { key: 'withdrawn', terminal: true, label: 'Đã rút' },
@@ -104,7 +106,12 @@ const judicialRecord: WorkflowDefinition = {
     { key: 'resubmit', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
     { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor'] },
     { key: 'reject', from: ['processing'], to: 'rejected', by: ['supervisor'], requires: ['comment'], effects: ['refund'] },
-    { key: 'return_result', from: ['approved'], to: 'completed', by: ['clerk'] },
+    // The result is issued online (download) and, when the citizen chose it, handed to the post.
+    { key: 'issue_result', from: ['approved'], to: 'result_issued', by: ['clerk'], effects: ['issueResult', 'dispatchByPost'] },
+    { key: 'parcel_delivered', from: ['result_issued'], to: 'completed', by: ['system'], trigger: 'shipment.delivered' },
+    { key: 'parcel_returned', from: ['result_issued'], to: 'returned_to_agency', by: ['system'], trigger: 'shipment.returned' },
+    // Online delivery, or a returned parcel collected at the counter: the clerk closes the dossier.
+    { key: 'hand_over', from: ['result_issued', 'returned_to_agency'], to: 'completed', by: ['clerk'] },
     { ...citizenEnds(['awaiting_payment', 'submitted', 'incomplete', 'processing']), effects: ['refund'] } as never,
   ],
 };
@@ -137,6 +144,11 @@ export const DEMO_PROCEDURES = [
       processingDays: 1,
       deliveryOptions: ['online'],
       postalFee: 0,
+      resultTemplate: {
+        title: 'Trích lục khai sinh (bản sao)',
+        paragraphs: ['Họ và tên: {{formData.fullName}}', 'Ngày sinh: {{formData.dateOfBirth}}', 'Số đăng ký khai sinh: {{formData.registrationNumber}}', 'Số bản sao: {{formData.copies}}'],
+        signerTitle: 'TM. Ủy ban nhân dân',
+      },
       workflow: birthExtract,
     },
   },
@@ -168,6 +180,11 @@ export const DEMO_PROCEDURES = [
       processingDays: 3,
       deliveryOptions: ['online'],
       postalFee: 0,
+      resultTemplate: {
+        title: 'Giấy chứng nhận đăng ký hộ kinh doanh',
+        paragraphs: ['Tên hộ kinh doanh: {{formData.businessName}}', 'Chủ hộ: {{formData.ownerName}}', 'Địa điểm kinh doanh: {{formData.address}}', 'Ngành, nghề kinh doanh: {{formData.businessLine}}', 'Vốn kinh doanh: {{formData.capitalVnd}} đồng'],
+        signerTitle: 'Trưởng phòng Tài chính - Kế hoạch',
+      },
       workflow: householdBusiness,
     },
   },
@@ -198,6 +215,11 @@ export const DEMO_PROCEDURES = [
       processingDays: 10,
       deliveryOptions: ['online', 'post'],
       postalFee: 30000,
+      resultTemplate: {
+        title: 'Phiếu lý lịch tư pháp số {{formData.certificateType}}',
+        paragraphs: ['Họ và tên: {{formData.fullName}}', 'Ngày, tháng, năm sinh: {{formData.dateOfBirth}}', 'Nơi sinh: {{formData.placeOfBirth}}', 'Mục đích sử dụng: {{formData.purpose}}', 'Án tích: Không có án tích.'],
+        signerTitle: 'Giám đốc',
+      },
       workflow: judicialRecord,
     },
   },

@@ -46,10 +46,10 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
       const v = p.version;
       await client.query(
         `INSERT INTO procedure_versions (procedure_id, version, form_schema, required_documents, fees, fee_timing,
-                                         processing_days, delivery_options, workflow, postal_fee_vnd, published_at)
-         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
+                                         processing_days, delivery_options, workflow, postal_fee_vnd, result_template, published_at)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())`,
         [r.rows[0].id, v.formSchema, JSON.stringify(v.requiredDocuments), JSON.stringify(v.fees), v.feeTiming, v.processingDays,
-          v.deliveryOptions, v.workflow, v.postalFee],
+          v.deliveryOptions, v.workflow, v.postalFee, v.resultTemplate],
       );
     }
     await client.query('COMMIT');

@@ -56,7 +56,7 @@ export class NotificationsProcessor extends WorkerHost {
   private async dossierEvent({ dossierId, event, sourceId, audience = 'citizen' }: JobDataByName['dossier-event']): Promise<void> {
     const [ctx] = await this.db.query(
       `SELECT d.code, d.state, d.due_at AS "dueAt", d.agency_id, d.applicant_id, d.assignee_id, p.name AS "procedureName",
-              h.comment,
+              coalesce(h.comment, (SELECT a.reason FROM dossier_apologies a WHERE a.id = $2)) AS comment,
               (SELECT s.waybill FROM shipments s WHERE s.dossier_id = d.id) AS waybill,
               (SELECT a.new_due_at FROM dossier_apologies a WHERE a.id = $2) AS "newDueAt"
          FROM dossiers d JOIN procedures p ON p.id = d.procedure_id
@@ -69,8 +69,8 @@ export class NotificationsProcessor extends WorkerHost {
       audience === 'citizen'
         ? `SELECT id, email, phone, full_name AS "fullName", locale, notify_sms AS "notifySms" FROM accounts WHERE id = $1`
         : `SELECT id, email, phone, full_name AS "fullName", locale, false AS "notifySms" FROM accounts
-            WHERE ($2::uuid IS NOT NULL AND id = $2) OR ($2::uuid IS NULL AND agency_id = $3 AND role IN ('clerk','supervisor'))`,
-      audience === 'citizen' ? [ctx.applicant_id] : [null, ctx.assignee_id, ctx.agency_id],
+            WHERE ($1::uuid IS NOT NULL AND id = $1) OR ($1::uuid IS NULL AND agency_id = $2 AND role IN ('clerk','supervisor'))`,
+      audience === 'citizen' ? [ctx.applicant_id] : [ctx.assignee_id, ctx.agency_id],
     );
     let failures = 0;
     for (const r of recipients) {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Agency } from '../agencies/agency.entity';
 import { Conflict, FieldError, NotFound, ValidationFailed } from '../common/problem';
 import { validateWorkflow } from '../workflow/validate';
-import { EFFECTS, type WorkflowDefinition } from '../workflow/definition';
+import type { WorkflowDefinition } from '../workflow/definition';
 import { CreateProcedureDto, CreateVersionDto, ProcedureView } from './dto';
 import { checkFormSchema } from './form-schema';
 import { Procedure, ProcedureVersion } from './procedure.entity';
@@ -87,11 +87,12 @@ export class ProceduresService {
     const rows = await this.db.query(
       `INSERT INTO procedure_versions
          (procedure_id, version, form_schema, required_documents, fees, fee_timing, processing_days, delivery_options, workflow,
-          postal_fee_vnd, refundable)
-       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM procedure_versions WHERE procedure_id = $1
+          postal_fee_vnd, refundable, result_template)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM procedure_versions WHERE procedure_id = $1
        RETURNING version`,
       [procedure.id, dto.formSchema, JSON.stringify(dto.requiredDocuments), JSON.stringify(dto.fees), dto.feeTiming,
-        dto.processingDays, dto.deliveryOptions, dto.workflow, dto.postalFee ?? 0, dto.refundable ?? true],
+        dto.processingDays, dto.deliveryOptions, dto.workflow, dto.postalFee ?? 0, dto.refundable ?? true,
+        dto.resultTemplate ? JSON.stringify(dto.resultTemplate) : null],
     );
     return { code, version: rows[0].version };
   }
@@ -125,26 +126,12 @@ export class ProceduresService {
   }
 }
 
-/** Effects this release carries out; a version naming another cannot be published yet. */
-export const SUPPORTED_EFFECTS: ReadonlySet<string> = new Set(['startClock', 'issueReceipt', 'requirePayment', 'refund']);
-
 export function definitionProblems(v: Pick<ProcedureVersion, 'formSchema' | 'workflow' | 'requiredDocuments' | 'fees' | 'feeTiming'>): FieldError[] {
   const problems: FieldError[] = [...checkFormSchema(v.formSchema)];
   const checked = validateWorkflow(v.workflow);
   if (!checked.valid) {
     problems.push(...checked.problems.map((p) => ({ field: `workflow.${p.path}`.replace(/\.workflow$/, ''), message: p.message })));
   }
-  // Known effects this release cannot carry out, listed even when the workflow has other problems
-  // (unknown effects are the validator's to report).
-  const rawActions = (v.workflow as { actions?: unknown } | null)?.actions;
-  (Array.isArray(rawActions) ? rawActions : []).forEach((a: { effects?: unknown }, i) => {
-    const effects = a && typeof a === 'object' && Array.isArray(a.effects) ? a.effects : [];
-    effects.forEach((e: unknown, j) => {
-      if (typeof e === 'string' && (EFFECTS as readonly string[]).includes(e) && !SUPPORTED_EFFECTS.has(e)) {
-        problems.push({ field: `workflow.actions[${i}].effects[${j}]`, message: `effect ${e} is not available in this release` });
-      }
-    });
-  });
   const keys = v.requiredDocuments.map((d) => d.key);
   keys.forEach((k, i) => {
     if (keys.indexOf(k) !== i) problems.push({ field: `requiredDocuments[${i}].key`, message: `duplicate document key ${k}` });

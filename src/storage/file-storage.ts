@@ -30,7 +30,7 @@ export class FileStorage {
   }
 
   private path(key: string): string {
-    if (!/^[a-z0-9/-]+$/.test(key) || key.includes('..')) throw new Error(`invalid storage key ${key}`);
+    if (!/^[a-z0-9][a-z0-9/.-]*$/.test(key) || key.includes('..')) throw new Error(`invalid storage key ${key}`);
     return join(this.root, key);
   }
 }

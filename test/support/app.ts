@@ -9,6 +9,7 @@ import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { AppModule, PortalRole } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.setup';
+import { QUEUES } from '../../src/jobs/jobs';
 import { OutboxRelay } from '../../src/outbox/outbox.relay';
 import { createSuiteDatabase, dropDatabase } from './db';
 import { SmtpSandbox } from './smtp-sandbox';
@@ -34,7 +35,10 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
   const storage = mkdtempSync(join(tmpdir(), 'portal-files-'));
   // The port is known before the app starts, so the URLs the portal gives out (payment return, IPN) are real.
   const port = await freePort();
-  for (const derived of ['VNPAY_PAY_URL', 'VNPAY_API_URL', 'VNPAY_IPN_URL', 'VNPAY_RETURN_URL']) delete process.env[derived];
+  // URLs derived from the port (ConfigModule writes them back into process.env): recomputed for this app.
+  for (const derived of ['VNPAY_PAY_URL', 'VNPAY_API_URL', 'VNPAY_IPN_URL', 'VNPAY_RETURN_URL', 'POSTAL_API_URL', 'POSTAL_WEBHOOK_URL', 'SMS_API_URL']) {
+    delete process.env[derived];
+  }
   Object.assign(process.env, {
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
@@ -63,15 +67,19 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
     url,
     async drain() {
       const { getQueueToken } = await import('@nestjs/bullmq');
-      const queue = app.get(getQueueToken('notifications'), { strict: false });
-      for (let i = 0; i < 200; i++) {
+      const queues = Object.values(QUEUES).map((name) => app.get(getQueueToken(name), { strict: false }));
+      // Settled twice in a row: a job finishing can write outbox rows that start the next one.
+      let quiet = 0;
+      for (let i = 0; i < 400; i++) {
         await relay.drain();
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
+        const busy = counts.reduce((n, c) => n + c.waiting + c.active + c.prioritized, 0);
         const [{ pending }] = await db.query(`SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`);
-        if (pending === 0 && counts.waiting + counts.active + counts.delayed + counts.prioritized === 0) return;
+        quiet = pending === 0 && busy === 0 ? quiet + 1 : 0;
+        if (quiet >= 2) return;
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error('queues did not drain within 10 s');
+      throw new Error('queues did not drain within 20 s');
     },
     async close() {
       await app.close();

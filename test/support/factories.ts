@@ -92,3 +92,10 @@ export async function payInSandbox(
   if (done.status !== 200) throw new Error(`sandbox complete: ${done.status} ${JSON.stringify(done.body)}`);
   return { attemptId: started.body.attemptId, txnRef, redirectUrl, ...done.body };
 }
+
+/** supertest parser for a binary body (a PDF) as a Buffer: `.buffer(true).parse(binary)`. */
+export const binary = (res: any, cb: (err: Error | null, body: Buffer) => void): void => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => cb(null, Buffer.concat(chunks)));
+};

@@ -1,0 +1,57 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { ApplicationsService } from '../applications/applications.service';
+import { JobDataByName, jobOptions, QUEUES, SCHEDULES } from '../jobs/jobs';
+import { DeadlinesService } from './deadlines.service';
+import { PostalService } from './postal/postal.service';
+import { ResultsService } from './results.service';
+
+type DeliveryJob =
+  | Job<JobDataByName['issue-result'], unknown, 'issue-result'>
+  | Job<JobDataByName['create-shipment'], unknown, 'create-shipment'>
+  | Job<JobDataByName['shipment-delivered'], unknown, 'shipment-delivered'>
+  | Job<JobDataByName['shipment-returned'], unknown, 'shipment-returned'>
+  | Job<JobDataByName['deadline-sweep'], unknown, 'deadline-sweep'>;
+
+@Processor(QUEUES.delivery, { concurrency: 4 })
+export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DeliveryProcessor.name);
+
+  constructor(
+    private readonly results: ResultsService,
+    private readonly postal: PostalService,
+    private readonly deadlines: DeadlinesService,
+    private readonly applications: ApplicationsService,
+    @InjectQueue(QUEUES.delivery) private readonly queue: Queue,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const s of SCHEDULES.filter((x) => x.name === 'deadline-sweep')) {
+      await this.queue
+        .upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: jobOptions(s.name) })
+        .catch((e) => this.logger.warn(`could not schedule ${s.id}: ${e.message}`));
+    }
+  }
+
+  async process(job: DeliveryJob): Promise<unknown> {
+    switch (job.name) {
+      case 'issue-result':
+        return { outcome: await this.results.complete(job.data.resultId) };
+      case 'create-shipment':
+        return this.postal.createShipment(job.data.dossierId);
+      case 'shipment-delivered':
+        return { moved: await this.applications.trigger(job.data.dossierId, 'shipment.delivered', { shipmentId: job.data.shipmentId }) };
+      case 'shipment-returned':
+        return { moved: await this.applications.trigger(job.data.dossierId, 'shipment.returned', { shipmentId: job.data.shipmentId }) };
+      case 'deadline-sweep':
+        return this.deadlines.sweep();
+      default: {
+        const never: never = job;
+        throw new UnrecoverableError(`unknown job ${(never as Job).name}`);
+      }
+    }
+  }
+}

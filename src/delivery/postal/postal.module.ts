@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { SandboxEnabledGuard } from '../../payments/sandbox/sandbox-vnpay.controller';
+import { HttpPostalProvider } from './http-postal.provider';
+import { POSTAL_PROVIDER } from './postal-provider';
+import { PostalController } from './postal.controller';
+import { PostalService } from './postal.service';
+import { PostalSandboxController } from './sandbox/postal-sandbox.controller';
+import { PostalSandboxService } from './sandbox/postal-sandbox.service';
+
+/**
+ * Results by post: the operator adapter, the shipment service (used by the
+ * delivery worker's 'create-shipment' job and by the dossier view) and the
+ * operator's webhook. Needs the global ConfigModule, TypeOrmModule and
+ * OutboxModule. Safe to import from both the API and the worker side.
+ */
+@Module({
+  providers: [HttpPostalProvider, { provide: POSTAL_PROVIDER, useExisting: HttpPostalProvider }, PostalService],
+  controllers: [PostalController],
+  exports: [PostalService],
+})
+export class PostalModule {}
+
+/**
+ * The built-in postal operator (development and tests): mount it only
+ * outside production. Exports nothing: the portal talks to it over HTTP
+ * through POSTAL_API_URL, exactly as to a real operator.
+ */
+@Module({
+  controllers: [PostalSandboxController],
+  providers: [PostalSandboxService, SandboxEnabledGuard],
+})
+export class PostalSandboxModule {}

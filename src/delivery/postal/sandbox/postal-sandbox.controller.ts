@@ -1,0 +1,43 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../../auth/auth-user';
+import { SandboxEnabledGuard } from '../../../payments/sandbox/sandbox-vnpay.controller';
+import { API_KEY_HEADER } from '../postal.protocol';
+import { SandboxCreateShipmentDto, SandboxEventDto, SandboxEventResultDto, SandboxLedgerQuery, SandboxShipmentCreatedDto } from './dto';
+import { PostalSandboxService } from './postal-sandbox.service';
+
+/**
+ * The built-in postal operator, served by the portal itself outside
+ * production: its API (POSTAL_API_URL points here by default), a test API to
+ * make it report tracking events to the portal's webhook, and its ledger.
+ * Every route answers 404 unless SANDBOX_ENABLED is 'true'.
+ */
+@ApiTags('sandbox')
+@Public()
+@UseGuards(SandboxEnabledGuard)
+@Controller('sandbox/postal')
+export class PostalSandboxController {
+  constructor(private readonly sandbox: PostalSandboxService) {}
+
+  @Public() @Post('api/shipments') @HttpCode(200)
+  @ApiOperation({ summary: 'Operator API (POSTAL_API_URL/shipments): create a shipment; the same reference answers the same waybill' })
+  @ApiHeader({ name: API_KEY_HEADER, required: true, description: 'POSTAL_API_KEY' })
+  @ApiOkResponse({ type: SandboxShipmentCreatedDto })
+  create(@Headers(API_KEY_HEADER) key: string | undefined, @Body() dto: SandboxCreateShipmentDto): Promise<SandboxShipmentCreatedDto> {
+    this.sandbox.checkApiKey(key);
+    return this.sandbox.createShipment(dto);
+  }
+
+  @Public() @Post('shipments/:waybill/events') @HttpCode(200)
+  @ApiOperation({ summary: "Test API: the operator reports a tracking event to the portal's signed webhook, over HTTP" })
+  @ApiOkResponse({ type: SandboxEventResultDto })
+  event(@Param('waybill') waybill: string, @Body() dto: SandboxEventDto): Promise<SandboxEventResultDto> {
+    return this.sandbox.reportEvent(waybill, dto.status, dto.eventId, dto.at);
+  }
+
+  @Public() @Get('shipments')
+  @ApiOperation({ summary: "The operator's ledger, optionally for one reference" })
+  list(@Query() q: SandboxLedgerQuery) {
+    return this.sandbox.ledger(q.reference);
+  }
+}
