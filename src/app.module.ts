@@ -15,6 +15,7 @@ import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { QUEUES } from './jobs/jobs';
 import { NotificationsWorkerModule } from './notifications/notifications.module';
+import { OpsModule } from './ops/ops.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { OutboxRelay } from './outbox/outbox.relay';
 import { PaymentsModule, PaymentsWorkerModule } from './payments/payments.module';
@@ -80,6 +81,7 @@ export class AppModule {
         PaymentsModule,
         DeliveryModule,
         ReportsModule,
+        OpsModule,
         HealthModule,
         // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is forced off there).
         ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register(), PostalSandboxModule, SandboxesModule] : []),

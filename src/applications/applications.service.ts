@@ -319,6 +319,7 @@ export class ApplicationsService {
       await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [attachments, historyId]);
     }
     await this.applyEffects(m, row, version, plan, input, user, now);
+    if (plan.to.terminal) await this.payments.voidOpenRequests(m, row.id);
     const messages: OutboxMessage[] = [{ name: 'dossier-event', data: { dossierId: row.id, sourceId: historyId, event: plan.action.key } }];
     await this.outbox.add(m, messages);
   }

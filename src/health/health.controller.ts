@@ -18,6 +18,8 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
     @InjectQueue(QUEUES.notifications) private readonly notifications: Queue,
+    @InjectQueue(QUEUES.payments) private readonly payments: Queue,
+    @InjectQueue(QUEUES.delivery) private readonly delivery: Queue,
   ) {}
 
   @Public() @Get() @HealthCheck()
@@ -28,16 +30,22 @@ export class HealthController {
     ]);
   }
 
+  /** Redis answers, and every queue has at least one worker attached (workers may run in other processes). */
   private async queues() {
-    const check = this.indicator.check('redis');
+    const check = this.indicator.check('queues');
     try {
       const client = (await this.notifications.client) as unknown as { ping(): Promise<string> };
-      const pong = await Promise.race([client.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
-      const workers = await this.notifications.getWorkersCount();
-      const counts = await this.notifications.getJobCounts('waiting', 'active', 'delayed', 'failed');
-      return check.up({ ping: pong, queues: { [QUEUES.notifications]: { workers, ...counts } } });
+      await Promise.race([client.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('redis timeout')), 2000))]);
+      const details: Record<string, unknown> = {};
+      let idle = 0;
+      for (const q of [this.notifications, this.payments, this.delivery]) {
+        const workers = await q.getWorkersCount();
+        if (workers === 0) idle++;
+        details[q.name] = { workers, ...(await q.getJobCounts('waiting', 'active', 'delayed', 'failed')) };
+      }
+      return idle ? check.down({ redis: 'up', queues: details, message: `${idle} queue(s) without a worker` }) : check.up({ redis: 'up', queues: details });
     } catch (e) {
-      return check.down({ message: (e as Error).message });
+      return check.down({ redis: 'down', message: (e as Error).message });
     }
   }
 }

@@ -8,6 +8,8 @@ import { Conflict, NotFound, ValidationFailed } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { OutboxService } from '../outbox/outbox.service';
 import type { FeeItem, FeeTiming } from '../procedures/procedure.entity';
+import type { WorkflowDefinition } from '../workflow/definition';
+import { systemActionFor } from '../workflow/engine';
 import { PAYMENT_PROVIDERS, PaymentProvider, ProviderReport } from './payment-provider';
 
 export type AttemptState = 'created' | 'pending' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'refund_pending' | 'refunded';
@@ -92,22 +94,13 @@ export class PaymentsService {
   /** `refund`: when the dossier had paid and the procedure's fees are refundable, ask the provider to give it back. */
   async requestRefund(m: EntityManager, dossierId: string, refundable: boolean, reason: string): Promise<void> {
     if (!refundable) return;
-    const [attempts] = await m.query(
-      `UPDATE payment_attempts SET state = 'refund_pending', updated_at = now()
-        WHERE dossier_id = $1 AND state = 'succeeded' RETURNING id, request_id, amount_vnd`,
-      [dossierId],
+    const paid: { id: string; request_id: string }[] = await m.query(
+      `SELECT id, request_id FROM payment_attempts WHERE dossier_id = $1 AND state = 'succeeded'`, [dossierId],
     );
-    for (const a of attempts as { id: string; request_id: string; amount_vnd: string }[]) {
-      await m.query(`UPDATE payment_requests SET status = 'refund_pending' WHERE id = $1`, [a.request_id]);
-      const [refund] = await m.query(
-        `INSERT INTO payment_refunds (attempt_id, amount_vnd, reason, state) VALUES ($1, $2, $3, 'requested') RETURNING id`,
-        [a.id, a.amount_vnd, reason],
-      );
-      await m.query(
-        `INSERT INTO payment_events (attempt_id, source, outcome, from_state, to_state, raw) VALUES ($1, 'refund', 'requested', 'succeeded', 'refund_pending', $2)`,
-        [a.id, { reason }],
-      );
-      await this.outbox.add(m, [{ name: 'refund', data: { refundId: refund.id } }]);
+    for (const a of paid) {
+      if (await this.refundAttempt(m, a.id, reason)) {
+        await m.query(`UPDATE payment_requests SET status = 'refund_pending' WHERE id = $1 AND status = 'paid'`, [a.request_id]);
+      }
     }
   }
 
@@ -121,13 +114,21 @@ export class PaymentsService {
   async start(user: AuthUser, dossierId: string, providerName: string, ipAddr: string): Promise<{ attemptId: string; redirectUrl: string; amountVnd: number; expiresAt: Date }> {
     const provider = this.provider(providerName);
     return this.db.transaction(async (m) => {
+      // FOR SHARE: a withdrawal (or any move) of the dossier in progress is waited for, then seen.
       const [dossier] = await m.query(
-        `SELECT d.id, d.code, a.locale FROM dossiers d JOIN accounts a ON a.id = d.applicant_id WHERE d.id = $1 AND d.applicant_id = $2`,
+        `SELECT d.id, d.code, d.state, a.locale, v.workflow FROM dossiers d JOIN accounts a ON a.id = d.applicant_id
+           JOIN procedure_versions v ON v.id = d.procedure_version_id
+          WHERE d.id = $1 AND d.applicant_id = $2 FOR SHARE OF d`,
         [dossierId, user.id],
       );
       if (!dossier) throw new NotFound('dossier');
+      // Only while the dossier waits for a payment (a closed dossier's fee stays unpaid).
+      if (!systemActionFor(dossier.workflow as WorkflowDefinition, dossier.state, 'payment.succeeded')) {
+        throw new Conflict('Nothing is due for this dossier now.', 'nothing-due');
+      }
+      // The request row is locked: starts of the same request queue up behind each other.
       const [request] = await m.query(
-        `SELECT id, amount_vnd FROM payment_requests WHERE dossier_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1`,
+        `SELECT id, amount_vnd FROM payment_requests WHERE dossier_id = $1 AND status = 'open' ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
         [dossierId],
       );
       if (!request) throw new Conflict('Nothing is due for this dossier now.', 'nothing-due');
@@ -138,20 +139,19 @@ export class PaymentsService {
       const [attempt] = await m.query(
         `INSERT INTO payment_attempts (request_id, dossier_id, provider, txn_ref, amount_vnd, state, expires_at, created_at)
          VALUES ($1, $2, $3, $4, $5, 'created', $6, $7)
-         ON CONFLICT (request_id) WHERE state IN ('created','pending','succeeded','refund_pending','refunded') DO NOTHING
+         ON CONFLICT (request_id) WHERE state IN ('created','pending') DO NOTHING
          RETURNING id`,
         [request.id, dossierId, provider.name, txnRef, request.amount_vnd, expiresAt, now],
       );
       if (!attempt) {
         const [live] = await m.query(
-          `SELECT id, state, redirect_url, amount_vnd, expires_at FROM payment_attempts
-            WHERE request_id = $1 AND state IN ('created','pending','succeeded','refund_pending','refunded')`,
+          `SELECT id, state, redirect_url, amount_vnd, expires_at FROM payment_attempts WHERE request_id = $1 AND state IN ('created','pending')`,
           [request.id],
         );
         if (live?.state === 'pending' && live.redirect_url && live.expires_at > now) {
           return { attemptId: live.id, redirectUrl: live.redirect_url, amountVnd: Number(live.amount_vnd), expiresAt: live.expires_at };
         }
-        throw new Conflict('A payment for this dossier is already in progress or done.', 'payment-in-progress');
+        throw new Conflict('A payment for this dossier is already in progress; try again in a few minutes.', 'payment-in-progress');
       }
       const redirectUrl = provider.createCheckout({
         txnRef, amountVnd: Number(request.amount_vnd), orderInfo: `Thanh toan phi ho so ${dossier.code ?? dossierId}`, ipAddr,
@@ -225,9 +225,13 @@ export class PaymentsService {
     });
   }
 
-  /** Marks the request paid, issues the receipt, and queues the dossier's move. */
+  /**
+   * Issues the receipt for money received, then credits the request once
+   * (compare-and-set open -> paid) and queues the dossier's move. A success
+   * that cannot be credited (the request was paid by another attempt, or
+   * voided because the dossier closed) is a surplus: it is refunded.
+   */
   private async credit(m: EntityManager, attempt: AttemptRow, report: ProviderReport): Promise<void> {
-    await m.query(`UPDATE payment_requests SET status = 'paid', paid_at = now() WHERE id = $1 AND status = 'open'`, [attempt.request_id]);
     await m.query(
       `INSERT INTO payment_receipts (attempt_id, number, payer_name, items, amount_vnd, provider, provider_txn_no, paid_at)
        SELECT $1, 'BL' || to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') || '-' || lpad(nextval('receipt_number_seq')::text, 7, '0'),
@@ -236,7 +240,36 @@ export class PaymentsService {
         WHERE r.id = $6`,
       [attempt.id, attempt.amount_vnd, attempt.provider, report.providerTxnNo ?? attempt.txn_ref, report.paidAt ?? new Date(), attempt.request_id],
     );
+    const [credited] = await m.query(
+      `UPDATE payment_requests SET status = 'paid', paid_at = now() WHERE id = $1 AND status = 'open' RETURNING id`,
+      [attempt.request_id],
+    );
+    if (!credited.length) {
+      await this.refundAttempt(m, attempt.id, 'surplus payment: the fee was already paid or is no longer due');
+      return;
+    }
     await this.outbox.add(m, [{ name: 'payment-succeeded', data: { dossierId: attempt.dossier_id, attemptId: attempt.id } }]);
+  }
+
+  /** Starts the refund of one succeeded attempt (CAS succeeded -> refund_pending). */
+  private async refundAttempt(m: EntityManager, attemptId: string, reason: string): Promise<boolean> {
+    const [moved] = await m.query(
+      `UPDATE payment_attempts SET state = 'refund_pending', updated_at = now() WHERE id = $1 AND state = 'succeeded' RETURNING amount_vnd`,
+      [attemptId],
+    );
+    if (!moved.length) return false;
+    const [refund] = await m.query(
+      `INSERT INTO payment_refunds (attempt_id, amount_vnd, reason, state) VALUES ($1, $2, $3, 'requested') RETURNING id`,
+      [attemptId, moved[0].amount_vnd, reason],
+    );
+    await this.event(m, attemptId, 'refund', 'requested', 'succeeded', 'refund_pending', { reason });
+    await this.outbox.add(m, [{ name: 'refund', data: { refundId: refund.id } }]);
+    return true;
+  }
+
+  /** A dossier that closed (withdrawn, refused, ...) owes nothing more. */
+  async voidOpenRequests(m: EntityManager, dossierId: string): Promise<void> {
+    await m.query(`UPDATE payment_requests SET status = 'void' WHERE dossier_id = $1 AND status = 'open'`, [dossierId]);
   }
 
   /** A callback that could not even be attributed (bad signature, malformed, other merchant) is kept for the audit. */
@@ -347,7 +380,11 @@ export class PaymentsService {
       if (!done.length) return;
       if (result.outcome === 'succeeded') {
         await m.query(`UPDATE payment_attempts SET state = 'refunded', updated_at = now() WHERE id = $1 AND state = 'refund_pending'`, [refund.attempt_id]);
-        await m.query(`UPDATE payment_requests SET status = 'refunded' WHERE id = (SELECT request_id FROM payment_attempts WHERE id = $1)`, [refund.attempt_id]);
+        // The request was refunded only if this attempt was its credit (a surplus refund leaves it paid).
+        await m.query(
+          `UPDATE payment_requests SET status = 'refunded' WHERE id = (SELECT request_id FROM payment_attempts WHERE id = $1) AND status = 'refund_pending'`,
+          [refund.attempt_id],
+        );
       }
       await this.event(m, refund.attempt_id, 'refund', result.outcome, 'refund_pending', result.outcome === 'succeeded' ? 'refunded' : 'refund_pending', result.raw);
     });

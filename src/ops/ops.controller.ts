@@ -1,0 +1,88 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import type { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { Roles } from '../auth/auth-user';
+import { NotFound } from '../common/problem';
+import { QUEUES, QueueName } from '../jobs/jobs';
+
+class FailedQuery {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+}
+
+class NotificationsQuery extends FailedQuery {
+  @IsOptional() @IsIn(['failed', 'sending', 'sent'])
+  status?: 'failed' | 'sending' | 'sent';
+}
+
+/**
+ * What an operator at 3 a.m. needs: every queue's depth and workers, the
+ * failed jobs with their reasons (job data is ids only), a retry button, and
+ * the messages that could not be delivered. Admin only.
+ */
+@ApiTags('ops')
+@Roles('admin')
+@Controller('admin')
+export class OpsController {
+  private readonly queues: Record<QueueName, Queue>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectQueue(QUEUES.notifications) notifications: Queue,
+    @InjectQueue(QUEUES.payments) payments: Queue,
+    @InjectQueue(QUEUES.delivery) delivery: Queue,
+  ) {
+    this.queues = { notifications, payments, delivery };
+  }
+
+  @Get('queues')
+  async overview() {
+    const [{ pending }] = await this.db.query(`SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`);
+    const queues = await Promise.all(
+      Object.entries(this.queues).map(async ([name, q]) => ({
+        name,
+        workers: await q.getWorkersCount(),
+        counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+      })),
+    );
+    return { outboxPending: pending, queues };
+  }
+
+  @Get('queues/:name/failed')
+  async failed(@Param('name') name: string, @Query() q: FailedQuery) {
+    const jobs = await this.queue(name).getFailed(0, (q.limit ?? 50) - 1);
+    return jobs.map((j) => ({
+      id: j.id, name: j.name, data: j.data, attemptsMade: j.attemptsMade, failedReason: j.failedReason,
+      failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
+    }));
+  }
+
+  @Post('queues/:name/jobs/:id/retry') @HttpCode(200)
+  async retry(@Param('name') name: string, @Param('id') id: string) {
+    const job = await this.queue(name).getJob(id);
+    if (!job || !(await job.isFailed())) throw new NotFound('job');
+    await job.retry('failed');
+    return { id, retried: true };
+  }
+
+  /** Messages not (yet) delivered, with why; personal data stays out (ids and events only). */
+  @Get('notifications')
+  notifications(@Query() q: NotificationsQuery) {
+    return this.db.query(
+      `SELECT id, dossier_id AS "dossierId", event, channel, status, attempts, last_error AS "lastError", created_at AS "createdAt"
+         FROM notifications WHERE status = $1 ORDER BY created_at DESC LIMIT $2`,
+      [q.status ?? 'failed', q.limit ?? 50],
+    );
+  }
+
+  private queue(name: string): Queue {
+    const q = this.queues[name as QueueName];
+    if (!q) throw new NotFound('queue');
+    return q;
+  }
+}
