@@ -44,7 +44,7 @@ export class DocumentsService {
     if (!contentType) throw new ValidationFailed([{ field: 'file', message: 'only PDF, JPEG and PNG files are accepted (judged from the content)' }], 'Unsupported file type.', 415);
     const sha256 = createHash('sha256').update(file.content).digest('hex');
     const storageKey = `documents/${dossierId}/${randomUUID()}`;
-    await this.storage.put(storageKey, file.content);
+    await this.storage.put(storageKey, file.content, contentType);
     const [doc] = await this.db.query(
       `INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_role)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)

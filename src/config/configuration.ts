@@ -42,6 +42,26 @@ export class Environment {
   @IsString()
   STORAGE_DIR = '.data/files';
 
+  /** S3-compatible object storage for files; when S3_BUCKET is set, STORAGE_DIR is not used. */
+  @IsOptional() @IsString() @MinLength(3)
+  S3_BUCKET?: string;
+
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  S3_ENDPOINT?: string;
+
+  @IsString()
+  S3_REGION = 'us-east-1';
+
+  @IsOptional() @IsString()
+  S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional() @IsString()
+  S3_SECRET_ACCESS_KEY?: string;
+
+  /** 'true' for MinIO and most S3-compatible servers (bucket in the path, not the host name). */
+  @IsIn(['true', 'false'])
+  S3_FORCE_PATH_STYLE = 'true';
+
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1024)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
@@ -180,6 +200,9 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
       'SMS_API_URL', 'SMS_API_KEY', 'LINK_SECRET',
     ].filter((k) => !env[k as keyof Environment]);
     if (missing.length) throw new Error(`Invalid environment:\n  ${missing.join(', ')} required in production`);
+  }
+  if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
+    throw new Error('Invalid environment:\n  S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_BUCKET');
   }
   const api = `${env.PUBLIC_BASE_URL}/api/v1`;
   env.VNPAY_HASH_SECRET ??= developmentSecret('vnpay');

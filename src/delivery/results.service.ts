@@ -58,7 +58,7 @@ export class ResultsService {
     }
     const sha256 = createHash('sha256').update(content).digest('hex');
     const key = `results/${dossier.id}/${randomUUID()}`;
-    await this.storage.put(key, content);
+    await this.storage.put(key, content, 'application/pdf');
     return this.db.transaction(async (m) => {
       const [issued] = await m.query(`SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued')`, [dossier.id]);
       if (issued) throw new Conflict('A result was already issued for this dossier.', 'result-issued');
@@ -143,7 +143,7 @@ export class ResultsService {
       verifyUrl: this.verifyUrl(r.verification_code),
     });
     const key = `results/${r.dossier_id}/${r.id}.pdf`;
-    await this.storage.put(key, pdf);
+    await this.storage.put(key, pdf, 'application/pdf');
     const sha256 = createHash('sha256').update(pdf).digest('hex');
     return this.db.transaction(async (m) => {
       const [updated] = await m.query(

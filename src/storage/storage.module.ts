@@ -1,6 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { FileStorage } from './file-storage';
+import { ConfigService } from '@nestjs/config';
+import { createFileStorage, FileStorage } from './file-storage';
 
 @Global()
-@Module({ providers: [FileStorage], exports: [FileStorage] })
+@Module({
+  providers: [{ provide: FileStorage, useFactory: createFileStorage, inject: [ConfigService] }],
+  exports: [FileStorage],
+})
 export class StorageModule {}
