@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
 import { Conflict, FieldError, Forbidden, NotFound, ValidationFailed } from '../common/problem';
-import { OutboxMessage, OutboxService } from '../outbox/outbox.service';
+import { JOB_QUEUE } from '../jobs/jobs';
+import { OutboxService } from '../outbox/outbox.service';
 import { PaymentsService } from '../payments/payments.service';
 import { ResultsService } from '../delivery/results.service';
 import { validateFormData } from '../procedures/form-schema';
@@ -151,16 +152,17 @@ export class ApplicationsService {
     const previous = await this.storedResponse(user.id, idempotencyKey, requestHash);
     if (previous) return previous;
     try {
-      await this.db.transaction(async (m) => {
+      return await this.db.transaction(async (m) => {
         const row = await this.load(m, user, id, true);
         const version = await this.procedures.version(row.procedure_version_id);
         const key = this.submitActionKey(version, row.state, user);
-        await this.transition(m, user, row, version, key, {});
-        const body = await this.viewWith(m, user, id);
+        const updated = await this.transition(m, user, row, version, key, {});
+        const body = await this.view(user, updated, m);
         await m.query(
           `INSERT INTO idempotency_keys (account_id, key, request_hash, status, body) VALUES ($1, $2, $3, 200, $4)`,
           [user.id, idempotencyKey, requestHash, body],
         );
+        return { status: 200, body };
       });
     } catch (e) {
       // A concurrent request with the same key won the race: answer as it did.
@@ -168,16 +170,15 @@ export class ApplicationsService {
       if (raced) return raced;
       throw e;
     }
-    return (await this.storedResponse(user.id, idempotencyKey, requestHash))!;
   }
 
   async act(user: AuthUser, id: string, actionKey: string, input: ActionInput): Promise<DossierView> {
-    await this.db.transaction(async (m) => {
+    const updated = await this.db.transaction(async (m) => {
       const row = await this.load(m, user, id, true);
       const version = await this.procedures.version(row.procedure_version_id);
-      await this.transition(m, user, row, version, actionKey, input);
+      return this.transition(m, user, row, version, actionKey, input);
     });
-    return this.get(user, id);
+    return this.view(user, updated);
   }
 
   /** The portal acting by itself on an event (payment confirmed, parcel delivered). */
@@ -275,7 +276,7 @@ export class ApplicationsService {
    */
   private async transition(
     m: EntityManager, user: AuthUser, row: DossierRow, version: PublishedVersion, actionKey: string, input: ActionInput,
-  ): Promise<void> {
+  ): Promise<DossierRow> {
     const attachments = await this.checkAttachments(m, user, row.id, input.attachmentIds ?? []);
     const plan = this.plan(version, row.state, actionKey, user, { comment: input.comment, attachmentCount: attachments.length });
     if (plan.action.by.includes('citizen') && user.role === 'citizen' && (plan.from.editableBy ?? []).includes('citizen')) {
@@ -301,27 +302,46 @@ export class ApplicationsService {
     });
     const submittedAt = row.submitted_at ?? (plan.action.key === SUBMIT_ACTION ? now : null);
     const attentionAt = plan.to.terminal || !submittedAt ? null : clock.dueAt ?? submittedAt;
-    await m.query(
-      `UPDATE dossiers SET state = $2, code = $3, submitted_at = $4, received_at = $5, due_at = $6, paused_at = $7,
-              paused_ms = $8, finished_at = $9, attention_at = $10, version = version + 1, updated_at = $11
-        WHERE id = $1`,
-      [row.id, plan.to.key, code, submittedAt, clock.receivedAt, clock.dueAt, clock.pausedAt, clock.pausedMs, clock.finishedAt, attentionAt, now],
-    );
     const data: Record<string, unknown> = { ...(input.data ?? {}) };
     if (plan.effects.includes('issueReceipt') && clock.receivedAt) {
       data.receipt = { code, receivedAt: clock.receivedAt.toISOString(), dueAt: clock.dueAt?.toISOString() ?? null };
     }
-    const historyId = await this.appendHistory(m, row, {
-      action: plan.action.key, fromState: row.state, toState: plan.to.key, actorId: user.id || null, actorRole: user.role,
-      comment: input.comment?.trim() || null, data: Object.keys(data).length ? data : null,
-    }, now);
+    const entry: HistoryEntry = {
+      dossierId: row.id, seq: row.history_seq + 1, action: plan.action.key, fromState: row.state, toState: plan.to.key,
+      actorId: user.id || null, actorRole: user.role, comment: input.comment?.trim() || null,
+      data: Object.keys(data).length ? data : null, at: now,
+    };
+    const hash = historyHash(row.history_hash, entry);
+    // One round trip: the dossier, its history entry (hash-chained) and the citizen's notification.
+    const [{ id: historyId }] = await m.query(
+      `WITH d AS (
+         UPDATE dossiers SET state = $2, code = $3, submitted_at = $4, received_at = $5, due_at = $6, paused_at = $7,
+                paused_ms = $8, finished_at = $9, attention_at = $10, version = version + 1, updated_at = $11,
+                history_seq = $12, history_hash = $13
+          WHERE id = $1
+       ), h AS (
+         INSERT INTO dossier_history (dossier_id, seq, action, from_state, to_state, actor_id, actor_role, comment, data, at, prev_hash, hash)
+         VALUES ($1, $12, $14, $15, $2, $16, $17, $18, $19, $11, $20, $13) RETURNING id
+       ), o AS (
+         INSERT INTO outbox (queue, job_name, payload)
+         SELECT $21, 'dossier-event', jsonb_build_object('dossierId', $1::uuid, 'sourceId', h.id, 'event', $14::text) FROM h
+       )
+       SELECT id FROM h`,
+      [row.id, plan.to.key, code, submittedAt, clock.receivedAt, clock.dueAt, clock.pausedAt, clock.pausedMs, clock.finishedAt, attentionAt,
+        now, entry.seq, hash, entry.action, entry.fromState, entry.actorId, entry.actorRole, entry.comment, entry.data, row.history_hash,
+        JOB_QUEUE['dossier-event']],
+    );
+    const updated: DossierRow = {
+      ...row, state: plan.to.key, code, submitted_at: submittedAt, received_at: clock.receivedAt, due_at: clock.dueAt,
+      paused_at: clock.pausedAt, paused_ms: String(clock.pausedMs), finished_at: clock.finishedAt, version: row.version + 1,
+      updated_at: now, history_seq: entry.seq, history_hash: hash,
+    };
     if (attachments.length) {
       await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [attachments, historyId]);
     }
-    await this.applyEffects(m, row, version, plan, input, user, now);
+    await this.applyEffects(m, updated, version, plan, input, user, now);
     if (plan.to.terminal) await this.payments.voidOpenRequests(m, row.id);
-    const messages: OutboxMessage[] = [{ name: 'dossier-event', data: { dossierId: row.id, sourceId: historyId, event: plan.action.key } }];
-    await this.outbox.add(m, messages);
+    return updated;
   }
 
   /** The workflow's effects other than the clock and the receipt (applied with the state change above). */
@@ -462,10 +482,6 @@ export class ApplicationsService {
     );
     if (!rows[0]) throw new NotFound('dossier');
     return rows[0];
-  }
-
-  private async viewWith(m: EntityManager, user: AuthUser, id: string): Promise<DossierView> {
-    return this.view(user, await this.load(m, user, id, false), m);
   }
 
   private async view(user: AuthUser, row: DossierRow, m: EntityManager = this.db.manager): Promise<DossierView> {
