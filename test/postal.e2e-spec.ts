@@ -1,25 +1,9 @@
-import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import request from 'supertest';
-import type { DataSource } from 'typeorm';
-import { AppModule } from '../src/app.module';
-import { configureApp, createAdapter } from '../src/app.setup';
 import { POSTAL_PROVIDER, PostalProvider } from '../src/delivery/postal/postal-provider';
-import { PostalModule, PostalSandboxModule } from '../src/delivery/postal/postal.module';
 import { signBody } from '../src/delivery/postal/postal.protocol';
 import { PostalService, RESULT_PARCEL_WEIGHT_GRAMS } from '../src/delivery/postal/postal.service';
-import { OutboxRelay } from '../src/outbox/outbox.relay';
 import { createTestApp, TestApp } from './support/app';
-import { createSuiteDatabase, dropDatabase } from './support/db';
 import { DEMO, newCitizen } from './support/factories';
-import { SmtpSandbox } from './support/smtp-sandbox';
 
 /**
  * Results by post, over the real path: the portal's HTTP adapter asks the
@@ -35,7 +19,7 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
   let provider: PostalProvider;
   let webhookSecret: string;
   beforeAll(async () => {
-    t = await bootApp();
+    t = await createTestApp();
     postal = t.app.get(PostalService);
     provider = t.app.get<PostalProvider>(POSTAL_PROVIDER);
     webhookSecret = t.app.get(ConfigService).get('POSTAL_WEBHOOK_SECRET')!;
@@ -254,87 +238,3 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
   });
 });
 
-// ---------------------------------------------------------------------- app
-
-/**
- * The portal as `createTestApp()` boots it once AppModule mounts the postal
- * modules (PostalModule always, PostalSandboxModule outside production);
- * until then the same app with both added.
- */
-async function bootApp(): Promise<TestApp> {
-  // Derived from PUBLIC_BASE_URL at validation; a previous app in this process may have left them in the environment.
-  for (const derived of ['POSTAL_API_URL', 'POSTAL_WEBHOOK_URL', 'SMS_API_URL']) delete process.env[derived];
-  // forRole() validates (and writes into) the environment at once: look at its module tree, then put the environment back.
-  const saved = { ...process.env };
-  const probe = AppModule.forRole('all');
-  for (const i of probe.imports ?? []) if (i && typeof (i as Promise<unknown>).then === 'function') (i as Promise<unknown>).catch(() => undefined);
-  const wired = reaches(probe, PostalModule) && reaches(probe, PostalSandboxModule);
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-  Object.assign(process.env, saved);
-  return wired ? createTestApp() : bootWithPostalModules();
-}
-
-function reaches(root: DynamicModule | Type<unknown>, target: Type<unknown>, seen = new Set<unknown>()): boolean {
-  if (!root || seen.has(root)) return false;
-  seen.add(root);
-  const dyn = root as DynamicModule;
-  const cls = (dyn.module ?? root) as Type<unknown>;
-  if (cls === target) return true;
-  const imports = [...(dyn.imports ?? []), ...((Reflect.getMetadata('imports', cls) as unknown[]) ?? [])];
-  return imports.some((i) => i && typeof i === 'object' && !('then' in (i as object)) ? reaches(i as DynamicModule, target, seen) : typeof i === 'function' && reaches(i as Type<unknown>, target, seen));
-}
-
-async function bootWithPostalModules(): Promise<TestApp> {
-  const database = await createSuiteDatabase();
-  const smtp = await new SmtpSandbox().start();
-  const storage = mkdtempSync(join(tmpdir(), 'portal-files-'));
-  const port = await new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address() as { port: number };
-      srv.close(() => resolve(p));
-    });
-  });
-  for (const derived of ['VNPAY_PAY_URL', 'VNPAY_API_URL', 'VNPAY_IPN_URL', 'VNPAY_RETURN_URL', 'SMS_API_URL']) delete process.env[derived];
-  Object.assign(process.env, {
-    NODE_ENV: 'test',
-    DATABASE_URL: database.url,
-    REDIS_PREFIX: `test:${process.env.TEST_RUN_ID}:${database.name.slice(-8)}`,
-    SMTP_URL: smtp.url,
-    STORAGE_DIR: storage,
-    JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
-    OUTBOX_POLL_MS: '200',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    PORT: String(port),
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-  });
-  @Module({ imports: [AppModule.forRole('all'), PostalModule, PostalSandboxModule] })
-  class PostalTestModule {}
-  const app = await NestFactory.create<NestFastifyApplication>(PostalTestModule, createAdapter(), {
-    logger: process.env.TEST_NEST_LOGS ? undefined : false, abortOnError: false, rawBody: true,
-  });
-  await configureApp(app);
-  await app.listen(port, '127.0.0.1');
-  const url = await app.getUrl();
-  const db = app.get<DataSource>(getDataSourceToken());
-  const relay = app.get(OutboxRelay, { strict: false });
-  return {
-    app, http: request(app.getHttpServer()), db, smtp, url,
-    async drain() {
-      for (let i = 0; i < 200; i++) {
-        await relay.drain();
-        const [{ pending }] = await db.query(`SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`);
-        if (pending === 0) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('outbox did not drain within 10 s');
-    },
-    async close() {
-      await app.close();
-      await smtp.stop();
-      await dropDatabase(database.name);
-      rmSync(storage, { recursive: true, force: true });
-    },
-  };
-}

@@ -2,7 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { ApplicationsService } from '../applications/applications.service';
-import { JobDataByName, jobOptions, QUEUES, SCHEDULES } from '../jobs/jobs';
+import { JobDataByName, JobName, QUEUES, upsertSchedules } from '../jobs/jobs';
 import { DeadlinesService } from './deadlines.service';
 import { PostalService } from './postal/postal.service';
 import { ResultsService } from './results.service';
@@ -16,6 +16,9 @@ type DeliveryJob =
 
 @Processor(QUEUES.delivery, { concurrency: 4 })
 export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
+  static readonly queue = QUEUES.delivery;
+  static readonly handles: JobName[] = ['issue-result', 'create-shipment', 'shipment-delivered', 'shipment-returned', 'deadline-sweep'];
+
   private readonly logger = new Logger(DeliveryProcessor.name);
 
   constructor(
@@ -28,13 +31,11 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     super();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    for (const s of SCHEDULES.filter((x) => x.name === 'deadline-sweep')) {
-      await this.queue
-        .upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: jobOptions(s.name) })
-        .catch((e) => this.logger.warn(`could not schedule ${s.id}: ${e.message}`));
-    }
+  /** Job schedulers are upserted at start: safe on every deploy and every replica. */
+  onApplicationBootstrap(): Promise<void> {
+    return upsertSchedules(this.queue, (m) => this.logger.warn(m));
   }
+
 
   async process(job: DeliveryJob): Promise<unknown> {
     switch (job.name) {

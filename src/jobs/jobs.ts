@@ -1,9 +1,10 @@
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 
 /**
  * The one place that declares every queue, job name, job data type and job
  * options. Job data carries ids only: Redis keeps it in plain text.
- * Checked at start (`assertOneHandlerPerJob`): every job name has a handler.
+ * Each processor lists the job names it handles; jobs.spec.ts checks that every job name has
+ * exactly one handler, on the queue this registry assigns it.
  */
 export const QUEUES = {
   notifications: 'notifications',
@@ -75,4 +76,16 @@ export const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
 
 export function jobOptions(name: JobName): JobsOptions {
   return { ...DEFAULT_JOB_OPTIONS, ...(JOB_OPTIONS[name] ?? {}) };
+}
+
+/**
+ * Upserts the schedules whose jobs run on this queue: safe on every deploy and
+ * every replica (a scheduler id is unique). Redis being away only delays it.
+ */
+export async function upsertSchedules(queue: Queue, warn: (message: string) => void): Promise<void> {
+  for (const s of SCHEDULES.filter((x) => JOB_QUEUE[x.name] === queue.name)) {
+    await queue
+      .upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: jobOptions(s.name) })
+      .catch((e: Error) => warn(`could not schedule ${s.id}: ${e.message}`));
+  }
 }

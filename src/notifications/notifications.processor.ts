@@ -5,7 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
-import { JobDataByName, QUEUES } from '../jobs/jobs';
+import { JobDataByName, JobName, QUEUES } from '../jobs/jobs';
 import { MailChannel } from './mail.channel';
 import { SmsChannel } from './sms.channel';
 import { renderMessage } from './templates';
@@ -31,6 +31,9 @@ interface Recipient {
  */
 @Processor(QUEUES.notifications, { concurrency: Number(process.env.NOTIFICATION_CONCURRENCY ?? 8) })
 export class NotificationsProcessor extends WorkerHost {
+  static readonly queue = QUEUES.notifications;
+  static readonly handles: JobName[] = ['dossier-event'];
+
   private readonly logger = new Logger(NotificationsProcessor.name);
 
   constructor(

@@ -2,7 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { ApplicationsService } from '../applications/applications.service';
-import { JobDataByName, jobOptions, QUEUES, SCHEDULES } from '../jobs/jobs';
+import { JobDataByName, JobName, QUEUES, upsertSchedules } from '../jobs/jobs';
 import { PaymentsService } from './payments.service';
 
 type PaymentJob =
@@ -13,6 +13,9 @@ type PaymentJob =
 
 @Processor(QUEUES.payments, { concurrency: 4 })
 export class PaymentsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  static readonly queue = QUEUES.payments;
+  static readonly handles: JobName[] = ['payment-succeeded', 'refund', 'check-attempt', 'reconcile-payments'];
+
   private readonly logger = new Logger(PaymentsProcessor.name);
 
   constructor(
@@ -24,13 +27,10 @@ export class PaymentsProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   /** Job schedulers are upserted at start: safe on every deploy and every replica. */
-  async onApplicationBootstrap(): Promise<void> {
-    for (const s of SCHEDULES.filter((x) => x.name === 'reconcile-payments')) {
-      await this.queue
-        .upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: jobOptions(s.name) })
-        .catch((e) => this.logger.warn(`could not schedule ${s.id}: ${e.message}`));
-    }
+  onApplicationBootstrap(): Promise<void> {
+    return upsertSchedules(this.queue, (m) => this.logger.warn(m));
   }
+
 
   async process(job: PaymentJob): Promise<unknown> {
     switch (job.name) {
