@@ -23,6 +23,7 @@ import { SandboxVnpayModule } from './payments/sandbox/sandbox.module';
 import { SmsSandboxController } from './notifications/sandbox/sms-sandbox.controller';
 import { ProceduresModule } from './procedures/procedures.module';
 import { ReportsModule } from './reports/reports.module';
+import { SecurityModule } from './security/security.module';
 import { StorageModule } from './storage/storage.module';
 
 export type PortalRole = 'api' | 'worker' | 'all';
@@ -83,6 +84,8 @@ export class AppModule {
         ReportsModule,
         OpsModule,
         HealthModule,
+        // Rate limits on sign-in and the public lookup (HTTP roles only).
+        ...(role !== 'worker' ? [SecurityModule] : []),
         // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is forced off there).
         ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register(), PostalSandboxModule, SandboxesModule] : []),
         ...(role === 'api' ? [] : [WorkerModule]),

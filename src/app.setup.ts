@@ -6,14 +6,20 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
-import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/configuration';
+import { SecureProblemFilter } from './security/client-errors';
+import { inputHygiene } from './security/input-hygiene';
+import { trustProxySetting } from './security/trust-proxy';
 
 export const API_PREFIX = 'api/v1';
 
 export function createAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: process.env.TRUST_PROXY === 'true', routerOptions: { maxParamLength: 200 } } as never);
+  return new FastifyAdapter({
+    bodyLimit: 1024 * 1024, trustProxy: trustProxySetting(process.env.TRUST_PROXY), routerOptions: { maxParamLength: 200 },
+    // A malformed URL (bad percent-encoding) gets the same problem+json body as every other error.
+    frameworkErrors: (err: Error, _req: unknown, reply: never) => sendProblem(reply, toProblem(err)),
+  } as never);
 }
 
 /** Everything an HTTP app needs, shared by `main.ts` and the e2e tests. */
@@ -22,14 +28,17 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
+  // The ProblemFilter, also mapping malformed multipart bodies to 400 (src/security/client-errors.ts).
+  app.useGlobalFilters(new SecureProblemFilter());
   app.enableShutdownHooks();
   const origins = config.get('CORS_ORIGINS', { infer: true }).split(',').map((s) => s.trim()).filter(Boolean);
   app.enableCors({ origin: origins.length ? origins : false, credentials: false });
 
+  // Errors raised before a route handler (malformed JSON, body too large) reach the same ProblemFilter:
+  // Nest installs Fastify's error handler and routes it through the global filters.
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors raised before a route handler (malformed JSON, body too large) get the same problem+json body.
-  fastify.setErrorHandler((err, _req, reply) => sendProblem(reply, toProblem(err)));
+  // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
+  fastify.addHook('preValidation', inputHygiene);
   await app.register(helmet as never, { contentSecurityPolicy: false } as never);
   await app.register(multipart as never, {
     limits: { fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }), files: 1, fields: 5, fieldSize: 1024, parts: 8 },

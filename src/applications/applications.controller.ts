@@ -5,6 +5,7 @@ import { CurrentUser, Public, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
 import { BadRequest, ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
+import { RateLimit } from '../security/rate-limit';
 import { ApplicationsService } from './applications.service';
 import { DocumentsService } from './documents.service';
 import {
@@ -150,7 +151,7 @@ export class QueueController {
 export class LookupController {
   constructor(private readonly applications: ApplicationsService) {}
 
-  @Public() @Get()
+  @Public() @RateLimit('lookup') @Get()
   lookup(@Query() q: LookupQueryDto) {
     return this.applications.lookup(q.code, q.idNumber);
   }

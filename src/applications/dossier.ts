@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../security/canonical-json';
 import type { WorkCalendar } from '../workflow/calendar';
 
 /** A dossier row as the services read it, joined with what every action needs. */
@@ -58,7 +59,8 @@ export interface HistoryEntry {
  * previous row's hash, so altering any row after the fact breaks the chain.
  */
 export function historyHash(prevHash: string | null, e: HistoryEntry): string {
-  const canonical = JSON.stringify([
+  // Keys in jsonb order: the hash can be recomputed from the stored row (scripts/audit-verify.ts).
+  const canonical = canonicalJson([
     e.dossierId, e.seq, e.action, e.fromState, e.toState, e.actorId, e.actorRole, e.comment, e.data, e.at.toISOString(),
   ]);
   return createHash('sha256').update(`${prevHash ?? ''}|${canonical}`).digest('hex');

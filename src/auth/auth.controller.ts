@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RateLimit } from '../security/rate-limit';
 import { Public } from './auth-user';
 import { AuthService } from './auth.service';
 import { LoginDto, RefreshDto, RegisterDto, TokensDto } from './dto';
@@ -14,7 +15,7 @@ export class AuthController {
     return this.auth.register(dto);
   }
 
-  @Public() @Post('login') @HttpCode(200)
+  @Public() @RateLimit('login') @Post('login') @HttpCode(200)
   login(@Body() dto: LoginDto): Promise<TokensDto> {
     return this.auth.login(dto);
   }

@@ -94,6 +94,24 @@ export class Environment {
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   LOGIN_LOCK_SECONDS = 900;
 
+  /**
+   * Rate limits (src/security/rate-limit.ts), counted in Redis across replicas over a window of
+   * RATE_LIMIT_WINDOW_SECONDS; 0 turns one off. Sign-in per client address and login identifier,
+   * sign-in per client address (any identifier), public lookup per client address. The per-address
+   * ceilings are loose on purpose: an office, or a mobile carrier's NAT, puts many people behind one address.
+   */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  LOGIN_RATE_LIMIT = 20;
+
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  LOGIN_IP_RATE_LIMIT = 300;
+
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  LOOKUP_RATE_LIMIT = 60;
+
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
   @Transform(({ value }) => Number(value)) @IsInt() @Min(100)
   OUTBOX_POLL_MS = 500;
 
