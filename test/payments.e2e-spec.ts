@@ -357,7 +357,8 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     // A tampered return is not believed.
     const forged = await t.http.get(`${ret.pathname}?${new URLSearchParams({ ...p.ipnParams, vnp_Amount: '100' })}`).set('accept', 'application/json');
     expect(forged.status).toBe(400);
-    expect(forged.body.status).toBe('invalid');
+    expect(forged.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(forged.body.detail).toBe('The payment result could not be verified.');
 
     // The IPN arrives (the status query the return asked for is delayed by a couple of seconds).
     expect(await ipn(p.ipnParams)).toEqual({ RspCode: '00', Message: 'Confirm Success' });

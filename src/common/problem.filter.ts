@@ -52,7 +52,8 @@ export function toProblem(exception: unknown): ProblemBody {
   const pg = pgCode(exception);
   if (pg === '23505') return conflict('The request conflicts with data that already exists.');
   if (pg === '40001' || pg === '40P01' || pg === '55P03') return conflict('Another change to the same record won; reload and try again.');
-  if (pg === '22P02' || pg === '22007' || pg === '22008' || pg === '22003' || pg === '22001') {
+  // Invalid text, dates, numbers, byte sequences, too-long values or too-deep structures: the input's fault.
+  if (['22P02', '22007', '22008', '22003', '22001', '22021', '22P05', '54001'].includes(pg ?? '')) {
     return { type: PROBLEM_BASE + 'bad-request', title: 'Bad Request', status: 400, detail: 'A value in the request is not valid.' };
   }
   if (isUnavailable(exception, pg)) {

@@ -17,6 +17,11 @@ export function detectFileType(content: Buffer): AllowedType | null {
 /** A display name only: no directories, no control characters, bounded length. */
 export function safeFileName(name: string | undefined): string {
   const base = (name ?? 'file').split(/[\\/]/).pop() ?? 'file';
-  const clean = base.replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '_').replace(/^\.+/, '').trim();
+  // Control characters, characters unsafe in file names, and invisible or direction-reversing marks
+  // (so "\u202egpj.exe.pdf" cannot pose as a picture) are replaced.
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f"<>|:*?\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '_')
+    .replace(/^\.+/, '')
+    .trim();
   return (clean || 'file').slice(0, 200);
 }

@@ -101,9 +101,7 @@ export const randomId = () => randomUUID();
  * src/payments/vnpay/vnpay.controller.ts `return()` answers an unverifiable return with
  * `400 {status:'invalid', message}` as application/json (or HTML for a browser).
  */
-export const NOT_PROBLEM_JSON: Record<string, string> = {
-  'GET /api/v1/payments/vnpay/return': "the browser's landing page after VNPay: a status page (JSON, or HTML for browsers), 400 when the signature fails",
-};
+export const NOT_PROBLEM_JSON: Record<string, string> = {};
 
 /** Main tables: what a refused request must not change. */
 export const MAIN_TABLES = [

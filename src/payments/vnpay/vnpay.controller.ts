@@ -2,6 +2,8 @@ import { Controller, Get, Headers, Logger, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../auth/auth-user';
+import { BadRequest, NotFound } from '../../common/problem';
+import { sendProblem } from '../../common/problem.filter';
 import { PaymentsService, SettleOutcome } from '../payments.service';
 import { VnpayProvider } from './vnpay.provider';
 import { IPN_RESPONSES, VnpIpnResponse } from './vnpay.protocol';
@@ -50,14 +52,11 @@ export class VnpayController {
     let body: { status: string; message: string; dossierId?: string; code?: string | null; txnRef?: string };
     if (!check.valid) {
       await this.payments.recordRejectedCallback('return', `invalid_${check.reason}`, query);
-      reply.status(400);
-      body = { status: 'invalid', message: 'The payment result could not be verified.' };
+      return sendProblem(reply, new BadRequest('The payment result could not be verified.').toProblem());
     } else {
       const attempt = await this.payments.attemptByTxnRef(check.report.txnRef);
-      if (!attempt) {
-        reply.status(404);
-        body = { status: 'unknown', message: 'No such payment.' };
-      } else {
+      if (!attempt) return sendProblem(reply, new NotFound('payment').toProblem());
+      {
         if (attempt.state === 'pending' || attempt.state === 'created') await this.payments.queueCheck(attempt.id);
         const status = attempt.state === 'created' ? 'pending' : attempt.state;
         body = {
