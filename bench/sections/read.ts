@@ -1,0 +1,134 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, ROOT } from '../lib/context';
+import { cannon, histogram, mapLimit, round } from '../lib/load';
+import { Env, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
+import { Probe, ProbeResult } from '../lib/probe';
+import { createDrafts } from '../lib/seed';
+
+export interface ReadResult {
+  rps: number;
+  baselineRps: number;
+  ratio: number;
+  connections: number;
+  durationS: number;
+  statuses: Record<string, number>;
+  baselineStatuses: Record<string, number>;
+  latencyMs: { p50: number; p99: number };
+  baselineLatencyMs: { p50: number; p99: number };
+  /** What the API ran for one read (and the baseline replays). */
+  statements: string[];
+  roundTripsPerRead: number | null;
+  /** Per read: time the API waited on Postgres (ms). */
+  waitsPerReadMs: { postgres: number; smtp: number; http: number } | null;
+  probe: ProbeResult;
+  baselineProbe: ProbeResult;
+}
+
+/**
+ * Read: a citizen's `GET /applications/:id` (JWT, scope, the queries, the
+ * view) over their own submitted dossiers, against a bare Fastify + pg route
+ * in its own process running the same statements; same connections, same
+ * duration, same dossiers.
+ */
+export async function benchRead(env: Env, o: { durationS: number; warmupS: number }): Promise<ReadResult> {
+  const { ctx } = env;
+  const submitted = () => ctx.pool.query(
+    `SELECT d.id, d.applicant_id FROM dossiers d WHERE d.state = 'submitted' AND d.applicant_id = ANY($1::uuid[]) LIMIT 2000`,
+    [env.citizens.map((c) => c.id)],
+  );
+  let { rows: targets } = await submitted();
+  if (targets.length === 0) {
+    // Run on its own (BENCH_ONLY=read): submit some dossiers first.
+    const drafts = await createDrafts(ctx.pool, {
+      procedure: env.demo.procedures['1.004884'], citizens: env.citizens, count: 500,
+      formData: { fullName: 'Nguyễn Văn Đọc', dateOfBirth: '1990-01-01', copies: 1 }, documentKeys: ['id_card'], document: env.document,
+    });
+    await mapLimit(drafts, 16, async (d, i) => {
+      const res = await fetch(`${env.apiUrl}/api/v1/applications/${d.id}/submit`, {
+        method: 'POST', headers: { authorization: `Bearer ${env.tokens.get(d.applicantId)}`, 'idempotency-key': `read-${ctx.runId}-${i}` },
+      });
+      if (res.status !== 200) throw new Error(`submit for read: HTTP ${res.status}`);
+    });
+    ({ rows: targets } = await submitted());
+  }
+
+  // What the API runs for one read, captured in its process.
+  await takeStatements(env.api);
+  const sample = await fetch(`${env.apiUrl}/api/v1/applications/${targets[0].id}`, {
+    headers: { authorization: `Bearer ${env.tokens.get(targets[0].applicant_id)}` },
+  });
+  if (sample.status !== 200) throw new Error(`read sample: HTTP ${sample.status} ${await sample.text()}`);
+  const captured = (await takeStatements(env.api)).filter((s) => !s.key.startsWith('('));
+  if (captured.length === 0) throw new Error('read probe: no statements captured');
+  const statements = captured.map((s) => ({
+    text: s.text,
+    params: s.params.map((p) => (p === targets[0].id ? { ref: 'id' } : p === targets[0].applicant_id ? { ref: 'user' } : { value: p })),
+  }));
+  const file = join(ctx.dir, 'read-statements.json');
+  writeFileSync(file, JSON.stringify(statements));
+
+  const port = await freePort();
+  const baselineUrl = `http://127.0.0.1:${port}`;
+  const baseline = await ctx.startProcess('baseline', join(ROOT, 'dist', 'bench', 'baseline-server.js'), {
+    ...process.env, DATABASE_URL: ctx.dbUrl, PORT: String(port), BENCH_STATEMENTS: file, DB_POOL_MAX: '20',
+  }, async () => (await fetch(`${baselineUrl}/dossiers/${targets[0].id}`, { headers: { 'x-user': targets[0].applicant_id } })).status === 200);
+
+  const run = async (url: string, path: (id: string) => string, headers: (applicant: string) => Record<string, string>, seconds: number, statuses?: number[]) => {
+    let next = 0;
+    const t0 = process.hrtime.bigint();
+    const result = await cannon({
+      url, connections: env.connections, duration: seconds,
+      requests: [{
+        method: 'GET',
+        setupRequest: (req) => {
+          const t = targets[next++ % targets.length];
+          req.path = path(t.id);
+          req.headers = headers(t.applicant_id);
+          return req;
+        },
+        onResponse: (status) => statuses?.push(status),
+      }],
+    }, 'read');
+    return { result, elapsedS: Number(process.hrtime.bigint() - t0) / 1e9 };
+  };
+  const api = (seconds: number, s?: number[]) => run(env.apiUrl, (id) => `/api/v1/applications/${id}`, (a) => ({ authorization: `Bearer ${env.tokens.get(a)}` }), seconds, s);
+  const bare = (seconds: number, s?: number[]) => run(baselineUrl, (id) => `/dossiers/${id}`, (a) => ({ 'x-user': a }), seconds, s);
+
+  const apiStatuses: number[] = [];
+  const bareStatuses: number[] = [];
+  await api(o.warmupS);
+  await takeStatements(env.api);
+  let probe = new Probe(ctx.pool, ctx.dbName, { api: env.api.pid });
+  probe.start();
+  const a = await api(o.durationS, apiStatuses);
+  const apiOk = apiStatuses.filter((s) => s === 200).length;
+  const probed = await probe.stop(apiOk);
+  const during = await takeStatements(env.api);
+  await bare(o.warmupS);
+  probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid });
+  probe.start();
+  const b = await bare(o.durationS, bareStatuses);
+  const bareOk = bareStatuses.filter((s) => s === 200).length;
+  const baselineProbed = await probe.stop(bareOk);
+  await ctx.stopPortal(baseline);
+
+  const rps = apiOk / a.elapsedS;
+  const baselineRps = bareOk / b.elapsedS;
+  return {
+    rps: round(rps, 1),
+    baselineRps: round(baselineRps, 1),
+    ratio: round(rps / baselineRps, 3),
+    connections: env.connections,
+    durationS: round(a.elapsedS, 1),
+    statuses: histogram(apiStatuses),
+    baselineStatuses: histogram(bareStatuses),
+    latencyMs: { p50: a.result.latency.p50, p99: a.result.latency.p99 },
+    baselineLatencyMs: { p50: b.result.latency.p50, p99: b.result.latency.p99 },
+    statements: captured.map((s) => s.key.slice(0, 120)),
+    roundTripsPerRead: apiOk ? round(totalOf(during) / apiOk, 2) : null,
+    waitsPerReadMs: apiOk ? waitsPerOperation(during, apiOk) : null,
+    probe: probed,
+    baselineProbe: baselineProbed,
+  };
+}
