@@ -164,7 +164,9 @@ describe('dossier rules', () => {
         seen.push(...res.body.items.map((i: { id: string }) => i.id));
         const keys = res.body.items.map((i: { attentionAt: string }) => i.attentionAt);
         expect([...keys].sort()).toEqual(keys);
-        expect(res.body.counts.submitted).toBeGreaterThanOrEqual(4);
+        // Counts per state come with the first page only.
+        if (pages === 0) expect(res.body.counts.submitted).toBeGreaterThanOrEqual(4);
+        else expect(res.body.counts).toBeUndefined();
         cursor = res.body.nextCursor;
         pages++;
       } while (cursor && pages < 100);

@@ -85,14 +85,15 @@ export class QueueService {
     );
     const items: QueueItem[] = rows.slice(0, limit);
     const last = items[items.length - 1];
-    const counts = await this.db.query(
-      `SELECT d.state, count(*)::int AS count FROM dossiers d WHERE ${filters} GROUP BY d.state ORDER BY d.state`,
-      params.slice(0, after ? params.length - 2 : params.length),
-    );
+    // Counts per state are for the first page (the tabs above the list); paging on does not recount
+    // (with a million dossiers the count costs far more than the page).
+    const counts = after
+      ? undefined
+      : await this.db.query(`SELECT d.state, count(*)::int AS count FROM dossiers d WHERE ${filters} GROUP BY d.state ORDER BY d.state`, params);
     return {
       items,
       nextCursor: rows.length > limit && last ? encodeCursor([new Date(last.attentionAt).toISOString(), last.id]) : null,
-      counts: Object.fromEntries(counts.map((c: { state: string; count: number }) => [c.state, c.count])),
+      ...(counts ? { counts: Object.fromEntries(counts.map((c: { state: string; count: number }) => [c.state, c.count])) } : {}),
     };
   }
 }

@@ -27,7 +27,10 @@ export class MailChannel implements OnModuleDestroy {
     const url = config.get('SMTP_URL', { infer: true });
     this.from = config.get('MAIL_FROM', { infer: true });
     this.logOnly = !url;
-    this.transport = url ? createTransport(url) : createTransport({ jsonTransport: true });
+    // Pooled SMTP connections: a new connection per message costs more than the message.
+    this.transport = url
+      ? createTransport({ url, pool: true, maxConnections: config.get('NOTIFICATION_CONCURRENCY', { infer: true }) } as never)
+      : createTransport({ jsonTransport: true });
   }
 
   async send(mail: OutgoingMail): Promise<string> {
