@@ -68,8 +68,13 @@ export class AppModule {
         BullModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (c: ConfigService<AppConfig, true>) => ({
-            // Producers fail fast when Redis is away; the outbox keeps the work.
-            connection: { ...redisOptions(c.get('REDIS_URL', { infer: true })), enableOfflineQueue: false, maxRetriesPerRequest: null },
+            // Workers reconnect quickly after an outage; the only producer (the outbox relay) bounds its own
+            // wait, so a Redis outage delays work and never loses or blocks it.
+            connection: {
+              ...redisOptions(c.get('REDIS_URL', { infer: true })),
+              maxRetriesPerRequest: null,
+              retryStrategy: (times: number) => Math.min(250 * times, 2000),
+            },
             prefix: c.get('REDIS_PREFIX', { infer: true }),
           }),
         }),

@@ -30,7 +30,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useGlobalPipes(createValidationPipe());
   // The ProblemFilter, also mapping malformed multipart bodies to 400 (src/security/client-errors.ts).
   app.useGlobalFilters(new SecureProblemFilter());
-  app.enableShutdownHooks();
   const origins = config.get('CORS_ORIGINS', { infer: true }).split(',').map((s) => s.trim()).filter(Boolean);
   app.enableCors({ origin: origins.length ? origins : false, credentials: false });
 

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule, PortalRole } from './app.module';
 import { configureApp, createAdapter } from './app.setup';
 import { prepareInfrastructure } from './bootstrap';
+import { onTerminate } from './common/lifecycle';
 import { runWorker } from './worker';
 
 /** The HTTP API; with PORTAL_ROLE=all (the default) the worker runs in the same process. */
@@ -17,13 +18,10 @@ async function main(): Promise<void> {
   await app.listen(port, process.env.HOST ?? '0.0.0.0');
   const base = (process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
   console.log(`portal (${role}) listening: ${base}/api/v1  docs: ${base}/docs`);
-  const shutdown = async () => {
+  onTerminate(async () => {
     await app.close();
     await infra.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  });
 }
 
 main().catch((e) => {

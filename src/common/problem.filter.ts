@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import {
   ActionForbiddenError,
   InvalidTransitionError,
@@ -105,6 +105,8 @@ function pgCode(e: unknown): string | undefined {
 
 function isUnavailable(e: unknown, pg?: string): boolean {
   if (pg && PG_CONNECTION_CODES.has(pg)) return true;
+  // The connection died mid-transaction (Postgres went away): nothing was committed.
+  if (e instanceof QueryRunnerAlreadyReleasedError) return true;
   const code = (e as { code?: string })?.code;
   if (code && NET_ERRORS.has(code)) return true;
   const msg = e instanceof Error ? e.message : '';

@@ -4,6 +4,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
 import { Public } from '../auth/auth-user';
+import { isShuttingDown } from '../common/lifecycle';
+import { ServiceUnavailable } from '../common/problem';
 import { QUEUES } from '../jobs/jobs';
 
 /**
@@ -24,6 +26,7 @@ export class HealthController {
 
   @Public() @Get() @HealthCheck()
   check() {
+    if (isShuttingDown()) throw new ServiceUnavailable('This instance is shutting down.');
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 2000 }),
       () => this.queues(),

@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/configuration';
 import { jobOptions, JobName, QUEUES, QueueName } from '../jobs/jobs';
 
 const BATCH = 200;
+const ADD_TIMEOUT_MS = 5_000;
 
 /**
  * Moves committed outbox rows into BullMQ. Wakes on `NOTIFY outbox` (sent by
@@ -21,6 +22,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly queues: Record<QueueName, Queue>;
   private timer?: NodeJS.Timeout;
+  private relisten?: NodeJS.Timeout;
   private listener?: Client;
   private running = false;
   private again = false;
@@ -45,8 +47,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.relisten);
     await this.current;
-    await this.listener?.end().catch(() => undefined);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
   }
 
   /** Relays until the outbox is empty; returns how many rows were sent. */
@@ -94,20 +99,52 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       for (const [name, list] of byQueue) {
         const queue = this.queues[name];
         if (!queue) throw new Error(`outbox row for unknown queue ${name}`);
-        await queue.addBulk(list.map((r) => ({ name: r.job_name, data: r.payload, opts: { ...jobOptions(r.job_name), jobId: r.id } })));
+        // Bounded: with Redis away the add would wait for it while this transaction holds the rows.
+        await withTimeout(
+          queue.addBulk(list.map((r) => ({ name: r.job_name, data: r.payload, opts: { ...jobOptions(r.job_name), jobId: r.id } }))),
+          ADD_TIMEOUT_MS,
+          'Redis did not accept the jobs in time',
+        );
       }
       await m.query(`UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
       return rows.length;
     });
   }
 
+  /** LISTEN on a dedicated connection, re-established when Postgres goes away and comes back. */
   private async listen(): Promise<void> {
     const opts = this.db.options as { url?: string };
     const client = new Client({ connectionString: opts.url });
-    client.on('error', () => undefined);
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      if (!this.stopped) this.relisten = setTimeout(() => this.reconnect(), 1000);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
     client.on('notification', () => this.schedule(0));
     await client.connect();
     await client.query('LISTEN outbox');
     this.listener = client;
   }
+
+  private reconnect(): void {
+    this.listen().then(
+      () => this.schedule(0),
+      () => {
+        if (!this.stopped) this.relisten = setTimeout(() => this.reconnect(), 1000);
+      },
+    );
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
 }

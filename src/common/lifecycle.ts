@@ -1,0 +1,30 @@
+/**
+ * Graceful shutdown: on SIGTERM the API first says it is going away (health
+ * answers 503 so a load balancer stops sending), keeps serving what it
+ * receives for SHUTDOWN_GRACE_MS, then closes: Fastify stops accepting and
+ * finishes the requests in flight, queues and workers close, the pool ends.
+ */
+let shuttingDown = false;
+
+export function isShuttingDown(): boolean {
+  return shuttingDown;
+}
+
+export function onTerminate(close: () => Promise<void>, graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 1500)): void {
+  let started = false;
+  const handler = async () => {
+    if (started) return;
+    started = true;
+    shuttingDown = true;
+    await new Promise((r) => setTimeout(r, graceMs));
+    try {
+      await close();
+      process.exit(0);
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

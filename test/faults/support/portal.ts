@@ -1,0 +1,236 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+import { Answer, call, describeAnswer, multipart, newKey, PDF, RequestOptions } from './http';
+import { EmbeddedPostgres, freePort, makeTempDir, PortalProcess, RedisServer, testPool, waitFor } from './infra';
+import { SmsSink, SmtpSink } from './sinks';
+
+export const DEMO_PASSWORD = 'Demo@2026';
+export const BIRTH_EXTRACT = '1.004884';
+export const DEMO_CITIZEN = 'an.nguyen@demo.local';
+export const DEMO_CLERK = 'clerk.bennghe@demo.local';
+
+export interface FaultEnvOptions {
+  label: string;
+  /** Start the worker process too (default true). */
+  worker?: boolean;
+  smtpDelayMs?: number;
+  smsDelayMs?: number;
+  /** Redis keeps its data across a restart (append-only file), as docker-compose.yml runs it. */
+  persistentRedis?: boolean;
+  env?: Record<string, string>;
+}
+
+/**
+ * Everything one fault test file needs: its own Postgres, Redis, mail and SMS
+ * sinks, the portal's API and worker processes, a pg pool for the test's own
+ * reads, and a client for the API.
+ */
+export class FaultEnv {
+  readonly dir: string;
+  pg!: EmbeddedPostgres;
+  redis!: RedisServer;
+  smtp!: SmtpSink;
+  sms!: SmsSink;
+  api!: PortalProcess;
+  worker!: PortalProcess;
+  db!: Pool;
+  client!: PortalClient;
+  port = 0;
+  env: Record<string, string> = {};
+
+  private constructor(readonly opts: FaultEnvOptions) {
+    this.dir = makeTempDir(opts.label);
+  }
+
+  static async start(opts: FaultEnvOptions): Promise<FaultEnv> {
+    const e = new FaultEnv(opts);
+    try {
+      await e.boot();
+    } catch (err) {
+      await e.close().catch(() => undefined);
+      throw err;
+    }
+    return e;
+  }
+
+  /** How long each part took to start (ms). */
+  readonly bootMs: Record<string, number> = {};
+
+  private async boot(): Promise<void> {
+    let t = Date.now();
+    const lap = (name: string) => {
+      this.bootMs[name] = Date.now() - t;
+      t = Date.now();
+    };
+    this.pg = await EmbeddedPostgres.create(this.dir);
+    this.redis = await RedisServer.create(this.dir, { persistent: this.opts.persistentRedis });
+    this.smtp = new SmtpSink(this.opts.smtpDelayMs ?? 0);
+    this.sms = new SmsSink(this.opts.smsDelayMs ?? 0);
+    await Promise.all([this.pg.start(), this.redis.start(), this.smtp.start(), this.sms.start()]);
+    lap('postgresRedis');
+    this.port = await freePort();
+    const storage = join(this.dir, 'files');
+    mkdirSync(storage, { recursive: true });
+    this.env = {
+      NODE_ENV: 'development',
+      DATABASE_URL: this.pg.url,
+      REDIS_URL: this.redis.url,
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${this.port}`,
+      SMTP_URL: this.smtp.url,
+      SMS_API_URL: this.sms.url,
+      SMS_API_KEY: this.sms.apiKey,
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: 'fault-tests-secret-fault-tests-secret-0123',
+      LINK_SECRET: 'fault-tests-link-secret-fault-tests-link-0123',
+      SEED_DEMO: 'true',
+      DEMO_PASSWORD,
+      STORAGE_DIR: storage,
+      ...(this.opts.env ?? {}),
+    };
+    this.api = new PortalProcess('api', this.env, join(this.dir, 'api.log'));
+    this.worker = new PortalProcess('worker', this.env, join(this.dir, 'worker.log'));
+    // The API first: it migrates and seeds; the worker then finds the database ready.
+    await this.api.start();
+    lap('api');
+    if (this.opts.worker !== false) await this.worker.start();
+    lap('worker');
+    this.db = testPool(this.pg.url);
+    this.client = new PortalClient(`http://127.0.0.1:${this.port}/api/v1`);
+  }
+
+  /** Health answers 200: database, Redis and a worker on every queue. */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    await waitFor(async () => (await this.client.get('/health', {}, 2_000)).status === 200, 'GET /health = 200', timeoutMs, 200);
+  }
+
+  async query<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query(sql, params)).rows as T[];
+  }
+
+  /** Where to look when something failed: the logs of every process of this test file. */
+  logs(): string {
+    return `logs in ${this.dir}\n--- api (last lines)\n${this.api?.lastLines(25)}\n--- worker (last lines)\n${this.worker?.lastLines(25)}`;
+  }
+
+  async close(): Promise<void> {
+    const steps: (() => Promise<unknown>)[] = [
+      () => this.api?.stop() ?? Promise.resolve(),
+      () => this.worker?.stop() ?? Promise.resolve(),
+      () => this.db?.end() ?? Promise.resolve(),
+      () => this.redis?.destroy() ?? Promise.resolve(),
+      () => this.pg?.destroy() ?? Promise.resolve(),
+      () => this.smtp?.stop() ?? Promise.resolve(),
+      () => this.sms?.stop() ?? Promise.resolve(),
+      () => this.api?.closeLog() ?? Promise.resolve(),
+      () => this.worker?.closeLog() ?? Promise.resolve(),
+    ];
+    for (const step of steps) await step().catch(() => undefined);
+    if (process.env.FAULTS_KEEP_LOGS !== 'true') rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface Citizen {
+  email: string;
+  id: string;
+  token: string;
+}
+
+/** The portal's API as a citizen or clerk would use it. */
+export class PortalClient {
+  constructor(readonly base: string) {}
+
+  call(method: string, path: string, opts: RequestOptions = {}): Promise<Answer> {
+    return call(this.base, method, path, opts);
+  }
+
+  get(path: string, opts: RequestOptions = {}, timeoutMs?: number): Promise<Answer> {
+    return this.call('GET', path, { ...opts, timeoutMs: timeoutMs ?? opts.timeoutMs });
+  }
+
+  async login(email: string, password = DEMO_PASSWORD): Promise<Citizen> {
+    const a = await this.call('POST', '/auth/login', { json: { email, password } });
+    if (a.status !== 200) throw new Error(`login ${email}: ${describeAnswer(a)}`);
+    const me = JSON.parse(Buffer.from(String(a.body.accessToken).split('.')[1], 'base64url').toString('utf8'));
+    return { email, id: me.sub, token: a.body.accessToken };
+  }
+
+  /** A new citizen (unique email, ID number and phone), logged in. */
+  async newCitizen(): Promise<Citizen> {
+    const email = `fault-${randomUUID().slice(0, 12)}@example.vn`;
+    const a = await this.call('POST', '/auth/register', {
+      json: {
+        email, password: 'Citizen-pass-1', fullName: 'Lê Thị Hoa',
+        idNumber: String(randomInt(10 ** 11, 10 ** 12 - 1)), phone: `09${String(randomInt(0, 10 ** 8)).padStart(8, '0')}`, locale: 'vi',
+      },
+    });
+    if (a.status !== 201) throw new Error(`register: ${describeAnswer(a)}`);
+    return this.login(email, 'Citizen-pass-1');
+  }
+
+  createDraft(c: Citizen, timeoutMs?: number): Promise<Answer> {
+    return this.call('POST', '/applications', {
+      token: c.token, timeoutMs,
+      json: { procedureCode: BIRTH_EXTRACT, formData: { fullName: 'Nguyễn Văn An', dateOfBirth: '1990-01-01', copies: 1 } },
+    });
+  }
+
+  upload(c: Citizen, dossierId: string, opts: { timeoutMs?: number; trickleMs?: number; content?: Buffer } = {}): Promise<Answer> {
+    const m = multipart({ documentKey: 'id_card' }, { field: 'file', name: 'id-card.pdf', type: 'application/pdf', content: opts.content ?? PDF });
+    return this.call('POST', `/applications/${dossierId}/documents`, {
+      token: c.token, body: m.body, headers: { 'content-type': m.contentType }, timeoutMs: opts.timeoutMs, trickleMs: opts.trickleMs,
+    });
+  }
+
+  submit(c: Citizen, dossierId: string, key: string, timeoutMs?: number, onSent?: () => void): Promise<Answer> {
+    return this.call('POST', `/applications/${dossierId}/submit`, { token: c.token, headers: { 'idempotency-key': key }, timeoutMs, onSent });
+  }
+
+  act(token: string, dossierId: string, action: string, body: Record<string, unknown> = {}, timeoutMs?: number): Promise<Answer> {
+    return this.call('POST', `/applications/${dossierId}/actions/${action}`, { token, json: body, timeoutMs });
+  }
+
+  /** A draft with its form filled and the required document uploaded: ready to submit. */
+  async readyDraft(c: Citizen): Promise<string> {
+    const d = await this.createDraft(c);
+    if (d.status !== 201) throw new Error(`create draft: ${describeAnswer(d)}`);
+    const u = await this.upload(c, d.body.id);
+    if (u.status !== 201) throw new Error(`upload: ${describeAnswer(u)}`);
+    return d.body.id;
+  }
+
+  /** Drafts ready to submit, made `concurrency` at a time, spread over the citizens. */
+  async readyDrafts(citizens: Citizen[], n: number, concurrency = 6): Promise<{ id: string; owner: Citizen; key: string }[]> {
+    const out: { id: string; owner: Citizen; key: string }[] = [];
+    await pool(n, concurrency, async (i) => {
+      const owner = citizens[i % citizens.length];
+      out.push({ id: await this.readyDraft(owner), owner, key: newKey() });
+    });
+    return out;
+  }
+}
+
+/** Runs `task(i)` for i in [0, n) with at most `concurrency` at a time. */
+export async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+}
+
+/** The portal's notifications queue, seen from the test (BullMQ on the test's Redis, the portal's prefix). */
+export function notificationsQueue(redisUrl: string, prefix = 'portal') {
+  const { Queue } = require('bullmq') as typeof import('bullmq');
+  const u = new URL(redisUrl);
+  const q = new Queue('notifications', {
+    prefix,
+    connection: { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n: number) => Math.min(n * 200, 1000) },
+  });
+  q.on('error', () => undefined);
+  return q;
+}
