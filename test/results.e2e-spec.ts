@@ -40,6 +40,17 @@ describe('results and delivery', () => {
     return { citizen, clerk, supervisor, id: d.body.id as string };
   }
 
+  /** A birth-extract dossier submitted by a new citizen at Bến Nghé, with that agency's clerk. */
+  async function submittedBirthExtract() {
+    const citizen = await newCitizen(t);
+    const clerk = await staff(t, 'clerk', 'bennghe');
+    const d = await t.http.post(`${api}/applications`).set(citizen.auth)
+      .send({ procedureCode: DEMO.birthExtract, formData: { fullName: 'Võ Thị Sáu', dateOfBirth: '1995-03-08', copies: 1 } }).expect(201);
+    await uploadDocument(t, citizen, d.body.id, 'id_card');
+    await t.http.post(`${api}/applications/${d.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+    return { citizen, clerk, d };
+  }
+
   const post = { method: 'post', recipient: 'Đỗ Văn Hùng', address: '45 Trần Hưng Đạo, Quận 5, TP. Hồ Chí Minh', phone: '0912345678' };
 
   it('an uploaded signed result is issued, downloaded by the owner (recorded), and verifiable; an altered copy is not', async () => {
@@ -160,12 +171,7 @@ describe('results and delivery', () => {
   });
 
   it('a dossier crossing its due date is flagged overdue once, staff are warned once, the apology shows a new date and it still counts as late', async () => {
-    const citizen = await newCitizen(t);
-    const clerk = await staff(t, 'clerk', 'bennghe');
-    const d = await t.http.post(`${api}/applications`).set(citizen.auth)
-      .send({ procedureCode: DEMO.birthExtract, formData: { fullName: 'Võ Thị Sáu', dateOfBirth: '1995-03-08', copies: 1 } }).expect(201);
-    await uploadDocument(t, citizen, d.body.id, 'id_card');
-    await t.http.post(`${api}/applications/${d.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+    const { citizen, clerk, d } = await submittedBirthExtract();
     const claimed = await t.http.post(`${api}/applications/${d.body.id}/assign`).set(clerk.auth).send({}).expect(200);
     const received = await act(clerk, d.body.id, 'receive');
     // An apology needs a date later than the due date.
@@ -204,12 +210,7 @@ describe('results and delivery', () => {
   });
 
   it('the citizen rates a finished dossier once; not before it is finished, not twice, not someone else’s', async () => {
-    const citizen = await newCitizen(t);
-    const clerk = await staff(t, 'clerk', 'bennghe');
-    const d = await t.http.post(`${api}/applications`).set(citizen.auth)
-      .send({ procedureCode: DEMO.birthExtract, formData: { fullName: 'Võ Thị Sáu', dateOfBirth: '1995-03-08', copies: 1 } }).expect(201);
-    await uploadDocument(t, citizen, d.body.id, 'id_card');
-    await t.http.post(`${api}/applications/${d.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+    const { citizen, clerk, d } = await submittedBirthExtract();
     expect((await t.http.post(`${api}/applications/${d.body.id}/rating`).set(citizen.auth).send({ score: 5 })).status).toBe(409);
     await act(clerk, d.body.id, 'receive');
     await act(clerk, d.body.id, 'complete');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { dossierCode, localDate } from '../../src/applications/dossier';
+import { dossierCode } from '../../src/applications/dossier';
+import { DEFAULT_CALENDAR, localDateOf } from '../../src/workflow/calendar';
 import { QUEUES } from '../../src/jobs/jobs';
 import { bounded, ROOT, RssSampler, sleep } from '../lib/context';
 import { cannon, histogram, round } from '../lib/load';
@@ -97,7 +98,7 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
 
   // ---- pgbench: the same writes, same database, same clients, same duration
   const now = new Date();
-  const day = localDate(now, 420);
+  const day = localDateOf(DEFAULT_CALENDAR, now);
   const code = dossierCode('X', day, 1); // X-YYMMDD-0001
   const pgArgs = (seconds: number, label: string) => [
     '-n', '-M', 'extended', '-c', String(C), '-j', '2', '-T', String(seconds), '-f', join(ROOT, 'bench', 'submit.pgbench.sql'),

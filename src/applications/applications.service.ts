@@ -10,13 +10,14 @@ import { PaymentsService } from '../payments/payments.service';
 import { ResultsService } from '../delivery/results.service';
 import { validateFormData } from '../procedures/form-schema';
 import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
+import { localDateOf } from '../workflow/calendar';
 import { applyClock, DeadlineState } from '../workflow/deadline';
 import { ActionDefinition, Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
 import { availableActions, canEdit, planTransition, stateOf, systemActionFor, TransitionPlan } from '../workflow/engine';
 import { ActionForbiddenError, InvalidTransitionError } from '../workflow/errors';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
-import { DOSSIER_SELECT, DossierRow, dossierCode, HistoryEntry, historyHash, localDate } from './dossier';
-import { DossierView, toDossierView } from './dossier.view';
+import { DOSSIER_SELECT, DossierRow, dossierCode, HistoryEntry, historyHash } from './dossier';
+import { DossierSurroundings, DossierView, toDossierView } from './dossier.view';
 
 export interface ActionInput {
   comment?: string;
@@ -56,7 +57,7 @@ export class ApplicationsService {
       [after?.[0] ?? null, ...scope.params, after?.[1] ?? null],
     );
     const page = rows.slice(0, limit);
-    const items = await Promise.all(page.map((r) => this.view(user, r)));
+    const items = await this.views(user, page);
     const last = page[page.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null };
   }
@@ -285,7 +286,7 @@ export class ApplicationsService {
     const now = new Date();
     let code = row.code;
     if (!code && plan.action.key === SUBMIT_ACTION) {
-      const day = localDate(now, row.calendar.utcOffsetMinutes);
+      const day = localDateOf(row.calendar, now);
       const [counter] = await m.query(
         `INSERT INTO dossier_code_counters (agency_id, day, last_value) VALUES ($1, $2, 1)
          ON CONFLICT (agency_id, day) DO UPDATE SET last_value = dossier_code_counters.last_value + 1
@@ -485,25 +486,36 @@ export class ApplicationsService {
   }
 
   private async view(user: AuthUser, row: DossierRow, m: EntityManager = this.db.manager): Promise<DossierView> {
-    const version = await this.procedures.version(row.procedure_version_id);
-    const actions = new Set<string>();
-    const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
-    if (isOwner || isStaff(user)) {
-      for (const role of workflowRoles(user)) availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
-    }
-    // One round trip for what surrounds the dossier: what it owes, its result, its parcel, the apologies.
-    const [extra] = await m.query(
-      `SELECT (SELECT json_build_object('stage', stage, 'items', items, 'amountVnd', amount_vnd, 'status', status, 'paidAt', paid_at)
-                 FROM payment_requests WHERE dossier_id = $1 ORDER BY created_at DESC LIMIT 1) AS payment,
+    const [view] = await this.views(user, [row], m);
+    return view;
+  }
+
+  /** Views of several dossiers with one round trip for what surrounds them (payment, result, parcel, apologies, rating). */
+  private async views(user: AuthUser, rows: DossierRow[], m: EntityManager = this.db.manager): Promise<DossierView[]> {
+    if (rows.length === 0) return [];
+    const extras: (DossierSurroundings & { id: string })[] = await m.query(
+      `SELECT d.id,
+              (SELECT json_build_object('stage', stage, 'items', items, 'amountVnd', amount_vnd, 'status', status, 'paidAt', paid_at)
+                 FROM payment_requests WHERE dossier_id = d.id ORDER BY created_at DESC LIMIT 1) AS payment,
               (SELECT json_build_object('verificationCode', verification_code, 'sha256', sha256, 'issuedAt', issued_at, 'number', number)
-                 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued')) AS result,
-              (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = $1) AS shipment,
+                 FROM dossier_results WHERE dossier_id = d.id AND status IN ('generating','issued')) AS result,
+              (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = d.id) AS shipment,
               (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
-                 FROM dossier_apologies WHERE dossier_id = $1) AS apologies,
-              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = $1) AS rating`,
-      [row.id],
+                 FROM dossier_apologies WHERE dossier_id = d.id) AS apologies,
+              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = d.id) AS rating
+         FROM unnest($1::uuid[]) AS d(id)`,
+      [rows.map((r) => r.id)],
     );
-    return toDossierView(row, [...actions], version, extra);
+    const byId = new Map(extras.map((e) => [e.id, e]));
+    return Promise.all(rows.map(async (row) => {
+      const version = await this.procedures.version(row.procedure_version_id);
+      const actions = new Set<string>();
+      const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
+      if (isOwner || isStaff(user)) {
+        for (const role of workflowRoles(user)) availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
+      }
+      return toDossierView(row, [...actions], version, byId.get(row.id)!);
+    }));
   }
 
   private async storedResponse(accountId: string, key: string, requestHash: string) {

@@ -70,7 +70,3 @@ export function historyHash(prevHash: string | null, e: HistoryEntry): string {
 export function dossierCode(agencyCode: string, localDay: string, seq: number): string {
   return `${agencyCode}-${localDay.slice(2).replace(/-/g, '')}-${String(seq).padStart(4, '0')}`;
 }
-
-export function localDate(at: Date, utcOffsetMinutes: number): string {
-  return new Date(at.getTime() + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
-}

@@ -3,12 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthUser } from '../auth/auth-user';
 import { Forbidden } from '../common/problem';
+import { DUE_SOON_MS } from '../delivery/deadlines.service';
 import { addWorkingTime, WorkCalendar } from '../workflow/calendar';
 import { decodeCursor, encodeCursor } from './applications.service';
 import { QueueQueryDto } from './dto';
 
-/** "Due soon" means within one working day, unless DUE_SOON_WORKING_HOURS says otherwise. */
-const DUE_SOON_MS = Number(process.env.DUE_SOON_WORKING_HOURS ?? 8) * 3_600_000;
 
 export interface QueueItem {
   id: string;
