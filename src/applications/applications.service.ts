@@ -249,13 +249,28 @@ export class ApplicationsService {
     return this.get(user, id);
   }
 
-  /** The citizen rates the service once, after the dossier is finished. */
+  /**
+   * The citizen rates the service once (the rating's primary key is the
+   * dossier), after the dossier is finished with a decision of the agency:
+   * a result was issued, or the agency's staff closed it (refusal,
+   * rejection, stop). A dossier the citizen withdrew, or the portal closed by
+   * itself (an abandoned one), was never decided: nothing to rate.
+   */
   async rate(user: AuthUser, id: string, score: number, comment?: string) {
     return this.db.transaction(async (m) => {
       const row = await this.load(m, user, id, true);
       const version = await this.procedures.version(row.procedure_version_id);
       if (row.applicant_id !== user.id || !stateOf(version.workflow, row.state).terminal) {
         throw new Conflict('A dossier is rated by its owner once it is finished.', 'not-ratable');
+      }
+      const [decided] = await m.query(
+        `SELECT EXISTS (SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued'))
+             OR (SELECT actor_role FROM dossier_history WHERE dossier_id = $1 AND to_state = $2 AND from_state IS DISTINCT FROM to_state
+                  ORDER BY seq DESC LIMIT 1) IN ('clerk','supervisor') AS decided`,
+        [id, row.state],
+      );
+      if (!decided.decided) {
+        throw new Conflict('Only a dossier the agency decided (a result, a refusal or a rejection) can be rated.', 'not-ratable');
       }
       const [rated] = await m.query(
         `INSERT INTO dossier_ratings (dossier_id, score, comment) VALUES ($1, $2, $3) ON CONFLICT (dossier_id) DO NOTHING

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from '../support/app';
-import { admin, DEMO, Session, newCitizen } from '../support/factories';
+import { ApplicationsService } from '../../src/applications/applications.service';
+import { admin, DEMO, idem, newCitizen, Session, staff } from '../support/factories';
 import { API, problemShapeError } from './support';
 
 /**
@@ -34,6 +35,16 @@ const SIMPLE_WORKFLOW = {
   ],
 };
 
+/** SIMPLE_WORKFLOW, plus the ways a dossier ends without a decision: withdrawn by the citizen, abandoned by the portal. */
+const ENDINGS_WORKFLOW = {
+  states: [...SIMPLE_WORKFLOW.states, { key: 'withdrawn', terminal: true }, { key: 'abandoned', terminal: true }],
+  actions: [
+    ...SIMPLE_WORKFLOW.actions,
+    { key: 'withdraw', from: ['submitted', 'processing'], to: 'withdrawn', by: ['citizen'] },
+    { key: 'abandon', from: ['submitted'], to: 'abandoned', by: ['system'], trigger: 'payment.expired' },
+  ],
+};
+
 describe('abuse paths', () => {
   let t: TestApp;
   let adm: Session;
@@ -60,6 +71,65 @@ describe('abuse paths', () => {
     const published = await t.http.post(`${API}/admin/procedures/${code}/versions/1/publish`).set(adm.auth);
     return { code, published };
   }
+
+  async function act(who: Session, id: string, action: string, body: object = { comment: 'Lý do' }) {
+    const res = await t.http.post(`${API}/applications/${id}/actions/${action}`).set(who.auth).send(body);
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  async function submitted(code: string, citizen: Session) {
+    const d = await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: code, formData: { note: 'x' } }).expect(201);
+    await t.http.post(`${API}/applications/${d.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+    return d.body.id as string;
+  }
+
+  describe('ratings: only a decided dossier, once', () => {
+    const rate = (who: Session, id: string, score = 5) => t.http.post(`${API}/applications/${id}/rating`).set(who.auth).send({ score });
+    const ratings = async (id: string) => (await t.db.query(`SELECT score FROM dossier_ratings WHERE dossier_id = $1`, [id])).map((r: { score: number }) => r.score);
+
+    it('withdrawn or abandoned (finished without a decision): 409, nothing written; refused or with a result: rated once', async () => {
+      const { code } = await newProcedure({ workflow: ENDINGS_WORKFLOW });
+      const citizen = await newCitizen(t);
+      const clerk = await staff(t, 'clerk', 'quan1');
+
+      const withdrawn = await submitted(code, citizen);
+      await act(clerk, withdrawn, 'receive', {});
+      await act(citizen, withdrawn, 'withdraw', {});
+      const r1 = await rate(citizen, withdrawn);
+      expectProblem(r1, 409);
+      expect(r1.body.type).toMatch(/not-ratable$/);
+      expect(await ratings(withdrawn)).toEqual([]);
+
+      const abandoned = await submitted(code, citizen);
+      expect(await t.app.get(ApplicationsService).trigger(abandoned, 'payment.expired')).toBe(true);
+      expect((await t.http.get(`${API}/applications/${abandoned}`).set(citizen.auth)).body.state).toBe('abandoned');
+      expectProblem(await rate(citizen, abandoned), 409);
+      expect(await ratings(abandoned)).toEqual([]);
+
+      const refused = await submitted(code, citizen);
+      await act(clerk, refused, 'refuse');
+      await rate(citizen, refused, 2).expect(201);
+      expectProblem(await rate(citizen, refused, 5), 409);
+      expect(await ratings(refused)).toEqual([2]);
+
+      const completed = await submitted(code, citizen);
+      await act(clerk, completed, 'receive', {});
+      await act(clerk, completed, 'complete', {});
+      await rate(citizen, completed, 4).expect(201);
+      expect(await ratings(completed)).toEqual([4]);
+    });
+
+    it('two ratings sent at once: one is kept, the other answered 409', async () => {
+      const { code } = await newProcedure({ workflow: ENDINGS_WORKFLOW });
+      const citizen = await newCitizen(t);
+      const id = await submitted(code, citizen);
+      await act(await staff(t, 'clerk', 'quan1'), id, 'refuse');
+      const answers = await Promise.all([rate(citizen, id, 1), rate(citizen, id, 5), rate(citizen, id, 3)]);
+      expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
+      expect(await ratings(id)).toHaveLength(1);
+    });
+  });
 
   describe('form-schema patterns run in a linear-time engine', () => {
     it('a draft with a catastrophic-backtracking input against ^(a+)+$ gets an ordinary 422', async () => {
