@@ -545,10 +545,23 @@ export class ApplicationsService {
   }
 }
 
-/** Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all. */
+/**
+ * Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all.
+ * A citizen's draft is the citizen's own until submitted: the agency's staff do not
+ * see a never-submitted dossier, unless its workflow lets their role edit the state
+ * it is in (assisted filing). Needs `v` (procedure_versions), as in DOSSIER_SELECT.
+ */
 export function scopeClause(user: AuthUser, firstParam: number): { sql: string; params: unknown[]; next: number } {
   if (user.role === 'citizen') return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
-  if (isStaff(user)) return { sql: `d.agency_id = $${firstParam}`, params: [user.agencyId], next: firstParam + 1 };
+  if (isStaff(user)) {
+    return {
+      sql: `d.agency_id = $${firstParam} AND (d.submitted_at IS NOT NULL OR EXISTS (
+              SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s
+               WHERE s->>'key' = d.state AND coalesce(s->'editableBy', '[]') ?| $${firstParam + 1}::text[]))`,
+      params: [user.agencyId, workflowRoles(user)],
+      next: firstParam + 2,
+    };
+  }
   if (user.role === 'admin') return { sql: `true`, params: [], next: firstParam };
   return { sql: 'false', params: [], next: firstParam };
 }

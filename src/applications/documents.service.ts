@@ -8,7 +8,7 @@ import { ProceduresService } from '../procedures/procedures.service';
 import { FileStorage } from '../storage/file-storage';
 import { detectFileType, safeFileName } from '../storage/file-type';
 import { canEdit, stateOf } from '../workflow/engine';
-import { ApplicationsService } from './applications.service';
+import { ApplicationsService, workflowRoles } from './applications.service';
 
 /** Documents a clerk attaches to a step (a notice, a scan) use this key. */
 export const ATTACHMENT_KEY = 'attachment';
@@ -39,6 +39,10 @@ export class DocumentsService {
     }
     if (isStaff(user) && stateOf(version.workflow, row.state).terminal) {
       throw new Conflict(`Documents cannot be added in state ${row.state}.`, 'not-editable');
+    }
+    // The citizen's required documents are the citizen's to provide; staff fill them only where the workflow lets them edit.
+    if (isStaff(user) && documentKey !== ATTACHMENT_KEY && !workflowRoles(user).some((r) => canEdit(version.workflow, row.state, r))) {
+      throw new Conflict(`Staff cannot provide the applicant's documents in state ${row.state}; attach a document to a step instead.`, 'not-editable');
     }
     const contentType = detectFileType(file.content);
     if (!contentType) throw new ValidationFailed([{ field: 'file', message: 'only PDF, JPEG and PNG files are accepted (judged from the content)' }], 'Unsupported file type.', 415);

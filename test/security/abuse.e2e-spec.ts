@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from '../support/app';
 import { ApplicationsService } from '../../src/applications/applications.service';
-import { admin, DEMO, idem, newCitizen, Session, staff } from '../support/factories';
+import { admin, DEMO, idem, newCitizen, Session, staff, uploadDocument } from '../support/factories';
 import { API, problemShapeError } from './support';
 
 /**
@@ -193,6 +193,73 @@ describe('abuse paths', () => {
       expect(published.body.errors.every((e: { message: string }) => /RE2/.test(e.message))).toBe(true);
       const [row] = await t.db.query(`SELECT v.published_at FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = $1`, [code]);
       expect(row.published_at).toBeNull();
+    });
+  });
+
+  describe("staff do not reach into citizens' unsubmitted drafts", () => {
+    const BIRTH_FORM = { fullName: 'Võ Thị Sáu', dateOfBirth: '1995-03-08', copies: 1 };
+
+    it('a draft is 404 to its agency’s clerk and supervisor on every dossier route, absent from lists and the queue; visible once submitted', async () => {
+      const citizen = await newCitizen(t);
+      const [clerk, supervisor] = await Promise.all([staff(t, 'clerk', 'bennghe'), staff(t, 'supervisor', 'bennghe')]);
+      const d = await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.birthExtract, formData: BIRTH_FORM }).expect(201);
+      const id: string = d.body.id;
+      const doc = await uploadDocument(t, citizen, id, 'id_card').expect(201);
+      const before = await t.db.query(`SELECT version, history_seq, form_data FROM dossiers WHERE id = $1`, [id]);
+      for (const who of [clerk, supervisor]) {
+        const answers = await Promise.all([
+          t.http.get(`${API}/applications/${id}`).set(who.auth),
+          t.http.get(`${API}/applications/${id}/history`).set(who.auth),
+          t.http.get(`${API}/applications/${id}/documents`).set(who.auth),
+          t.http.get(`${API}/applications/${id}/documents/${doc.body.id}`).set(who.auth),
+          t.http.get(`${API}/applications/${id}/payments`).set(who.auth),
+          t.http.patch(`${API}/applications/${id}`).set(who.auth).send({ formData: { copies: 9 } }),
+          t.http.post(`${API}/applications/${id}/actions/receive`).set(who.auth).send({}),
+          t.http.post(`${API}/applications/${id}/assign`).set(who.auth).send({}),
+          uploadDocument(t, who, id, 'id_card'),
+          uploadDocument(t, who, id, 'attachment'),
+        ]);
+        for (const a of answers) expectProblem(a, 404);
+        const list = await t.http.get(`${API}/applications?limit=100`).set(who.auth).expect(200);
+        expect(list.body.items.map((x: { id: string }) => x.id)).not.toContain(id);
+        const queue = await t.http.get(`${API}/queue?limit=100`).set(who.auth).expect(200);
+        expect(queue.body.items.map((x: { id: string }) => x.id)).not.toContain(id);
+      }
+      expect(await t.db.query(`SELECT version, history_seq, form_data FROM dossiers WHERE id = $1`, [id])).toEqual(before);
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM dossier_documents WHERE dossier_id = $1`, [id])).toEqual([{ n: 1 }]);
+
+      await t.http.post(`${API}/applications/${id}/submit`).set(citizen.auth).set(idem()).expect(200);
+      await t.http.get(`${API}/applications/${id}`).set(clerk.auth).expect(200);
+      await t.http.get(`${API}/applications/${id}/documents`).set(supervisor.auth).expect(200);
+      const list = await t.http.get(`${API}/applications?limit=100`).set(clerk.auth).expect(200);
+      expect(list.body.items.map((x: { id: string }) => x.id)).toContain(id);
+    });
+
+    it('staff provide the applicant’s documents only where the workflow lets their role edit; a step attachment stays theirs', async () => {
+      const requiredDocuments = [{ key: 'id_card', name: 'Căn cước công dân', required: true }];
+      const assisted = await newProcedure({
+        requiredDocuments,
+        workflow: { ...SIMPLE_WORKFLOW, states: SIMPLE_WORKFLOW.states.map((st) => (st.start ? { ...st, editableBy: ['citizen', 'clerk'] } : st)) },
+      });
+      const plain = await newProcedure({ requiredDocuments });
+      const citizen = await newCitizen(t);
+      const clerk = await staff(t, 'clerk', 'quan1');
+
+      // Assisted filing: the draft state is editable by the clerk, so the clerk sees the draft and may fill it.
+      const a = await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: assisted.code }).expect(201);
+      await t.http.get(`${API}/applications/${a.body.id}`).set(clerk.auth).expect(200);
+      await uploadDocument(t, clerk, a.body.id, 'id_card').expect(201);
+
+      // Otherwise, after submission: no required document from staff (409), an attachment to a step is fine.
+      const p = await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: plain.code }).expect(201);
+      await uploadDocument(t, citizen, p.body.id, 'id_card').expect(201);
+      await t.http.post(`${API}/applications/${p.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+      await act(clerk, p.body.id, 'receive', {});
+      const refused = await uploadDocument(t, clerk, p.body.id, 'id_card');
+      expectProblem(refused, 409);
+      await uploadDocument(t, clerk, p.body.id, 'attachment').expect(201);
+      const docs = await t.db.query(`SELECT document_key, uploaded_role FROM dossier_documents WHERE dossier_id = $1 ORDER BY created_at`, [p.body.id]);
+      expect(docs).toEqual([{ document_key: 'id_card', uploaded_role: 'citizen' }, { document_key: 'attachment', uploaded_role: 'clerk' }]);
     });
   });
 });
