@@ -126,6 +126,7 @@ export class ApplicationsService {
       const errors = validateFormData(version.id, version.formSchema, formData, 'partial');
       if (errors.length) throw new ValidationFailed(errors);
       const delivery = dto.delivery ? this.checkDelivery(version, dto.delivery) : row.delivery;
+      if (delivery.method !== row.delivery.method) await this.checkDeliveryNotCharged(m, row, version);
       await m.query(
         `UPDATE dossiers SET form_data = $2, delivery = $3, version = version + 1, updated_at = now() WHERE id = $1`,
         [id, formData, delivery],
@@ -380,7 +381,10 @@ export class ApplicationsService {
           await this.results.issue(m, row.id, user.id || null, input.comment?.trim() || null, now);
           break;
         case 'dispatchByPost':
-          if (row.delivery.method === 'post') await this.outbox.add(m, [{ name: 'create-shipment', data: { dossierId: row.id } }]);
+          if (row.delivery.method === 'post') {
+            await this.checkPostagePaid(m, row, version);
+            await this.outbox.add(m, [{ name: 'create-shipment', data: { dossierId: row.id } }]);
+          }
           break;
         default: {
           const never: never = effect;
@@ -388,6 +392,15 @@ export class ApplicationsService {
         }
       }
     }
+  }
+
+  /** No free shipment: where the procedure charges postage online, a parcel leaves only once a paid request included it. */
+  private async checkPostagePaid(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
+    if (version.postalFeeVnd <= 0 || version.feeTiming === 'exempt') return;
+    const [paid] = await m.query(
+      `SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status = 'paid' AND items @> '[{"kind":"postal"}]' LIMIT 1`, [row.id],
+    );
+    if (!paid) throw new Conflict('The postal charge for this dossier has not been paid; the result cannot be sent by post.', 'postage-unpaid');
   }
 
   /** A payment confirmed after its dossier was closed (withdrawn while paying) is given back. */
@@ -449,6 +462,24 @@ export class ApplicationsService {
       throw new ValidationFailed([{ field: 'attachmentIds', message: 'each attachment must be a new document you uploaded to this dossier' }]);
     }
     return unique;
+  }
+
+  /**
+   * The postal charge is part of the payment request the workflow opens
+   * (`requirePayment`), one per stage, payable only while the workflow waits
+   * for the payment. Once a request was opened or paid, a switch of delivery
+   * method would leave the postage unpaid (online to post) or paid for nothing
+   * (post to online), and no request could be paid for the difference: the
+   * method is fixed from then on (an address may still change).
+   */
+  private async checkDeliveryNotCharged(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
+    if (version.postalFeeVnd <= 0) return;
+    const [charged] = await m.query(`SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status <> 'void' LIMIT 1`, [row.id]);
+    if (charged) {
+      throw new Conflict(
+        'The delivery method cannot change once the fees (with or without postage) were charged for this dossier.', 'delivery-fixed',
+      );
+    }
   }
 
   private checkDelivery(version: PublishedVersion, delivery: DeliveryDto): DeliveryDto {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from '../support/app';
 import { ApplicationsService } from '../../src/applications/applications.service';
-import { admin, DEMO, idem, newCitizen, Session, staff, uploadDocument } from '../support/factories';
-import { API, problemShapeError } from './support';
+import { admin, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from '../support/factories';
+import { API, JUDICIAL_FORM, problemShapeError } from './support';
 
 /**
  * Abuse paths found in the security review (issue 8), each replayed as the
@@ -260,6 +260,71 @@ describe('abuse paths', () => {
       await uploadDocument(t, clerk, p.body.id, 'attachment').expect(201);
       const docs = await t.db.query(`SELECT document_key, uploaded_role FROM dossier_documents WHERE dossier_id = $1 ORDER BY created_at`, [p.body.id]);
       expect(docs).toEqual([{ document_key: 'id_card', uploaded_role: 'citizen' }, { document_key: 'attachment', uploaded_role: 'clerk' }]);
+    });
+  });
+
+  describe('delivery switched to post after paying: no free shipment', () => {
+    const POST = { method: 'post', recipient: 'Đỗ Văn Hùng', address: '45 Trần Hưng Đạo, Quận 5, TP. Hồ Chí Minh', phone: '0912345678' };
+    const shipments = async (id: string) => (await t.db.query(
+      `SELECT (SELECT count(*)::int FROM shipments WHERE dossier_id = $1) AS shipped,
+              (SELECT count(*)::int FROM outbox WHERE job_name = 'create-shipment' AND payload->>'dossierId' = $1::text) AS queued`, [id],
+    ))[0];
+
+    it('paid for online delivery, then switched to post during a supplement round: refused (409), the result is not posted', async () => {
+      const citizen = await newCitizen(t);
+      const [clerk, supervisor] = await Promise.all([staff(t, 'clerk', 'sotuphap'), staff(t, 'supervisor', 'sotuphap')]);
+      const d = await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM }).expect(201);
+      const id: string = d.body.id;
+      await uploadDocument(t, citizen, id, 'id_card').expect(201);
+      await t.http.post(`${API}/applications/${id}/submit`).set(citizen.auth).set(idem()).expect(200);
+      const charged = await t.db.query(`SELECT amount_vnd::int AS amount FROM payment_requests WHERE dossier_id = $1`, [id]);
+      expect(charged).toEqual([{ amount: 200000 }]); // the fee, no postage
+      await payInSandbox(t, citizen, id);
+      await t.drain();
+      await act(clerk, id, 'receive', {});
+      await act(clerk, id, 'request_supplement', { comment: 'Bổ sung giấy tờ cư trú' });
+
+      const switched = await t.http.patch(`${API}/applications/${id}`).set(citizen.auth).send({ delivery: POST });
+      expectProblem(switched, 409);
+      expect(switched.body.type).toMatch(/delivery-fixed$/);
+      await act(citizen, id, 'resubmit', {});
+      expect((await t.http.get(`${API}/applications/${id}`).set(citizen.auth)).body.delivery).toEqual({ method: 'online' });
+
+      // Second line: even if the delivery were post (written around the API), the result does not leave by post unpaid.
+      await act(supervisor, id, 'approve', {});
+      await t.db.query(`UPDATE dossiers SET delivery = $2 WHERE id = $1`, [id, POST]);
+      const issued = await t.http.post(`${API}/applications/${id}/actions/issue_result`).set(clerk.auth).send({});
+      expectProblem(issued, 409);
+      expect(issued.body.type).toMatch(/postage-unpaid$/);
+      expect((await t.http.get(`${API}/applications/${id}`).set(citizen.auth)).body.state).toBe('approved');
+      await t.drain();
+      expect(await shipments(id)).toEqual({ shipped: 0, queued: 0 });
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM payment_requests WHERE dossier_id = $1`, [id])).toEqual([{ n: 1 }]);
+    });
+
+    it('before anything is charged the switch is free to make, and the postage is then part of what is due; after paying, the address may still change', async () => {
+      const citizen = await newCitizen(t);
+      const d = await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM }).expect(201);
+      const id: string = d.body.id;
+      await t.http.patch(`${API}/applications/${id}`).set(citizen.auth).send({ delivery: POST }).expect(200);
+      await uploadDocument(t, citizen, id, 'id_card').expect(201);
+      await t.http.post(`${API}/applications/${id}/submit`).set(citizen.auth).set(idem()).expect(200);
+      expect(await t.db.query(`SELECT amount_vnd::int AS amount FROM payment_requests WHERE dossier_id = $1`, [id])).toEqual([{ amount: 230000 }]);
+      await payInSandbox(t, citizen, id);
+      await t.drain();
+      const clerk = await staff(t, 'clerk', 'sotuphap');
+      await act(clerk, id, 'receive', {});
+      await act(clerk, id, 'request_supplement', { comment: 'Bổ sung' });
+      // Same method, new address: allowed. Back to online (postage paid for nothing): refused.
+      await t.http.patch(`${API}/applications/${id}`).set(citizen.auth).send({ delivery: { ...POST, address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh' } }).expect(200);
+      expectProblem(await t.http.patch(`${API}/applications/${id}`).set(citizen.auth).send({ delivery: { method: 'online' } }), 409);
+      expect((await t.http.get(`${API}/applications/${id}`).set(citizen.auth)).body.delivery).toMatchObject({ method: 'post', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh' });
+    });
+
+    it('a postal fee on an exempt procedure (never collected) is refused at publish', async () => {
+      const { published } = await newProcedure({ deliveryOptions: ['online', 'post'], postalFee: 25000 });
+      expectProblem(published, 422);
+      expect(published.body.errors).toEqual([expect.objectContaining({ field: 'postalFee' })]);
     });
   });
 });
