@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
 import { Conflict, FieldError, Forbidden, NotFound, ValidationFailed } from '../common/problem';
+import type { AppConfig } from '../config/configuration';
 import { JOB_QUEUE } from '../jobs/jobs';
 import { OutboxService } from '../outbox/outbox.service';
 import { PaymentsService } from '../payments/payments.service';
@@ -38,7 +40,12 @@ export class ApplicationsService {
     private readonly outbox: OutboxService,
     private readonly payments: PaymentsService,
     private readonly results: ResultsService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.maxDrafts = config.get('DRAFTS_MAX_PER_ACCOUNT', { infer: true });
+  }
+
+  private readonly maxDrafts: number;
 
   // ---------------------------------------------------------------- reading
 
@@ -99,6 +106,17 @@ export class ApplicationsService {
     if (errors.length) throw new ValidationFailed(errors);
     const start = version.workflow.states.find((s) => s.start)!;
     const id = await this.db.transaction(async (m) => {
+      // The account row is the lock: two creates by one citizen count one after the other.
+      await m.query(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [user.id]);
+      const [open] = await m.query(
+        `SELECT count(*)::int AS n FROM dossiers d JOIN procedure_versions v ON v.id = d.procedure_version_id
+          WHERE d.applicant_id = $1 AND d.submitted_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s WHERE s->>'key' = d.state AND s->>'terminal' = 'true')`,
+        [user.id],
+      );
+      if (open.n >= this.maxDrafts) {
+        throw new Conflict(`At most ${this.maxDrafts} dossiers may be started and not yet submitted; submit one first.`, 'draft-limit');
+      }
       const [row] = await m.query(
         `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,

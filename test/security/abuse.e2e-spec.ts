@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createTestApp, TestApp } from '../support/app';
 import { ApplicationsService } from '../../src/applications/applications.service';
-import { admin, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from '../support/factories';
+import { admin, DEMO, idem, newCitizen, payInSandbox, PDF, Session, staff, uploadDocument } from '../support/factories';
 import { API, JUDICIAL_FORM, problemShapeError } from './support';
 
 /**
@@ -12,6 +14,9 @@ import { API, JUDICIAL_FORM, problemShapeError } from './support';
  */
 
 const uid = () => randomUUID().replace(/-/g, '').slice(0, 10);
+
+/** The limits this suite runs with (small, so that a test reaches them). */
+const LIMITS = { DOSSIER_MAX_FILES: 4, DOSSIER_MAX_BYTES: 3000, DRAFTS_MAX_PER_ACCOUNT: 3, VERIFY_RATE_LIMIT: 6 };
 
 function expectProblem(res: { status: number; headers: Record<string, string>; body: unknown; text?: string }, status: number) {
   expect([res.status, res.text?.slice(0, 300)]).toEqual([status, expect.anything()]);
@@ -49,7 +54,7 @@ describe('abuse paths', () => {
   let t: TestApp;
   let adm: Session;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])) });
     adm = await admin(t);
   });
   afterAll(() => t.close());
@@ -325,6 +330,111 @@ describe('abuse paths', () => {
       const { published } = await newProcedure({ deliveryOptions: ['online', 'post'], postalFee: 25000 });
       expectProblem(published, 422);
       expect(published.body.errors).toEqual([expect.objectContaining({ field: 'postalFee' })]);
+    });
+  });
+
+  describe('uploads and drafts are bounded; the public file check looks at the code first', () => {
+    const storedFiles = (id: string) => {
+      try {
+        return readdirSync(`${process.env.STORAGE_DIR}/documents/${id}`).length;
+      } catch {
+        return 0;
+      }
+    };
+    const documents = async (id: string) => (await t.db.query(`SELECT count(*)::int AS n FROM dossier_documents WHERE dossier_id = $1`, [id]))[0].n;
+    const draft = async (citizen: Session) =>
+      (await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.birthExtract }).expect(201)).body.id as string;
+
+    it(`a dossier takes ${LIMITS.DOSSIER_MAX_FILES} documents, then 409 dossier-file-limit, also when they arrive all at once`, async () => {
+      const citizen = await newCitizen(t);
+      const id = await draft(citizen);
+      for (let i = 0; i < LIMITS.DOSSIER_MAX_FILES; i++) await uploadDocument(t, citizen, id, 'id_card').expect(201);
+      const refused = await uploadDocument(t, citizen, id, 'id_card');
+      expectProblem(refused, 409);
+      expect(refused.body.type).toMatch(/dossier-file-limit$/);
+      expect([await documents(id), storedFiles(id)]).toEqual([LIMITS.DOSSIER_MAX_FILES, LIMITS.DOSSIER_MAX_FILES]);
+
+      const racing = await draft(citizen);
+      const answers = await Promise.all(Array.from({ length: 10 }, () => uploadDocument(t, citizen, racing, 'id_card')));
+      expect(answers.filter((a) => a.status === 201)).toHaveLength(LIMITS.DOSSIER_MAX_FILES);
+      for (const a of answers.filter((x) => x.status !== 201)) expectProblem(a, 409);
+      expect([await documents(racing), storedFiles(racing)]).toEqual([LIMITS.DOSSIER_MAX_FILES, LIMITS.DOSSIER_MAX_FILES]);
+    });
+
+    it(`a dossier's documents add up to ${LIMITS.DOSSIER_MAX_BYTES} bytes at most: 409 dossier-size-limit beyond`, async () => {
+      const citizen = await newCitizen(t);
+      const id = await draft(citizen);
+      const big = Buffer.concat([PDF, Buffer.alloc(1200 - PDF.length, 0x20)]);
+      await uploadDocument(t, citizen, id, 'id_card', big).expect(201);
+      await uploadDocument(t, citizen, id, 'id_card', big).expect(201);
+      const refused = await uploadDocument(t, citizen, id, 'id_card', big);
+      expectProblem(refused, 409);
+      expect(refused.body.type).toMatch(/dossier-size-limit$/);
+      expect([await documents(id), storedFiles(id)]).toEqual([2, 2]);
+      await uploadDocument(t, citizen, id, 'id_card').expect(201); // a small one still fits
+    });
+
+    it(`a citizen has at most ${LIMITS.DRAFTS_MAX_PER_ACCOUNT} unsubmitted dossiers, even when the creates race; submitting one frees a place`, async () => {
+      const citizen = await newCitizen(t);
+      const answers = await Promise.all(Array.from({ length: 8 }, () =>
+        t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.birthExtract, formData: { fullName: 'Võ Thị Sáu', dateOfBirth: '1995-03-08', copies: 1 } })));
+      const created = answers.filter((a) => a.status === 201);
+      expect(created).toHaveLength(LIMITS.DRAFTS_MAX_PER_ACCOUNT);
+      for (const a of answers.filter((x) => x.status !== 201)) {
+        expectProblem(a, 409);
+        expect(a.body.type).toMatch(/draft-limit$/);
+      }
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM dossiers WHERE applicant_id = $1`, [citizen.id])).toEqual([{ n: LIMITS.DRAFTS_MAX_PER_ACCOUNT }]);
+      const first: string = created[0].body.id;
+      await uploadDocument(t, citizen, first, 'id_card').expect(201);
+      await t.http.post(`${API}/applications/${first}/submit`).set(citizen.auth).set(idem()).expect(200);
+      await draft(citizen);
+      expectProblem(await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.birthExtract }), 409);
+      // Another citizen is not affected.
+      await draft(await newCitizen(t));
+    });
+
+    it('POST /verify/:code answers an unknown code 404 before the upload is sent; a known one is checked; then 429 per address', async () => {
+      // An upload announced as 5 MiB of which only the first bytes are ever sent: the answer comes anyway.
+      const port = Number(new URL(t.url).port);
+      const early = await new Promise<number>((resolve, reject) => {
+        const boundary = 'portal-test-boundary';
+        const req = httpRequest({
+          host: '127.0.0.1', port, method: 'POST', path: `${API}/verify/ABCDEFGH2345`,
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(5 * 1024 * 1024) },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => {
+            req.destroy();
+            resolve(res.statusCode!);
+          });
+        });
+        req.on('error', reject);
+        req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n`);
+      });
+      expect(early).toBe(404);
+
+      // A real result to check.
+      const { code } = await newProcedure({});
+      const citizen = await newCitizen(t);
+      const clerk = await staff(t, 'clerk', 'quan1');
+      const id = await submitted(code, citizen);
+      await act(clerk, id, 'receive', {});
+      await act(clerk, id, 'complete', {});
+      await t.drain();
+      const verificationCode: string = (await t.http.get(`${API}/applications/${id}`).set(citizen.auth).expect(200)).body.result.verificationCode;
+      const check = (c: string, content = PDF) => t.http.post(`${API}/verify/${c}`).attach('file', content, 'ket-qua.pdf');
+      const altered = await check(verificationCode);
+      expect([altered.status, altered.body.valid]).toEqual([200, false]);
+      expectProblem(await check('ZZZZZZZZZZ22'), 404);
+      // Six calls per window in this suite (the first one above included): the next ones are refused.
+      for (let i = 3; i < LIMITS.VERIFY_RATE_LIMIT; i++) await check(verificationCode).expect(200);
+      const limited = await check(verificationCode);
+      expectProblem(limited, 429);
+      expectProblem(await check('ZZZZZZZZZZ22'), 429);
+      // The read-only check by hash is not counted.
+      await t.http.get(`${API}/verify/${verificationCode}`).expect(200);
     });
   });
 });
