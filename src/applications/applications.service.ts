@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
 import { Conflict, FieldError, Forbidden, NotFound, ValidationFailed } from '../common/problem';
+import type { AppConfig } from '../config/configuration';
 import { JOB_QUEUE } from '../jobs/jobs';
 import { OutboxService } from '../outbox/outbox.service';
 import { PaymentsService } from '../payments/payments.service';
@@ -38,7 +40,12 @@ export class ApplicationsService {
     private readonly outbox: OutboxService,
     private readonly payments: PaymentsService,
     private readonly results: ResultsService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.maxDrafts = config.get('DRAFTS_MAX_PER_ACCOUNT', { infer: true });
+  }
+
+  private readonly maxDrafts: number;
 
   // ---------------------------------------------------------------- reading
 
@@ -99,6 +106,17 @@ export class ApplicationsService {
     if (errors.length) throw new ValidationFailed(errors);
     const start = version.workflow.states.find((s) => s.start)!;
     const id = await this.db.transaction(async (m) => {
+      // The account row is the lock: two creates by one citizen count one after the other.
+      await m.query(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [user.id]);
+      const [open] = await m.query(
+        `SELECT count(*)::int AS n FROM dossiers d JOIN procedure_versions v ON v.id = d.procedure_version_id
+          WHERE d.applicant_id = $1 AND d.submitted_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s WHERE s->>'key' = d.state AND s->>'terminal' = 'true')`,
+        [user.id],
+      );
+      if (open.n >= this.maxDrafts) {
+        throw new Conflict(`At most ${this.maxDrafts} dossiers may be started and not yet submitted; submit one first.`, 'draft-limit');
+      }
       const [row] = await m.query(
         `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -126,6 +144,7 @@ export class ApplicationsService {
       const errors = validateFormData(version.id, version.formSchema, formData, 'partial');
       if (errors.length) throw new ValidationFailed(errors);
       const delivery = dto.delivery ? this.checkDelivery(version, dto.delivery) : row.delivery;
+      if (delivery.method !== row.delivery.method) await this.checkDeliveryNotCharged(m, row, version);
       await m.query(
         `UPDATE dossiers SET form_data = $2, delivery = $3, version = version + 1, updated_at = now() WHERE id = $1`,
         [id, formData, delivery],
@@ -249,13 +268,28 @@ export class ApplicationsService {
     return this.get(user, id);
   }
 
-  /** The citizen rates the service once, after the dossier is finished. */
+  /**
+   * The citizen rates the service once (the rating's primary key is the
+   * dossier), after the dossier is finished with a decision of the agency:
+   * a result was issued, or the agency's staff closed it (refusal,
+   * rejection, stop). A dossier the citizen withdrew, or the portal closed by
+   * itself (an abandoned one), was never decided: nothing to rate.
+   */
   async rate(user: AuthUser, id: string, score: number, comment?: string) {
     return this.db.transaction(async (m) => {
       const row = await this.load(m, user, id, true);
       const version = await this.procedures.version(row.procedure_version_id);
       if (row.applicant_id !== user.id || !stateOf(version.workflow, row.state).terminal) {
         throw new Conflict('A dossier is rated by its owner once it is finished.', 'not-ratable');
+      }
+      const [decided] = await m.query(
+        `SELECT EXISTS (SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued'))
+             OR (SELECT actor_role FROM dossier_history WHERE dossier_id = $1 AND to_state = $2 AND from_state IS DISTINCT FROM to_state
+                  ORDER BY seq DESC LIMIT 1) IN ('clerk','supervisor') AS decided`,
+        [id, row.state],
+      );
+      if (!decided.decided) {
+        throw new Conflict('Only a dossier the agency decided (a result, a refusal or a rejection) can be rated.', 'not-ratable');
       }
       const [rated] = await m.query(
         `INSERT INTO dossier_ratings (dossier_id, score, comment) VALUES ($1, $2, $3) ON CONFLICT (dossier_id) DO NOTHING
@@ -365,7 +399,10 @@ export class ApplicationsService {
           await this.results.issue(m, row.id, user.id || null, input.comment?.trim() || null, now);
           break;
         case 'dispatchByPost':
-          if (row.delivery.method === 'post') await this.outbox.add(m, [{ name: 'create-shipment', data: { dossierId: row.id } }]);
+          if (row.delivery.method === 'post') {
+            await this.checkPostagePaid(m, row, version);
+            await this.outbox.add(m, [{ name: 'create-shipment', data: { dossierId: row.id } }]);
+          }
           break;
         default: {
           const never: never = effect;
@@ -373,6 +410,15 @@ export class ApplicationsService {
         }
       }
     }
+  }
+
+  /** No free shipment: where the procedure charges postage online, a parcel leaves only once a paid request included it. */
+  private async checkPostagePaid(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
+    if (version.postalFeeVnd <= 0 || version.feeTiming === 'exempt') return;
+    const [paid] = await m.query(
+      `SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status = 'paid' AND items @> '[{"kind":"postal"}]' LIMIT 1`, [row.id],
+    );
+    if (!paid) throw new Conflict('The postal charge for this dossier has not been paid; the result cannot be sent by post.', 'postage-unpaid');
   }
 
   /** A payment confirmed after its dossier was closed (withdrawn while paying) is given back. */
@@ -434,6 +480,24 @@ export class ApplicationsService {
       throw new ValidationFailed([{ field: 'attachmentIds', message: 'each attachment must be a new document you uploaded to this dossier' }]);
     }
     return unique;
+  }
+
+  /**
+   * The postal charge is part of the payment request the workflow opens
+   * (`requirePayment`), one per stage, payable only while the workflow waits
+   * for the payment. Once a request was opened or paid, a switch of delivery
+   * method would leave the postage unpaid (online to post) or paid for nothing
+   * (post to online), and no request could be paid for the difference: the
+   * method is fixed from then on (an address may still change).
+   */
+  private async checkDeliveryNotCharged(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
+    if (version.postalFeeVnd <= 0) return;
+    const [charged] = await m.query(`SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status <> 'void' LIMIT 1`, [row.id]);
+    if (charged) {
+      throw new Conflict(
+        'The delivery method cannot change once the fees (with or without postage) were charged for this dossier.', 'delivery-fixed',
+      );
+    }
   }
 
   private checkDelivery(version: PublishedVersion, delivery: DeliveryDto): DeliveryDto {
@@ -530,10 +594,23 @@ export class ApplicationsService {
   }
 }
 
-/** Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all. */
+/**
+ * Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all.
+ * A citizen's draft is the citizen's own until submitted: the agency's staff do not
+ * see a never-submitted dossier, unless its workflow lets their role edit the state
+ * it is in (assisted filing). Needs `v` (procedure_versions), as in DOSSIER_SELECT.
+ */
 export function scopeClause(user: AuthUser, firstParam: number): { sql: string; params: unknown[]; next: number } {
   if (user.role === 'citizen') return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
-  if (isStaff(user)) return { sql: `d.agency_id = $${firstParam}`, params: [user.agencyId], next: firstParam + 1 };
+  if (isStaff(user)) {
+    return {
+      sql: `d.agency_id = $${firstParam} AND (d.submitted_at IS NOT NULL OR EXISTS (
+              SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s
+               WHERE s->>'key' = d.state AND coalesce(s->'editableBy', '[]') ?| $${firstParam + 1}::text[]))`,
+      params: [user.agencyId, workflowRoles(user)],
+      next: firstParam + 2,
+    };
+  }
   if (user.role === 'admin') return { sql: `true`, params: [], next: firstParam };
   return { sql: 'false', params: [], next: firstParam };
 }

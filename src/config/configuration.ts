@@ -65,6 +65,17 @@ export class Environment {
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1024)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
+  /** Per dossier: at most this many documents, adding up to at most DOSSIER_MAX_BYTES (409 beyond). */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  DOSSIER_MAX_FILES = 30;
+
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(1024)
+  DOSSIER_MAX_BYTES = 50 * 1024 * 1024;
+
+  /** Per citizen account: dossiers started and never submitted (409 beyond). */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  DRAFTS_MAX_PER_ACCOUNT = 20;
+
   @IsOptional() @IsString()
   SMTP_URL?: string;
 
@@ -108,6 +119,10 @@ export class Environment {
 
   @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
   LOOKUP_RATE_LIMIT = 60;
+
+  /** Public file checks (`POST /verify/:code`, an upload) per client address per window. */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  VERIFY_RATE_LIMIT = 20;
 
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   RATE_LIMIT_WINDOW_SECONDS = 60;

@@ -10,6 +10,7 @@ import { CurrentUser, isStaff, Public, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
 import { ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
+import { RateLimit } from '../security/rate-limit';
 import { ResultsService } from './results.service';
 
 class VerifyQuery {
@@ -93,10 +94,16 @@ export class ResultsController {
     return this.results.verify(code, q.sha256);
   }
 
-  /** Anyone: upload the file itself; the portal hashes it and compares. */
-  @Public() @Post('verify/:code') @HttpCode(200)
+  /**
+   * Anyone: upload the file itself; the portal hashes it and compares.
+   * Rate-limited per address, and the code is looked up before the body is
+   * read (multipart is streamed, nothing reads it before this handler): an
+   * unknown code answers 404 without taking the upload in.
+   */
+  @Public() @RateLimit('verify') @Post('verify/:code') @HttpCode(200)
   async verifyFile(@Param('code') code: string, @Req() req: FastifyRequest) {
     if (!VERIFY_CODE.test(code)) throw new ValidationFailed([{ field: 'code', message: 'not a verification code' }], 'Not found.', 404);
+    await this.results.verify(code);
     const content = await onePdf(req);
     return this.results.verify(code, createHash('sha256').update(content).digest('hex'));
   }

@@ -126,7 +126,9 @@ export class ProceduresService {
   }
 }
 
-export function definitionProblems(v: Pick<ProcedureVersion, 'formSchema' | 'workflow' | 'requiredDocuments' | 'fees' | 'feeTiming'>): FieldError[] {
+export function definitionProblems(
+  v: Pick<ProcedureVersion, 'formSchema' | 'workflow' | 'requiredDocuments' | 'fees' | 'feeTiming'> & Partial<Pick<ProcedureVersion, 'postalFeeVnd'>>,
+): FieldError[] {
   const problems: FieldError[] = [...checkFormSchema(v.formSchema)];
   const checked = validateWorkflow(v.workflow);
   if (!checked.valid) {
@@ -139,6 +141,9 @@ export function definitionProblems(v: Pick<ProcedureVersion, 'formSchema' | 'wor
   const total = v.fees.reduce((s, f) => s + f.amount, 0);
   if (v.feeTiming === 'exempt' && total > 0) problems.push({ field: 'feeTiming', message: 'an exempt procedure cannot list fees above 0' });
   if (v.feeTiming !== 'exempt' && total === 0) problems.push({ field: 'fees', message: `fees are collected ${v.feeTiming} but add up to 0` });
+  if (v.feeTiming === 'exempt' && (v.postalFeeVnd ?? 0) > 0) {
+    problems.push({ field: 'postalFee', message: 'nothing is collected online for an exempt procedure, so its postal fee would never be charged (a free shipment): set it to 0' });
+  }
   if (checked.valid) problems.push(...paymentProblems(checked.definition, v.feeTiming));
   return problems;
 }

@@ -21,13 +21,14 @@ import type { AppConfig } from '../config/configuration';
  *   do not lock out a colleague signing in from the same office address;
  * - `login-ip`: a looser ceiling per client address, across identifiers
  *   (password spraying from one address);
- * - `lookup`: per client address.
+ * - `lookup`: per client address;
+ * - `verify`: the public file check (an upload), per client address.
  *
  * The account lockout after LOGIN_MAX_FAILURES (src/auth/auth.service.ts)
  * stays per account, in PostgreSQL. With Redis unreachable the limiter lets
  * requests through (the lockout still holds) and logs a warning.
  */
-export type RateLimitedRoute = 'login' | 'lookup';
+export type RateLimitedRoute = 'login' | 'lookup' | 'verify';
 
 export const RATE_LIMIT_KEY = 'portal:rateLimit';
 /** Counts calls of this route against its limits (see `rateLimitThrottlers`). */
@@ -57,6 +58,8 @@ export interface RateLimitSettings {
   loginIp: number;
   /** Per address per window; 0 = unlimited. */
   lookup: number;
+  /** Public file checks per address per window; 0 or absent = unlimited. */
+  verify?: number;
   windowSeconds: number;
 }
 
@@ -70,6 +73,7 @@ export function rateLimitThrottlers(s: RateLimitSettings): ThrottlerOptions[] {
     },
     { name: 'login-ip', ttl, limit: s.loginIp, skipIf: only('login', s.loginIp), getTracker: (req) => clientAddress(req) },
     { name: 'lookup', ttl, limit: s.lookup, skipIf: only('lookup', s.lookup), getTracker: (req) => clientAddress(req) },
+    { name: 'verify', ttl, limit: s.verify ?? 0, skipIf: only('verify', s.verify ?? 0), getTracker: (req) => clientAddress(req) },
   ];
 }
 

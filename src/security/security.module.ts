@@ -21,6 +21,7 @@ import { RateLimitGuard, rateLimitThrottlers } from './rate-limit';
           login: c.get('LOGIN_RATE_LIMIT', { infer: true }),
           loginIp: c.get('LOGIN_IP_RATE_LIMIT', { infer: true }),
           lookup: c.get('LOOKUP_RATE_LIMIT', { infer: true }),
+          verify: c.get('VERIFY_RATE_LIMIT', { infer: true }),
           windowSeconds: c.get('RATE_LIMIT_WINDOW_SECONDS', { infer: true }),
         }),
         setHeaders: false,
