@@ -81,8 +81,8 @@ export class OpsController {
   }
 
   private queue(name: string): Queue {
-    const q = this.queues[name as QueueName];
-    if (!q) throw new NotFound('queue');
-    return q;
+    // Own keys only: a path like /queues/constructor/failed must not reach Object.prototype.
+    if (!Object.hasOwn(this.queues, name)) throw new NotFound('queue');
+    return this.queues[name as QueueName];
   }
 }
