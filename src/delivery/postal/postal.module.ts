@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SandboxGuard } from '../../sandbox/sandbox.guard';
+import { CallbackFailuresModule } from '../../security/callback-failures';
 import { HttpPostalProvider } from './http-postal.provider';
 import { POSTAL_PROVIDER } from './postal-provider';
 import { PostalController } from './postal.controller';
@@ -14,6 +15,7 @@ import { PostalSandboxService } from './sandbox/postal-sandbox.service';
  * OutboxModule. Safe to import from both the API and the worker side.
  */
 @Module({
+  imports: [CallbackFailuresModule],
   providers: [HttpPostalProvider, { provide: POSTAL_PROVIDER, useExisting: HttpPostalProvider }, PostalService],
   controllers: [PostalController],
   exports: [PostalService],
