@@ -7,7 +7,6 @@ import { AgenciesModule } from './agencies/agencies.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { AuthModule } from './auth/auth.module';
 import { DeliveryModule, DeliveryWorkerModule } from './delivery/delivery.module';
-import { PostalSandboxModule } from './delivery/postal/postal.module';
 import { loggerParams } from './common/logging';
 import { AppConfig, validateEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
@@ -19,10 +18,9 @@ import { OpsModule } from './ops/ops.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { OutboxRelay } from './outbox/outbox.relay';
 import { PaymentsModule, PaymentsWorkerModule } from './payments/payments.module';
-import { SandboxVnpayModule } from './payments/sandbox/sandbox.module';
-import { SmsSandboxController } from './notifications/sandbox/sms-sandbox.controller';
 import { ProceduresModule } from './procedures/procedures.module';
 import { ReportsModule } from './reports/reports.module';
+import { SandboxModule } from './sandbox/sandbox.module';
 import { SecurityModule } from './security/security.module';
 import { StorageModule } from './storage/storage.module';
 
@@ -41,12 +39,13 @@ export type PortalRole = 'api' | 'worker' | 'all';
 })
 export class WorkerModule {}
 
-/** The portal's own stand-ins for outside providers (SMS now; VNPay has its own module). */
-@Module({ controllers: [SmsSandboxController] })
-export class SandboxesModule {}
-
+/** The validated SANDBOX_ENABLED (an environment that does not validate mounts nothing; ConfigModule then refuses it). */
 function sandboxEnabled(): boolean {
-  return process.env.NODE_ENV !== 'production' && process.env.SANDBOX_ENABLED !== 'false';
+  try {
+    return validateEnvironment({ ...process.env }).SANDBOX_ENABLED === 'true';
+  } catch {
+    return false;
+  }
 }
 
 @Module({})
@@ -91,8 +90,8 @@ export class AppModule {
         HealthModule,
         // Rate limits on sign-in and the public lookup (HTTP roles only).
         ...(role !== 'worker' ? [SecurityModule] : []),
-        // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is forced off there).
-        ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register(), PostalSandboxModule, SandboxesModule] : []),
+        // The built-in provider sandboxes: mounted only when SANDBOX_ENABLED is on, and guarded anyway (src/sandbox).
+        ...(role !== 'worker' && sandboxEnabled() ? [SandboxModule] : []),
         ...(role === 'api' ? [] : [WorkerModule]),
       ],
     };

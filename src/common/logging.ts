@@ -1,36 +1,148 @@
+import type { DestinationStream } from 'pino';
 import type { Params } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** Query-string values that identify a person never reach the log. */
-const PERSONAL_QUERY = /([?&](?:idNumber|email|phone|token|vnp_[A-Za-z]+)=)[^&]*/g;
+/**
+ * Personal data and secrets never reach a log line. Three layers:
+ * - the request URL is logged with its query string re-serialised from the
+ *   *decoded* parameters, a sensitive parameter's value replaced, whatever its
+ *   spelling (`idNumber`, `id%4Eumber`, `ID_NUMBER`...);
+ * - a logged error is stripped of what a database error carries about the row
+ *   (bound parameters, `detail`, literals in SQL text);
+ * - every line, as written, is scrubbed of what looks like an ID number or a
+ *   phone number (9 to 12 digits), an argon2 hash or a JWT.
+ */
+export const REDACTED = '[redacted]';
 
-export function redactUrl(url: string | undefined): string | undefined {
-  return url?.replace(PERSONAL_QUERY, '$1[redacted]');
+/** A query parameter whose value is personal or secret, judged on its decoded name, case- and punctuation-insensitively. */
+const SENSITIVE_PARAM = /idnumber|cccd|cmnd|email|phone|password|passwd|token|secret|signature|hash|otp|^vnp/;
+
+export function isSensitiveParam(name: string): boolean {
+  return SENSITIVE_PARAM.test(name.normalize('NFKC').toLowerCase().replace(/[^a-z0-9]/g, ''));
 }
 
-/** Structured logs with request ids; tokens, passwords and personal data redacted. */
-export function loggerParams(level: string): Params {
-  return {
-    pinoHttp: {
-      level,
-      genReqId: (req: IncomingMessage) => {
-        const incoming = req.headers['x-request-id'];
-        return typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
-      },
-      redact: {
-        paths: [
-          'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
-          '*.password', '*.passwordHash', '*.refreshToken', '*.accessToken', '*.idNumber', '*.email', '*.phone', '*.to',
-        ],
-        censor: '[redacted]',
-      },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/api/v1/health' },
+/** The URL with its query re-serialised from the parsed values, sensitive ones replaced. */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const q = url.indexOf('?');
+  if (q < 0) return scrubText(url);
+  const params: string[] = [];
+  for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
+    params.push(`${encodeURIComponent(name)}=${isSensitiveParam(name) ? REDACTED : scrubText(encodeURIComponent(value))}`);
+  }
+  return scrubText(url.slice(0, q)) + (params.length ? `?${params.join('&')}` : '');
+}
+
+// ------------------------------------------------------------------ the last line: patterns in any text
+
+/**
+ * 9-12 digits (CMND 9, CCCD 12, phones 10-11 with or without +84), also glued to letters (`CCCD079...`); not part of
+ * a longer number, a decimal, a lower-case hex string or a UUID (the request id).
+ */
+const DIGITS = /(?<![\d.a-f])(?<!-[0-9a-fA-F]{4}-)\+?\d{9,12}(?![\da-f]|\.\d)/g;
+const ARGON2 = /\$argon2(?:id|i|d)\$[A-Za-z0-9+/=$,.-]*/g;
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+
+/** Replaces ID numbers, phone numbers, argon2 hashes and JWTs in free text. */
+export function scrubText(text: string): string {
+  return text.replace(ARGON2, REDACTED).replace(JWT, REDACTED).replace(DIGITS, REDACTED);
+}
+
+/**
+ * The same over one serialised log line (JSON): inside strings the match is
+ * replaced by `[redacted]`; a bare 9-12 digit number becomes the string
+ * `"[redacted]"`, so the line stays valid JSON.
+ */
+export function scrubLogLine(line: string): string {
+  let out = '';
+  let i = 0;
+  while (i < line.length) {
+    if (line[i] === '"') {
+      let j = i + 1;
+      while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      out += `"${scrubText(line.slice(i + 1, j))}"`;
+      i = j + 1;
+    } else {
+      let j = line.indexOf('"', i);
+      if (j < 0) j = line.length;
+      out += line.slice(i, j).replace(/(?<![\d.eE+-])-?\d{9,12}(?![\d.eE])/g, `"${REDACTED}"`);
+      i = j;
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ errors
+
+/** Fields of a PostgreSQL / TypeORM error that carry the row's values. */
+const DB_VALUE_FIELDS = ['parameters', 'internalQuery'] as const;
+
+/** `Key (id_number)=(079...) already exists.` keeps the columns, loses the values; any other detail goes whole. */
+function redactDetail(detail: unknown): string | undefined {
+  if (typeof detail !== 'string') return undefined;
+  const key = /^(Key \([^)]*\)=)\(.*\)( .*)?$/s.exec(detail);
+  return key ? `${key[1]}(${REDACTED})${key[2] ?? ''}` : REDACTED;
+}
+
+/** String literals in SQL text (`'...'`, E'...', $$...$$) replaced; placeholders ($1) and names kept. */
+function redactSqlLiterals(sql: unknown): unknown {
+  if (typeof sql !== 'string') return sql;
+  return sql.replace(/\$\$[\s\S]*?\$\$/g, () => `$$${REDACTED}$$`).replace(/'(?:[^']|'')*'/g, () => `'${REDACTED}'`);
+}
+
+/**
+ * The `err` serializer (after pino's standard one): a database error keeps
+ * its code, constraint, table, column, routine and the SQL text with its
+ * placeholders; it loses the bound parameters, the row in `detail` and any
+ * literal. Nested errors (`driverError`, `cause`...) likewise.
+ */
+export function redactError(err: unknown, depth = 0): unknown {
+  if (!err || typeof err !== 'object' || depth > 4) return err;
+  const e = { ...(err as Record<string, unknown>) };
+  const isDb = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) || e.type === 'QueryFailedError' || 'query' in e;
+  if (isDb) {
+    for (const f of DB_VALUE_FIELDS) if (f in e) e[f] = REDACTED;
+    if ('detail' in e) e.detail = redactDetail(e.detail);
+    for (const f of ['query', 'where', 'hint']) if (f in e) e[f] = redactSqlLiterals(e[f]);
+    // `invalid input syntax for type uuid: "..."` and the like end with the offending value.
+    if (typeof e.message === 'string') {
+      const message = e.message.replace(/: "[^"]*"$/, `: "${REDACTED}"`);
+      if (typeof e.stack === 'string' && message !== e.message) e.stack = e.stack.split(e.message).join(message);
+      e.message = message;
+    }
+  }
+  for (const [k, v] of Object.entries(e)) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) e[k] = redactError(v, depth + 1);
+  }
+  return e;
+}
+
+// ------------------------------------------------------------------ pino
+
+/** Structured logs with request ids; tokens, passwords and personal data redacted (see above). */
+export function loggerParams(level: string, destination?: DestinationStream): Params {
+  const options = {
+    level,
+    genReqId: (req: IncomingMessage) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
     },
-  };
+    redact: {
+      paths: [
+        'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
+        '*.password', '*.passwordHash', '*.refreshToken', '*.accessToken', '*.idNumber', '*.email', '*.phone', '*.to',
+      ],
+      censor: REDACTED,
+    },
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      err: (err: unknown) => redactError(err),
+    },
+    hooks: { streamWrite: scrubLogLine },
+    customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' },
+  } satisfies NonNullable<Exclude<Params['pinoHttp'], unknown[]>>;
+  return { pinoHttp: destination ? [options, destination] : options };
 }

@@ -127,6 +127,13 @@ export class Environment {
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   RATE_LIMIT_WINDOW_SECONDS = 60;
 
+  /**
+   * Callbacks with a bad signature (VNPay IPN and return, postal webhook) per client address per window
+   * before that address gets 429 on every callback until the window ends (src/security/callback-failures.ts); 0 = off.
+   */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  CALLBACK_FAILURE_RATE_LIMIT = 20;
+
   @Transform(({ value }) => Number(value)) @IsInt() @Min(100)
   OUTBOX_POLL_MS = 500;
 

@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { Roles } from '../auth/auth-user';
 import { NotFound } from '../common/problem';
 import { QUEUES, QueueName } from '../jobs/jobs';
+import { CallbackFailures } from '../security/callback-failures';
 
 class FailedQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
@@ -22,8 +23,9 @@ class NotificationsQuery extends FailedQuery {
 
 /**
  * What an operator at 3 a.m. needs: every queue's depth and workers, the
- * failed jobs with their reasons (job data is ids only), a retry button, and
- * the messages that could not be delivered. Admin only.
+ * failed jobs with their reasons (job data is ids only), a retry button, the
+ * messages that could not be delivered, and the provider callbacks refused for
+ * a bad signature. Admin only.
  */
 @ApiTags('ops')
 @Roles('admin')
@@ -36,6 +38,7 @@ export class OpsController {
     @InjectQueue(QUEUES.notifications) notifications: Queue,
     @InjectQueue(QUEUES.payments) payments: Queue,
     @InjectQueue(QUEUES.delivery) delivery: Queue,
+    private readonly callbacks: CallbackFailures,
   ) {
     this.queues = { notifications, payments, delivery };
   }
@@ -50,7 +53,9 @@ export class OpsController {
         counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
       })),
     );
-    return { outboxPending: pending, queues };
+    // Per callback: bad signatures (never stored) and the 429s of addresses over CALLBACK_FAILURE_RATE_LIMIT.
+    const rejectedCallbacks = await this.callbacks.totals().catch(() => null);
+    return { outboxPending: pending, queues, rejectedCallbacks };
   }
 
   @Get('queues/:name/failed')
@@ -81,8 +86,8 @@ export class OpsController {
   }
 
   private queue(name: string): Queue {
-    const q = this.queues[name as QueueName];
-    if (!q) throw new NotFound('queue');
-    return q;
+    // Own keys only: a path like /queues/constructor/failed must not reach Object.prototype.
+    if (!Object.hasOwn(this.queues, name)) throw new NotFound('queue');
+    return this.queues[name as QueueName];
   }
 }

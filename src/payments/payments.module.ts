@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ApplicationsModule } from '../applications/applications.module';
 import { QUEUES } from '../jobs/jobs';
+import { CallbackFailuresModule } from '../security/callback-failures';
 import { PaymentsCoreModule } from './payments-core.module';
 import { PaymentsController } from './payments.controller';
 import { PaymentsProcessor } from './payments.processor';
@@ -9,7 +10,7 @@ import { VnpayController } from './vnpay/vnpay.controller';
 
 /** HTTP side: starting payments, receipts, the VNPay callbacks, the reconciliation report. */
 @Module({
-  imports: [PaymentsCoreModule, ApplicationsModule],
+  imports: [PaymentsCoreModule, ApplicationsModule, CallbackFailuresModule],
   controllers: [PaymentsController, VnpayController],
 })
 export class PaymentsModule {}

@@ -272,7 +272,7 @@ export class PaymentsService {
     await m.query(`UPDATE payment_requests SET status = 'void' WHERE dossier_id = $1 AND status = 'open'`, [dossierId]);
   }
 
-  /** A callback that could not even be attributed (bad signature, malformed, other merchant) is kept for the audit. */
+  /** A correctly signed callback that could not be attributed (malformed, other merchant) is kept for the audit; a bad signature is not. */
   async recordRejectedCallback(source: EventSource, reason: string, raw: unknown): Promise<void> {
     await this.db.query(`INSERT INTO payment_events (attempt_id, source, outcome, raw) VALUES (NULL, $1, $2, $3)`, [source, reason, raw]);
   }

@@ -40,7 +40,8 @@ function routeOf(ctx: ExecutionContext): RateLimitedRoute | undefined {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-function clientAddress(req: { ip?: string }): string {
+/** The caller's address (through TRUST_PROXY only), IPv6 reduced to its /64. */
+export function clientAddress(req: { ip?: string }): string {
   return normalizeIp(req.ip ?? 'unknown');
 }
 

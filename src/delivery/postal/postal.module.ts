@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { SandboxEnabledGuard } from '../../payments/sandbox/sandbox-vnpay.controller';
+import { SandboxGuard } from '../../sandbox/sandbox.guard';
+import { CallbackFailuresModule } from '../../security/callback-failures';
 import { HttpPostalProvider } from './http-postal.provider';
 import { POSTAL_PROVIDER } from './postal-provider';
 import { PostalController } from './postal.controller';
@@ -14,6 +15,7 @@ import { PostalSandboxService } from './sandbox/postal-sandbox.service';
  * OutboxModule. Safe to import from both the API and the worker side.
  */
 @Module({
+  imports: [CallbackFailuresModule],
   providers: [HttpPostalProvider, { provide: POSTAL_PROVIDER, useExisting: HttpPostalProvider }, PostalService],
   controllers: [PostalController],
   exports: [PostalService],
@@ -21,12 +23,12 @@ import { PostalSandboxService } from './sandbox/postal-sandbox.service';
 export class PostalModule {}
 
 /**
- * The built-in postal operator (development and tests): mount it only
- * outside production. Exports nothing: the portal talks to it over HTTP
+ * The built-in postal operator (development and tests), part of the
+ * SandboxModule (src/sandbox). Exports nothing: the portal talks to it over HTTP
  * through POSTAL_API_URL, exactly as to a real operator.
  */
 @Module({
   controllers: [PostalSandboxController],
-  providers: [PostalSandboxService, SandboxEnabledGuard],
+  providers: [PostalSandboxService, SandboxGuard],
 })
 export class PostalSandboxModule {}

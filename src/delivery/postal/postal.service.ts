@@ -6,6 +6,13 @@ import { BadRequest, NotFound, Unauthorized } from '../../common/problem';
 import { OutboxMessage, OutboxService } from '../../outbox/outbox.service';
 import { advances, POSTAL_PROVIDER, PostalProvider, PostalProviderError, ShipmentStatus } from './postal-provider';
 
+/** A webhook call whose signature does not match: 401, nothing stored (the controller counts it per address). */
+export class BadWebhookSignature extends Unauthorized {
+  constructor() {
+    super('Invalid webhook signature.');
+  }
+}
+
 /** What a result in an envelope weighs, as declared to the operator. */
 export const RESULT_PARCEL_WEIGHT_GRAMS = 100;
 
@@ -122,11 +129,8 @@ export class PostalService {
    */
   async handleWebhook(rawBody: Buffer | undefined, signature: string | undefined): Promise<WebhookOutcome> {
     const body = rawBody ?? Buffer.alloc(0);
-    if (!this.provider.verifyWebhook(body, signature)) {
-      // Nothing is stored for what cannot be attributed to the operator.
-      this.logger.warn({ bytes: body.length, signed: signature !== undefined }, 'postal webhook with a bad signature');
-      throw new Unauthorized('Invalid webhook signature.');
-    }
+    // Nothing is stored for what cannot be attributed to the operator.
+    if (!this.provider.verifyWebhook(body, signature)) throw new BadWebhookSignature();
     const event = this.provider.parseWebhook(body);
     if (!event) throw new BadRequest('The body is not a tracking event {eventId, waybill, status, at}.');
     const raw = body.toString('utf8');

@@ -1,13 +1,13 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Public } from '../../auth/auth-user';
 import { Unauthorized } from '../../common/problem';
 import type { AppConfig } from '../../config/configuration';
+import { SandboxController } from '../../sandbox/sandbox.guard';
 
 class SendSmsDto {
   @IsString() @Length(1, 100) clientRef: string;
@@ -22,10 +22,10 @@ class ListSmsQuery {
 /**
  * The built-in SMS gateway (development and tests): accepts the portal's
  * request like a real gateway would (API key, client reference deduplicated)
- * and keeps the messages so a developer or a test can read them.
+ * and keeps the messages so a developer or a test can read them. Every route
+ * answers 404 unless SANDBOX_ENABLED is 'true' (the messages list included).
  */
-@ApiTags('sandbox')
-@Controller('sandbox/sms')
+@SandboxController('sms')
 export class SmsSandboxController {
   private readonly key: Buffer;
 

@@ -1,23 +1,10 @@
-import { Body, CanActivate, Controller, Get, Header, HttpCode, Injectable, Param, Post, Query, Redirect, UseGuards } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, Header, HttpCode, Param, Post, Query, Redirect } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Public } from '../../auth/auth-user';
-import { NotFound } from '../../common/problem';
-import type { AppConfig } from '../../config/configuration';
+import { SandboxController } from '../../sandbox/sandbox.guard';
 import { CompleteTransactionDto, CompletionDto, DecideQueryDto, TransactionApiDto } from './dto';
 import { renderPayPage } from './pay-page';
 import { SandboxVnpayService } from './sandbox-vnpay.service';
-
-/** The sandbox answers like an unknown route when SANDBOX_ENABLED is not 'true' (it is forced 'false' in production). */
-@Injectable()
-export class SandboxEnabledGuard implements CanActivate {
-  constructor(private readonly config: ConfigService<AppConfig, true>) {}
-
-  canActivate(): boolean {
-    if (this.config.get('SANDBOX_ENABLED', { infer: true }) !== 'true') throw new NotFound('route');
-    return true;
-  }
-}
 
 /**
  * A VNPay 2.1.0 gateway served by the portal itself outside production, so a
@@ -26,10 +13,7 @@ export class SandboxEnabledGuard implements CanActivate {
  * test API to decide a payment without a browser. The caller is the gateway's
  * customer or the merchant's server, never a portal user.
  */
-@ApiTags('sandbox')
-@Public()
-@UseGuards(SandboxEnabledGuard)
-@Controller('sandbox/vnpay')
+@SandboxController('vnpay')
 export class SandboxVnpayController {
   constructor(private readonly sandbox: SandboxVnpayService) {}
 

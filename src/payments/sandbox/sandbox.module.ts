@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SandboxIpnSender } from './sandbox-ipn.sender';
 import { DEFAULT_SANDBOX_VNPAY_OPTIONS, SANDBOX_VNPAY_OPTIONS, SandboxVnpayOptions } from './sandbox.options';
-import { SandboxEnabledGuard, SandboxVnpayController } from './sandbox-vnpay.controller';
+import { SandboxGuard } from '../../sandbox/sandbox.guard';
+import { SandboxVnpayController } from './sandbox-vnpay.controller';
 import { SandboxVnpayService } from './sandbox-vnpay.service';
 
 export interface SandboxVnpayModuleOptions extends Partial<SandboxVnpayOptions> {
@@ -24,7 +25,7 @@ export class SandboxVnpayModule {
     return {
       module: SandboxVnpayModule,
       controllers: [SandboxVnpayController],
-      providers: [{ provide: SANDBOX_VNPAY_OPTIONS, useValue: resolved }, SandboxEnabledGuard, SandboxIpnSender, SandboxVnpayService],
+      providers: [{ provide: SANDBOX_VNPAY_OPTIONS, useValue: resolved }, SandboxGuard, SandboxIpnSender, SandboxVnpayService],
     };
   }
 }

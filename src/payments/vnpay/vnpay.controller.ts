@@ -1,9 +1,11 @@
-import { Controller, Get, Headers, Logger, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Logger, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../auth/auth-user';
 import { BadRequest, NotFound } from '../../common/problem';
 import { sendProblem } from '../../common/problem.filter';
+import { CallbackFailures, SignedCallback } from '../../security/callback-failures';
+import { clientAddress } from '../../security/rate-limit';
 import { PaymentsService, SettleOutcome } from '../payments.service';
 import { VnpayProvider } from './vnpay.provider';
 import { IPN_RESPONSES, VnpIpnResponse } from './vnpay.protocol';
@@ -19,23 +21,29 @@ const IPN_ANSWER: Record<SettleOutcome, VnpIpnResponse> = {
 /**
  * VNPay's two callbacks. The IPN (server to server, signed) decides; the
  * browser return only shows where the payment stands and asks for a status
- * query, it never credits by itself.
+ * query, it never credits by itself. A bad signature is counted per address
+ * and never stored; too many from one address get 429 (src/security/callback-failures.ts).
  */
 @ApiTags('payments')
 @Controller('payments/vnpay')
 export class VnpayController {
   private readonly logger = new Logger(VnpayController.name);
 
-  constructor(private readonly payments: PaymentsService, private readonly vnpay: VnpayProvider) {}
+  constructor(private readonly payments: PaymentsService, private readonly vnpay: VnpayProvider, private readonly callbacks: CallbackFailures) {}
 
   /** Answers `{RspCode, Message}`: 97 bad signature, 01 unknown order, 04 wrong amount, 02 already confirmed, 00 confirmed, 99 error. */
-  @Public() @Get('ipn')
-  async ipn(@Query() query: Record<string, unknown>): Promise<VnpIpnResponse> {
+  @Public() @Get('ipn') @SignedCallback('vnpay-ipn')
+  async ipn(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest): Promise<VnpIpnResponse> {
     try {
       const check = this.vnpay.verifyCallback(query);
+      if (!check.valid && check.reason === 'signature') {
+        await this.callbacks.badSignature('vnpay-ipn', clientAddress(req));
+        return IPN_RESPONSES.invalidSignature;
+      }
       if (!check.valid) {
+        // Signed with our secret, yet not ours or not readable: kept for the audit.
         await this.payments.recordRejectedCallback('ipn', `invalid_${check.reason}`, query);
-        return check.reason === 'merchant' ? IPN_RESPONSES.orderNotFound : check.reason === 'signature' ? IPN_RESPONSES.invalidSignature : IPN_RESPONSES.unknownError;
+        return check.reason === 'merchant' ? IPN_RESPONSES.orderNotFound : IPN_RESPONSES.unknownError;
       }
       if (check.report.outcome === 'pending' || check.report.outcome === 'not_found' || check.report.outcome === 'refunded') return IPN_RESPONSES.unknownError;
       return IPN_ANSWER[await this.payments.settle(check.report, 'ipn', query)];
@@ -46,12 +54,15 @@ export class VnpayController {
   }
 
   /** Where the browser lands after the gateway. Shows the current state; a signed success only triggers a status query. */
-  @Public() @Get('return')
-  async return(@Query() query: Record<string, unknown>, @Headers('accept') accept: string | undefined, @Res() reply: FastifyReply) {
+  @Public() @Get('return') @SignedCallback('vnpay-return')
+  async return(
+    @Query() query: Record<string, unknown>, @Headers('accept') accept: string | undefined, @Req() req: FastifyRequest, @Res() reply: FastifyReply,
+  ) {
     const check = this.vnpay.verifyCallback(query);
     let body: { status: string; message: string; dossierId?: string; code?: string | null; txnRef?: string };
     if (!check.valid) {
-      await this.payments.recordRejectedCallback('return', `invalid_${check.reason}`, query);
+      if (check.reason === 'signature') await this.callbacks.badSignature('vnpay-return', clientAddress(req));
+      else await this.payments.recordRejectedCallback('return', `invalid_${check.reason}`, query);
       return sendProblem(reply, new BadRequest('The payment result could not be verified.').toProblem());
     } else {
       const attempt = await this.payments.attemptByTxnRef(check.report.txnRef);

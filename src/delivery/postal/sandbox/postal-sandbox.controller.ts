@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Public } from '../../../auth/auth-user';
-import { SandboxEnabledGuard } from '../../../payments/sandbox/sandbox-vnpay.controller';
+import { SandboxController } from '../../../sandbox/sandbox.guard';
 import { API_KEY_HEADER } from '../postal.protocol';
 import { SandboxCreateShipmentDto, SandboxEventDto, SandboxEventResultDto, SandboxLedgerQuery, SandboxShipmentCreatedDto } from './dto';
 import { PostalSandboxService } from './postal-sandbox.service';
@@ -12,10 +12,7 @@ import { PostalSandboxService } from './postal-sandbox.service';
  * make it report tracking events to the portal's webhook, and its ledger.
  * Every route answers 404 unless SANDBOX_ENABLED is 'true'.
  */
-@ApiTags('sandbox')
-@Public()
-@UseGuards(SandboxEnabledGuard)
-@Controller('sandbox/postal')
+@SandboxController('postal')
 export class PostalSandboxController {
   constructor(private readonly sandbox: PostalSandboxService) {}
 
