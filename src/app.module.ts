@@ -45,8 +45,13 @@ export class WorkerModule {}
 @Module({ controllers: [SmsSandboxController] })
 export class SandboxesModule {}
 
+/** The validated SANDBOX_ENABLED: default on, off in production (where 'true' is refused at start). */
 function sandboxEnabled(): boolean {
-  return process.env.NODE_ENV !== 'production' && process.env.SANDBOX_ENABLED !== 'false';
+  try {
+    return validateEnvironment(process.env).SANDBOX_ENABLED === 'true';
+  } catch {
+    return false; // an invalid environment: ConfigModule.forRoot refuses it, listing every problem
+  }
 }
 
 @Module({})
@@ -91,7 +96,7 @@ export class AppModule {
         HealthModule,
         // Rate limits on sign-in and the public lookup (HTTP roles only).
         ...(role !== 'worker' ? [SecurityModule] : []),
-        // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is forced off there).
+        // The built-in provider sandboxes: never mounted in production (SANDBOX_ENABLED is off there, 'true' refused).
         ...(role !== 'worker' && sandboxEnabled() ? [SandboxVnpayModule.register(), PostalSandboxModule, SandboxesModule] : []),
         ...(role === 'api' ? [] : [WorkerModule]),
       ],
