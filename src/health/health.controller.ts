@@ -60,7 +60,12 @@ export class HealthController {
     const check = this.indicator.check('queues');
     try {
       const client = (await this.notifications.client) as unknown as { ping(): Promise<string> };
-      await Promise.race([client.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('redis timeout')), 2000))]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([client.ping(), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('redis timeout')), 2000)))]);
+      } finally {
+        clearTimeout(timer); // no timer left behind each check (it kept test processes alive)
+      }
       const details: Record<string, unknown> = {};
       let idle = 0;
       for (const q of [this.notifications, this.payments, this.delivery]) {
