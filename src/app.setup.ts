@@ -44,6 +44,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
     throwFileSizeLimit: true,
   } as never);
 
+  // The OpenAPI document: on by default in development, off in production (DOCS_ENABLED).
+  if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;
   const doc = SwaggerModule.createDocument(
     app as unknown as INestApplication,
     new DocumentBuilder()

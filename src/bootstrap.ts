@@ -8,7 +8,7 @@ import { seedDemo } from './database/seed';
 /**
  * What runs before Nest starts: an embedded Postgres when DATABASE_URL is
  * unset, a Redis check with one clear line when none answers, migrations under
- * an advisory lock, and the demo seed on an empty database.
+ * an advisory lock, and the demo seed on an empty database (never in production).
  */
 export async function prepareInfrastructure(log: (line: string) => void): Promise<{ stop: () => Promise<void> }> {
   const env = validateEnvironment(process.env);
@@ -22,7 +22,8 @@ export async function prepareInfrastructure(log: (line: string) => void): Promis
   await assertRedis(env.REDIS_URL);
   const applied = await runMigrations(process.env.DATABASE_URL!);
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
-  if (env.SEED_DEMO === 'true' && (await seedDemo(process.env.DATABASE_URL!, env.DEMO_PASSWORD))) {
+  // Never in production: validateEnvironment refuses SEED_DEMO=true there, and this checks it once more.
+  if (env.SEED_DEMO === 'true' && env.NODE_ENV !== 'production' && (await seedDemo(process.env.DATABASE_URL!, env.DEMO_PASSWORD))) {
     log('demo data loaded (see README: demo accounts)');
   }
   return { stop };

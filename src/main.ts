@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule, PortalRole } from './app.module';
 import { configureApp, createAdapter } from './app.setup';
 import { prepareInfrastructure } from './bootstrap';
+import type { AppConfig } from './config/configuration';
 import { onTerminate } from './common/lifecycle';
 import { runWorker } from './worker';
 
@@ -16,8 +18,9 @@ async function main(): Promise<void> {
   await configureApp(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '0.0.0.0');
-  const base = (process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
-  console.log(`portal (${role}) listening: ${base}/api/v1  docs: ${base}/docs`);
+  const config = app.get(ConfigService<AppConfig, true>);
+  const base = config.get('PUBLIC_BASE_URL', { infer: true });
+  console.log(`portal (${role}) listening: ${base}/api/v1${config.get('DOCS_ENABLED', { infer: true }) === 'true' ? `  docs: ${base}/docs` : ''}`);
   onTerminate(async () => {
     await app.close();
     await infra.stop();

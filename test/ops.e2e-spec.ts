@@ -10,8 +10,11 @@ describe('operations', () => {
   });
   afterAll(() => t.close());
 
-  it('health reports the database, Redis and a worker on every queue', async () => {
-    const res = await t.http.get('/api/v1/health').expect(200);
+  it('health tells the public only up; the details (database, Redis, a worker on every queue) are for admins', async () => {
+    expect((await t.http.get('/api/v1/health').expect(200)).body).toEqual({ status: 'ok' });
+    expect((await t.http.get('/api/v1/health/details')).status).toBe(401);
+    expect((await t.http.get('/api/v1/health/details').set((await staff(t, 'supervisor', 'bennghe')).auth)).status).toBe(403);
+    const res = await t.http.get('/api/v1/health/details').set((await admin(t)).auth).expect(200);
     expect(res.body.status).toBe('ok');
     expect(res.body.details.database.status).toBe('up');
     for (const q of ['notifications', 'payments', 'delivery']) expect(res.body.details.queues.queues[q].workers).toBeGreaterThanOrEqual(1);

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { DEMO_TMN_CODE, sandboxUrlProblem, secretProblem } from './production';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
 
 /**
@@ -88,8 +89,13 @@ export class Environment {
   @IsString() @MinLength(8)
   DEMO_PASSWORD = 'Demo@2026';
 
-  @IsIn(['true', 'false'])
-  SEED_DEMO = 'true';
+  /** The demo data on an empty database; default 'true', except in production where it is off and 'true' is refused. */
+  @IsOptional() @IsIn(['true', 'false'])
+  SEED_DEMO?: 'true' | 'false';
+
+  /** The OpenAPI document at /docs; default 'true', except in production ('false'). */
+  @IsOptional() @IsIn(['true', 'false'])
+  DOCS_ENABLED?: 'true' | 'false';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -196,15 +202,18 @@ export class Environment {
   @IsOptional() @IsString() @MinLength(32)
   LINK_SECRET?: string;
 
-  /** The built-in sandbox gateways (payment, postal); never served in production. */
-  @IsIn(['true', 'false'])
-  SANDBOX_ENABLED = 'true';
+  /** The built-in sandbox gateways (payment, postal, SMS); default 'true', except in production where 'true' is refused. */
+  @IsOptional() @IsIn(['true', 'false'])
+  SANDBOX_ENABLED?: 'true' | 'false';
 
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   NOTIFICATION_CONCURRENCY = 8;
 }
 
 export type AppConfig = Environment & {
+  SEED_DEMO: 'true' | 'false';
+  DOCS_ENABLED: 'true' | 'false';
+  SANDBOX_ENABLED: 'true' | 'false';
   JWT_SECRET: string;
   PUBLIC_BASE_URL: string;
   VNPAY_HASH_SECRET: string;
@@ -224,26 +233,20 @@ export type AppConfig = Environment & {
 export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
-  if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
-    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
-  }
-  if (!env.JWT_SECRET) {
-    if (env.NODE_ENV === 'production') throw new Error('Invalid environment:\n  JWT_SECRET is required in production');
-    env.JWT_SECRET = developmentSecret('jwt');
-  }
-  env.PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, '');
-  if (env.NODE_ENV === 'production') {
-    env.SANDBOX_ENABLED = 'false';
-    const missing = [
-      'VNPAY_HASH_SECRET', 'VNPAY_PAY_URL', 'VNPAY_API_URL', 'POSTAL_API_URL', 'POSTAL_API_KEY', 'POSTAL_WEBHOOK_SECRET',
-      'SMS_API_URL', 'SMS_API_KEY', 'LINK_SECRET',
-    ].filter((k) => !env[k as keyof Environment]);
-    if (missing.length) throw new Error(`Invalid environment:\n  ${missing.join(', ')} required in production`);
-  }
+  // Every problem, one line each, then one error: an operator fixes them all in one go.
+  const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  const invalid = new Set(errors.map((e) => e.property));
+  const production = env.NODE_ENV === 'production';
+  if (production) problems.push(...productionProblems(env).filter((line) => !invalid.has(line.slice(0, line.indexOf(':')))));
   if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
-    throw new Error('Invalid environment:\n  S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_BUCKET');
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_BUCKET');
   }
+  if (problems.length > 0) throw new Error(`Invalid environment:\n${problems.map((l) => `  ${l}`).join('\n')}`);
+  env.SEED_DEMO ??= production ? 'false' : 'true';
+  env.DOCS_ENABLED ??= production ? 'false' : 'true';
+  env.SANDBOX_ENABLED ??= production ? 'false' : 'true';
+  env.JWT_SECRET ??= developmentSecret('jwt');
+  env.PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, '');
   const api = `${env.PUBLIC_BASE_URL}/api/v1`;
   env.VNPAY_HASH_SECRET ??= developmentSecret('vnpay');
   env.VNPAY_PAY_URL ??= `${api}/sandbox/vnpay/pay`;
@@ -258,6 +261,31 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   env.SMS_API_KEY ??= developmentSecret('sms-key');
   env.LINK_SECRET ??= developmentSecret('links');
   return env as AppConfig;
+}
+
+/**
+ * What NODE_ENV=production refuses, one line per problem, each starting with the
+ * variable's name: demo data, sandboxes, missing or shipped secrets, providers
+ * still pointing at a sandbox, the embedded database, a guessed public address.
+ */
+function productionProblems(env: Environment): string[] {
+  const problems: string[] = [];
+  const add = (name: keyof Environment, problem: string | undefined) => problem && problems.push(`${name}: ${problem}`);
+  add('DATABASE_URL', env.DATABASE_URL ? undefined : 'required in production (the embedded PostgreSQL is a development convenience)');
+  add('PUBLIC_BASE_URL', env.PUBLIC_BASE_URL ? undefined : 'required in production (the address citizens reach: links in emails, payment return URL)');
+  add('SEED_DEMO', env.SEED_DEMO === 'true' ? "'true' is refused in production (the demo accounts share one published password)" : undefined);
+  add('SANDBOX_ENABLED', env.SANDBOX_ENABLED === 'true' ? "'true' is refused in production (the sandbox gateways would accept fake payments and deliveries)" : undefined);
+  add('JWT_SECRET', secretProblem(env.JWT_SECRET));
+  add('LINK_SECRET', secretProblem(env.LINK_SECRET));
+  add('VNPAY_TMN_CODE', env.VNPAY_TMN_CODE === DEMO_TMN_CODE ? `the demo terminal code ${DEMO_TMN_CODE}; set your merchant's terminal code` : undefined);
+  for (const name of ['VNPAY_HASH_SECRET', 'POSTAL_API_KEY', 'POSTAL_WEBHOOK_SECRET', 'SMS_API_KEY'] as const) {
+    add(name, secretProblem(env[name], 0));
+  }
+  for (const name of ['VNPAY_PAY_URL', 'VNPAY_API_URL', 'POSTAL_API_URL', 'SMS_API_URL'] as const) {
+    add(name, env[name] ? sandboxUrlProblem(env[name]) : 'required in production (unset means the built-in sandbox)');
+  }
+  for (const name of ['VNPAY_IPN_URL', 'VNPAY_RETURN_URL', 'POSTAL_WEBHOOK_URL'] as const) add(name, sandboxUrlProblem(env[name]));
+  return problems;
 }
 
 const devSecrets = new Map<string, string>();

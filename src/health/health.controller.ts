@@ -1,16 +1,18 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
-import { Public } from '../auth/auth-user';
+import { Public, Roles } from '../auth/auth-user';
 import { isShuttingDown } from '../common/lifecycle';
 import { ServiceUnavailable } from '../common/problem';
 import { QUEUES } from '../jobs/jobs';
 
 /**
  * Liveness of what the portal needs: the database, Redis, and at least one
- * worker attached to each queue (reported, with queue depths).
+ * worker attached to each queue. The public sees only up (200 `{status:'ok'}`)
+ * or down (503 problem+json); the details (queue depths, workers, errors) are
+ * for admins at `/health/details`.
  */
 @ApiTags('ops')
 @Controller('health')
@@ -24,13 +26,33 @@ export class HealthController {
     @InjectQueue(QUEUES.delivery) private readonly delivery: Queue,
   ) {}
 
-  @Public() @Get() @HealthCheck()
-  check() {
+  @Public() @Get()
+  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
+  @ApiServiceUnavailableResponse({ description: 'down (problem+json, no details)' })
+  async check(): Promise<{ status: 'ok' }> {
     if (isShuttingDown()) throw new ServiceUnavailable('This instance is shutting down.');
-    return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 2000 }),
-      () => this.queues(),
-    ]);
+    const report = await this.report();
+    if (report.status !== 'ok') throw new ServiceUnavailable();
+    return { status: 'ok' };
+  }
+
+  /** The full report for admins: 200 whether the portal is up or not; `status` says which. */
+  @Roles('admin') @Get('details') @ApiBearerAuth()
+  async details(): Promise<HealthCheckResult & { shuttingDown: boolean }> {
+    return { ...(await this.report()), shuttingDown: isShuttingDown() };
+  }
+
+  private async report(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 2000 }),
+        () => this.queues(),
+      ]);
+    } catch (e) {
+      // Terminus throws its report (status 'error') as a 503 exception.
+      if (e instanceof ServiceUnavailableException) return e.getResponse() as HealthCheckResult;
+      throw e;
+    }
   }
 
   /** Redis answers, and every queue has at least one worker attached (workers may run in other processes). */
@@ -38,7 +60,12 @@ export class HealthController {
     const check = this.indicator.check('queues');
     try {
       const client = (await this.notifications.client) as unknown as { ping(): Promise<string> };
-      await Promise.race([client.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('redis timeout')), 2000))]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([client.ping(), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('redis timeout')), 2000)))]);
+      } finally {
+        clearTimeout(timer); // no timer left behind each check (it kept test processes alive)
+      }
       const details: Record<string, unknown> = {};
       let idle = 0;
       for (const q of [this.notifications, this.payments, this.delivery]) {

@@ -128,6 +128,7 @@ const ACCESS: Record<string, RouteSpec> = {
 
   // ---- operations
   'GET /api/v1/health': { allow: PUBLIC },
+  'GET /api/v1/health/details': { allow: ADMIN },
 
   // ---- provider callbacks and the built-in provider sandboxes (public by nature; never mounted in production)
   'POST /api/v1/postal/webhook': {

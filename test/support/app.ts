@@ -11,7 +11,8 @@ import { AppModule, PortalRole } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.setup';
 import { QUEUES } from '../../src/jobs/jobs';
 import { OutboxRelay } from '../../src/outbox/outbox.relay';
-import { createSuiteDatabase, dropDatabase } from './db';
+import { prepareInfrastructure } from '../../src/bootstrap';
+import { createEmptyDatabase, createSuiteDatabase, dropDatabase } from './db';
 import { SmtpSandbox } from './smtp-sandbox';
 
 export interface TestApp {
@@ -25,14 +26,40 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  role?: PortalRole;
+  /** Applied last; `undefined` removes a variable (e.g. to start without JWT_SECRET). */
+  env?: Record<string, string | undefined>;
+  /** 'empty': a new database with no schema and no data instead of a copy of the migrated, seeded template. */
+  database?: 'template' | 'empty';
+  /** Start as `npm start` does: `prepareInfrastructure` (validation, migrations, the demo seed when enabled) first. */
+  prepare?: boolean;
+}
+
 /**
  * The whole portal (API + worker in one process) on the suite's own database
- * and Redis prefix, with the SMTP sandbox as its mail relay.
+ * and Redis prefix, with the SMTP sandbox as its mail relay. When the start
+ * fails, everything made for it is removed before the error is rethrown.
  */
-export async function createTestApp(opts: { role?: PortalRole; env?: Record<string, string> } = {}): Promise<TestApp> {
-  const database = await createSuiteDatabase();
-  const smtp = await new SmtpSandbox().start();
-  const storage = mkdtempSync(join(tmpdir(), 'portal-files-'));
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const database = opts.database === 'empty' ? await createEmptyDatabase() : await createSuiteDatabase();
+  let smtp: SmtpSandbox | undefined;
+  let storage: string | undefined;
+  let app: NestFastifyApplication;
+  try {
+    smtp = await new SmtpSandbox().start();
+    storage = mkdtempSync(join(tmpdir(), 'portal-files-'));
+    app = await startApp(opts, database, smtp, storage);
+  } catch (e) {
+    await smtp?.stop().catch(() => undefined);
+    await dropDatabase(database.name);
+    if (storage) rmSync(storage, { recursive: true, force: true });
+    throw e;
+  }
+  return wrap(app, database, smtp, storage);
+}
+
+async function startApp(opts: TestAppOptions, database: { name: string; url: string }, smtp: SmtpSandbox, storage: string): Promise<NestFastifyApplication> {
   // The port is known before the app starts, so the URLs the portal gives out (payment return, IPN) are real.
   const port = await freePort();
   // URLs derived from the port (ConfigModule writes them back into process.env): recomputed for this app.
@@ -50,11 +77,24 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    ...opts.env,
   });
+  for (const [key, value] of Object.entries(opts.env ?? {})) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  if (opts.prepare) await prepareInfrastructure(() => undefined);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: process.env.TEST_NEST_LOGS ? undefined : false, abortOnError: false, rawBody: true });
-  await configureApp(app);
-  await app.listen(port, '127.0.0.1');
+  try {
+    await configureApp(app);
+    await app.listen(port, '127.0.0.1');
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    throw e;
+  }
+  return app;
+}
+
+async function wrap(app: NestFastifyApplication, database: { name: string }, smtp: SmtpSandbox, storage: string): Promise<TestApp> {
   const url = await app.getUrl();
   const db = app.get<DataSource>(getDataSourceToken());
   const relay = app.get(OutboxRelay, { strict: false });

@@ -41,6 +41,13 @@ export async function createSuiteDatabase(): Promise<{ name: string; url: string
   return { name, url: databaseUrl(name) };
 }
 
+/** A fresh database with nothing in it (no schema, no data), for what a first production start sees. */
+export async function createEmptyDatabase(): Promise<{ name: string; url: string }> {
+  const name = `${DB_PREFIX}${process.env.TEST_RUN_ID}_${randomBytes(4).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
+  return { name, url: databaseUrl(name) };
+}
+
 export async function dropDatabase(name: string): Promise<void> {
   await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }

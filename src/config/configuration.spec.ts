@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateEnvironment } from './configuration';
+import { KNOWN_PLACEHOLDER_SECRETS, sandboxUrlProblem, secretProblem } from './production';
+
+const ROOT = join(__dirname, '..', '..');
+/** The files an operator copies values from. */
+const SHIPPED = ['.env.example', 'docker-compose.yml', 'README.md', 'Dockerfile'];
+
+/**
+ * The literal values given to `name` in a shipped file: `NAME=value`, `NAME: value`,
+ * `NAME: ${NAME:-default}` (the default). Not a value: empty, `${NAME:?message}`,
+ * `${NAME}`, `$(command)`.
+ */
+function valuesGiven(text: string, name: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(new RegExp(`\\b${name}['"]?[ \\t]*[=:][ \\t]*(.*)$`, 'gm'))) {
+    const rest = m[1].trim();
+    if (rest.startsWith('${')) {
+      const d = /^\$\{\w+:?-([^}]*)\}/.exec(rest);
+      if (d && d[1]) found.push(d[1].replace(/^['"]|['"]$/g, ''));
+      continue;
+    }
+    if (rest.startsWith('$(') || rest.startsWith('#')) continue;
+    const token = /^(?:"([^"]*)"|'([^']*)'|([^\s`|,;]*))/.exec(rest)!;
+    const value = token[1] ?? token[2] ?? token[3];
+    if (value) found.push(value);
+  }
+  return found;
+}
+
+const production = (over: Record<string, string | undefined> = {}) => {
+  const env: Record<string, string | undefined> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://portal:pw@db:5432/portal',
+    PUBLIC_BASE_URL: 'https://dichvucong.example.gov.vn',
+    JWT_SECRET: 'k'.repeat(8) + 'Qx7v-2Lr9_pZ0aWm3Ns8Tb4Yc6Hd1Jf5',
+    LINK_SECRET: 'L'.repeat(8) + 'e3Rt-9Uy2_iO5pAs7Df1Gh4Jk6Lz8Xc0',
+    VNPAY_TMN_CODE: 'AGENCY01',
+    VNPAY_HASH_SECRET: 'vnpay-hash-secret-0123456789',
+    VNPAY_PAY_URL: 'https://pay.vnpay.vn/vpcpay.html',
+    VNPAY_API_URL: 'https://merchant.vnpay.vn/merchant_webapi/api/transaction',
+    POSTAL_API_URL: 'https://api.postal.example.vn/v1',
+    POSTAL_API_KEY: 'postal-api-key-0123',
+    POSTAL_WEBHOOK_SECRET: 'postal-webhook-secret-0123',
+    SMS_API_URL: 'https://sms.example.vn/api/messages',
+    SMS_API_KEY: 'sms-api-key-0123',
+    ...over,
+  };
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+};
+
+function problemsOf(env: Record<string, unknown>): string[] {
+  try {
+    validateEnvironment(env);
+  } catch (e) {
+    return (e as Error).message.split('\n').slice(1).map((l) => l.trim());
+  }
+  return [];
+}
+
+describe('shipped placeholder secrets', () => {
+  it.each(SHIPPED)('every value %s gives to JWT_SECRET or LINK_SECRET is in the refused list', (file) => {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const name of ['JWT_SECRET', 'LINK_SECRET']) {
+      for (const value of valuesGiven(text, name)) {
+        expect({ file, name, value, listed: KNOWN_PLACEHOLDER_SECRETS.includes(value) }).toEqual({ file, name, value, listed: true });
+        expect(secretProblem(value)).toMatch(/placeholder/);
+      }
+    }
+  });
+
+  it('the scan finds values in every form a shipped file uses (docker-compose.yml as shipped before issue 8)', () => {
+    const old = '      JWT_SECRET: ${JWT_SECRET:-change-me-change-me-change-me-change-me}\n      PORTAL_ROLE: api';
+    expect(valuesGiven(old, 'JWT_SECRET')).toEqual(['change-me-change-me-change-me-change-me']);
+    expect(valuesGiven('JWT_SECRET=abc   # comment\nLINK_SECRET="x y"\n', 'JWT_SECRET')).toEqual(['abc']);
+    expect(valuesGiven('LINK_SECRET="x y"\n', 'LINK_SECRET')).toEqual(['x y']);
+    expect(valuesGiven('`JWT_SECRET=abc`', 'JWT_SECRET')).toEqual(['abc']);
+    expect(valuesGiven('JWT_SECRET: ${JWT_SECRET:?set it}\nJWT_SECRET=$(openssl rand -base64 48)\nJWT_SECRET=\n', 'JWT_SECRET')).toEqual([]);
+  });
+
+  it('docker-compose.yml ships no secret or password: each is required with ${VAR:?message}', () => {
+    const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const names = [...text.matchAll(/^\s*(\w*(?:SECRET|PASSWORD|_KEY)\w*):\s*(.*)$/gm)];
+    expect(names.map((m) => m[1])).toEqual(expect.arrayContaining(['JWT_SECRET', 'LINK_SECRET', 'POSTGRES_PASSWORD', 'VNPAY_HASH_SECRET', 'POSTAL_API_KEY', 'SMS_API_KEY']));
+    for (const [, name, value] of names) expect({ name, value }).toEqual({ name, value: expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?[^}]+\\}$`)) });
+    expect(text).not.toMatch(/DEMO_PASSWORD|SEED_DEMO: *'?true/);
+  });
+});
+
+describe('validateEnvironment', () => {
+  it('development: demo data, docs and sandboxes on by default, secrets generated per process', () => {
+    const env = validateEnvironment({ NODE_ENV: 'development' });
+    expect([env.SEED_DEMO, env.DOCS_ENABLED, env.SANDBOX_ENABLED]).toEqual(['true', 'true', 'true']);
+    expect(env.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(env.VNPAY_PAY_URL).toBe('http://127.0.0.1:3000/api/v1/sandbox/vnpay/pay');
+  });
+
+  it('production: a complete configuration starts with demo data, docs and sandboxes off', () => {
+    const env = validateEnvironment(production());
+    expect([env.SEED_DEMO, env.DOCS_ENABLED, env.SANDBOX_ENABLED]).toEqual(['false', 'false', 'false']);
+    expect(validateEnvironment(production({ DOCS_ENABLED: 'true', SANDBOX_ENABLED: 'false', SEED_DEMO: 'false' })).DOCS_ENABLED).toBe('true');
+  });
+
+  it('production: every problem is listed, one line each, naming its variable', () => {
+    const lines = problemsOf(production({
+      JWT_SECRET: 'change-me-change-me-change-me-change-me', LINK_SECRET: undefined, SANDBOX_ENABLED: 'true', SEED_DEMO: 'true',
+      VNPAY_TMN_CODE: undefined, VNPAY_PAY_URL: 'https://sandbox.vnpayment.vn/paymentv2/vpcpay.html', SMS_API_URL: undefined,
+      POSTAL_API_URL: 'https://portal.example.vn/api/v1/sandbox/postal/api', DATABASE_URL: undefined, PUBLIC_BASE_URL: undefined,
+    }));
+    expect(lines.map((l) => l.slice(0, l.indexOf(':'))).sort()).toEqual([
+      'DATABASE_URL', 'JWT_SECRET', 'LINK_SECRET', 'POSTAL_API_URL', 'PUBLIC_BASE_URL', 'SANDBOX_ENABLED', 'SEED_DEMO', 'SMS_API_URL',
+      'VNPAY_PAY_URL', 'VNPAY_TMN_CODE',
+    ]);
+  });
+
+  it('production: a too short secret is named once', () => {
+    expect(problemsOf(production({ LINK_SECRET: 'short' }))).toEqual([expect.stringMatching(/^LINK_SECRET: .*32/)]);
+  });
+
+  it('sandbox URLs: the built-in sandboxes, VNPay test host, sandbox.* hosts; real endpoints pass', () => {
+    expect(sandboxUrlProblem('https://sandbox.vnpayment.vn/merchant_webapi/api/transaction')).toMatch(/sandbox\.vnpayment\.vn/);
+    expect(sandboxUrlProblem('https://portal.example.vn/api/v1/sandbox/sms/messages')).toMatch(/\/sandbox\//);
+    expect(sandboxUrlProblem('https://sandbox.postal.example.vn/v1')).toMatch(/sandbox host/);
+    expect(sandboxUrlProblem('https://pay.vnpay.vn/vpcpay.html')).toBeUndefined();
+    expect(sandboxUrlProblem('https://api.example.vn/sandboxes-docs')).toBeUndefined();
+  });
+});
