@@ -23,11 +23,14 @@ import type { AppConfig } from '../config/configuration';
  *   (password spraying from one address);
  * - `lookup`: per client address.
  *
- * The account lockout after LOGIN_MAX_FAILURES (src/auth/auth.service.ts)
- * stays per account, in PostgreSQL. With Redis unreachable the limiter lets
- * requests through (the lockout still holds) and logs a warning.
+ * - `register`: registrations per client address;
+ * - `password`: password-reset requests and uses per client address.
+ *
+ * Failed sign-ins are also throttled with growing delays per (identifier +
+ * address) (src/auth/login-throttle.ts); there is no account lock. With Redis
+ * unreachable the limiter lets requests through and logs a warning.
  */
-export type RateLimitedRoute = 'login' | 'lookup';
+export type RateLimitedRoute = 'login' | 'lookup' | 'register' | 'password';
 
 export const RATE_LIMIT_KEY = 'portal:rateLimit';
 /** Counts calls of this route against its limits (see `rateLimitThrottlers`). */
@@ -39,7 +42,7 @@ function routeOf(ctx: ExecutionContext): RateLimitedRoute | undefined {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-function clientAddress(req: { ip?: string }): string {
+export function clientAddress(req: { ip?: string }): string {
   return normalizeIp(req.ip ?? 'unknown');
 }
 
@@ -57,6 +60,10 @@ export interface RateLimitSettings {
   loginIp: number;
   /** Per address per window; 0 = unlimited. */
   lookup: number;
+  /** Registrations per address per window; 0 = unlimited. */
+  register?: number;
+  /** Password-reset requests and uses per address per window; 0 = unlimited. */
+  password?: number;
   windowSeconds: number;
 }
 
@@ -70,6 +77,8 @@ export function rateLimitThrottlers(s: RateLimitSettings): ThrottlerOptions[] {
     },
     { name: 'login-ip', ttl, limit: s.loginIp, skipIf: only('login', s.loginIp), getTracker: (req) => clientAddress(req) },
     { name: 'lookup', ttl, limit: s.lookup, skipIf: only('lookup', s.lookup), getTracker: (req) => clientAddress(req) },
+    { name: 'register', ttl, limit: s.register ?? 0, skipIf: only('register', s.register ?? 0), getTracker: (req) => clientAddress(req) },
+    { name: 'password', ttl, limit: s.password ?? 0, skipIf: only('password', s.password ?? 0), getTracker: (req) => clientAddress(req) },
   ];
 }
 

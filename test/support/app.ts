@@ -50,6 +50,8 @@ export async function createTestApp(opts: { role?: PortalRole; env?: Record<stri
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    // Suites register many citizens from one address; test/accounts.e2e-spec.ts sets a limit and tests it.
+    REGISTER_RATE_LIMIT: '0',
     ...opts.env,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: process.env.TEST_NEST_LOGS ? undefined : false, abortOnError: false, rawBody: true });
