@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -40,13 +40,18 @@ interface SignInRow {
 }
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly jwt: JwtService,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly throttle: LoginThrottle,
   ) {}
+
+  /** The dummy hash an unknown identifier is verified against, made before the first sign-in (not during it). */
+  onModuleInit(): void {
+    void dummyHash();
+  }
 
   /**
    * A citizen account. Email and phone are unique (one answer whichever is taken: no enumeration by field);
