@@ -57,11 +57,11 @@ export async function bounded<T>(what: string, ms: number, p: Promise<T>): Promi
   }
 }
 
-/** An HS256 access token exactly as AuthService issues it ({sub, role, agency, typ: 'access'}). */
+/** An HS256 access token exactly as AuthService issues it ({sub, role, agency, typ: 'access', ver}); ver 0: a fresh account's token_version. */
 export function accessToken(secret: string, user: { id: string; role: string; agencyId: string | null }, ttlSeconds = 3600): string {
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: user.id, role: user.role, agency: user.agencyId, typ: 'access', iat: now, exp: now + ttlSeconds })}`;
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: user.id, role: user.role, agency: user.agencyId, typ: 'access', ver: 0, iat: now, exp: now + ttlSeconds })}`;
   return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
 }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { AgenciesAdminController } from './agencies.controller';
 import { AgenciesService } from './agencies.service';
 
-@Module({ controllers: [AgenciesAdminController], providers: [AgenciesService], exports: [AgenciesService] })
+@Module({ imports: [AuthModule], controllers: [AgenciesAdminController], providers: [AgenciesService], exports: [AgenciesService] })
 export class AgenciesModule {}

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { AuthUser } from '../auth/auth-user';
+import { AuthService } from '../auth/auth.service';
 import { hashPassword } from '../auth/passwords';
 import { Conflict, NotFound, ValidationFailed } from '../common/problem';
 import { DEFAULT_CALENDAR, validateCalendar, WorkCalendar } from '../workflow/calendar';
@@ -9,7 +11,7 @@ import { CreateAgencyDto, CreateStaffDto, UpdateAgencyDto } from './dto';
 
 @Injectable()
 export class AgenciesService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource, private readonly auth: AuthService) {}
 
   list(): Promise<Agency[]> {
     return this.db.getRepository(Agency).find({ order: { code: 'ASC' } });
@@ -56,13 +58,62 @@ export class AgenciesService {
 
   async listStaff(agencyCode?: string) {
     return this.db.query(
-      `SELECT a.id, a.email, a.full_name AS "fullName", a.role, g.code AS "agencyCode"
+      `SELECT a.id, a.email, a.full_name AS "fullName", a.role, g.code AS "agencyCode", g.name AS "agencyName",
+              a.last_sign_in_at AS "lastSignInAt", a.disabled_at AS "disabledAt"
          FROM accounts a LEFT JOIN agencies g ON g.id = a.agency_id
         WHERE a.role <> 'citizen' AND ($1::text IS NULL OR g.code = $1) ORDER BY g.code, a.email`,
       [agencyCode ?? null],
     );
   }
+
+  /**
+   * Disables an account (staff or citizen) and ends its sessions in the same transaction: its refresh tokens
+   * are revoked and its access tokens fail their next check. Disabling a disabled account changes nothing.
+   * An admin cannot disable their own account (409): someone must be left to enable it.
+   */
+  async disableAccount(admin: AuthUser, id: string): Promise<AccountStatus> {
+    if (id === admin.id) throw new Conflict('You cannot disable your own account.', 'own-account');
+    return this.db.transaction(async (m) => {
+      const [[row]]: [AccountStatus[], number] = await m.query(
+        `UPDATE accounts SET disabled_at = coalesce(disabled_at, now()), disabled_by = coalesce(disabled_by, $2)
+          WHERE id = $1 RETURNING ${STATUS_COLUMNS}`,
+        [id, admin.id],
+      );
+      if (!row) throw new NotFound('account');
+      await this.auth.revokeSessions(m, id);
+      return row;
+    });
+  }
+
+  async enableAccount(id: string): Promise<AccountStatus> {
+    const [[row]]: [AccountStatus[], number] = await this.db.query(
+      `UPDATE accounts SET disabled_at = NULL, disabled_by = NULL WHERE id = $1 RETURNING ${STATUS_COLUMNS}`, [id],
+    );
+    if (!row) throw new NotFound('account');
+    return row;
+  }
+
+  /** Mails a staff member (clerk, supervisor, admin) a reset link; 404 for a citizen, 409 for a disabled account. */
+  async resetStaffPassword(admin: AuthUser, id: string): Promise<{ id: string; email: string; expiresAt: Date }> {
+    return this.db.transaction(async (m) => {
+      const [account]: { id: string; email: string; disabled_at: Date | null }[] = await m.query(
+        `SELECT id, email, disabled_at FROM accounts WHERE id = $1 AND role <> 'citizen' FOR UPDATE`, [id],
+      );
+      if (!account) throw new NotFound('account');
+      if (account.disabled_at) throw new Conflict('The account is disabled; enable it first.', 'account-disabled');
+      const { expiresAt } = await this.auth.requestReset(m, id, admin.id);
+      return { id, email: account.email, expiresAt };
+    });
+  }
 }
+
+interface AccountStatus {
+  id: string;
+  email: string;
+  role: string;
+  disabledAt: Date | null;
+}
+const STATUS_COLUMNS = `id, email, role, disabled_at AS "disabledAt"`;
 
 function checkedCalendar(input: Record<string, unknown> | undefined, base: WorkCalendar = DEFAULT_CALENDAR): WorkCalendar {
   const calendar = { ...base, ...(input ?? {}) };

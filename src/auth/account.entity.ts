@@ -12,7 +12,12 @@ export class Account {
   @Column({ type: 'text' }) role: AccountRole;
   @Column({ name: 'agency_id', type: 'uuid', nullable: true }) agencyId: string | null;
   @Column({ type: 'text' }) locale: 'vi' | 'en';
-  @Column({ name: 'failed_logins', type: 'int' }) failedLogins: number;
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true }) lockedUntil: Date | null;
+  /** Unverified until national eID sign-in or a clerk confirms it; only a verified one is unique. */
+  @Column({ name: 'id_number_verified', type: 'boolean' }) idNumberVerified: boolean;
+  /** A disabled account cannot sign in, refresh, or use a token it holds. */
+  @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true }) disabledAt: Date | null;
+  /** In every token (`ver`); bumped to revoke them all (password change or reset, sign out everywhere, disable). */
+  @Column({ name: 'token_version', type: 'int' }) tokenVersion: number;
+  @Column({ name: 'last_sign_in_at', type: 'timestamptz', nullable: true }) lastSignInAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { Forbidden, Unauthorized } from '../common/problem';
+import { Forbidden, ServiceUnavailable, Unauthorized } from '../common/problem';
 import type { AccountRole } from '../workflow/definition';
 import { AuthUser, IS_PUBLIC, ROLES_KEY } from './auth-user';
 
@@ -26,6 +26,7 @@ export class AccessGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<T>(err: unknown, user: T): T {
+    if (err instanceof ServiceUnavailable) throw err;
     if (err || !user) throw new Unauthorized('A valid access token is required.');
     return user;
   }

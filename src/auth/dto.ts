@@ -52,3 +52,31 @@ export class TokensDto {
   @ApiProperty() expiresIn: number;
   @ApiProperty() role: string;
 }
+
+export class ChangePasswordDto {
+  @ApiProperty() @IsString() @Length(1, 128)
+  currentPassword: string;
+
+  @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128)
+  newPassword: string;
+}
+
+export class ForgotPasswordDto {
+  @ApiProperty({ description: 'The email address of the account' }) @IsEmail() @MaxLength(254)
+  email: string;
+}
+
+export class ResetPasswordDto {
+  @ApiProperty({ description: 'The token from the emailed link' }) @IsString() @Length(20, 200)
+  token: string;
+
+  @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128)
+  password: string;
+}
+
+/** Sign out everywhere takes no fields (an unknown one is refused, like everywhere else). */
+export class LogoutAllDto {}
+
+export class AcceptedDto {
+  @ApiProperty() detail: string;
+}

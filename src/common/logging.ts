@@ -132,6 +132,7 @@ export function loggerParams(level: string, destination?: DestinationStream): Pa
       paths: [
         'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
         '*.password', '*.passwordHash', '*.refreshToken', '*.accessToken', '*.idNumber', '*.email', '*.phone', '*.to',
+        '*.token', '*.currentPassword', '*.newPassword',
       ],
       censor: REDACTED,
     },

@@ -104,12 +104,20 @@ export class Environment {
   @IsString()
   CORS_ORIGINS = '';
 
-  /** Failed sign-ins before an account is locked, and for how long. */
+  /**
+   * Sign-in throttling per (login identifier + client address), in Redis (src/auth/login-throttle.ts), the same
+   * whether or not an account has that identifier: after LOGIN_MAX_FAILURES failures the pair waits
+   * LOGIN_LOCK_SECONDS (429 + Retry-After); when the wait is over the count starts again, and each further wait
+   * doubles, up to LOGIN_LOCK_MAX_SECONDS. A success clears it; it is forgotten after a day without failures.
+   */
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   LOGIN_MAX_FAILURES = 5;
 
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
-  LOGIN_LOCK_SECONDS = 900;
+  LOGIN_LOCK_SECONDS = 60;
+
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  LOGIN_LOCK_MAX_SECONDS = 3600;
 
   /**
    * Rate limits (src/security/rate-limit.ts), counted in Redis across replicas over a window of
@@ -129,6 +137,14 @@ export class Environment {
   /** Public file checks (`POST /verify/:code`, an upload) per client address per window. */
   @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
   VERIFY_RATE_LIMIT = 20;
+
+  /** Registrations per client address per window; 0 = off. */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  REGISTER_RATE_LIMIT = 10;
+
+  /** Password-reset requests and uses (forgot + reset together) per client address per window; 0 = off. */
+  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  PASSWORD_RESET_RATE_LIMIT = 5;
 
   @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
   RATE_LIMIT_WINDOW_SECONDS = 60;

@@ -20,6 +20,12 @@ export interface JobDataByName {
    * (dossier, event, source, channel, recipient).
    */
   'dossier-event': { dossierId: string; event: string; sourceId: string; audience?: 'citizen' | 'staff' };
+  /**
+   * Tell an account holder about their account (no dossier): `password_reset` mails a reset link (`sourceId`:
+   * the password_resets row; the worker makes the token, only its hash is stored). One message per
+   * (event, source, channel, recipient).
+   */
+  'account-event': { event: 'password_reset'; sourceId: string };
   /** A confirmed payment moves its dossier on (the workflow's `payment.succeeded` system action). */
   'payment-succeeded': { dossierId: string; attemptId: string };
   /** Ask the provider to refund a payment, until it answers. */
@@ -42,6 +48,7 @@ export type JobName = keyof JobDataByName;
 
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   'dossier-event': QUEUES.notifications,
+  'account-event': QUEUES.notifications,
   'payment-succeeded': QUEUES.payments,
   'refund': QUEUES.payments,
   'check-attempt': QUEUES.payments,

@@ -3,14 +3,17 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, UnrecoverableError } from 'bullmq';
+import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
 import { JobDataByName, JobName, QUEUES } from '../jobs/jobs';
 import { MailChannel } from './mail.channel';
 import { SmsChannel } from './sms.channel';
-import { renderMessage } from './templates';
+import { renderAccountMessage, renderMessage } from './templates';
 
-type NotificationJob = Job<JobDataByName['dossier-event'], void, 'dossier-event'>;
+type NotificationJob =
+  | Job<JobDataByName['dossier-event'], void, 'dossier-event'>
+  | Job<JobDataByName['account-event'], void, 'account-event'>;
 type Channel = 'email' | 'sms';
 
 interface Recipient {
@@ -32,7 +35,7 @@ interface Recipient {
 @Processor(QUEUES.notifications, { concurrency: Number(process.env.NOTIFICATION_CONCURRENCY ?? 8) })
 export class NotificationsProcessor extends WorkerHost {
   static readonly queue = QUEUES.notifications;
-  static readonly handles: JobName[] = ['dossier-event'];
+  static readonly handles: JobName[] = ['dossier-event', 'account-event'];
 
   private readonly logger = new Logger(NotificationsProcessor.name);
 
@@ -49,9 +52,11 @@ export class NotificationsProcessor extends WorkerHost {
     switch (job.name) {
       case 'dossier-event':
         return this.dossierEvent(job.data);
+      case 'account-event':
+        return this.accountEvent(job.data);
       default: {
-        const never: never = job.name;
-        throw new UnrecoverableError(`unknown job ${String(never)}`);
+        const never: never = job;
+        throw new UnrecoverableError(`unknown job ${String((never as Job).name)}`);
       }
     }
   }
@@ -84,6 +89,55 @@ export class NotificationsProcessor extends WorkerHost {
       }
     }
     if (failures > 0) throw new Error(`${failures} message(s) not delivered yet`);
+  }
+
+  /**
+   * A password-reset link, by email. The notification row is claimed first (a sent one is never sent again);
+   * then the token is made here, and only its hash stored on the reset row, so the token exists nowhere but in
+   * the message (not in the outbox, Redis or the database). A retry after a failed send makes a new token and
+   * the earlier link stops working. A reset already used or expired is not sent.
+   */
+  private async accountEvent({ event, sourceId }: JobDataByName['account-event']): Promise<void> {
+    if (event !== 'password_reset') throw new UnrecoverableError(`unknown account event ${String(event)}`);
+    const [r]: Recipient[] = await this.db.query(
+      `SELECT a.id, a.email, a.phone, a.full_name AS "fullName", a.locale, false AS "notifySms"
+         FROM password_resets p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1`,
+      [sourceId],
+    );
+    if (!r) throw new UnrecoverableError('password reset not found');
+    const [claimed] = await this.db.query(
+      `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
+       VALUES (NULL, $1, 'email', $2, $3, 'sending', 1)
+       ON CONFLICT (event, channel, source_id, recipient_id) WHERE dossier_id IS NULL
+       DO UPDATE SET attempts = notifications.attempts + 1, status = 'sending' WHERE notifications.status <> 'sent'
+       RETURNING id`,
+      [event, sourceId, r.id],
+    );
+    if (!claimed) return; // already sent
+    const token = randomBytes(32).toString('base64url');
+    const [[live]]: [{ minutes: number }[], number] = await this.db.query(
+      `UPDATE password_resets SET token_hash = $2
+        WHERE id = $1 AND used_at IS NULL AND expires_at > now()
+        RETURNING ceil(extract(epoch FROM expires_at - created_at) / 60)::int AS minutes`,
+      [sourceId, createHash('sha256').update(token).digest('hex')],
+    );
+    if (!live) {
+      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed.id, 'the reset was used or expired before it was sent']);
+      return;
+    }
+    const link = `${this.config.get('PUBLIC_BASE_URL', { infer: true })}/reset-password?token=${token}`;
+    const message = renderAccountMessage(event, r.locale, { fullName: r.fullName, link, minutes: live.minutes });
+    try {
+      const providerId = await this.mail.send({ id: claimed.id, to: r.email, subject: message.subject, text: message.text });
+      await this.db.query(
+        `UPDATE notifications SET status = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL WHERE id = $1`,
+        [claimed.id, providerId],
+      );
+    } catch (e) {
+      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed.id, String((e as Error).message).slice(0, 500)]);
+      this.logger.warn({ notificationId: claimed.id, channel: 'email', err: (e as Error).message }, 'message not delivered; will retry');
+      throw new Error('password reset email not delivered yet');
+    }
   }
 
   /** Returns false when the channel failed (the job is then retried; the row says why). */

@@ -77,3 +77,34 @@ export function renderMessage(event: string, locale: Locale, c: MessageContext):
   const link = `${c.baseUrl}/api/v1/applications/${c.dossierId}`;
   return { subject, text: `${greeting}\n\n${body}\n\n${link}\n`, sms: `${subject}. ${body}`.slice(0, 480) };
 }
+
+/** Messages about an account (no dossier): a password reset link. */
+export interface AccountMessageContext {
+  fullName: string;
+  /** The link with its single-use token. */
+  link: string;
+  minutes: number;
+}
+
+const ACCOUNT_TEMPLATES: Record<Locale, Record<string, (c: AccountMessageContext) => { subject: string; body: string }>> = {
+  vi: {
+    password_reset: (c) => ({
+      subject: 'Đặt lại mật khẩu tài khoản Cổng dịch vụ công',
+      body: `Có yêu cầu đặt lại mật khẩu cho tài khoản của bạn. Mở liên kết sau trong vòng ${c.minutes} phút để đặt mật khẩu mới (liên kết chỉ dùng được một lần):\n\n${c.link}\n\nNếu bạn không yêu cầu, hãy bỏ qua thư này: mật khẩu của bạn không thay đổi.`,
+    }),
+  },
+  en: {
+    password_reset: (c) => ({
+      subject: 'Reset the password of your public services portal account',
+      body: `Someone asked to reset the password of your account. Open this link within ${c.minutes} minutes to choose a new password (it works once):\n\n${c.link}\n\nIf you did not ask, ignore this message: your password stays as it is.`,
+    }),
+  },
+};
+
+export function renderAccountMessage(event: string, locale: Locale, c: AccountMessageContext): { subject: string; text: string } {
+  const template = (ACCOUNT_TEMPLATES[locale] ?? ACCOUNT_TEMPLATES.vi)[event];
+  if (!template) throw new Error(`no account template for ${event}`);
+  const { subject, body } = template(c);
+  const greeting = locale === 'vi' ? `Kính gửi ${c.fullName},` : `Dear ${c.fullName},`;
+  return { subject, text: `${greeting}\n\n${body}\n` };
+}

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { TooManyRequests } from '../common/problem';
-import { loginIdentifier, RATE_LIMIT_KEY, RateLimitGuard, rateLimitThrottlers } from './rate-limit';
+import { loginIdentifier, RATE_LIMIT_KEY, RateLimitGuard, RateLimitSettings, rateLimitThrottlers } from './rate-limit';
 
 /** An in-memory stand-in for the Redis storage, recording the keys it is asked about. */
 class MemoryStorage implements ThrottlerStorage {
@@ -21,10 +21,16 @@ class MemoryStorage implements ThrottlerStorage {
 class Controller {
   login() {}
   lookup() {}
+  register() {}
+  forgot() {}
+  reset() {}
   other() {}
 }
 Reflect.defineMetadata(RATE_LIMIT_KEY, 'login', Controller.prototype.login);
 Reflect.defineMetadata(RATE_LIMIT_KEY, 'lookup', Controller.prototype.lookup);
+Reflect.defineMetadata(RATE_LIMIT_KEY, 'register', Controller.prototype.register);
+Reflect.defineMetadata(RATE_LIMIT_KEY, 'password', Controller.prototype.forgot);
+Reflect.defineMetadata(RATE_LIMIT_KEY, 'password', Controller.prototype.reset);
 
 function ctx(handler: () => void, req: { ip: string; body?: unknown }): ExecutionContext {
   return {
@@ -33,7 +39,7 @@ function ctx(handler: () => void, req: { ip: string; body?: unknown }): Executio
   } as unknown as ExecutionContext;
 }
 
-async function guard(storage: MemoryStorage, limits = { login: 3, loginIp: 5, lookup: 2, windowSeconds: 60 }) {
+async function guard(storage: MemoryStorage, limits: RateLimitSettings = { login: 3, loginIp: 5, lookup: 2, windowSeconds: 60 }) {
   const config = { get: () => 'test:prefix' } as unknown as ConfigService;
   const g = new RateLimitGuard({ throttlers: rateLimitThrottlers(limits), setHeaders: false }, storage, new Reflector(), config as never);
   await g.onModuleInit();
@@ -77,6 +83,19 @@ describe('RateLimitGuard', () => {
     expect([...storage.hits.keys()].every((k) => k.includes(':lookup:'))).toBe(true);
   });
 
+  it('counts registrations per address, and password-reset requests and uses together per address', async () => {
+    const storage = new MemoryStorage();
+    const g = await guard(storage, { login: 3, loginIp: 5, lookup: 2, register: 2, password: 3, windowSeconds: 60 });
+    const at = (ip: string) => ({ ip, body: { email: 'x@y.vn' } });
+    for (let i = 0; i < 2; i++) expect(await g.canActivate(ctx(Controller.prototype.register, at('203.0.113.1')))).toBe(true);
+    await expect(g.canActivate(ctx(Controller.prototype.register, at('203.0.113.1')))).rejects.toBeInstanceOf(TooManyRequests);
+    expect(await g.canActivate(ctx(Controller.prototype.register, at('203.0.113.2')))).toBe(true);
+    expect(await g.canActivate(ctx(Controller.prototype.forgot, at('203.0.113.1')))).toBe(true);
+    expect(await g.canActivate(ctx(Controller.prototype.reset, at('203.0.113.1')))).toBe(true);
+    expect(await g.canActivate(ctx(Controller.prototype.forgot, at('203.0.113.1')))).toBe(true);
+    await expect(g.canActivate(ctx(Controller.prototype.reset, at('203.0.113.1')))).rejects.toBeInstanceOf(TooManyRequests);
+  });
+
   it('a limit of 0 turns it off', async () => {
     const storage = new MemoryStorage();
     const g = await guard(storage, { login: 0, loginIp: 0, lookup: 0, windowSeconds: 60 });
@@ -84,7 +103,7 @@ describe('RateLimitGuard', () => {
     expect(storage.hits.size).toBe(0);
   });
 
-  it('fails open when Redis is unreachable (the per-account lockout still holds)', async () => {
+  it('fails open when Redis is unreachable (argon2 still makes each guess expensive)', async () => {
     const storage = new MemoryStorage();
     storage.fail = true;
     const g = await guard(storage);

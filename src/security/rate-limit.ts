@@ -24,11 +24,14 @@ import type { AppConfig } from '../config/configuration';
  * - `lookup`: per client address;
  * - `verify`: the public file check (an upload), per client address.
  *
- * The account lockout after LOGIN_MAX_FAILURES (src/auth/auth.service.ts)
- * stays per account, in PostgreSQL. With Redis unreachable the limiter lets
- * requests through (the lockout still holds) and logs a warning.
+ * - `register`: registrations per client address;
+ * - `password`: password-reset requests and uses per client address.
+ *
+ * Failed sign-ins are also throttled with growing delays per (identifier +
+ * address) (src/auth/login-throttle.ts); there is no account lock. With Redis
+ * unreachable the limiter lets requests through and logs a warning.
  */
-export type RateLimitedRoute = 'login' | 'lookup' | 'verify';
+export type RateLimitedRoute = 'login' | 'lookup' | 'verify' | 'register' | 'password';
 
 export const RATE_LIMIT_KEY = 'portal:rateLimit';
 /** Counts calls of this route against its limits (see `rateLimitThrottlers`). */
@@ -61,6 +64,10 @@ export interface RateLimitSettings {
   lookup: number;
   /** Public file checks per address per window; 0 or absent = unlimited. */
   verify?: number;
+  /** Registrations per address per window; 0 = unlimited. */
+  register?: number;
+  /** Password-reset requests and uses per address per window; 0 = unlimited. */
+  password?: number;
   windowSeconds: number;
 }
 
@@ -75,6 +82,8 @@ export function rateLimitThrottlers(s: RateLimitSettings): ThrottlerOptions[] {
     { name: 'login-ip', ttl, limit: s.loginIp, skipIf: only('login', s.loginIp), getTracker: (req) => clientAddress(req) },
     { name: 'lookup', ttl, limit: s.lookup, skipIf: only('lookup', s.lookup), getTracker: (req) => clientAddress(req) },
     { name: 'verify', ttl, limit: s.verify ?? 0, skipIf: only('verify', s.verify ?? 0), getTracker: (req) => clientAddress(req) },
+    { name: 'register', ttl, limit: s.register ?? 0, skipIf: only('register', s.register ?? 0), getTracker: (req) => clientAddress(req) },
+    { name: 'password', ttl, limit: s.password ?? 0, skipIf: only('password', s.password ?? 0), getTracker: (req) => clientAddress(req) },
   ];
 }
 

@@ -22,6 +22,8 @@ import { RateLimitGuard, rateLimitThrottlers } from './rate-limit';
           loginIp: c.get('LOGIN_IP_RATE_LIMIT', { infer: true }),
           lookup: c.get('LOOKUP_RATE_LIMIT', { infer: true }),
           verify: c.get('VERIFY_RATE_LIMIT', { infer: true }),
+          register: c.get('REGISTER_RATE_LIMIT', { infer: true }),
+          password: c.get('PASSWORD_RESET_RATE_LIMIT', { infer: true }),
           windowSeconds: c.get('RATE_LIMIT_WINDOW_SECONDS', { infer: true }),
         }),
         setHeaders: false,

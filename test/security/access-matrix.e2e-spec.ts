@@ -53,6 +53,9 @@ const DOSSIER_WORKERS: readonly Actor[] = ['owner', 'clerk', 'supervisor'];
 const AGENCY_STAFF: readonly Actor[] = ['clerk', 'supervisor'];
 const ADMIN: readonly Actor[] = ['admin'];
 
+/** The account id in a session's access token. */
+const subOf = (s: { token: string }): string => JSON.parse(Buffer.from(s.token.split('.')[1], 'base64url').toString()).sub;
+
 const period = () => ({ from: '2026-01-01T00:00:00+07:00', to: '2027-01-01T00:00:00+07:00' });
 
 /**
@@ -68,6 +71,11 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/v1/auth/login': { allow: PUBLIC, body: () => ({}) },
   'POST /api/v1/auth/refresh': { allow: PUBLIC, body: () => ({}) },
   'POST /api/v1/auth/logout': { allow: PUBLIC, body: () => ({}) },
+  // An unknown field (400) keeps the fixture's sessions alive; a signed-in caller gets that far, a stranger gets 401.
+  'POST /api/v1/auth/logout-all': { allow: SIGNED_IN, body: () => ({ everywhere: true }) },
+  'POST /api/v1/auth/password': { allow: SIGNED_IN, body: () => ({}) },
+  'POST /api/v1/auth/password/forgot': { allow: PUBLIC, body: () => ({}) },
+  'POST /api/v1/auth/password/reset': { allow: PUBLIC, body: () => ({}) },
 
   // ---- administration
   'GET /api/v1/admin/agencies': { allow: ADMIN },
@@ -75,6 +83,10 @@ const ACCESS: Record<string, RouteSpec> = {
   'PATCH /api/v1/admin/agencies/{code}': { allow: ADMIN, body: () => ({ name: 42 }) },
   'POST /api/v1/admin/staff': { allow: ADMIN, body: () => ({}) },
   'GET /api/v1/admin/staff': { allow: ADMIN, query: (f) => ({ agencyCode: f.agencyCode }) },
+  'POST /api/v1/admin/staff/{id}/password-reset': { allow: ADMIN, params: (f) => ({ id: subOf(f.sessions.clerk) }) },
+  // The admin's own account: 409 (an admin cannot disable themselves), so no fixture session ends.
+  'POST /api/v1/admin/accounts/{id}/disable': { allow: ADMIN, params: (f) => ({ id: subOf(f.sessions.admin) }) },
+  'POST /api/v1/admin/accounts/{id}/enable': { allow: ADMIN, params: (f) => ({ id: f.owner.id! }) },
   'POST /api/v1/admin/procedures': { allow: ADMIN, body: () => ({}) },
   'GET /api/v1/admin/procedures/{code}/versions': { allow: ADMIN },
   'POST /api/v1/admin/procedures/{code}/versions': { allow: ADMIN, body: () => ({}) },

@@ -77,6 +77,8 @@ async function startApp(opts: TestAppOptions, database: { name: string; url: str
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    // Suites register many citizens from one address; test/accounts.e2e-spec.ts sets a limit and tests it.
+    REGISTER_RATE_LIMIT: '0',
   });
   for (const [key, value] of Object.entries(opts.env ?? {})) {
     if (value === undefined) delete process.env[key];
