@@ -58,7 +58,11 @@ export async function bounded<T>(what: string, ms: number, p: Promise<T>): Promi
 }
 
 /** An HS256 access token exactly as AuthService issues it ({sub, role, agency, typ: 'access', ver}); ver 0: a fresh account's token_version. */
-export function accessToken(secret: string, user: { id: string; role: string; agencyId: string | null }, ttlSeconds = 3600): string {
+export function accessToken(
+  secret: string,
+  user: { id: string; role: string; agencyId: string | null },
+  ttlSeconds = 3600,
+): string {
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: user.id, role: user.role, agency: user.agencyId, typ: 'access', ver: 0, iat: now, exp: now + ttlSeconds })}`;
@@ -71,7 +75,10 @@ export class RssSampler {
   peakKb = 0;
   samples = 0;
 
-  constructor(private readonly pid: number, private readonly everyMs = 200) {}
+  constructor(
+    private readonly pid: number,
+    private readonly everyMs = 200,
+  ) {}
 
   static read(pid: number, field: 'VmRSS' | 'VmHWM'): number {
     try {
@@ -136,7 +143,8 @@ export class BenchContext {
       const { rows } = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${DB_PREFIX}%`]);
       for (const { datname } of rows) {
         const started = parseInt(String(datname).slice(DB_PREFIX.length, DB_PREFIX.length + 8), 36);
-        if (Number.isFinite(started) && Date.now() - started > 6 * 3600_000) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+        if (Number.isFinite(started) && Date.now() - started > 6 * 3600_000)
+          await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
       }
       await c.query(`CREATE DATABASE "${this.dbName}"`);
       this.dbCreated = true;
@@ -155,7 +163,10 @@ export class BenchContext {
   portalEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of Object.keys(env)) {
-      if (/^(SMTP_|VNPAY_|SMS_|POSTAL_|PUBLIC_BASE_URL|DATABASE_URL|REDIS_|PORT$|PORTAL_ROLE|JWT_|NODE_OPTIONS)/.test(k)) delete env[k];
+      if (
+        /^(SMTP_|VNPAY_|SMS_|POSTAL_|PUBLIC_BASE_URL|DATABASE_URL|REDIS_|PORT$|PORTAL_ROLE|JWT_|NODE_OPTIONS)/.test(k)
+      )
+        delete env[k];
     }
     return {
       ...env,
@@ -172,23 +183,38 @@ export class BenchContext {
       // Scheduled jobs would add load in the middle of a measurement.
       RECONCILE_EVERY_MS: '3600000',
       DEADLINE_SWEEP_EVERY_MS: '3600000',
+      // The load comes from a few citizens with many drafts each.
+      DRAFTS_MAX_PER_ACCOUNT: '10000000',
       ...extra,
     };
   }
 
   /** Starts `node dist/src/main.js` (api or worker role, statement counter preloaded) and waits until it is ready. */
-  startPortal(name: string, env: NodeJS.ProcessEnv, ready: () => Promise<boolean>, nodeArgs: string[] = []): Promise<Portal> {
+  startPortal(
+    name: string,
+    env: NodeJS.ProcessEnv,
+    ready: () => Promise<boolean>,
+    nodeArgs: string[] = [],
+  ): Promise<Portal> {
     const preload = join(ROOT, 'dist', 'bench', 'lib', 'query-counter.js');
     return this.startProcess(name, join(ROOT, 'dist', 'src', 'main.js'), env, ready, [...nodeArgs, '-r', preload]);
   }
 
   /** Starts a Node script as a child process (output to a log file) and waits until `ready` answers true (60 s at most). */
-  async startProcess(name: string, script: string, env: NodeJS.ProcessEnv, ready: () => Promise<boolean>, nodeArgs: string[] = []): Promise<Portal> {
+  async startProcess(
+    name: string,
+    script: string,
+    env: NodeJS.ProcessEnv,
+    ready: () => Promise<boolean>,
+    nodeArgs: string[] = [],
+  ): Promise<Portal> {
     const log = join(this.dir, `${name}.log`);
     const out = createWriteStream(log);
     const queryFile = join(this.dir, `${name}.queries.json`);
     const child = spawn(process.execPath, [...nodeArgs, script], {
-      cwd: ROOT, env: { ...env, BENCH_QUERY_COUNT_FILE: queryFile }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      env: { ...env, BENCH_QUERY_COUNT_FILE: queryFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
@@ -231,9 +257,11 @@ export class BenchContext {
       }
       if (this.dbCreated && process.env.BENCH_KEEP_DB === '1') console.log(`database kept: ${this.dbName}`);
       else if (this.dbCreated) {
-        await bounded('drop database', 30_000, withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`))).catch((e) =>
-          console.error(`could not drop database ${this.dbName}: ${(e as Error).message}`),
-        );
+        await bounded(
+          'drop database',
+          30_000,
+          withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`)),
+        ).catch((e) => console.error(`could not drop database ${this.dbName}: ${(e as Error).message}`));
       }
       if (process.env.BENCH_KEEP_LOGS === '1') console.log(`logs kept in ${this.dir}`);
       else rmSync(this.dir, { recursive: true, force: true });

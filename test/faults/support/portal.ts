@@ -89,6 +89,8 @@ export class FaultEnv {
       SEED_DEMO: 'true',
       DEMO_PASSWORD,
       STORAGE_DIR: storage,
+      // A few citizens file many dossiers each here; the per-account draft limit is tested in test/security/abuse.
+      DRAFTS_MAX_PER_ACCOUNT: '100000',
       ...(this.opts.env ?? {}),
     };
     this.api = new PortalProcess('api', this.env, join(this.dir, 'api.log'));
@@ -104,7 +106,12 @@ export class FaultEnv {
 
   /** Health answers 200: database, Redis and a worker on every queue. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
-    await waitFor(async () => (await this.client.get('/health', {}, 2_000)).status === 200, 'GET /health = 200', timeoutMs, 200);
+    await waitFor(
+      async () => (await this.client.get('/health', {}, 2_000)).status === 200,
+      'GET /health = 200',
+      timeoutMs,
+      200,
+    );
   }
 
   async query<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -163,8 +170,12 @@ export class PortalClient {
     const email = `fault-${randomUUID().slice(0, 12)}@example.vn`;
     const a = await this.call('POST', '/auth/register', {
       json: {
-        email, password: 'Citizen-pass-1', fullName: 'Lê Thị Hoa',
-        idNumber: String(randomInt(10 ** 11, 10 ** 12 - 1)), phone: `09${String(randomInt(0, 10 ** 8)).padStart(8, '0')}`, locale: 'vi',
+        email,
+        password: 'Citizen-pass-1',
+        fullName: 'Lê Thị Hoa',
+        idNumber: String(randomInt(10 ** 11, 10 ** 12 - 1)),
+        phone: `09${String(randomInt(0, 10 ** 8)).padStart(8, '0')}`,
+        locale: 'vi',
       },
     });
     if (a.status !== 201) throw new Error(`register: ${describeAnswer(a)}`);
@@ -173,23 +184,49 @@ export class PortalClient {
 
   createDraft(c: Citizen, timeoutMs?: number): Promise<Answer> {
     return this.call('POST', '/applications', {
-      token: c.token, timeoutMs,
-      json: { procedureCode: BIRTH_EXTRACT, formData: { fullName: 'Nguyễn Văn An', dateOfBirth: '1990-01-01', copies: 1 } },
+      token: c.token,
+      timeoutMs,
+      json: {
+        procedureCode: BIRTH_EXTRACT,
+        formData: { fullName: 'Nguyễn Văn An', dateOfBirth: '1990-01-01', copies: 1 },
+      },
     });
   }
 
-  upload(c: Citizen, dossierId: string, opts: { timeoutMs?: number; trickleMs?: number; content?: Buffer } = {}): Promise<Answer> {
-    const m = multipart({ documentKey: 'id_card' }, { field: 'file', name: 'id-card.pdf', type: 'application/pdf', content: opts.content ?? PDF });
+  upload(
+    c: Citizen,
+    dossierId: string,
+    opts: { timeoutMs?: number; trickleMs?: number; content?: Buffer } = {},
+  ): Promise<Answer> {
+    const m = multipart(
+      { documentKey: 'id_card' },
+      { field: 'file', name: 'id-card.pdf', type: 'application/pdf', content: opts.content ?? PDF },
+    );
     return this.call('POST', `/applications/${dossierId}/documents`, {
-      token: c.token, body: m.body, headers: { 'content-type': m.contentType }, timeoutMs: opts.timeoutMs, trickleMs: opts.trickleMs,
+      token: c.token,
+      body: m.body,
+      headers: { 'content-type': m.contentType },
+      timeoutMs: opts.timeoutMs,
+      trickleMs: opts.trickleMs,
     });
   }
 
   submit(c: Citizen, dossierId: string, key: string, timeoutMs?: number, onSent?: () => void): Promise<Answer> {
-    return this.call('POST', `/applications/${dossierId}/submit`, { token: c.token, headers: { 'idempotency-key': key }, timeoutMs, onSent });
+    return this.call('POST', `/applications/${dossierId}/submit`, {
+      token: c.token,
+      headers: { 'idempotency-key': key },
+      timeoutMs,
+      onSent,
+    });
   }
 
-  act(token: string, dossierId: string, action: string, body: Record<string, unknown> = {}, timeoutMs?: number): Promise<Answer> {
+  act(
+    token: string,
+    dossierId: string,
+    action: string,
+    body: Record<string, unknown> = {},
+    timeoutMs?: number,
+  ): Promise<Answer> {
     return this.call('POST', `/applications/${dossierId}/actions/${action}`, { token, json: body, timeoutMs });
   }
 
@@ -203,7 +240,11 @@ export class PortalClient {
   }
 
   /** Drafts ready to submit, made `concurrency` at a time, spread over the citizens. */
-  async readyDrafts(citizens: Citizen[], n: number, concurrency = 6): Promise<{ id: string; owner: Citizen; key: string }[]> {
+  async readyDrafts(
+    citizens: Citizen[],
+    n: number,
+    concurrency = 6,
+  ): Promise<{ id: string; owner: Citizen; key: string }[]> {
     const out: { id: string; owner: Citizen; key: string }[] = [];
     await pool(n, concurrency, async (i) => {
       const owner = citizens[i % citizens.length];
@@ -229,7 +270,13 @@ export function notificationsQueue(redisUrl: string, prefix = 'portal') {
   const u = new URL(redisUrl);
   const q = new Queue('notifications', {
     prefix,
-    connection: { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n: number) => Math.min(n * 200, 1000) },
+    connection: {
+      host: u.hostname,
+      port: Number(u.port),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (n: number) => Math.min(n * 200, 1000),
+    },
   });
   q.on('error', () => undefined);
   return q;
