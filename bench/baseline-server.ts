@@ -35,7 +35,11 @@ async function main(): Promise<void> {
   });
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
   process.stdout.write('baseline ready\n');
-  const stop = () => app.close().then(() => pool.end()).finally(() => process.exit(0));
+  const stop = () =>
+    app
+      .close()
+      .then(() => pool.end())
+      .finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

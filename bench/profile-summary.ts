@@ -30,17 +30,29 @@ export function summarize(profile: Profile, top = 25): string {
   for (const [id, us] of self) {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     const where = url.replace(/^file:\/\//, '');
-    const pkg = /\(idle\)|\(program\)|\(garbage collector\)/.test(functionName) ? functionName
-      : /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.includes('/dist/src/') ? 'portal (dist/src)' : where.startsWith('node:') ? 'node core' : where || '(native)');
+    const pkg = /\(idle\)|\(program\)|\(garbage collector\)/.test(functionName)
+      ? functionName
+      : (/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ??
+        (where.includes('/dist/src/')
+          ? 'portal (dist/src)'
+          : where.startsWith('node:')
+            ? 'node core'
+            : where || '(native)'));
     const fn = `${functionName || '(anonymous)'} ${where.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
   }
   const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
   const lines = [`${(total / 1e6).toFixed(1)} s sampled`, '', 'by package (self time):'];
-  [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15).forEach(([k, v]) => lines.push(`  ${pct(v)}  ${k}`));
+  [...byPackage]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .forEach(([k, v]) => lines.push(`  ${pct(v)}  ${k}`));
   lines.push('', 'by function (self time):');
-  [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top).forEach(([k, v]) => lines.push(`  ${pct(v)}  ${k}`));
+  [...byFunction]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .forEach(([k, v]) => lines.push(`  ${pct(v)}  ${k}`));
   return lines.join('\n');
 }
 

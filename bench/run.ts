@@ -98,7 +98,12 @@ async function main(): Promise<number> {
 
       // The sinks: SMTP that accepts and discards, SMS gateway that answers an id.
       const smtp = new SmtpSink();
-      const sink = { get smtp() { return smtp.messages; }, sms: 0 };
+      const sink = {
+        get smtp() {
+          return smtp.messages;
+        },
+        sms: 0,
+      };
       const smtpUrl = await smtp.start();
       ctx.onCleanup(() => smtp.stop());
       const sms = Fastify({ logger: false });
@@ -111,16 +116,36 @@ async function main(): Promise<number> {
       const apiUrl = `http://127.0.0.1:${apiPort}`;
       const profDir = join(ROOT, 'dist', 'bench', 'profiles'); // dist/ is git-ignored
       if (cpuProf) mkdirSync(profDir, { recursive: true });
-      const prof = (name: string) => (cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${name}-${ctx.runId}.cpuprofile`] : []);
-      const api = await ctx.startPortal('api', ctx.portalEnv({
-        PORTAL_ROLE: 'api', PORT: String(apiPort), HOST: '127.0.0.1', PUBLIC_BASE_URL: apiUrl,
-      }), async () => (await fetch(`${apiUrl}/api/v1/procedures`)).status === 200, prof('api'));
-      const worker = await ctx.startPortal('worker', ctx.portalEnv({
-        PORTAL_ROLE: 'worker', PORT: String(apiPort), PUBLIC_BASE_URL: apiUrl, SMTP_URL: smtpUrl,
-        SMS_API_URL: `http://127.0.0.1:${smsPort}/sms`, SMS_API_KEY: 'bench-sms-key',
-      }), async () => /portal worker running/.test(readFileSync(join(ctx.dir, 'worker.log'), 'utf8')), prof('worker'));
+      const prof = (name: string) =>
+        cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${name}-${ctx.runId}.cpuprofile`] : [];
+      const api = await ctx.startPortal(
+        'api',
+        ctx.portalEnv({
+          PORTAL_ROLE: 'api',
+          PORT: String(apiPort),
+          HOST: '127.0.0.1',
+          PUBLIC_BASE_URL: apiUrl,
+        }),
+        async () => (await fetch(`${apiUrl}/api/v1/procedures`)).status === 200,
+        prof('api'),
+      );
+      const worker = await ctx.startPortal(
+        'worker',
+        ctx.portalEnv({
+          PORTAL_ROLE: 'worker',
+          PORT: String(apiPort),
+          PUBLIC_BASE_URL: apiUrl,
+          SMTP_URL: smtpUrl,
+          SMS_API_URL: `http://127.0.0.1:${smsPort}/sms`,
+          SMS_API_KEY: 'bench-sms-key',
+        }),
+        async () => /portal worker running/.test(readFileSync(join(ctx.dir, 'worker.log'), 'utf8')),
+        prof('worker'),
+      );
 
-      const tokens = new Map(citizens.map((c) => [c.id, accessToken(ctx.jwtSecret, { id: c.id, role: 'citizen', agencyId: null })]));
+      const tokens = new Map(
+        citizens.map((c) => [c.id, accessToken(ctx.jwtSecret, { id: c.id, role: 'citizen', agencyId: null })]),
+      );
       return { env: { ctx, api, apiUrl, worker, demo, citizens, tokens, document, connections } as Env, sink };
     })) as { env: Env; sink: { smtp: number; sms: number } };
 
@@ -131,22 +156,32 @@ async function main(): Promise<number> {
       } catch (e) {
         errors[name] = (e as Error).stack ?? String(e);
         console.error(`  ${name}: ${(e as Error).message}`);
-        for (const p of [env.env.api, env.env.worker]) if (p) console.error(`  --- ${p.name} log (tail):\n${tail(p.log, 15)}`);
+        for (const p of [env.env.api, env.env.worker])
+          if (p) console.error(`  --- ${p.name} log (tail):\n${tail(p.log, 15)}`);
       }
     };
 
     await section('submit', () => benchSubmit(env.env, { durationS: num('BENCH_SUBMIT_S', 20), warmupS }));
-    await section('read', () => benchRead(env.env, { durationS: num('BENCH_READ_S', 10), warmupS: Math.min(warmupS, 2) }));
+    await section('read', () =>
+      benchRead(env.env, { durationS: num('BENCH_READ_S', 10), warmupS: Math.min(warmupS, 2) }),
+    );
     await section('ipn', () => benchIpn(env.env, { payments: 1000, copies: 8, forgeries: 2000, connections: 50 }));
-    await section('workers', () => benchWorkers(env.env, {
-      jobs: num('BENCH_WORKER_JOBS', 2000), concurrency: num('NOTIFICATION_CONCURRENCY', 8), maxS: 60, sinkCounts: () => ({ smtp: env.sink.smtp, sms: env.sink.sms }),
-    }));
+    await section('workers', () =>
+      benchWorkers(env.env, {
+        jobs: num('BENCH_WORKER_JOBS', 2000),
+        concurrency: num('NOTIFICATION_CONCURRENCY', 8),
+        maxS: 60,
+        sinkCounts: () => ({ smtp: env.sink.smtp, sms: env.sink.sms }),
+      }),
+    );
     // The worker stops before the million rows arrive: its deadline sweep would start working through them.
     if (env.env.worker) {
       await ctx.stopPortal(env.env.worker);
       env.env.worker = undefined;
     }
-    await section('queue', () => benchQueue(env.env, { dossiers: num('BENCH_QUEUE_DOSSIERS', 1_000_000), depth: 10_000, samples: 15 }));
+    await section('queue', () =>
+      benchQueue(env.env, { dossiers: num('BENCH_QUEUE_DOSSIERS', 1_000_000), depth: 10_000, samples: 15 }),
+    );
     if (cpuProf) await ctx.stopPortal(env.env.api); // profiles are written at exit
   } catch (e) {
     errors.setup = (e as Error).stack ?? String(e);
@@ -164,27 +199,81 @@ async function main(): Promise<number> {
 }
 
 function writeResults(
-  results: Record<string, any>, errors: Record<string, string>, timings: Record<string, number>, load: Record<string, [number, number]>, started: number, partial: boolean,
+  results: Record<string, any>,
+  errors: Record<string, string>,
+  timings: Record<string, number>,
+  load: Record<string, [number, number]>,
+  started: number,
+  partial: boolean,
 ): void {
   const s = results.submit;
   const out = {
-    submit: s ? { rps: s.rps, baselineTps: s.baselineTps, ratio: s.ratio, ...omit(s, ['rps', 'baselineTps', 'ratio', 'memory']) } : null,
+    submit: s
+      ? {
+          rps: s.rps,
+          baselineTps: s.baselineTps,
+          ratio: s.ratio,
+          ...omit(s, ['rps', 'baselineTps', 'ratio', 'memory']),
+        }
+      : null,
     read: results.read ?? null,
-    queue: results.queue ? { ...omit(results.queue, ['plan', 'countsPlan']), plan: results.queue.plan.split('\n'), countsPlan: results.queue.countsPlan.split('\n') } : null,
+    queue: results.queue
+      ? {
+          ...omit(results.queue, ['plan', 'countsPlan']),
+          plan: results.queue.plan.split('\n'),
+          countsPlan: results.queue.countsPlan.split('\n'),
+        }
+      : null,
     ipn: results.ipn ?? null,
     workers: results.workers ?? null,
-    memory: s ? { apiPeakMb: s.memory.apiPeakMb, workerPeakMb: s.memory.workerPeakMb, ...omit(s.memory, ['apiPeakMb', 'workerPeakMb']) } : null,
+    memory: s
+      ? {
+          apiPeakMb: s.memory.apiPeakMb,
+          workerPeakMb: s.memory.workerPeakMb,
+          ...omit(s.memory, ['apiPeakMb', 'workerPeakMb']),
+        }
+      : null,
     targets: {
-      submitRatio: '>= 0.5', readRatio: '>= 0.6', queueDeepOverFirst: '<= 1.5', queueIndexPlan: true, ipnCredits: '== expectedCredits', workersRatio: '>= 0.5',
+      submitRatio: '>= 0.5',
+      readRatio: '>= 0.6',
+      queueDeepOverFirst: '<= 1.5',
+      queueIndexPlan: true,
+      ipnCredits: '== expectedCredits',
+      workersRatio: '>= 0.5',
     },
     machine: {
-      cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version,
-      postgres: safe(() => execFileSync('psql', ['-At', '-h', '127.0.0.1', '-U', 'postgres', '-c', 'SHOW server_version'], { timeout: 5000 }).toString().trim()),
-      redis: safe(() => /redis_version:(\S+)/.exec(execFileSync('redis-cli', ['INFO', 'server'], { timeout: 5000 }).toString())?.[1]),
-      commit: safe(() => execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, timeout: 5000 }).toString().trim()),
-      dirty: safe(() => execFileSync('git', ['status', '--porcelain', 'src', 'migrations'], { cwd: ROOT, timeout: 5000 }).toString().trim() !== ''),
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGb: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      postgres: safe(() =>
+        execFileSync('psql', ['-At', '-h', '127.0.0.1', '-U', 'postgres', '-c', 'SHOW server_version'], {
+          timeout: 5000,
+        })
+          .toString()
+          .trim(),
+      ),
+      redis: safe(
+        () =>
+          /redis_version:(\S+)/.exec(execFileSync('redis-cli', ['INFO', 'server'], { timeout: 5000 }).toString())?.[1],
+      ),
+      commit: safe(() =>
+        execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, timeout: 5000 }).toString().trim(),
+      ),
+      dirty: safe(
+        () =>
+          execFileSync('git', ['status', '--porcelain', 'src', 'migrations'], { cwd: ROOT, timeout: 5000 })
+            .toString()
+            .trim() !== '',
+      ),
     },
-    run: { at: new Date(started).toISOString(), totalS: round((Date.now() - started) / 1000, 1), steps: timings, loadAverage: load, partial },
+    run: {
+      at: new Date(started).toISOString(),
+      totalS: round((Date.now() - started) / 1000, 1),
+      steps: timings,
+      loadAverage: load,
+      partial,
+    },
     errors,
   };
   writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify(out, null, 2) + '\n');
@@ -194,15 +283,62 @@ function writeResults(
 function printTable(r: any): void {
   const rows: [string, string, string, string, string][] = [];
   const pass = (ok: boolean | undefined) => (ok === undefined ? '-' : ok ? 'ok' : 'MISSED');
-  if (r.submit) rows.push(['submit', `${r.submit.rps} req/s`, `pgbench ${r.submit.baselineTps} tps`, `${r.submit.ratio}`, `>= 0.5 ${pass(r.submit.ratio >= 0.5)}`]);
-  if (r.read) rows.push(['read', `${r.read.rps} req/s`, `bare ${r.read.baselineRps} req/s`, `${r.read.ratio}`, `>= 0.6 ${pass(r.read.ratio >= 0.6)}`]);
+  if (r.submit)
+    rows.push([
+      'submit',
+      `${r.submit.rps} req/s`,
+      `pgbench ${r.submit.baselineTps} tps`,
+      `${r.submit.ratio}`,
+      `>= 0.5 ${pass(r.submit.ratio >= 0.5)}`,
+    ]);
+  if (r.read)
+    rows.push([
+      'read',
+      `${r.read.rps} req/s`,
+      `bare ${r.read.baselineRps} req/s`,
+      `${r.read.ratio}`,
+      `>= 0.6 ${pass(r.read.ratio >= 0.6)}`,
+    ]);
   if (r.queue) {
-    rows.push(['queue', `first ${r.queue.firstMs} ms, deep ${r.queue.deepMs} ms`, `${r.queue.openDossiers} open of ${r.queue.dossiers}`, `${r.queue.deepOverFirst}`, `<= 1.5 ${pass(r.queue.deepOverFirst <= 1.5)}`]);
-    rows.push(['queue plan', r.queue.indexPlan ? 'index, no sort' : 'NOT index-only order', '', '', pass(r.queue.indexPlan)]);
+    rows.push([
+      'queue',
+      `first ${r.queue.firstMs} ms, deep ${r.queue.deepMs} ms`,
+      `${r.queue.openDossiers} open of ${r.queue.dossiers}`,
+      `${r.queue.deepOverFirst}`,
+      `<= 1.5 ${pass(r.queue.deepOverFirst <= 1.5)}`,
+    ]);
+    rows.push([
+      'queue plan',
+      r.queue.indexPlan ? 'index, no sort' : 'NOT index-only order',
+      '',
+      '',
+      pass(r.queue.indexPlan),
+    ]);
   }
-  if (r.ipn) rows.push(['ipn', `${r.ipn.rps} req/s`, `${r.ipn.sent} sent`, `${r.ipn.credits} credits`, `== ${r.ipn.expectedCredits} ${pass(r.ipn.credits === r.ipn.expectedCredits)}`]);
-  if (r.workers) rows.push(['workers', `${r.workers.jobsPerSec} jobs/s`, `no-op ${r.workers.baselineJobsPerSec} jobs/s`, `${r.workers.ratio}`, `>= 0.5 ${pass(r.workers.ratio >= 0.5)}`]);
-  if (r.memory) rows.push(['memory', `API ${r.memory.apiPeakMb} MB`, `worker ${r.memory.workerPeakMb} MB`, 'peak RSS', 'under submit load']);
+  if (r.ipn)
+    rows.push([
+      'ipn',
+      `${r.ipn.rps} req/s`,
+      `${r.ipn.sent} sent`,
+      `${r.ipn.credits} credits`,
+      `== ${r.ipn.expectedCredits} ${pass(r.ipn.credits === r.ipn.expectedCredits)}`,
+    ]);
+  if (r.workers)
+    rows.push([
+      'workers',
+      `${r.workers.jobsPerSec} jobs/s`,
+      `no-op ${r.workers.baselineJobsPerSec} jobs/s`,
+      `${r.workers.ratio}`,
+      `>= 0.5 ${pass(r.workers.ratio >= 0.5)}`,
+    ]);
+  if (r.memory)
+    rows.push([
+      'memory',
+      `API ${r.memory.apiPeakMb} MB`,
+      `worker ${r.memory.workerPeakMb} MB`,
+      'peak RSS',
+      'under submit load',
+    ]);
   const head: [string, string, string, string, string] = ['benchmark', 'portal', 'baseline', 'ratio', 'target'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -211,9 +347,16 @@ function printTable(r: any): void {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   rows.forEach((row) => console.log(line(row)));
   if (r.queue?.plan) console.log(`\nqueue, deep page, EXPLAIN (ANALYZE, BUFFERS):\n${r.queue.plan.join('\n')}`);
-  if (r.ipn) console.log(`\nipn RspCode: ${JSON.stringify(r.ipn.rspCodes)} (expected ${JSON.stringify(r.ipn.expectedRspCodes)})`);
-  console.log(`\n${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, Redis ${r.machine.redis}`);
-  console.log(`total ${r.run.totalS} s; results in bench/results.json${Object.keys(r.errors).length ? `; FAILED: ${Object.keys(r.errors).join(', ')}` : ''}`);
+  if (r.ipn)
+    console.log(
+      `\nipn RspCode: ${JSON.stringify(r.ipn.rspCodes)} (expected ${JSON.stringify(r.ipn.expectedRspCodes)})`,
+    );
+  console.log(
+    `\n${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, Redis ${r.machine.redis}`,
+  );
+  console.log(
+    `total ${r.run.totalS} s; results in bench/results.json${Object.keys(r.errors).length ? `; FAILED: ${Object.keys(r.errors).join(', ')}` : ''}`,
+  );
 }
 
 function omit<T extends Record<string, unknown>>(o: T, keys: string[]): Record<string, unknown> {

@@ -121,8 +121,12 @@ export class InitialSchema1763870000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX dossiers_applicant ON dossiers (applicant_id, created_at DESC, id)`);
-    await q.query(`CREATE INDEX dossiers_queue ON dossiers (agency_id, attention_at, id) WHERE attention_at IS NOT NULL`);
-    await q.query(`CREATE INDEX dossiers_queue_state ON dossiers (agency_id, state, attention_at, id) WHERE attention_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX dossiers_queue ON dossiers (agency_id, attention_at, id) WHERE attention_at IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX dossiers_queue_state ON dossiers (agency_id, state, attention_at, id) WHERE attention_at IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE dossier_code_counters (
@@ -194,7 +198,9 @@ export class InitialSchema1763870000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_notify('outbox', ''); RETURN NULL; END $$`);
-    await q.query(`CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+    await q.query(
+      `CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`,
+    );
 
     await q.query(`
       CREATE TABLE notifications (
@@ -215,8 +221,18 @@ export class InitialSchema1763870000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const t of [
-      'notifications', 'outbox', 'idempotency_keys', 'dossier_documents', 'dossier_history',
-      'dossier_code_counters', 'dossiers', 'procedure_versions', 'procedures', 'refresh_tokens', 'accounts', 'agencies',
+      'notifications',
+      'outbox',
+      'idempotency_keys',
+      'dossier_documents',
+      'dossier_history',
+      'dossier_code_counters',
+      'dossiers',
+      'procedure_versions',
+      'procedures',
+      'refresh_tokens',
+      'accounts',
+      'agencies',
     ]) {
       await q.query(`DROP TABLE IF EXISTS ${t}`);
     }

@@ -10,7 +10,9 @@ export class Payments1763880000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     // Published versions are immutable row by row; adding a column with a default does not update rows.
-    await q.query(`ALTER TABLE procedure_versions ADD COLUMN postal_fee_vnd int NOT NULL DEFAULT 0 CHECK (postal_fee_vnd >= 0)`);
+    await q.query(
+      `ALTER TABLE procedure_versions ADD COLUMN postal_fee_vnd int NOT NULL DEFAULT 0 CHECK (postal_fee_vnd >= 0)`,
+    );
     await q.query(`ALTER TABLE procedure_versions ADD COLUMN refundable boolean NOT NULL DEFAULT true`);
 
     await q.query(`
@@ -49,8 +51,12 @@ export class Payments1763880000000 implements MigrationInterface {
       CREATE UNIQUE INDEX payment_attempts_one_live ON payment_attempts (request_id)
        WHERE state IN ('created','pending','succeeded','refund_pending','refunded')`);
     // One credit per provider transaction.
-    await q.query(`CREATE UNIQUE INDEX payment_attempts_provider_txn ON payment_attempts (provider, provider_txn_no) WHERE provider_txn_no IS NOT NULL AND state IN ('succeeded','refund_pending','refunded')`);
-    await q.query(`CREATE INDEX payment_attempts_pending ON payment_attempts (created_at) WHERE state IN ('created','pending')`);
+    await q.query(
+      `CREATE UNIQUE INDEX payment_attempts_provider_txn ON payment_attempts (provider, provider_txn_no) WHERE provider_txn_no IS NOT NULL AND state IN ('succeeded','refund_pending','refunded')`,
+    );
+    await q.query(
+      `CREATE INDEX payment_attempts_pending ON payment_attempts (created_at) WHERE state IN ('created','pending')`,
+    );
     await q.query(`CREATE INDEX payment_attempts_dossier ON payment_attempts (dossier_id)`);
 
     await q.query(`
@@ -118,8 +124,12 @@ export class Payments1763880000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE IF EXISTS sandbox_vnpay_transactions, payment_refunds, payment_receipts, payment_events, payment_attempts, payment_requests`);
+    await q.query(
+      `DROP TABLE IF EXISTS sandbox_vnpay_transactions, payment_refunds, payment_receipts, payment_events, payment_attempts, payment_requests`,
+    );
     await q.query(`DROP SEQUENCE IF EXISTS receipt_number_seq, sandbox_vnpay_transaction_no`);
-    await q.query(`ALTER TABLE procedure_versions DROP COLUMN IF EXISTS postal_fee_vnd, DROP COLUMN IF EXISTS refundable`);
+    await q.query(
+      `ALTER TABLE procedure_versions DROP COLUMN IF EXISTS postal_fee_vnd, DROP COLUMN IF EXISTS refundable`,
+    );
   }
 }

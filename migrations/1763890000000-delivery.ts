@@ -31,8 +31,12 @@ export class Delivery1763890000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     // One issued (or being issued) result per dossier; one staged upload waiting at a time.
-    await q.query(`CREATE UNIQUE INDEX dossier_results_one_issued ON dossier_results (dossier_id) WHERE status IN ('generating','issued')`);
-    await q.query(`CREATE UNIQUE INDEX dossier_results_one_staged ON dossier_results (dossier_id) WHERE status = 'staged'`);
+    await q.query(
+      `CREATE UNIQUE INDEX dossier_results_one_issued ON dossier_results (dossier_id) WHERE status IN ('generating','issued')`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX dossier_results_one_staged ON dossier_results (dossier_id) WHERE status = 'staged'`,
+    );
     await q.query(`CREATE SEQUENCE result_number_seq`);
 
     await q.query(`
@@ -102,8 +106,12 @@ export class Delivery1763890000000 implements MigrationInterface {
       )`);
 
     // Deadline standing, kept by the sweep job: what staff were last warned about.
-    await q.query(`ALTER TABLE dossiers ADD COLUMN deadline_alert text CHECK (deadline_alert IN ('due_soon','overdue'))`);
-    await q.query(`CREATE INDEX dossiers_open_due ON dossiers (due_at) WHERE finished_at IS NULL AND due_at IS NOT NULL`);
+    await q.query(
+      `ALTER TABLE dossiers ADD COLUMN deadline_alert text CHECK (deadline_alert IN ('due_soon','overdue'))`,
+    );
+    await q.query(
+      `CREATE INDEX dossiers_open_due ON dossiers (due_at) WHERE finished_at IS NULL AND due_at IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX dossiers_finished ON dossiers (agency_id, finished_at) WHERE finished_at IS NOT NULL`);
     await q.query(`CREATE INDEX dossiers_received ON dossiers (agency_id, received_at) WHERE received_at IS NOT NULL`);
 
@@ -112,7 +120,9 @@ export class Delivery1763890000000 implements MigrationInterface {
     await q.query(`UPDATE notifications n SET recipient_id = d.applicant_id FROM dossiers d WHERE d.id = n.dossier_id`);
     await q.query(`ALTER TABLE notifications ALTER COLUMN recipient_id SET NOT NULL`);
     await q.query(`ALTER TABLE notifications DROP CONSTRAINT notifications_dossier_id_event_channel_source_id_key`);
-    await q.query(`ALTER TABLE notifications ADD CONSTRAINT notifications_once UNIQUE (dossier_id, event, channel, source_id, recipient_id)`);
+    await q.query(
+      `ALTER TABLE notifications ADD CONSTRAINT notifications_once UNIQUE (dossier_id, event, channel, source_id, recipient_id)`,
+    );
     await q.query(`CREATE INDEX notifications_failed ON notifications (created_at) WHERE status = 'failed'`);
     await q.query(`ALTER TABLE accounts ADD COLUMN notify_sms boolean NOT NULL DEFAULT true`);
 
@@ -128,13 +138,17 @@ export class Delivery1763890000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE IF EXISTS sandbox_sms_messages, dossier_ratings, dossier_apologies, sandbox_postal_shipments, shipment_events, shipments, result_downloads, dossier_results`);
+    await q.query(
+      `DROP TABLE IF EXISTS sandbox_sms_messages, dossier_ratings, dossier_apologies, sandbox_postal_shipments, shipment_events, shipments, result_downloads, dossier_results`,
+    );
     await q.query(`DROP SEQUENCE IF EXISTS result_number_seq, sandbox_postal_waybill_seq`);
     await q.query(`ALTER TABLE dossiers DROP COLUMN IF EXISTS deadline_alert`);
     await q.query(`ALTER TABLE accounts DROP COLUMN IF EXISTS notify_sms`);
     await q.query(`ALTER TABLE notifications DROP CONSTRAINT IF EXISTS notifications_once`);
     await q.query(`ALTER TABLE notifications DROP COLUMN IF EXISTS recipient_id`);
-    await q.query(`ALTER TABLE notifications ADD CONSTRAINT notifications_dossier_id_event_channel_source_id_key UNIQUE (dossier_id, event, channel, source_id)`);
+    await q.query(
+      `ALTER TABLE notifications ADD CONSTRAINT notifications_dossier_id_event_channel_source_id_key UNIQUE (dossier_id, event, channel, source_id)`,
+    );
     await q.query(`ALTER TABLE procedure_versions DROP COLUMN IF EXISTS result_template`);
   }
 }

@@ -13,7 +13,9 @@ export class PaymentInFlight1763900000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX payment_attempts_one_live`);
-    await q.query(`CREATE UNIQUE INDEX payment_attempts_one_in_flight ON payment_attempts (request_id) WHERE state IN ('created','pending')`);
+    await q.query(
+      `CREATE UNIQUE INDEX payment_attempts_one_in_flight ON payment_attempts (request_id) WHERE state IN ('created','pending')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -5,4 +5,10 @@ import { PaymentInFlight1763900000000 } from './1763900000000-payment-in-flight'
 import { Accounts1764000100000 } from './1764000100000-accounts';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
-export const migrations = [InitialSchema1763870000000, Payments1763880000000, Delivery1763890000000, PaymentInFlight1763900000000, Accounts1764000100000];
+export const migrations = [
+  InitialSchema1763870000000,
+  Payments1763880000000,
+  Delivery1763890000000,
+  PaymentInFlight1763900000000,
+  Accounts1764000100000,
+];

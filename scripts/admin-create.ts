@@ -23,10 +23,14 @@ import { hashPassword } from '../src/auth/passwords';
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
 
-const USAGE = 'usage: npm run admin:create -- --email <address> [--name "<full name>"]   (password: prompt, or first line of stdin)';
+const USAGE =
+  'usage: npm run admin:create -- --email <address> [--name "<full name>"]   (password: prompt, or first line of stdin)';
 
 class Exit extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -48,11 +52,19 @@ export function passwordProblem(password: string, email: string): string | undef
 function parse(argv: string[]): { email: string; name: string } {
   // Refused before parsing, with the reason: a password on the command line is already exposed.
   if (argv.some((a) => /^--?(p|password|pass|pwd)(=|$)/i.test(a))) {
-    throw new Exit(2, 'a password is never taken from the command line (visible in `ps` and shell history): type it at the prompt or pipe it on stdin');
+    throw new Exit(
+      2,
+      'a password is never taken from the command line (visible in `ps` and shell history): type it at the prompt or pipe it on stdin',
+    );
   }
   let values: { email?: string; name?: string };
   try {
-    ({ values } = parseArgs({ args: argv, options: { email: { type: 'string' }, name: { type: 'string' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { email: { type: 'string' }, name: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (e) {
     throw new Exit(2, `${(e as Error).message}\n${USAGE}`);
   }
@@ -122,11 +134,15 @@ async function readPassword(): Promise<string> {
 /** The schema is there and every migration of this build is applied. */
 async function assertSchema(client: Client): Promise<void> {
   const hint = 'start the portal once (it migrates at start) or run `npm run migration:run`, then try again';
-  const { rows } = await client.query(`SELECT to_regclass('public.accounts') AS accounts, to_regclass('public.migrations') AS migrations`);
-  if (!rows[0].accounts || !rows[0].migrations) throw new Exit(3, `the database has no portal schema (no accounts table): ${hint}`);
+  const { rows } = await client.query(
+    `SELECT to_regclass('public.accounts') AS accounts, to_regclass('public.migrations') AS migrations`,
+  );
+  if (!rows[0].accounts || !rows[0].migrations)
+    throw new Exit(3, `the database has no portal schema (no accounts table): ${hint}`);
   const applied = new Set((await client.query('SELECT name FROM migrations')).rows.map((r) => r.name as string));
   const pending = migrations.map((M) => (new M() as { name?: string }).name ?? M.name).filter((n) => !applied.has(n));
-  if (pending.length) throw new Exit(3, `the database schema is behind this version (pending: ${pending.join(', ')}): ${hint}`);
+  if (pending.length)
+    throw new Exit(3, `the database schema is behind this version (pending: ${pending.join(', ')}): ${hint}`);
 }
 
 export async function adminCreate(argv: string[]): Promise<string> {

@@ -16,7 +16,9 @@ export const API_PREFIX = 'api/v1';
 
 export function createAdapter(): FastifyAdapter {
   return new FastifyAdapter({
-    bodyLimit: 1024 * 1024, trustProxy: trustProxySetting(process.env.TRUST_PROXY), routerOptions: { maxParamLength: 200 },
+    bodyLimit: 1024 * 1024,
+    trustProxy: trustProxySetting(process.env.TRUST_PROXY),
+    routerOptions: { maxParamLength: 200 },
     // A malformed URL (bad percent-encoding) gets the same problem+json body as every other error.
     frameworkErrors: (err: Error, _req: unknown, reply: never) => sendProblem(reply, toProblem(err)),
   } as never);
@@ -30,7 +32,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useGlobalPipes(createValidationPipe());
   // The ProblemFilter, also mapping malformed multipart bodies to 400 (src/security/client-errors.ts).
   app.useGlobalFilters(new SecureProblemFilter());
-  const origins = config.get('CORS_ORIGINS', { infer: true }).split(',').map((s) => s.trim()).filter(Boolean);
+  const origins = config
+    .get('CORS_ORIGINS', { infer: true })
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   app.enableCors({ origin: origins.length ? origins : false, credentials: false });
 
   // Errors raised before a route handler (malformed JSON, body too large) reach the same ProblemFilter:
@@ -39,10 +45,19 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
   fastify.addHook('preValidation', inputHygiene);
   await app.register(helmet as never, { contentSecurityPolicy: false } as never);
-  await app.register(multipart as never, {
-    limits: { fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }), files: 1, fields: 5, fieldSize: 1024, parts: 8 },
-    throwFileSizeLimit: true,
-  } as never);
+  await app.register(
+    multipart as never,
+    {
+      limits: {
+        fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }),
+        files: 1,
+        fields: 5,
+        fieldSize: 1024,
+        parts: 8,
+      },
+      throwFileSizeLimit: true,
+    } as never,
+  );
 
   // The OpenAPI document: on by default in development, off in production (DOCS_ENABLED).
   if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;

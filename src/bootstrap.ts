@@ -14,7 +14,9 @@ export async function prepareInfrastructure(log: (line: string) => void): Promis
   const env = validateEnvironment(process.env);
   let stop = async () => undefined as void;
   if (!process.env.DATABASE_URL) {
-    log(`DATABASE_URL is not set: starting embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in .data/pg)`);
+    log(
+      `DATABASE_URL is not set: starting embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in .data/pg)`,
+    );
     const pg = await startEmbeddedPostgres(env.EMBEDDED_PG_PORT);
     process.env.DATABASE_URL = pg.url;
     stop = pg.stop;
@@ -23,21 +25,33 @@ export async function prepareInfrastructure(log: (line: string) => void): Promis
   const applied = await runMigrations(process.env.DATABASE_URL!);
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
   // Never in production: validateEnvironment refuses SEED_DEMO=true there, and this checks it once more.
-  if (env.SEED_DEMO === 'true' && env.NODE_ENV !== 'production' && (await seedDemo(process.env.DATABASE_URL!, env.DEMO_PASSWORD))) {
+  if (
+    env.SEED_DEMO === 'true' &&
+    env.NODE_ENV !== 'production' &&
+    (await seedDemo(process.env.DATABASE_URL!, env.DEMO_PASSWORD))
+  ) {
     log('demo data loaded (see README: demo accounts)');
   }
   return { stop };
 }
 
 async function assertRedis(url: string): Promise<void> {
-  const client = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis({
+    ...redisOptions(url),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
     await client.ping();
   } catch {
     const where = new URL(url).host;
-    console.error(`Redis is not answering at ${where}: start one with \`redis-server\` (or set REDIS_URL), then run npm start again.`);
+    console.error(
+      `Redis is not answering at ${where}: start one with \`redis-server\` (or set REDIS_URL), then run npm start again.`,
+    );
     process.exit(1);
   } finally {
     client.disconnect();

@@ -14,13 +14,18 @@ async function main(): Promise<void> {
   const role = (process.env.PORTAL_ROLE ?? 'all') as PortalRole;
   if (role === 'worker') return runWorker();
   const infra = await prepareInfrastructure((line) => console.log(line));
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createAdapter(), { bufferLogs: true, rawBody: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createAdapter(), {
+    bufferLogs: true,
+    rawBody: true,
+  });
   await configureApp(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '0.0.0.0');
   const config = app.get(ConfigService<AppConfig, true>);
   const base = config.get('PUBLIC_BASE_URL', { infer: true });
-  console.log(`portal (${role}) listening: ${base}/api/v1${config.get('DOCS_ENABLED', { infer: true }) === 'true' ? `  docs: ${base}/docs` : ''}`);
+  console.log(
+    `portal (${role}) listening: ${base}/api/v1${config.get('DOCS_ENABLED', { infer: true }) === 'true' ? `  docs: ${base}/docs` : ''}`,
+  );
   onTerminate(async () => {
     await app.close();
     await infra.stop();

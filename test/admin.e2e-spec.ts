@@ -12,7 +12,10 @@ const uid = () => randomUUID().replace(/-/g, '').slice(0, 10);
 
 type Problem = { field: string; message: string };
 
-function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number) {
+function expectProblem(
+  res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+  status: number,
+) {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
@@ -35,7 +38,13 @@ function goodWorkflow(receiveEffects: string[] = ['startClock', 'issueReceipt'])
       { key: 'refuse', from: ['submitted'], to: 'refused', by: ['clerk'], requires: ['comment'] },
       // The fee is collected after approval: approving opens it, the confirmed payment completes.
       { key: 'complete', from: ['processing'], to: 'awaiting_payment', by: ['clerk'], effects: ['requirePayment'] },
-      { key: 'payment_confirmed', from: ['awaiting_payment'], to: 'completed', by: ['system'], trigger: 'payment.succeeded' },
+      {
+        key: 'payment_confirmed',
+        from: ['awaiting_payment'],
+        to: 'completed',
+        by: ['system'],
+        trigger: 'payment.succeeded',
+      },
     ],
   };
 }
@@ -69,21 +78,38 @@ describe('administration', () => {
   });
   afterAll(() => t.close());
 
-  const count = async (table: string): Promise<number> => (await t.db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+  const count = async (table: string): Promise<number> =>
+    (await t.db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
 
   async function newAgency(): Promise<string> {
     const code = `T.${uid()}`;
-    await t.http.post('/api/v1/admin/agencies').set(adm.auth).send({ code, name: `Cơ quan thử ${code}` }).expect(201);
+    await t.http
+      .post('/api/v1/admin/agencies')
+      .set(adm.auth)
+      .send({ code, name: `Cơ quan thử ${code}` })
+      .expect(201);
     return code;
   }
 
   /** A procedure with one version, published or not. */
-  async function newProcedure(agencyCode: string = DEMO.agencies.quan1, opts: { publish?: boolean; version?: Record<string, unknown> } = {}) {
+  async function newProcedure(
+    agencyCode: string = DEMO.agencies.quan1,
+    opts: { publish?: boolean; version?: Record<string, unknown> } = {},
+  ) {
     const code = `TP-${uid()}`;
-    await t.http.post('/api/v1/admin/procedures').set(adm.auth).send({ code, name: `Thủ tục ${code}`, agencyCode, level: 'full' }).expect(201);
-    const v = await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).send(versionBody(opts.version)).expect(201);
+    await t.http
+      .post('/api/v1/admin/procedures')
+      .set(adm.auth)
+      .send({ code, name: `Thủ tục ${code}`, agencyCode, level: 'full' })
+      .expect(201);
+    const v = await t.http
+      .post(`/api/v1/admin/procedures/${code}/versions`)
+      .set(adm.auth)
+      .send(versionBody(opts.version))
+      .expect(201);
     expect(v.body.version).toBe(1);
-    if (opts.publish ?? true) await t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth).expect(200);
+    if (opts.publish ?? true)
+      await t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth).expect(200);
     return code;
   }
 
@@ -93,8 +119,16 @@ describe('administration', () => {
       ['post', '/api/v1/admin/agencies', () => ({ code: `X.${uid()}`, name: 'Sneaky' })],
       ['patch', `/api/v1/admin/agencies/${DEMO.agencies.quan1}`, () => ({ name: 'Renamed by a stranger' })],
       ['get', '/api/v1/admin/staff', () => undefined],
-      ['post', '/api/v1/admin/staff', () => ({ email: `sneaky-${uid()}@example.vn`, password: 'Sneaky-pass-1', role: 'admin' })],
-      ['post', '/api/v1/admin/procedures', () => ({ code: `X-${uid()}`, name: 'Sneaky', agencyCode: DEMO.agencies.quan1, level: 'full' })],
+      [
+        'post',
+        '/api/v1/admin/staff',
+        () => ({ email: `sneaky-${uid()}@example.vn`, password: 'Sneaky-pass-1', role: 'admin' }),
+      ],
+      [
+        'post',
+        '/api/v1/admin/procedures',
+        () => ({ code: `X-${uid()}`, name: 'Sneaky', agencyCode: DEMO.agencies.quan1, level: 'full' }),
+      ],
       ['get', `/api/v1/admin/procedures/${DEMO.birthExtract}/versions`, () => undefined],
       ['post', `/api/v1/admin/procedures/${DEMO.birthExtract}/versions`, () => versionBody()],
       ['post', `/api/v1/admin/procedures/${DEMO.birthExtract}/versions/1/publish`, () => undefined],
@@ -138,19 +172,28 @@ describe('administration', () => {
 
     it('lets the admin in', async () => {
       const res = await t.http.get('/api/v1/admin/agencies').set(adm.auth).expect(200);
-      expect(res.body.map((a: { code: string }) => a.code)).toEqual(expect.arrayContaining(Object.values(DEMO.agencies)));
+      expect(res.body.map((a: { code: string }) => a.code)).toEqual(
+        expect.arrayContaining(Object.values(DEMO.agencies)),
+      );
     });
   });
 
   describe('agencies', () => {
     it('creates an agency without a calendar: it gets the national default (8 working hours, Mon-Fri)', async () => {
       const code = `T.${uid()}`;
-      const res = await t.http.post('/api/v1/admin/agencies').set(adm.auth).send({ code, name: 'UBND Phường Thử' }).expect(201);
+      const res = await t.http
+        .post('/api/v1/admin/agencies')
+        .set(adm.auth)
+        .send({ code, name: 'UBND Phường Thử' })
+        .expect(201);
       expect(res.body).toMatchObject({ id: expect.any(String), code, name: 'UBND Phường Thử' });
       expect(res.body.calendar).toMatchObject({
         utcOffsetMinutes: 420,
         workingWeekdays: [1, 2, 3, 4, 5],
-        officeHours: [{ start: '07:00', end: '11:30' }, { start: '13:30', end: '17:00' }],
+        officeHours: [
+          { start: '07:00', end: '11:30' },
+          { start: '13:30', end: '17:00' },
+        ],
         holidays: [],
       });
       const [row] = await t.db.query(`SELECT name, calendar FROM agencies WHERE code = $1`, [code]);
@@ -162,12 +205,19 @@ describe('administration', () => {
     it('creates an agency with its own calendar (office hours, Saturday mornings, holidays)', async () => {
       const code = `T.${uid()}`;
       const calendar = {
-        officeHours: [{ start: '08:00', end: '12:00' }, { start: '13:00', end: '17:00' }],
+        officeHours: [
+          { start: '08:00', end: '12:00' },
+          { start: '13:00', end: '17:00' },
+        ],
         workingWeekdays: [1, 2, 3, 4, 5, 6],
         holidays: ['2026-09-02', '2027-01-01'],
         extraWorkingDays: ['2026-05-09'],
       };
-      const res = await t.http.post('/api/v1/admin/agencies').set(adm.auth).send({ code, name: 'Trung tâm Phục vụ hành chính công', calendar }).expect(201);
+      const res = await t.http
+        .post('/api/v1/admin/agencies')
+        .set(adm.auth)
+        .send({ code, name: 'Trung tâm Phục vụ hành chính công', calendar })
+        .expect(201);
       expect(res.body.calendar).toMatchObject({ ...calendar, utcOffsetMinutes: 420 });
       const [row] = await t.db.query(`SELECT calendar FROM agencies WHERE code = $1`, [code]);
       expect(row.calendar).toMatchObject(calendar);
@@ -176,20 +226,32 @@ describe('administration', () => {
     it('refuses an invalid calendar with 422 listing every problem, and writes nothing', async () => {
       const code = `T.${uid()}`;
       const before = await count('agencies');
-      const res = await t.http.post('/api/v1/admin/agencies').set(adm.auth).send({
-        code,
-        name: 'Lịch sai',
-        calendar: {
-          officeHours: [{ start: '17:00', end: '08:00' }, { start: '25:00', end: '26:00' }],
-          workingWeekdays: [1, 2, 9],
-          holidays: ['2026-02-30'],
-          lunchBreak: true,
-        },
-      });
+      const res = await t.http
+        .post('/api/v1/admin/agencies')
+        .set(adm.auth)
+        .send({
+          code,
+          name: 'Lịch sai',
+          calendar: {
+            officeHours: [
+              { start: '17:00', end: '08:00' },
+              { start: '25:00', end: '26:00' },
+            ],
+            workingWeekdays: [1, 2, 9],
+            holidays: ['2026-02-30'],
+            lunchBreak: true,
+          },
+        });
       expectProblem(res, 422);
       const messages = (res.body.errors as Problem[]).map((e) => e.message);
       expect(res.body.errors.every((e: Problem) => e.field.startsWith('calendar'))).toBe(true);
-      for (const problem of [/^officeHours\[0\]: end/, /^officeHours\[1\]\.start/, /^workingWeekdays\[2\]/, /^holidays\[0\]/, /^lunchBreak: unknown property/]) {
+      for (const problem of [
+        /^officeHours\[0\]: end/,
+        /^officeHours\[1\]\.start/,
+        /^workingWeekdays\[2\]/,
+        /^holidays\[0\]/,
+        /^lunchBreak: unknown property/,
+      ]) {
         expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(problem)]));
       }
       expect(await count('agencies')).toBe(before);
@@ -206,7 +268,10 @@ describe('administration', () => {
     });
 
     it('refuses a malformed agency with 400 naming each field', async () => {
-      const res = await t.http.post('/api/v1/admin/agencies').set(adm.auth).send({ code: 'has spaces', name: '', calendar: 'weekdays' });
+      const res = await t.http
+        .post('/api/v1/admin/agencies')
+        .set(adm.auth)
+        .send({ code: 'has spaces', name: '', calendar: 'weekdays' });
       expectProblem(res, 400);
       const fields = (res.body.errors as Problem[]).map((e) => e.field);
       expect(fields).toEqual(expect.arrayContaining(['code', 'name', 'calendar']));
@@ -214,9 +279,24 @@ describe('administration', () => {
 
     it('a partial calendar on update changes only what it names', async () => {
       const code = `T.${uid()}`;
-      const calendar = { officeHours: [{ start: '08:00', end: '12:00' }, { start: '13:00', end: '17:00' }], workingWeekdays: [1, 2, 3, 4, 5, 6], holidays: [] };
-      await t.http.post('/api/v1/admin/agencies').set(adm.auth).send({ code, name: 'Làm thứ Bảy', calendar }).expect(201);
-      const res = await t.http.patch(`/api/v1/admin/agencies/${code}`).set(adm.auth).send({ calendar: { holidays: ['2026-12-24'] } }).expect(200);
+      const calendar = {
+        officeHours: [
+          { start: '08:00', end: '12:00' },
+          { start: '13:00', end: '17:00' },
+        ],
+        workingWeekdays: [1, 2, 3, 4, 5, 6],
+        holidays: [],
+      };
+      await t.http
+        .post('/api/v1/admin/agencies')
+        .set(adm.auth)
+        .send({ code, name: 'Làm thứ Bảy', calendar })
+        .expect(201);
+      const res = await t.http
+        .patch(`/api/v1/admin/agencies/${code}`)
+        .set(adm.auth)
+        .send({ calendar: { holidays: ['2026-12-24'] } })
+        .expect(200);
       expect(res.body.calendar).toMatchObject({ ...calendar, holidays: ['2026-12-24'] });
       const [row] = await t.db.query(`SELECT name, calendar FROM agencies WHERE code = $1`, [code]);
       expect(row).toMatchObject({ name: 'Làm thứ Bảy', calendar: { ...calendar, holidays: ['2026-12-24'] } });
@@ -224,15 +304,24 @@ describe('administration', () => {
 
     it('updates an agency; an invalid calendar on update is refused and changes nothing', async () => {
       const code = await newAgency();
-      const ok = await t.http.patch(`/api/v1/admin/agencies/${code}`).set(adm.auth)
-        .send({ name: 'Tên mới', calendar: { holidays: ['2026-12-24'] } }).expect(200);
+      const ok = await t.http
+        .patch(`/api/v1/admin/agencies/${code}`)
+        .set(adm.auth)
+        .send({ name: 'Tên mới', calendar: { holidays: ['2026-12-24'] } })
+        .expect(200);
       expect(ok.body).toMatchObject({ code, name: 'Tên mới', calendar: { holidays: ['2026-12-24'] } });
-      const bad = await t.http.patch(`/api/v1/admin/agencies/${code}`).set(adm.auth).send({ name: 'Không được đổi', calendar: { workingWeekdays: [7] } });
+      const bad = await t.http
+        .patch(`/api/v1/admin/agencies/${code}`)
+        .set(adm.auth)
+        .send({ name: 'Không được đổi', calendar: { workingWeekdays: [7] } });
       expectProblem(bad, 422);
       const [row] = await t.db.query(`SELECT name, calendar FROM agencies WHERE code = $1`, [code]);
       expect(row.name).toBe('Tên mới');
       expect(row.calendar.workingWeekdays).toEqual([1, 2, 3, 4, 5]);
-      expectProblem(await t.http.patch(`/api/v1/admin/agencies/NO.SUCH.${uid()}`).set(adm.auth).send({ name: 'x' }), 404);
+      expectProblem(
+        await t.http.patch(`/api/v1/admin/agencies/NO.SUCH.${uid()}`).set(adm.auth).send({ name: 'x' }),
+        404,
+      );
     });
   });
 
@@ -240,8 +329,16 @@ describe('administration', () => {
     it('creates a clerk who can log in, whose token carries their agency, and whose queue works', async () => {
       const agencyCode = await newAgency();
       const email = `clerk-${uid()}@example.vn`;
-      const res = await t.http.post('/api/v1/admin/staff').set(adm.auth)
-        .send({ email: email.toUpperCase(), password: 'Clerk-pass-2026', role: 'clerk', agencyCode, fullName: 'Cán bộ Thử' })
+      const res = await t.http
+        .post('/api/v1/admin/staff')
+        .set(adm.auth)
+        .send({
+          email: email.toUpperCase(),
+          password: 'Clerk-pass-2026',
+          role: 'clerk',
+          agencyCode,
+          fullName: 'Cán bộ Thử',
+        })
         .expect(201);
       expect(res.body).toEqual({ id: expect.any(String), email, role: 'clerk', agencyCode });
       const [row] = await t.db.query(
@@ -264,12 +361,23 @@ describe('administration', () => {
     it("a new agency's clerk sees a dossier filed at that agency; another agency's clerk does not", async () => {
       const agencyCode = await newAgency();
       const email = `clerk-${uid()}@example.vn`;
-      await t.http.post('/api/v1/admin/staff').set(adm.auth).send({ email, password: 'Clerk-pass-2026', role: 'clerk', agencyCode }).expect(201);
+      await t.http
+        .post('/api/v1/admin/staff')
+        .set(adm.auth)
+        .send({ email, password: 'Clerk-pass-2026', role: 'clerk', agencyCode })
+        .expect(201);
       const procedureCode = await newProcedure(agencyCode);
       const citizen = await newCitizen(t);
-      const draft = await t.http.post('/api/v1/applications').set(citizen.auth)
-        .send({ procedureCode, formData: { fullName: 'Lê Thị Hoa' } }).expect(201);
-      const submitted = await t.http.post(`/api/v1/applications/${draft.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+      const draft = await t.http
+        .post('/api/v1/applications')
+        .set(citizen.auth)
+        .send({ procedureCode, formData: { fullName: 'Lê Thị Hoa' } })
+        .expect(201);
+      const submitted = await t.http
+        .post(`/api/v1/applications/${draft.body.id}/submit`)
+        .set(citizen.auth)
+        .set(idem())
+        .expect(200);
       expect(submitted.body.code).toMatch(new RegExp(`^${agencyCode.replace(/\./g, '\\.')}-\\d{6}-\\d{4}$`));
 
       const clerk = await login(t, email, 'Clerk-pass-2026');
@@ -287,10 +395,18 @@ describe('administration', () => {
     it('creates a supervisor and an admin (who has no agency)', async () => {
       const agencyCode = await newAgency();
       const sup = `sup-${uid()}@example.vn`;
-      await t.http.post('/api/v1/admin/staff').set(adm.auth).send({ email: sup, password: 'Super-pass-2026', role: 'supervisor', agencyCode }).expect(201);
-      expect((await login(t, sup, 'Super-pass-2026'))).toBeDefined();
+      await t.http
+        .post('/api/v1/admin/staff')
+        .set(adm.auth)
+        .send({ email: sup, password: 'Super-pass-2026', role: 'supervisor', agencyCode })
+        .expect(201);
+      expect(await login(t, sup, 'Super-pass-2026')).toBeDefined();
       const adminEmail = `admin-${uid()}@example.vn`;
-      const res = await t.http.post('/api/v1/admin/staff').set(adm.auth).send({ email: adminEmail, password: 'Admin-pass-2026', role: 'admin' }).expect(201);
+      const res = await t.http
+        .post('/api/v1/admin/staff')
+        .set(adm.auth)
+        .send({ email: adminEmail, password: 'Admin-pass-2026', role: 'admin' })
+        .expect(201);
       expect(res.body).toMatchObject({ role: 'admin', agencyCode: null });
       const second = await login(t, adminEmail, 'Admin-pass-2026');
       await t.http.get('/api/v1/admin/agencies').set(second.auth).expect(200);
@@ -304,7 +420,10 @@ describe('administration', () => {
     ])('refuses %s with 422 naming the field, and writes nothing', async (_what, body, field) => {
       const email = `staff-${uid()}@example.vn`;
       const before = await count('accounts');
-      const res = await t.http.post('/api/v1/admin/staff').set(adm.auth).send({ email, password: 'Staff-pass-2026', ...body });
+      const res = await t.http
+        .post('/api/v1/admin/staff')
+        .set(adm.auth)
+        .send({ email, password: 'Staff-pass-2026', ...body });
       expectProblem(res, 422);
       expect(res.body.errors).toEqual([expect.objectContaining({ field })]);
       expect(await count('accounts')).toBe(before);
@@ -312,17 +431,28 @@ describe('administration', () => {
 
     it('refuses a role that is not staff, a short password and a bad email with 400 naming each', async () => {
       const before = await count('accounts');
-      const res = await t.http.post('/api/v1/admin/staff').set(adm.auth)
+      const res = await t.http
+        .post('/api/v1/admin/staff')
+        .set(adm.auth)
         .send({ email: 'nope', password: 'short', role: 'citizen', agencyCode: DEMO.agencies.quan1 });
       expectProblem(res, 400);
-      expect((res.body.errors as Problem[]).map((e) => e.field)).toEqual(expect.arrayContaining(['email', 'password', 'role']));
+      expect((res.body.errors as Problem[]).map((e) => e.field)).toEqual(
+        expect.arrayContaining(['email', 'password', 'role']),
+      );
       expect(await count('accounts')).toBe(before);
     });
 
     it('refuses a staff account whose email is taken (any case) with 409', async () => {
       const before = await count('accounts');
-      const res = await t.http.post('/api/v1/admin/staff').set(adm.auth)
-        .send({ email: 'Clerk.Bennghe@demo.local', password: 'Staff-pass-2026', role: 'clerk', agencyCode: DEMO.agencies.quan1 });
+      const res = await t.http
+        .post('/api/v1/admin/staff')
+        .set(adm.auth)
+        .send({
+          email: 'Clerk.Bennghe@demo.local',
+          password: 'Staff-pass-2026',
+          role: 'clerk',
+          agencyCode: DEMO.agencies.quan1,
+        });
       expectProblem(res, 409);
       expect(await count('accounts')).toBe(before);
       // The existing clerk is untouched: same agency, same password.
@@ -336,45 +466,86 @@ describe('administration', () => {
   describe('procedures and versions', () => {
     it('creates a procedure, adds versions, publishes one; the catalog shows it with its fields', async () => {
       const code = `TP-${uid()}`;
-      const created = await t.http.post('/api/v1/admin/procedures').set(adm.auth)
-        .send({ code, name: 'Cấp bản sao trích lục thử', agencyCode: DEMO.agencies.bennghe, level: 'partial' }).expect(201);
+      const created = await t.http
+        .post('/api/v1/admin/procedures')
+        .set(adm.auth)
+        .send({ code, name: 'Cấp bản sao trích lục thử', agencyCode: DEMO.agencies.bennghe, level: 'partial' })
+        .expect(201);
       expect(created.body).toMatchObject({ code });
-      const v1 = await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).send(versionBody()).expect(201);
+      const v1 = await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions`)
+        .set(adm.auth)
+        .send(versionBody())
+        .expect(201);
       expect(v1.body).toMatchObject({ version: 1 });
       // Not in the catalog until published.
       expectProblem(await t.http.get(`/api/v1/procedures/${code}`), 404);
-      expect((await t.http.get('/api/v1/procedures').expect(200)).body.map((p: { code: string }) => p.code)).not.toContain(code);
+      expect(
+        (await t.http.get('/api/v1/procedures').expect(200)).body.map((p: { code: string }) => p.code),
+      ).not.toContain(code);
 
-      const published = await t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth).expect(200);
+      const published = await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions/1/publish`)
+        .set(adm.auth)
+        .expect(200);
       expect(published.body).toMatchObject({ code, version: 1, publishedAt: expect.any(String) });
       expect(Date.parse(published.body.publishedAt)).toBeGreaterThan(Date.now() - 60_000);
 
       const expected = {
-        code, name: 'Cấp bản sao trích lục thử', agencyCode: DEMO.agencies.bennghe, level: 'partial', version: 1,
-        fees: [{ kind: 'fee', name: 'Lệ phí', amount: 50000 }], feeTiming: 'after_approval', totalFee: 50000,
-        processingDays: 5, deliveryOptions: ['online', 'post'], formSchema: FORM_V1,
+        code,
+        name: 'Cấp bản sao trích lục thử',
+        agencyCode: DEMO.agencies.bennghe,
+        level: 'partial',
+        version: 1,
+        fees: [{ kind: 'fee', name: 'Lệ phí', amount: 50000 }],
+        feeTiming: 'after_approval',
+        totalFee: 50000,
+        processingDays: 5,
+        deliveryOptions: ['online', 'post'],
+        formSchema: FORM_V1,
         requiredDocuments: [{ key: 'id_card', name: 'Căn cước công dân', required: false }],
       };
       const list = await t.http.get('/api/v1/procedures').expect(200);
       expect(list.body.find((p: { code: string }) => p.code === code)).toMatchObject(expected);
       expect((await t.http.get(`/api/v1/procedures/${code}`).expect(200)).body).toMatchObject(expected);
 
-      const v2 = await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).send(versionBody({ processingDays: 7 })).expect(201);
+      const v2 = await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions`)
+        .set(adm.auth)
+        .send(versionBody({ processingDays: 7 }))
+        .expect(201);
       expect(v2.body).toMatchObject({ version: 2 });
       const versions = await t.http.get(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).expect(200);
-      expect(versions.body.map((v: { version: number; publishedAt: string | null }) => [v.version, v.publishedAt !== null])).toEqual([[1, true], [2, false]]);
+      expect(
+        versions.body.map((v: { version: number; publishedAt: string | null }) => [v.version, v.publishedAt !== null]),
+      ).toEqual([
+        [1, true],
+        [2, false],
+      ]);
       // An unpublished version does not reach the catalog.
-      expect((await t.http.get(`/api/v1/procedures/${code}`).expect(200)).body).toMatchObject({ version: 1, processingDays: 5 });
+      expect((await t.http.get(`/api/v1/procedures/${code}`).expect(200)).body).toMatchObject({
+        version: 1,
+        processingDays: 5,
+      });
     });
 
     it('refuses a procedure at an unknown agency (422), a duplicate code (409) and a bad level (400)', async () => {
       const before = await count('procedures');
-      const unknown = await t.http.post('/api/v1/admin/procedures').set(adm.auth).send({ code: `TP-${uid()}`, name: 'x', agencyCode: 'NO.SUCH', level: 'full' });
+      const unknown = await t.http
+        .post('/api/v1/admin/procedures')
+        .set(adm.auth)
+        .send({ code: `TP-${uid()}`, name: 'x', agencyCode: 'NO.SUCH', level: 'full' });
       expectProblem(unknown, 422);
       expect(unknown.body.errors).toEqual([expect.objectContaining({ field: 'agencyCode' })]);
-      const dup = await t.http.post('/api/v1/admin/procedures').set(adm.auth).send({ code: DEMO.birthExtract, name: 'x', agencyCode: DEMO.agencies.quan1, level: 'full' });
+      const dup = await t.http
+        .post('/api/v1/admin/procedures')
+        .set(adm.auth)
+        .send({ code: DEMO.birthExtract, name: 'x', agencyCode: DEMO.agencies.quan1, level: 'full' });
       expectProblem(dup, 409);
-      const bad = await t.http.post('/api/v1/admin/procedures').set(adm.auth).send({ code: `TP-${uid()}`, name: 'x', agencyCode: DEMO.agencies.quan1, level: 'total' });
+      const bad = await t.http
+        .post('/api/v1/admin/procedures')
+        .set(adm.auth)
+        .send({ code: `TP-${uid()}`, name: 'x', agencyCode: DEMO.agencies.quan1, level: 'total' });
       expectProblem(bad, 400);
       expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'level' })]);
       expect(await count('procedures')).toBe(before);
@@ -385,17 +556,27 @@ describe('administration', () => {
     it('refuses a malformed version with 400 naming each field, and a version of an unknown procedure with 404', async () => {
       const code = await newProcedure(DEMO.agencies.quan1, { publish: false });
       const before = await count('procedure_versions');
-      const res = await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).send(versionBody({
-        processingDays: 0,
-        deliveryOptions: ['fax'],
-        feeTiming: 'later',
-        fees: [{ kind: 'fee', name: 'Lệ phí', amount: 1.5 }],
-        workflow: [],
-      }));
+      const res = await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions`)
+        .set(adm.auth)
+        .send(
+          versionBody({
+            processingDays: 0,
+            deliveryOptions: ['fax'],
+            feeTiming: 'later',
+            fees: [{ kind: 'fee', name: 'Lệ phí', amount: 1.5 }],
+            workflow: [],
+          }),
+        );
       expectProblem(res, 400);
       const fields = (res.body.errors as Problem[]).map((e) => e.field);
-      expect(fields).toEqual(expect.arrayContaining(['processingDays', 'deliveryOptions', 'feeTiming', 'fees.0.amount', 'workflow']));
-      expectProblem(await t.http.post(`/api/v1/admin/procedures/NO-SUCH-${uid()}/versions`).set(adm.auth).send(versionBody()), 404);
+      expect(fields).toEqual(
+        expect.arrayContaining(['processingDays', 'deliveryOptions', 'feeTiming', 'fees.0.amount', 'workflow']),
+      );
+      expectProblem(
+        await t.http.post(`/api/v1/admin/procedures/NO-SUCH-${uid()}/versions`).set(adm.auth).send(versionBody()),
+        404,
+      );
       expect(await count('procedure_versions')).toBe(before);
     });
 
@@ -418,13 +599,16 @@ describe('administration', () => {
           { key: 'reopen', from: ['done'], to: 'submitted', by: ['clerk'], effects: ['teleport'] }, //  4: unknown effect
         ],
       };
-      await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth)
+      await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions`)
+        .set(adm.auth)
         .send(versionBody({ workflow: bad, formSchema: { type: 'object', properties: { name: { type: 'strin' } } } }))
         .expect(201);
       const res = await t.http.post(`/api/v1/admin/procedures/${code}/versions/2/publish`).set(adm.auth);
       expectProblem(res, 422);
       const errors = res.body.errors as Problem[];
-      const has = (field: string, message: RegExp) => expect(errors).toEqual(expect.arrayContaining([{ field, message: expect.stringMatching(message) }]));
+      const has = (field: string, message: RegExp) =>
+        expect(errors).toEqual(expect.arrayContaining([{ field, message: expect.stringMatching(message) }]));
       has('workflow.states', /start.*several.*draft.*second_start/);
       has('workflow.states[4]', /"island".*cannot be reached/);
       has('workflow.states[3]', /"stuck".*not terminal.*no action leaves/);
@@ -446,27 +630,45 @@ describe('administration', () => {
       const code = await newProcedure(DEMO.agencies.quan1, { publish: false });
       const workflow = goodWorkflow();
       delete (workflow.states[0] as { start?: boolean }).start;
-      await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).send(versionBody({ workflow })).expect(201);
+      await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions`)
+        .set(adm.auth)
+        .send(versionBody({ workflow }))
+        .expect(201);
       const res = await t.http.post(`/api/v1/admin/procedures/${code}/versions/2/publish`).set(adm.auth);
       expectProblem(res, 422);
-      expect(res.body.errors).toEqual(expect.arrayContaining([{ field: 'workflow.states', message: expect.stringMatching(/start.*none/) }]));
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([{ field: 'workflow.states', message: expect.stringMatching(/start.*none/) }]),
+      );
     });
 
     it('refuses payment wiring that would strand a dossier: fees with no requirePayment, a paying state nobody leaves', async () => {
       const noOpen = goodWorkflow() as { states: { key: string }[]; actions: Record<string, unknown>[] };
-      noOpen.actions = noOpen.actions.filter((a) => a.key !== 'payment_confirmed').map((a) => (a.key === 'complete' ? { ...a, to: 'completed', effects: [] } : a));
+      noOpen.actions = noOpen.actions
+        .filter((a) => a.key !== 'payment_confirmed')
+        .map((a) => (a.key === 'complete' ? { ...a, to: 'completed', effects: [] } : a));
       noOpen.states = noOpen.states.filter((x) => x.key !== 'awaiting_payment');
       const a = await newProcedure(DEMO.agencies.quan1, { publish: false, version: { workflow: noOpen } });
       const r1 = await t.http.post(`/api/v1/admin/procedures/${a}/versions/1/publish`).set(adm.auth);
       expectProblem(r1, 422);
-      expect(r1.body.errors).toEqual([{ field: 'workflow.actions', message: expect.stringMatching(/no action has the requirePayment effect/) }]);
+      expect(r1.body.errors).toEqual([
+        { field: 'workflow.actions', message: expect.stringMatching(/no action has the requirePayment effect/) },
+      ]);
 
       const stuck = goodWorkflow() as { actions: Record<string, unknown>[] };
-      stuck.actions = stuck.actions.map((x) => (x.key === 'payment_confirmed' ? { ...x, trigger: 'shipment.delivered' } : x));
+      stuck.actions = stuck.actions.map((x) =>
+        x.key === 'payment_confirmed' ? { ...x, trigger: 'shipment.delivered' } : x,
+      );
       const b = await newProcedure(DEMO.agencies.quan1, { publish: false, version: { workflow: stuck } });
       const r2 = await t.http.post(`/api/v1/admin/procedures/${b}/versions/1/publish`).set(adm.auth);
       expectProblem(r2, 422);
-      expect(r2.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/awaiting_payment waits for payment but no system action with trigger payment.succeeded/) })]);
+      expect(r2.body.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(
+            /awaiting_payment waits for payment but no system action with trigger payment.succeeded/,
+          ),
+        }),
+      ]);
     });
 
     it('refuses fees that contradict the fee timing and duplicate document keys', async () => {
@@ -474,52 +676,77 @@ describe('administration', () => {
         publish: false,
         version: {
           feeTiming: 'exempt',
-          requiredDocuments: [{ key: 'id_card', name: 'CCCD', required: true }, { key: 'id_card', name: 'CCCD again', required: false }],
+          requiredDocuments: [
+            { key: 'id_card', name: 'CCCD', required: true },
+            { key: 'id_card', name: 'CCCD again', required: false },
+          ],
         },
       });
       const res = await t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth);
       expectProblem(res, 422);
-      expect((res.body.errors as Problem[]).map((e) => e.field)).toEqual(expect.arrayContaining(['feeTiming', 'requiredDocuments[1].key']));
+      expect((res.body.errors as Problem[]).map((e) => e.field)).toEqual(
+        expect.arrayContaining(['feeTiming', 'requiredDocuments[1].key']),
+      );
     });
 
     it('refuses to publish a version twice (409), and an unknown version (404)', async () => {
       const code = await newProcedure();
       const [{ published_at: first }] = await t.db.query(
-        `SELECT v.published_at FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = $1`, [code],
+        `SELECT v.published_at FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = $1`,
+        [code],
       );
       const again = await t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth);
       expectProblem(again, 409);
       const [{ published_at: after }] = await t.db.query(
-        `SELECT v.published_at FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = $1`, [code],
+        `SELECT v.published_at FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = $1`,
+        [code],
       );
       expect(after).toEqual(first);
       expectProblem(await t.http.post(`/api/v1/admin/procedures/${code}/versions/9/publish`).set(adm.auth), 404);
       expectProblem(await t.http.post(`/api/v1/admin/procedures/${code}/versions/one/publish`).set(adm.auth), 404);
-      expectProblem(await t.http.post(`/api/v1/admin/procedures/NO-SUCH-${uid()}/versions/1/publish`).set(adm.auth), 404);
+      expectProblem(
+        await t.http.post(`/api/v1/admin/procedures/NO-SUCH-${uid()}/versions/1/publish`).set(adm.auth),
+        404,
+      );
     });
 
     it('publishes a version once when two admins publish it at the same moment', async () => {
       const code = await newProcedure(DEMO.agencies.quan1, { publish: false });
-      const answers = await Promise.all([1, 2, 3].map(() => t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth)));
+      const answers = await Promise.all(
+        [1, 2, 3].map(() => t.http.post(`/api/v1/admin/procedures/${code}/versions/1/publish`).set(adm.auth)),
+      );
       expect(answers.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     });
 
     it('a published version cannot change: the database refuses an UPDATE or DELETE', async () => {
       const code = await newProcedure();
       const [{ id }] = await t.db.query(
-        `SELECT v.id FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = $1 AND v.version = 1`, [code],
+        `SELECT v.id FROM procedure_versions v JOIN procedures p ON p.id = v.procedure_id WHERE p.code = $1 AND v.version = 1`,
+        [code],
       );
-      await expect(t.db.query(`UPDATE procedure_versions SET processing_days = 99 WHERE id = $1`, [id])).rejects.toThrow(/immutable/);
-      await expect(t.db.query(`UPDATE procedure_versions SET form_schema = '{"type":"object"}' WHERE id = $1`, [id])).rejects.toThrow(/immutable/);
-      await expect(t.db.query(`UPDATE procedure_versions SET published_at = NULL WHERE id = $1`, [id])).rejects.toThrow(/immutable/);
+      await expect(
+        t.db.query(`UPDATE procedure_versions SET processing_days = 99 WHERE id = $1`, [id]),
+      ).rejects.toThrow(/immutable/);
+      await expect(
+        t.db.query(`UPDATE procedure_versions SET form_schema = '{"type":"object"}' WHERE id = $1`, [id]),
+      ).rejects.toThrow(/immutable/);
+      await expect(t.db.query(`UPDATE procedure_versions SET published_at = NULL WHERE id = $1`, [id])).rejects.toThrow(
+        /immutable/,
+      );
       await expect(t.db.query(`DELETE FROM procedure_versions WHERE id = $1`, [id])).rejects.toThrow(/immutable/);
       // The seeded versions too.
-      await expect(t.db.query(`UPDATE procedure_versions SET fees = '[]' WHERE published_at IS NOT NULL`)).rejects.toThrow(/immutable/);
-      expect((await t.http.get(`/api/v1/procedures/${code}`).expect(200)).body).toMatchObject({ processingDays: 5, formSchema: FORM_V1 });
+      await expect(
+        t.db.query(`UPDATE procedure_versions SET fees = '[]' WHERE published_at IS NOT NULL`),
+      ).rejects.toThrow(/immutable/);
+      expect((await t.http.get(`/api/v1/procedures/${code}`).expect(200)).body).toMatchObject({
+        processingDays: 5,
+        formSchema: FORM_V1,
+      });
       // A draft version is still work in progress: it can change.
       await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).send(versionBody()).expect(201);
       const [, affected] = await t.db.query(
-        `UPDATE procedure_versions SET processing_days = 6 WHERE version = 2 AND procedure_id = (SELECT id FROM procedures WHERE code = $1)`, [code],
+        `UPDATE procedure_versions SET processing_days = 6 WHERE version = 2 AND procedure_id = (SELECT id FROM procedures WHERE code = $1)`,
+        [code],
       );
       expect(affected).toBe(1);
     });
@@ -527,21 +754,35 @@ describe('administration', () => {
     it('pins dossiers to their version: v2 with another form leaves a v1 draft on v1; new drafts get v2', async () => {
       const code = await newProcedure(DEMO.agencies.quan1);
       const citizen = await newCitizen(t);
-      const old = await t.http.post('/api/v1/applications').set(citizen.auth).send({ procedureCode: code, formData: { fullName: 'Lê Thị Hoa' } }).expect(201);
+      const old = await t.http
+        .post('/api/v1/applications')
+        .set(citizen.auth)
+        .send({ procedureCode: code, formData: { fullName: 'Lê Thị Hoa' } })
+        .expect(201);
       expect(old.body.procedureVersion).toBe(1);
 
       const formV2 = {
         type: 'object',
-        properties: { applicantName: { type: 'string', minLength: 1 }, purpose: { type: 'string', enum: ['work', 'study'] } },
+        properties: {
+          applicantName: { type: 'string', minLength: 1 },
+          purpose: { type: 'string', enum: ['work', 'study'] },
+        },
         required: ['applicantName', 'purpose'],
         additionalProperties: false,
       };
-      const v2 = await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth)
-        .send(versionBody({ formSchema: formV2, processingDays: 9 })).expect(201);
+      const v2 = await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions`)
+        .set(adm.auth)
+        .send(versionBody({ formSchema: formV2, processingDays: 9 }))
+        .expect(201);
       expect(v2.body.version).toBe(2);
       await t.http.post(`/api/v1/admin/procedures/${code}/versions/2/publish`).set(adm.auth).expect(200);
       // A third version, not published, changes nothing for anyone.
-      await t.http.post(`/api/v1/admin/procedures/${code}/versions`).set(adm.auth).send(versionBody({ processingDays: 30 })).expect(201);
+      await t.http
+        .post(`/api/v1/admin/procedures/${code}/versions`)
+        .set(adm.auth)
+        .send(versionBody({ processingDays: 30 }))
+        .expect(201);
 
       const catalog = (await t.http.get(`/api/v1/procedures/${code}`).expect(200)).body;
       expect(catalog).toMatchObject({ version: 2, processingDays: 9, formSchema: formV2 });
@@ -549,18 +790,41 @@ describe('administration', () => {
       const reread = await t.http.get(`/api/v1/applications/${old.body.id}`).set(citizen.auth).expect(200);
       expect(reread.body).toMatchObject({ procedureVersion: 1, formData: { fullName: 'Lê Thị Hoa' } });
       // The old draft is still checked against the v1 form: a v1 field is accepted, a v2-only field is not.
-      await t.http.patch(`/api/v1/applications/${old.body.id}`).set(citizen.auth).send({ formData: { note: 'v1 field' } }).expect(200);
-      expectProblem(await t.http.patch(`/api/v1/applications/${old.body.id}`).set(citizen.auth).send({ formData: { purpose: 'work' } }), 422);
+      await t.http
+        .patch(`/api/v1/applications/${old.body.id}`)
+        .set(citizen.auth)
+        .send({ formData: { note: 'v1 field' } })
+        .expect(200);
+      expectProblem(
+        await t.http
+          .patch(`/api/v1/applications/${old.body.id}`)
+          .set(citizen.auth)
+          .send({ formData: { purpose: 'work' } }),
+        422,
+      );
 
-      const fresh = await t.http.post('/api/v1/applications').set(citizen.auth).send({ procedureCode: code, formData: { purpose: 'work' } }).expect(201);
+      const fresh = await t.http
+        .post('/api/v1/applications')
+        .set(citizen.auth)
+        .send({ procedureCode: code, formData: { purpose: 'work' } })
+        .expect(201);
       expect(fresh.body.procedureVersion).toBe(2);
-      expectProblem(await t.http.post('/api/v1/applications').set(citizen.auth).send({ procedureCode: code, formData: { fullName: 'v1 field' } }), 422);
+      expectProblem(
+        await t.http
+          .post('/api/v1/applications')
+          .set(citizen.auth)
+          .send({ procedureCode: code, formData: { fullName: 'v1 field' } }),
+        422,
+      );
 
       const pinned = await t.db.query(
         `SELECT d.id, v.version FROM dossiers d JOIN procedure_versions v ON v.id = d.procedure_version_id WHERE d.id = ANY($1) ORDER BY v.version`,
         [[old.body.id, fresh.body.id]],
       );
-      expect(pinned).toEqual([{ id: old.body.id, version: 1 }, { id: fresh.body.id, version: 2 }]);
+      expect(pinned).toEqual([
+        { id: old.body.id, version: 1 },
+        { id: fresh.body.id, version: 2 },
+      ]);
     });
 
     it('publishes and uses form schemas that declare the same $id in different procedures', async () => {
@@ -569,9 +833,18 @@ describe('administration', () => {
       const second = await newProcedure(DEMO.agencies.bennghe, { version: { formSchema } });
       const citizen = await newCitizen(t);
       for (const procedureCode of [first, second]) {
-        const res = await t.http.post('/api/v1/applications').set(citizen.auth).send({ procedureCode, formData: { fullName: 'Lê Thị Hoa' } });
+        const res = await t.http
+          .post('/api/v1/applications')
+          .set(citizen.auth)
+          .send({ procedureCode, formData: { fullName: 'Lê Thị Hoa' } });
         expect(res.status).toBe(201);
-        expectProblem(await t.http.post('/api/v1/applications').set(citizen.auth).send({ procedureCode, formData: { fullName: 42 } }), 422);
+        expectProblem(
+          await t.http
+            .post('/api/v1/applications')
+            .set(citizen.auth)
+            .send({ procedureCode, formData: { fullName: 42 } }),
+          422,
+        );
       }
     });
   });

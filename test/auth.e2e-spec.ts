@@ -14,7 +14,11 @@ const PROTECTED = '/api/v1/applications';
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 /** An HS256 JWT made by hand (or an unsigned one with `alg: none`). */
-function signJwt(payload: Record<string, unknown>, secret = JWT_SECRET, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }): string {
+function signJwt(
+  payload: Record<string, unknown>,
+  secret = JWT_SECRET,
+  header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' },
+): string {
   const data = `${b64url(header)}.${b64url(payload)}`;
   const signature = header.alg === 'none' ? '' : createHmac('sha256', secret).update(data).digest('base64url');
   return `${data}.${signature}`;
@@ -34,7 +38,10 @@ function registration(overrides: Record<string, unknown> = {}) {
   };
 }
 
-function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number) {
+function expectProblem(
+  res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+  status: number,
+) {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
@@ -53,15 +60,24 @@ describe('auth', () => {
     it('creates a citizen account and answers 201 with its id, email and name (no secrets)', async () => {
       const data = registration({ email: `Mixed.Case-${randomUUID().slice(0, 8)}@Example.VN` });
       const res = await t.http.post('/api/v1/auth/register').send(data).expect(201);
-      expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email: data.email.toLowerCase(), fullName: data.fullName });
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        email: data.email.toLowerCase(),
+        fullName: data.fullName,
+      });
       expect(JSON.stringify(res.body)).not.toContain(data.password);
       const [row] = await t.db.query(
         `SELECT email, phone, id_number, full_name, role, agency_id, locale, password_hash FROM accounts WHERE id = $1`,
         [res.body.id],
       );
       expect(row).toMatchObject({
-        email: data.email.toLowerCase(), phone: data.phone, id_number: data.idNumber, full_name: data.fullName,
-        role: 'citizen', agency_id: null, locale: 'vi',
+        email: data.email.toLowerCase(),
+        phone: data.phone,
+        id_number: data.idNumber,
+        full_name: data.fullName,
+        role: 'citizen',
+        agency_id: null,
+        locale: 'vi',
       });
       expect(row.password_hash).not.toContain(data.password);
     });
@@ -92,16 +108,25 @@ describe('auth', () => {
     it('an ID number is not a key anyone can claim: a second account with the same (unverified) ID number is created', async () => {
       const first = registration();
       const a = await t.http.post('/api/v1/auth/register').send(first).expect(201);
-      const b = await t.http.post('/api/v1/auth/register').send(registration({ idNumber: first.idNumber })).expect(201);
-      const rows = await t.db.query(`SELECT id, id_number_verified FROM accounts WHERE id_number = $1 ORDER BY created_at`, [first.idNumber]);
-      expect(rows).toEqual([{ id: a.body.id, id_number_verified: false }, { id: b.body.id, id_number_verified: false }]);
+      const b = await t.http
+        .post('/api/v1/auth/register')
+        .send(registration({ idNumber: first.idNumber }))
+        .expect(201);
+      const rows = await t.db.query(
+        `SELECT id, id_number_verified FROM accounts WHERE id_number = $1 ORDER BY created_at`,
+        [first.idNumber],
+      );
+      expect(rows).toEqual([
+        { id: a.body.id, id_number_verified: false },
+        { id: b.body.id, id_number_verified: false },
+      ]);
     });
 
     it('answers 400 naming every bad field at once and writes nothing', async () => {
       const before = await countAccounts();
-      const res = await t.http.post('/api/v1/auth/register').send(
-        registration({ email: 'not-an-email', idNumber: '07909000000', password: 'short', isAdmin: true }),
-      );
+      const res = await t.http
+        .post('/api/v1/auth/register')
+        .send(registration({ email: 'not-an-email', idNumber: '07909000000', password: 'short', isAdmin: true }));
       expectProblem(res, 400);
       const fields = (res.body.errors as { field: string; message: string }[]).map((e) => e.field);
       expect(fields).toEqual(expect.arrayContaining(['email', 'idNumber', 'password', 'isAdmin']));
@@ -129,7 +154,10 @@ describe('auth', () => {
       expect(fields.length).toBeGreaterThan(0);
       expect(new Set(fields)).toEqual(new Set([field]));
       expect(await countAccounts()).toBe(before);
-      const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM accounts WHERE phone = $1 OR id_number = $2`, [data.phone, data.idNumber]);
+      const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM accounts WHERE phone = $1 OR id_number = $2`, [
+        data.phone,
+        data.idNumber,
+      ]);
       expect(n).toBe(0);
     });
 
@@ -143,8 +171,16 @@ describe('auth', () => {
     it('signs in with email (any case, surrounding spaces) and returns an access and a refresh token', async () => {
       const data = registration();
       await t.http.post('/api/v1/auth/register').send(data).expect(201);
-      const res = await t.http.post('/api/v1/auth/login').send({ email: `  ${data.email.toUpperCase()} `, password: data.password }).expect(200);
-      expect(res.body).toMatchObject({ accessToken: expect.any(String), refreshToken: expect.any(String), role: 'citizen', expiresIn: expect.any(Number) });
+      const res = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: `  ${data.email.toUpperCase()} `, password: data.password })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        accessToken: expect.any(String),
+        refreshToken: expect.any(String),
+        role: 'citizen',
+        expiresIn: expect.any(Number),
+      });
       expect(res.body.accessToken.split('.')).toHaveLength(3);
       expect(res.body.refreshToken).not.toBe(res.body.accessToken);
       await t.http.get(PROTECTED).set('Authorization', `Bearer ${res.body.accessToken}`).expect(200);
@@ -153,27 +189,43 @@ describe('auth', () => {
     it('signs in with the phone number in place of the email', async () => {
       const data = registration();
       const reg = await t.http.post('/api/v1/auth/register').send(data).expect(201);
-      const res = await t.http.post('/api/v1/auth/login').send({ email: data.phone, password: data.password }).expect(200);
+      const res = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: data.phone, password: data.password })
+        .expect(200);
       const claims = JSON.parse(Buffer.from(res.body.accessToken.split('.')[1], 'base64url').toString());
       expect(claims).toMatchObject({ sub: reg.body.id, role: 'citizen' });
       // The same number in international form is the same account.
-      const intl = await t.http.post('/api/v1/auth/login').send({ email: `+84${data.phone.slice(1)}`, password: data.password }).expect(200);
-      expect(JSON.parse(Buffer.from(intl.body.accessToken.split('.')[1], 'base64url').toString()).sub).toBe(reg.body.id);
+      const intl = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: `+84${data.phone.slice(1)}`, password: data.password })
+        .expect(200);
+      expect(JSON.parse(Buffer.from(intl.body.accessToken.split('.')[1], 'base64url').toString()).sub).toBe(
+        reg.body.id,
+      );
     });
 
     it('stores a phone given as +84… in its national form, and signs in with either', async () => {
       const data = registration();
-      const reg = await t.http.post('/api/v1/auth/register').send({ ...data, phone: `+84${data.phone.slice(1)}` }).expect(201);
+      const reg = await t.http
+        .post('/api/v1/auth/register')
+        .send({ ...data, phone: `+84${data.phone.slice(1)}` })
+        .expect(201);
       const [row] = await t.db.query(`SELECT phone FROM accounts WHERE id = $1`, [reg.body.id]);
       expect(row.phone).toBe(data.phone);
       await t.http.post('/api/v1/auth/login').send({ email: data.phone, password: data.password }).expect(200);
-      await t.http.post('/api/v1/auth/login').send({ email: `+84${data.phone.slice(1)}`, password: data.password }).expect(200);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: `+84${data.phone.slice(1)}`, password: data.password })
+        .expect(200);
     });
 
     it('signs in the demo accounts, staff the same way as citizens', async () => {
       for (const [email, role] of [
-        ['an.nguyen@demo.local', 'citizen'], ['clerk.bennghe@demo.local', 'clerk'],
-        ['supervisor.quan1@demo.local', 'supervisor'], ['admin@demo.local', 'admin'],
+        ['an.nguyen@demo.local', 'citizen'],
+        ['clerk.bennghe@demo.local', 'clerk'],
+        ['supervisor.quan1@demo.local', 'supervisor'],
+        ['admin@demo.local', 'admin'],
       ]) {
         const res = await t.http.post('/api/v1/auth/login').send({ email, password: DEMO_PASSWORD }).expect(200);
         expect(res.body.role).toBe(role);
@@ -185,7 +237,9 @@ describe('auth', () => {
       const wrong = await t.http.post('/api/v1/auth/login').send({ email: c.email, password: 'Not-the-password-1' });
       expectProblem(wrong, 401);
       expect(wrong.body.accessToken).toBeUndefined();
-      const unknown = await t.http.post('/api/v1/auth/login').send({ email: `nobody-${randomUUID().slice(0, 8)}@example.vn`, password: 'Not-the-password-1' });
+      const unknown = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: `nobody-${randomUUID().slice(0, 8)}@example.vn`, password: 'Not-the-password-1' });
       expectProblem(unknown, 401);
       expect(unknown.body).toEqual(wrong.body);
       expect(Object.keys(unknown.body).sort()).toEqual(Object.keys(wrong.body).sort());
@@ -204,7 +258,14 @@ describe('auth', () => {
       citizen = await newCitizen(t);
     });
     const claims = (over: Record<string, unknown> = {}) => ({
-      sub: citizen.id, role: 'citizen', agency: null, typ: 'access', ver: 0, iat: now() - 10, exp: now() + 600, ...over,
+      sub: citizen.id,
+      role: 'citizen',
+      agency: null,
+      typ: 'access',
+      ver: 0,
+      iat: now() - 10,
+      exp: now() + 600,
+      ...over,
     });
 
     it('lets a fresh access token through to a protected route', async () => {
@@ -212,7 +273,10 @@ describe('auth', () => {
     });
 
     it('accepts a token signed here with the server secret (so the refusals below are about the defect alone)', async () => {
-      await t.http.get(PROTECTED).set('Authorization', `Bearer ${signJwt(claims())}`).expect(200);
+      await t.http
+        .get(PROTECTED)
+        .set('Authorization', `Bearer ${signJwt(claims())}`)
+        .expect(200);
     });
 
     it.each([
@@ -220,12 +284,18 @@ describe('auth', () => {
       ['a garbage token', () => 'Bearer not.a.token'],
       ['a token with no scheme', () => citizen.token],
       ['an expired token', () => `Bearer ${signJwt(claims({ iat: now() - 3600, exp: now() - 60 }))}`],
-      ['a token signed with another secret', () => `Bearer ${signJwt(claims(), 'another-secret-another-secret-another-0')}`],
+      [
+        'a token signed with another secret',
+        () => `Bearer ${signJwt(claims(), 'another-secret-another-secret-another-0')}`,
+      ],
       ['an unsigned alg:none token', () => `Bearer ${signJwt(claims(), '', { alg: 'none', typ: 'JWT' })}`],
-      ['a token with a tampered payload', () => {
-        const [h, , s] = citizen.token.split('.');
-        return `Bearer ${h}.${b64url(claims({ role: 'admin' }))}.${s}`;
-      }],
+      [
+        'a token with a tampered payload',
+        () => {
+          const [h, , s] = citizen.token.split('.');
+          return `Bearer ${h}.${b64url(claims({ role: 'admin' }))}.${s}`;
+        },
+      ],
       ['a token that is not an access token', () => `Bearer ${signJwt(claims({ typ: 'refresh' }))}`],
       ['a token claiming the system role', () => `Bearer ${signJwt(claims({ role: 'system' }))}`],
     ])('answers %s with 401 problem+json', async (_what, header) => {
@@ -243,7 +313,11 @@ describe('auth', () => {
     it('rotates: a refresh gives a new pair, and the old refresh token cannot be used again', async () => {
       const c = await newCitizen(t);
       const first = await refresh(c.refreshToken).expect(200);
-      expect(first.body).toMatchObject({ accessToken: expect.any(String), refreshToken: expect.any(String), role: 'citizen' });
+      expect(first.body).toMatchObject({
+        accessToken: expect.any(String),
+        refreshToken: expect.any(String),
+        role: 'citizen',
+      });
       expect(first.body.refreshToken).not.toBe(c.refreshToken);
       await t.http.get(PROTECTED).set('Authorization', `Bearer ${first.body.accessToken}`).expect(200);
       expectProblem(await refresh(c.refreshToken), 401);
@@ -291,7 +365,9 @@ describe('auth', () => {
 
     it('an expired refresh token is refused', async () => {
       const c = await newCitizen(t);
-      await t.db.query(`UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE account_id = $1`, [c.id]);
+      await t.db.query(`UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE account_id = $1`, [
+        c.id,
+      ]);
       expectProblem(await refresh(c.refreshToken), 401);
     });
   });
@@ -303,7 +379,10 @@ describe('auth', () => {
     it(`after ${MAX} failures the identifier waits at this address: 429 with Retry-After even with the right password`, async () => {
       const c = await newCitizen(t);
       for (let i = 0; i < MAX; i++) {
-        expectProblem(await t.http.post('/api/v1/auth/login').send({ email: c.email, password: `wrong-${i}-password` }), 401);
+        expectProblem(
+          await t.http.post('/api/v1/auth/login').send({ email: c.email, password: `wrong-${i}-password` }),
+          401,
+        );
       }
       const locked = await t.http.post('/api/v1/auth/login').send({ email: c.email, password: 'Citizen-pass-1' });
       expectProblem(locked, 429);
@@ -318,12 +397,18 @@ describe('auth', () => {
     it(`does not make anyone wait before ${MAX} failures, and a success resets the count`, async () => {
       const c = await newCitizen(t);
       for (let i = 0; i < MAX - 1; i++) {
-        expectProblem(await t.http.post('/api/v1/auth/login').send({ email: c.email, password: `wrong-${i}-password` }), 401);
+        expectProblem(
+          await t.http.post('/api/v1/auth/login').send({ email: c.email, password: `wrong-${i}-password` }),
+          401,
+        );
       }
       await login(t, c.email, 'Citizen-pass-1');
       // The count starts again from zero: MAX - 1 more failures still do not make it wait.
       for (let i = 0; i < MAX - 1; i++) {
-        expectProblem(await t.http.post('/api/v1/auth/login').send({ email: c.email, password: `wrong-${i}-password` }), 401);
+        expectProblem(
+          await t.http.post('/api/v1/auth/login').send({ email: c.email, password: `wrong-${i}-password` }),
+          401,
+        );
       }
       await login(t, c.email, 'Citizen-pass-1');
     });
@@ -331,7 +416,9 @@ describe('auth', () => {
     it('concurrent guesses cannot slip past the limit: no more than the limit get an answer on the password', async () => {
       const c = await newCitizen(t);
       const answers = await Promise.all(
-        Array.from({ length: 4 * MAX }, (_, i) => t.http.post('/api/v1/auth/login').send({ email: c.email, password: `guess-${i}-password` })),
+        Array.from({ length: 4 * MAX }, (_, i) =>
+          t.http.post('/api/v1/auth/login').send({ email: c.email, password: `guess-${i}-password` }),
+        ),
       );
       const statuses = answers.map((r) => r.status);
       expect(statuses.filter((s) => s === 401)).toHaveLength(MAX);
@@ -342,7 +429,8 @@ describe('auth', () => {
     it('the same account under another identifier (its phone) is counted apart: treating it as one would tell that the phone belongs to the account', async () => {
       const c = await newCitizen(t);
       const [{ phone }] = await t.db.query(`SELECT phone FROM accounts WHERE id = $1`, [c.id]);
-      for (let i = 0; i < MAX; i++) await t.http.post('/api/v1/auth/login').send({ email: c.email, password: 'wrong-password' }).expect(401);
+      for (let i = 0; i < MAX; i++)
+        await t.http.post('/api/v1/auth/login').send({ email: c.email, password: 'wrong-password' }).expect(401);
       await t.http.post('/api/v1/auth/login').send({ email: c.email, password: 'Citizen-pass-1' }).expect(429);
       await t.http.post('/api/v1/auth/login').send({ email: phone, password: 'Citizen-pass-1' }).expect(200);
     });

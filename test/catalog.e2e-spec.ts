@@ -22,7 +22,9 @@ describe('procedure catalog (public)', () => {
       feeTiming: 'before_receipt',
     });
     expect(judicial.formSchema.required).toContain('purpose');
-    expect(judicial.requiredDocuments).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'id_card', required: true })]));
+    expect(judicial.requiredDocuments).toEqual(
+      expect.arrayContaining([expect.objectContaining({ key: 'id_card', required: true })]),
+    );
   });
 
   it('answers one procedure by code, and 404 problem+json for an unknown one', async () => {

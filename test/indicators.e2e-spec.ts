@@ -52,25 +52,59 @@ const vn = (s: string) => new Date(`${s.replace(' ', 'T')}:00+07:00`);
 const PATH = '/api/v1/reports/indicators';
 const NOVEMBER = { from: '2026-11-01', to: '2026-12-01' };
 
-const HEADER = 'agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore';
+const HEADER =
+  'agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore';
 
 const ROW_A_P1 = {
-  agencyCode: A, procedureCode: P1, received: 10, finished: 6, onTime: 4, late: 2,
-  onTimeRate: 0.6667, onlineRate: 0.8, onlinePaymentRate: 0.6, avgProcessingHours: 14.92,
-  satisfactionRate: 0.6667, ratings: 3, avgScore: 3.67,
+  agencyCode: A,
+  procedureCode: P1,
+  received: 10,
+  finished: 6,
+  onTime: 4,
+  late: 2,
+  onTimeRate: 0.6667,
+  onlineRate: 0.8,
+  onlinePaymentRate: 0.6,
+  avgProcessingHours: 14.92,
+  satisfactionRate: 0.6667,
+  ratings: 3,
+  avgScore: 3.67,
 };
 const ROW_A_P2 = {
-  agencyCode: A, procedureCode: P2, received: 0, finished: 1, onTime: 0, late: 1,
-  onTimeRate: 0, onlineRate: null, onlinePaymentRate: null, avgProcessingHours: 72,
-  satisfactionRate: 0.5, ratings: 2, avgScore: 4,
+  agencyCode: A,
+  procedureCode: P2,
+  received: 0,
+  finished: 1,
+  onTime: 0,
+  late: 1,
+  onTimeRate: 0,
+  onlineRate: null,
+  onlinePaymentRate: null,
+  avgProcessingHours: 72,
+  satisfactionRate: 0.5,
+  ratings: 2,
+  avgScore: 4,
 };
 const ROW_B_Q1 = {
-  agencyCode: B, procedureCode: Q1, received: 2, finished: 1, onTime: 1, late: 0,
-  onTimeRate: 1, onlineRate: 1, onlinePaymentRate: null, avgProcessingHours: 8,
-  satisfactionRate: null, ratings: 0, avgScore: null,
+  agencyCode: B,
+  procedureCode: Q1,
+  received: 2,
+  finished: 1,
+  onTime: 1,
+  late: 0,
+  onTimeRate: 1,
+  onlineRate: 1,
+  onlinePaymentRate: null,
+  avgProcessingHours: 8,
+  satisfactionRate: null,
+  ratings: 0,
+  avgScore: null,
 };
 
-function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number) {
+function expectProblem(
+  res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+  status: number,
+) {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
@@ -95,7 +129,11 @@ describe('indicators report', () => {
   let clerkA: Session;
   let supAId: string;
   let applicantId: string;
-  const ids = { agency: {} as Record<string, string>, procedure: {} as Record<string, string>, version: {} as Record<string, string> };
+  const ids = {
+    agency: {} as Record<string, string>,
+    procedure: {} as Record<string, string>,
+    version: {} as Record<string, string>,
+  };
   let seq = 0;
 
   async function dossier(s: Seed): Promise<string> {
@@ -104,21 +142,42 @@ describe('indicators report', () => {
     const submitted = s.submittedAt ?? (received ? new Date(received.getTime() - HOUR) : null);
     const day = (received ?? submitted)!;
     const local = new Date(day.getTime() + 7 * HOUR).toISOString();
-    const code = received ? `${agencyCode}-${local.slice(2, 4)}${local.slice(5, 7)}${local.slice(8, 10)}-${String(++seq).padStart(4, '0')}` : null;
+    const code = received
+      ? `${agencyCode}-${local.slice(2, 4)}${local.slice(5, 7)}${local.slice(8, 10)}-${String(++seq).padStart(4, '0')}`
+      : null;
     const finished = s.finishedAt ?? null;
     const due = s.dueAt ?? null;
     const [{ id }] = await t.db.query(
       `INSERT INTO dossiers (code, agency_id, procedure_id, procedure_version_id, applicant_id, state, channel,
                              submitted_at, received_at, due_at, finished_at, paused_ms, attention_at, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-      [code, ids.agency[agencyCode], ids.procedure[s.procedure], ids.version[s.procedure], applicantId, s.state, s.channel ?? 'online',
+      [
+        code,
+        ids.agency[agencyCode],
+        ids.procedure[s.procedure],
+        ids.version[s.procedure],
+        applicantId,
+        s.state,
+        s.channel ?? 'online',
         // The queue's sort key: null once finished or in a terminal state.
-        submitted, received, due, finished, s.pausedMs ?? 0, finished || s.state === 'refused' ? null : (due ?? submitted), submitted],
+        submitted,
+        received,
+        due,
+        finished,
+        s.pausedMs ?? 0,
+        finished || s.state === 'refused' ? null : (due ?? submitted),
+        submitted,
+      ],
     );
     return id;
   }
 
-  async function fee(dossierId: string, status: 'open' | 'paid' | 'refund_pending' | 'refunded' | 'void', attempt?: 'succeeded' | 'refunded' | 'failed' | 'pending', paidAt?: Date) {
+  async function fee(
+    dossierId: string,
+    status: 'open' | 'paid' | 'refund_pending' | 'refunded' | 'void',
+    attempt?: 'succeeded' | 'refunded' | 'failed' | 'pending',
+    paidAt?: Date,
+  ) {
     const [{ id }] = await t.db.query(
       `INSERT INTO payment_requests (dossier_id, stage, items, amount_vnd, status, paid_at)
        VALUES ($1, 'before_receipt', '[{"kind":"fee","name":"Lệ phí","amount":50000}]', 50000, $2, $3) RETURNING id`,
@@ -129,27 +188,50 @@ describe('indicators report', () => {
       await t.db.query(
         `INSERT INTO payment_attempts (request_id, dossier_id, provider, txn_ref, amount_vnd, state, provider_txn_no, paid_at, expires_at)
          VALUES ($1, $2, 'vnpay', $3, 50000, $4, $5, $6, $7)`,
-        [id, dossierId, `T${randomUUID().slice(0, 12)}`, attempt, paid ? String(14_000_000 + ++seq) : null, paid ? paidAt : null,
-          new Date((paidAt ?? new Date()).getTime() + 900_000)],
+        [
+          id,
+          dossierId,
+          `T${randomUUID().slice(0, 12)}`,
+          attempt,
+          paid ? String(14_000_000 + ++seq) : null,
+          paid ? paidAt : null,
+          new Date((paidAt ?? new Date()).getTime() + 900_000),
+        ],
       );
     }
   }
 
   const rate = (dossierId: string, score: number, at: Date) =>
-    t.db.query(`INSERT INTO dossier_ratings (dossier_id, score, comment, at) VALUES ($1, $2, $3, $4)`, [dossierId, score, `điểm ${score}`, at]);
+    t.db.query(`INSERT INTO dossier_ratings (dossier_id, score, comment, at) VALUES ($1, $2, $3, $4)`, [
+      dossierId,
+      score,
+      `điểm ${score}`,
+      at,
+    ]);
 
   beforeAll(async () => {
     t = await createTestApp();
     adm = await admin(t);
     applicantId = (await newCitizen(t)).id!;
 
-    for (const [code, name, calendar] of [[A, 'UBND Phường Thử nghiệm A', CAL_A], [B, 'UBND Phường Thử nghiệm B', CAL_B]] as const) {
-      const [{ id }] = await t.db.query(`INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) RETURNING id`, [code, name, calendar]);
+    for (const [code, name, calendar] of [
+      [A, 'UBND Phường Thử nghiệm A', CAL_A],
+      [B, 'UBND Phường Thử nghiệm B', CAL_B],
+    ] as const) {
+      const [{ id }] = await t.db.query(
+        `INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) RETURNING id`,
+        [code, name, calendar],
+      );
       ids.agency[code] = id;
     }
-    for (const [code, agency] of [[P1, A], [P2, A], [Q1, B]]) {
+    for (const [code, agency] of [
+      [P1, A],
+      [P2, A],
+      [Q1, B],
+    ]) {
       const [{ id }] = await t.db.query(
-        `INSERT INTO procedures (code, name, agency_id, level) VALUES ($1, $2, $3, 'full') RETURNING id`, [code, `Thủ tục ${code}`, ids.agency[agency]],
+        `INSERT INTO procedures (code, name, agency_id, level) VALUES ($1, $2, $3, 'full') RETURNING id`,
+        [code, `Thủ tục ${code}`, ids.agency[agency]],
       );
       ids.procedure[code] = id;
       // A published version copied from a demo one, with a 3-working-day limit.
@@ -168,54 +250,170 @@ describe('indicators report', () => {
 
     const supEmail = `sup-${randomUUID().slice(0, 8)}@rpt.local`;
     const clerkEmail = `clerk-${randomUUID().slice(0, 8)}@rpt.local`;
-    const created = await t.http.post('/api/v1/admin/staff').set(adm.auth)
-      .send({ email: supEmail, password: 'Super-pass-2026', role: 'supervisor', agencyCode: A, fullName: 'Giám sát A' }).expect(201);
+    const created = await t.http
+      .post('/api/v1/admin/staff')
+      .set(adm.auth)
+      .send({ email: supEmail, password: 'Super-pass-2026', role: 'supervisor', agencyCode: A, fullName: 'Giám sát A' })
+      .expect(201);
     supAId = created.body.id;
-    await t.http.post('/api/v1/admin/staff').set(adm.auth)
-      .send({ email: clerkEmail, password: 'Clerk-pass-2026', role: 'clerk', agencyCode: A }).expect(201);
+    await t.http
+      .post('/api/v1/admin/staff')
+      .set(adm.auth)
+      .send({ email: clerkEmail, password: 'Clerk-pass-2026', role: 'clerk', agencyCode: A })
+      .expect(201);
     supA = await login(t, supEmail, 'Super-pass-2026');
     clerkA = await login(t, clerkEmail, 'Clerk-pass-2026');
 
     // ---- A / P1, received in November ----
-    const d1 = await dossier({ agency: 'A', procedure: P1, state: 'completed', receivedAt: vn('2026-11-16 08:00'), dueAt: vn('2026-11-19 08:00'), finishedAt: vn('2026-11-17 09:00') });
+    const d1 = await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'completed',
+      receivedAt: vn('2026-11-16 08:00'),
+      dueAt: vn('2026-11-19 08:00'),
+      finishedAt: vn('2026-11-17 09:00'),
+    });
     await fee(d1, 'paid', 'succeeded', vn('2026-11-16 07:30'));
     await rate(d1, 5, vn('2026-11-18 10:00'));
-    const d2 = await dossier({ agency: 'A', procedure: P1, state: 'completed', receivedAt: vn('2026-11-06 16:00'), dueAt: vn('2026-11-11 16:00'), finishedAt: vn('2026-11-09 08:00') });
+    const d2 = await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'completed',
+      receivedAt: vn('2026-11-06 16:00'),
+      dueAt: vn('2026-11-11 16:00'),
+      finishedAt: vn('2026-11-09 08:00'),
+    });
     await fee(d2, 'refunded', 'refunded', vn('2026-11-06 15:00'));
     await rate(d2, 4, vn('2026-11-10 10:00'));
-    const d3 = await dossier({ agency: 'A', procedure: P1, channel: 'counter', state: 'completed', receivedAt: vn('2026-11-04 18:30'), dueAt: vn('2026-11-09 17:00'), finishedAt: vn('2026-11-05 10:00') });
+    const d3 = await dossier({
+      agency: 'A',
+      procedure: P1,
+      channel: 'counter',
+      state: 'completed',
+      receivedAt: vn('2026-11-04 18:30'),
+      dueAt: vn('2026-11-09 17:00'),
+      finishedAt: vn('2026-11-05 10:00'),
+    });
     await fee(d3, 'paid', 'failed', vn('2026-11-04 18:00'));
     await rate(d3, 2, vn('2026-11-06 10:00'));
-    await dossier({ agency: 'A', procedure: P1, state: 'completed', receivedAt: vn('2026-11-19 10:00'), dueAt: vn('2026-11-25 14:00'), finishedAt: vn('2026-11-23 11:00'), pausedMs: 2 * HOUR });
-    const d5 = await dossier({ agency: 'A', procedure: P1, state: 'completed', receivedAt: vn('2026-11-02 09:00'), dueAt: vn('2026-11-05 09:00'), finishedAt: vn('2026-11-06 15:00') });
+    await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'completed',
+      receivedAt: vn('2026-11-19 10:00'),
+      dueAt: vn('2026-11-25 14:00'),
+      finishedAt: vn('2026-11-23 11:00'),
+      pausedMs: 2 * HOUR,
+    });
+    const d5 = await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'completed',
+      receivedAt: vn('2026-11-02 09:00'),
+      dueAt: vn('2026-11-05 09:00'),
+      finishedAt: vn('2026-11-06 15:00'),
+    });
     await fee(d5, 'paid', 'succeeded', vn('2026-11-02 08:30'));
     await t.db.query(
       `INSERT INTO dossier_apologies (dossier_id, reason, new_due_at, issued_by, at) VALUES ($1, 'Cần xác minh thêm', $2, $3, $4)`,
       [d5, vn('2026-11-06 17:00'), supAId, vn('2026-11-04 15:00')],
     );
-    await dossier({ agency: 'A', procedure: P1, channel: 'counter', state: 'completed', receivedAt: vn('2026-11-10 07:00'), dueAt: vn('2026-11-12 17:00'), finishedAt: vn('2026-11-16 07:30') });
-    const d7 = await dossier({ agency: 'A', procedure: P1, state: 'processing', receivedAt: vn('2026-11-25 09:00'), dueAt: vn('2026-11-30 09:00') });
+    await dossier({
+      agency: 'A',
+      procedure: P1,
+      channel: 'counter',
+      state: 'completed',
+      receivedAt: vn('2026-11-10 07:00'),
+      dueAt: vn('2026-11-12 17:00'),
+      finishedAt: vn('2026-11-16 07:30'),
+    });
+    const d7 = await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'processing',
+      receivedAt: vn('2026-11-25 09:00'),
+      dueAt: vn('2026-11-30 09:00'),
+    });
     await fee(d7, 'open', 'pending');
-    await dossier({ agency: 'A', procedure: P1, state: 'processing', receivedAt: vn('2026-11-26 09:00'), dueAt: vn('2026-12-01 09:00') });
-    const d9 = await dossier({ agency: 'A', procedure: P1, state: 'processing', receivedAt: vn('2026-11-27 09:00'), dueAt: vn('2026-12-02 09:00') });
+    await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'processing',
+      receivedAt: vn('2026-11-26 09:00'),
+      dueAt: vn('2026-12-01 09:00'),
+    });
+    const d9 = await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'processing',
+      receivedAt: vn('2026-11-27 09:00'),
+      dueAt: vn('2026-12-02 09:00'),
+    });
     await fee(d9, 'void');
-    await dossier({ agency: 'A', procedure: P1, state: 'processing', receivedAt: vn('2026-11-30 23:00'), dueAt: vn('2026-12-03 17:00') });
+    await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'processing',
+      receivedAt: vn('2026-11-30 23:00'),
+      dueAt: vn('2026-12-03 17:00'),
+    });
 
     // ---- A / P1, outside the period or never received ----
-    const o1 = await dossier({ agency: 'A', procedure: P1, state: 'completed', receivedAt: vn('2026-10-31 23:59'), dueAt: vn('2026-11-04 17:00'), finishedAt: vn('2026-12-01 00:00') });
+    const o1 = await dossier({
+      agency: 'A',
+      procedure: P1,
+      state: 'completed',
+      receivedAt: vn('2026-10-31 23:59'),
+      dueAt: vn('2026-11-04 17:00'),
+      finishedAt: vn('2026-12-01 00:00'),
+    });
     await fee(o1, 'paid', 'succeeded', vn('2026-10-31 23:00'));
     await rate(o1, 1, vn('2026-12-01 08:00'));
-    await dossier({ agency: 'A', procedure: P1, channel: 'counter', state: 'refused', submittedAt: vn('2026-11-05 09:00') });
+    await dossier({
+      agency: 'A',
+      procedure: P1,
+      channel: 'counter',
+      state: 'refused',
+      submittedAt: vn('2026-11-05 09:00'),
+    });
 
     // ---- A / P2: finished (not received) and rated in November ----
-    const o2 = await dossier({ agency: 'A', procedure: P2, state: 'completed', receivedAt: vn('2026-10-20 14:00'), dueAt: vn('2026-10-26 10:00'), finishedAt: vn('2026-11-03 10:00'), pausedMs: 6 * HOUR });
+    const o2 = await dossier({
+      agency: 'A',
+      procedure: P2,
+      state: 'completed',
+      receivedAt: vn('2026-10-20 14:00'),
+      dueAt: vn('2026-10-26 10:00'),
+      finishedAt: vn('2026-11-03 10:00'),
+      pausedMs: 6 * HOUR,
+    });
     await rate(o2, 3, vn('2026-11-04 09:00'));
-    const o4 = await dossier({ agency: 'A', procedure: P2, state: 'completed', receivedAt: vn('2026-09-14 08:00'), dueAt: vn('2026-09-17 08:00'), finishedAt: vn('2026-10-09 10:00') });
+    const o4 = await dossier({
+      agency: 'A',
+      procedure: P2,
+      state: 'completed',
+      receivedAt: vn('2026-09-14 08:00'),
+      dueAt: vn('2026-09-17 08:00'),
+      finishedAt: vn('2026-10-09 10:00'),
+    });
     await rate(o4, 5, vn('2026-11-02 10:00'));
 
     // ---- B / Q1: another agency ----
-    await dossier({ agency: 'B', procedure: Q1, state: 'completed', receivedAt: vn('2026-11-02 07:00'), dueAt: vn('2026-11-04 17:00'), finishedAt: vn('2026-11-02 17:00') });
-    await dossier({ agency: 'B', procedure: Q1, state: 'processing', receivedAt: vn('2026-11-03 09:00'), dueAt: vn('2026-11-06 09:00') });
+    await dossier({
+      agency: 'B',
+      procedure: Q1,
+      state: 'completed',
+      receivedAt: vn('2026-11-02 07:00'),
+      dueAt: vn('2026-11-04 17:00'),
+      finishedAt: vn('2026-11-02 17:00'),
+    });
+    await dossier({
+      agency: 'B',
+      procedure: Q1,
+      state: 'processing',
+      receivedAt: vn('2026-11-03 09:00'),
+      dueAt: vn('2026-11-06 09:00'),
+    });
   });
   afterAll(() => t.close());
 
@@ -225,11 +423,12 @@ describe('indicators report', () => {
   };
 
   it('the seeded due dates are what the clock rules give (received + 3 working days, pushed back by the pauses)', async () => {
-    const rows: { code: string; received_at: Date; due_at: Date; paused_ms: string; cal: WorkCalendar }[] = await t.db.query(
-      `SELECT d.code, d.received_at, d.due_at, d.paused_ms, g.calendar AS cal
+    const rows: { code: string; received_at: Date; due_at: Date; paused_ms: string; cal: WorkCalendar }[] =
+      await t.db.query(
+        `SELECT d.code, d.received_at, d.due_at, d.paused_ms, g.calendar AS cal
          FROM dossiers d JOIN agencies g ON g.id = d.agency_id WHERE g.code IN ($1, $2) AND d.received_at IS NOT NULL`,
-      [A, B],
-    );
+        [A, B],
+      );
     expect(rows).toHaveLength(15);
     for (const r of rows) {
       const expected = addWorkingTime(r.cal, dueDate(r.cal, r.received_at, DAYS), Number(r.paused_ms));
@@ -240,7 +439,11 @@ describe('indicators report', () => {
   it("a supervisor gets their own agency's rows for the period, with the known answers", async () => {
     const res = await get(supA, NOVEMBER).expect(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toEqual({ from: '2026-10-31T17:00:00.000Z', to: '2026-11-30T17:00:00.000Z', rows: [ROW_A_P1, ROW_A_P2] });
+    expect(res.body).toEqual({
+      from: '2026-10-31T17:00:00.000Z',
+      to: '2026-11-30T17:00:00.000Z',
+      rows: [ROW_A_P1, ROW_A_P2],
+    });
     // Naming their own agency gives the same answer.
     const named = await get(supA, { ...NOVEMBER, agency: A }).expect(200);
     expect(named.body).toEqual(res.body);
@@ -263,8 +466,16 @@ describe('indicators report', () => {
     expect(empty.body).toEqual({ from: '2026-12-31T17:00:00.000Z', to: '2027-01-31T17:00:00.000Z', rows: [] });
     const october = await get(supA, { from: '2026-10-01', to: '2026-11-01' }).expect(200);
     // October: o1 (31 Oct 23:59) received for P1; o2 (20 Oct) received and o4 (9 Oct) finished for P2.
-    expect(october.body.rows.map((r: { procedureCode: string; received: number; finished: number }) => [r.procedureCode, r.received, r.finished]))
-      .toEqual([[P1, 1, 0], [P2, 1, 1]]);
+    expect(
+      october.body.rows.map((r: { procedureCode: string; received: number; finished: number }) => [
+        r.procedureCode,
+        r.received,
+        r.finished,
+      ]),
+    ).toEqual([
+      [P1, 1, 0],
+      [P2, 1, 1],
+    ]);
   });
 
   it('CSV: the same rows, RFC 4180, a header of the row keys, empty fields for null', async () => {
@@ -273,8 +484,8 @@ describe('indicators report', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename=".+\.csv"$/);
     expect(res.text).toBe(
       `${HEADER}\r\n` +
-      `${A},${P1},10,6,4,2,0.6667,0.8,0.6,14.92,0.6667,3,3.67\r\n` +
-      `${A},${P2},0,1,0,1,0,,,72,0.5,2,4\r\n`,
+        `${A},${P1},10,6,4,2,0.6667,0.8,0.6,14.92,0.6667,3,3.67\r\n` +
+        `${A},${P2},0,1,0,1,0,,,72,0.5,2,4\r\n`,
     );
     const none = await get(supA, { from: '2027-01-01', to: '2027-02-01', format: 'csv' }).expect(200);
     expect(none.text).toBe(`${HEADER}\r\n`);
@@ -295,7 +506,9 @@ describe('indicators report', () => {
     const all = await get(adm, NOVEMBER).expect(200);
     const ours = all.body.rows.filter((r: { agencyCode: string }) => r.agencyCode === A || r.agencyCode === B);
     expect(ours).toEqual([ROW_A_P1, ROW_A_P2, ROW_B_Q1]);
-    const keys = all.body.rows.map((r: { agencyCode: string; procedureCode: string }) => `${r.agencyCode}\u0000${r.procedureCode}`);
+    const keys = all.body.rows.map(
+      (r: { agencyCode: string; procedureCode: string }) => `${r.agencyCode}\u0000${r.procedureCode}`,
+    );
     expect(keys).toEqual([...keys].sort());
 
     expect((await get(adm, { ...NOVEMBER, agency: B }).expect(200)).body.rows).toEqual([ROW_B_Q1]);

@@ -17,7 +17,10 @@ describe('dossier lifecycle (demo procedures)', () => {
   const api = '/api/v1';
 
   async function draft(citizen: Session, procedureCode: string, formData: object, delivery?: object) {
-    const res = await t.http.post(`${api}/applications`).set(citizen.auth).send({ procedureCode, formData, ...(delivery ? { delivery } : {}) });
+    const res = await t.http
+      .post(`${api}/applications`)
+      .set(citizen.auth)
+      .send({ procedureCode, formData, ...(delivery ? { delivery } : {}) });
     expect(res.status).toBe(201);
     return res.body;
   }
@@ -28,14 +31,28 @@ describe('dossier lifecycle (demo procedures)', () => {
 
   async function history(who: Session, id: string) {
     const res = await t.http.get(`${api}/applications/${id}/history`).set(who.auth).expect(200);
-    return res.body as { action: string; fromState: string | null; toState: string; actorRole: string; comment: string | null; at: string; data: any }[];
+    return res.body as {
+      action: string;
+      fromState: string | null;
+      toState: string;
+      actorRole: string;
+      comment: string | null;
+      at: string;
+      data: any;
+    }[];
   }
 
   it('birth extract copy: draft, edit, document, submit, receipt with due date, completion; one email per step', async () => {
     const citizen = await newCitizen(t);
     const clerk = await staff(t, 'clerk', 'bennghe');
     const d = await draft(citizen, DEMO.birthExtract, { fullName: 'Lê Thị Hoa' });
-    expect(d).toMatchObject({ state: 'draft', code: null, procedureCode: DEMO.birthExtract, procedureVersion: 1, availableActions: ['submit'] });
+    expect(d).toMatchObject({
+      state: 'draft',
+      code: null,
+      procedureCode: DEMO.birthExtract,
+      procedureVersion: 1,
+      availableActions: ['submit'],
+    });
 
     // Submitting an incomplete dossier names each missing field and document, and changes nothing.
     const incomplete = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem());
@@ -46,11 +63,18 @@ describe('dossier lifecycle (demo procedures)', () => {
     expect((await t.http.get(`${api}/applications/${d.id}`).set(citizen.auth)).body.state).toBe('draft');
 
     // A wrong type is refused on edit too, per field.
-    const bad = await t.http.patch(`${api}/applications/${d.id}`).set(citizen.auth).send({ formData: { copies: 'two' } });
+    const bad = await t.http
+      .patch(`${api}/applications/${d.id}`)
+      .set(citizen.auth)
+      .send({ formData: { copies: 'two' } });
     expect(bad.status).toBe(422);
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'formData.copies' })]);
 
-    await t.http.patch(`${api}/applications/${d.id}`).set(citizen.auth).send({ formData: { dateOfBirth: '1990-05-01', copies: 2 } }).expect(200);
+    await t.http
+      .patch(`${api}/applications/${d.id}`)
+      .set(citizen.auth)
+      .send({ formData: { dateOfBirth: '1990-05-01', copies: 2 } })
+      .expect(200);
     const up = await uploadDocument(t, citizen, d.id, 'id_card');
     expect(up.status).toBe(201);
     expect(up.body).toMatchObject({ documentKey: 'id_card', contentType: 'application/pdf' });
@@ -85,16 +109,22 @@ describe('dossier lifecycle (demo procedures)', () => {
       ['complete', 'processing', 'completed', 'clerk'],
     ]);
     // The receipt and appointment slip: code, date received, due date.
-    expect(h[2].data.receipt).toEqual({ code: submitted.body.code, receivedAt: receivedAt.toISOString(), dueAt: dueAt.toISOString() });
+    expect(h[2].data.receipt).toEqual({
+      code: submitted.body.code,
+      receivedAt: receivedAt.toISOString(),
+      dueAt: dueAt.toISOString(),
+    });
 
     await t.drain();
     const mails = t.smtp.to(citizen.email);
-    expect(mails.map((m) => m.subject).sort()).toEqual(sorted([
-      `Đã nộp hồ sơ ${submitted.body.code}`,
-      `Tiếp nhận hồ sơ ${submitted.body.code}`,
-      `Cập nhật hồ sơ ${submitted.body.code}`,
-      `Đã có kết quả hồ sơ ${submitted.body.code}`,
-    ]));
+    expect(mails.map((m) => m.subject).sort()).toEqual(
+      sorted([
+        `Đã nộp hồ sơ ${submitted.body.code}`,
+        `Tiếp nhận hồ sơ ${submitted.body.code}`,
+        `Cập nhật hồ sơ ${submitted.body.code}`,
+        `Đã có kết quả hồ sơ ${submitted.body.code}`,
+      ]),
+    );
     expect(mails.find((m) => m.subject.startsWith('Tiếp nhận'))!.text).toContain('Ngày hẹn trả kết quả: '); // the receipt's due date, in Vietnamese
 
     // BullMQ delivers at least once: the same event relayed again (a new outbox row, a new job id) sends nothing more.
@@ -105,24 +135,41 @@ describe('dossier lifecycle (demo procedures)', () => {
     await t.drain();
     expect(t.smtp.to(citizen.email)).toHaveLength(4);
     const sent = await t.db.query(
-      `SELECT event, channel, status, attempts FROM notifications WHERE dossier_id = $1 ORDER BY created_at, channel`, [d.id],
+      `SELECT event, channel, status, attempts FROM notifications WHERE dossier_id = $1 ORDER BY created_at, channel`,
+      [d.id],
     );
     expect(sent).toHaveLength(8);
-    expect(sent).toEqual(expect.arrayContaining(['submit', 'receive', 'complete', 'result_available'].flatMap((event) => [
-      { event, channel: 'email', status: 'sent', attempts: 1 },
-      { event, channel: 'sms', status: 'sent', attempts: 1 },
-    ])));
+    expect(sent).toEqual(
+      expect.arrayContaining(
+        ['submit', 'receive', 'complete', 'result_available'].flatMap((event) => [
+          { event, channel: 'email', status: 'sent', attempts: 1 },
+          { event, channel: 'sms', status: 'sent', attempts: 1 },
+        ]),
+      ),
+    );
     // The SMS gateway (the built-in sandbox, over HTTP) got one message per event too.
     const [{ phone }] = await t.db.query(`SELECT phone FROM accounts WHERE email = $1`, [citizen.email]);
     const sms = await t.http.get('/api/v1/sandbox/sms/messages').query({ phone }).expect(200);
-    expect(sms.body.map((m: { text: string }) => m.text.split('. ')[0]).sort()).toEqual([
-      `Cập nhật hồ sơ ${submitted.body.code}`, `Tiếp nhận hồ sơ ${submitted.body.code}`, `Đã nộp hồ sơ ${submitted.body.code}`,
-      `Đã có kết quả hồ sơ ${submitted.body.code}`,
-    ].sort());
+    expect(sms.body.map((m: { text: string }) => m.text.split('. ')[0]).sort()).toEqual(
+      [
+        `Cập nhật hồ sơ ${submitted.body.code}`,
+        `Tiếp nhận hồ sơ ${submitted.body.code}`,
+        `Đã nộp hồ sơ ${submitted.body.code}`,
+        `Đã có kết quả hồ sơ ${submitted.body.code}`,
+      ].sort(),
+    );
     // The result was generated from the procedure's template and can be downloaded by the owner.
     const withResult = await t.http.get(`${api}/applications/${d.id}`).set(citizen.auth).expect(200);
-    expect(withResult.body.result).toMatchObject({ verificationCode: expect.stringMatching(/^[A-Z2-9]{10}$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const pdf = await t.http.get(`${api}/applications/${d.id}/result`).set(citizen.auth).buffer(true).parse(binary).expect(200);
+    expect(withResult.body.result).toMatchObject({
+      verificationCode: expect.stringMatching(/^[A-Z2-9]{10}$/),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const pdf = await t.http
+      .get(`${api}/applications/${d.id}/result`)
+      .set(citizen.auth)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
   });
 
@@ -130,7 +177,11 @@ describe('dossier lifecycle (demo procedures)', () => {
     const citizen = await newCitizen(t, { locale: 'en' });
     const clerk = await staff(t, 'clerk', 'quan1');
     const d = await draft(citizen, DEMO.householdBusiness, {
-      businessName: 'Tiệm bánh mì Hoa', ownerName: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1', businessLine: 'Bakery', capitalVnd: 50_000_000,
+      businessName: 'Tiệm bánh mì Hoa',
+      ownerName: 'Lê Thị Hoa',
+      address: '12 Lê Lợi, Quận 1',
+      businessLine: 'Bakery',
+      capitalVnd: 50_000_000,
     });
     await uploadDocument(t, citizen, d.id, 'id_card');
     await uploadDocument(t, citizen, d.id, 'premises_proof');
@@ -146,7 +197,9 @@ describe('dossier lifecycle (demo procedures)', () => {
     const blank = await act(clerk, d.id, 'request_supplement', { comment: '   ' });
     expect(blank.status).toBe(422);
 
-    const asked = await act(clerk, d.id, 'request_supplement', { comment: 'Thiếu hợp đồng thuê mặt bằng có công chứng' });
+    const asked = await act(clerk, d.id, 'request_supplement', {
+      comment: 'Thiếu hợp đồng thuê mặt bằng có công chứng',
+    });
     expect(asked.body).toMatchObject({ state: 'supplement_requested', clockPaused: true, availableActions: [] });
     const seen = await t.http.get(`${api}/applications/${d.id}`).set(citizen.auth).expect(200);
     expect(seen.body.availableActions).toEqual(['resubmit', 'withdraw']);
@@ -154,7 +207,11 @@ describe('dossier lifecycle (demo procedures)', () => {
     // Simulate that the citizen took ten calendar days to answer (longer than any holiday run): the paused working time moves the due date.
     await t.db.query(`UPDATE dossiers SET paused_at = paused_at - interval '10 days' WHERE id = $1`, [d.id]);
     const [{ paused_at }] = await t.db.query(`SELECT paused_at FROM dossiers WHERE id = $1`, [d.id]);
-    await t.http.patch(`${api}/applications/${d.id}`).set(citizen.auth).send({ formData: { employees: 3 } }).expect(200);
+    await t.http
+      .patch(`${api}/applications/${d.id}`)
+      .set(citizen.auth)
+      .send({ formData: { employees: 3 } })
+      .expect(200);
     await uploadDocument(t, citizen, d.id, 'premises_proof', undefined, 'lease-notarised.pdf');
     const back = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);
     expect(back.body).toMatchObject({ state: 'processing', code, clockPaused: false });
@@ -162,46 +219,86 @@ describe('dossier lifecycle (demo procedures)', () => {
     const [{ updated_at }] = await t.db.query(`SELECT updated_at FROM dossiers WHERE id = $1`, [d.id]);
     const paused = workingTimeBetween(calendar, new Date(paused_at), new Date(updated_at));
     expect(paused).toBeGreaterThan(0);
-    expect(new Date(back.body.dueAt).toISOString()).toBe(addWorkingTime(calendar, new Date(received.body.dueAt), paused).toISOString());
+    expect(new Date(back.body.dueAt).toISOString()).toBe(
+      addWorkingTime(calendar, new Date(received.body.dueAt), paused).toISOString(),
+    );
 
     // Approval opens the charge (paid after approval); the confirmed payment moves the dossier on by itself.
     const approved = await act(clerk, d.id, 'approve', { comment: 'Đủ điều kiện' });
-    expect(approved.body).toMatchObject({ state: 'awaiting_payment', payment: { stage: 'after_approval', amountVnd: 100000, status: 'open' } });
+    expect(approved.body).toMatchObject({
+      state: 'awaiting_payment',
+      payment: { stage: 'after_approval', amountVnd: 100000, status: 'open' },
+    });
     expect(approved.body.finishedAt).not.toBeNull();
     const paid = await payInSandbox(t, citizen, d.id);
     expect(paid.ipnResponse).toEqual({ RspCode: '00', Message: 'Confirm Success' });
     await t.drain();
     const after = await t.http.get(`${api}/applications/${d.id}`).set(clerk.auth).expect(200);
-    expect(after.body).toMatchObject({ state: 'approved', payment: { status: 'paid' }, availableActions: ['return_result'] });
+    expect(after.body).toMatchObject({
+      state: 'approved',
+      payment: { status: 'paid' },
+      availableActions: ['return_result'],
+    });
     const final = await act(clerk, d.id, 'return_result');
     expect(final.body.state).toBe('completed');
 
     const h = await history(clerk, d.id);
-    expect(h.map((e) => e.action)).toEqual(['create', 'submit', 'receive', 'request_supplement', 'edit', 'resubmit', 'approve', 'payment_confirmed', 'return_result']);
+    expect(h.map((e) => e.action)).toEqual([
+      'create',
+      'submit',
+      'receive',
+      'request_supplement',
+      'edit',
+      'resubmit',
+      'approve',
+      'payment_confirmed',
+      'return_result',
+    ]);
     expect(h[7]).toMatchObject({ actorRole: 'system', fromState: 'awaiting_payment', toState: 'approved' });
     expect(h[3].comment).toBe('Thiếu hợp đồng thuê mặt bằng có công chứng');
 
     await t.drain();
-    expect(t.smtp.to(citizen.email).map((m) => m.subject).sort()).toEqual(sorted([
-      `Dossier ${code} submitted`,
-      `Dossier ${code} received`,
-      `Dossier ${code}: documents requested`,
-      `Dossier ${code} supplemented`,
-      `Dossier ${code} approved`,
-      `Dossier ${code}: payment needed`,
-      `Dossier ${code}: payment confirmed`,
-      `Dossier ${code} updated`,
-      `Dossier ${code}: result available`,
-    ]));
+    expect(
+      t.smtp
+        .to(citizen.email)
+        .map((m) => m.subject)
+        .sort(),
+    ).toEqual(
+      sorted([
+        `Dossier ${code} submitted`,
+        `Dossier ${code} received`,
+        `Dossier ${code}: documents requested`,
+        `Dossier ${code} supplemented`,
+        `Dossier ${code} approved`,
+        `Dossier ${code}: payment needed`,
+        `Dossier ${code}: payment confirmed`,
+        `Dossier ${code} updated`,
+        `Dossier ${code}: result available`,
+      ]),
+    );
   });
 
   it('judicial record: a refusal with its reason, and the citizen notified', async () => {
     const citizen = await newCitizen(t);
     const clerk = await staff(t, 'clerk', 'sotuphap');
-    const d = await draft(citizen, DEMO.judicialRecord, {
-      fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', placeOfBirth: 'TP. Hồ Chí Minh', certificateType: 1, purpose: 'Xin việc',
-    }, { method: 'post', recipient: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh', phone: '0901234567' });
-    expect(d.delivery).toEqual({ method: 'post', recipient: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh', phone: '0901234567' });
+    const d = await draft(
+      citizen,
+      DEMO.judicialRecord,
+      {
+        fullName: 'Lê Thị Hoa',
+        dateOfBirth: '1990-05-01',
+        placeOfBirth: 'TP. Hồ Chí Minh',
+        certificateType: 1,
+        purpose: 'Xin việc',
+      },
+      { method: 'post', recipient: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh', phone: '0901234567' },
+    );
+    expect(d.delivery).toEqual({
+      method: 'post',
+      recipient: 'Lê Thị Hoa',
+      address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh',
+      phone: '0901234567',
+    });
     await uploadDocument(t, citizen, d.id, 'id_card');
     const s = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);
     // The fee is paid before receipt; with delivery by post, the postal fee is added.
@@ -221,10 +318,14 @@ describe('dossier lifecycle (demo procedures)', () => {
     expect((await act(citizen, d.id, 'withdraw')).status).toBe(409);
     await t.drain();
     const mails = t.smtp.to(citizen.email);
-    expect(mails.map((m) => m.subject).sort()).toEqual(sorted([
-      `Đã nộp hồ sơ ${s.body.code}`, `Hồ sơ ${s.body.code}: cần nộp phí, lệ phí`, `Đã nhận thanh toán hồ sơ ${s.body.code}`,
-      `Từ chối tiếp nhận hồ sơ ${s.body.code}`,
-    ]));
+    expect(mails.map((m) => m.subject).sort()).toEqual(
+      sorted([
+        `Đã nộp hồ sơ ${s.body.code}`,
+        `Hồ sơ ${s.body.code}: cần nộp phí, lệ phí`,
+        `Đã nhận thanh toán hồ sơ ${s.body.code}`,
+        `Từ chối tiếp nhận hồ sơ ${s.body.code}`,
+      ]),
+    );
     expect(mails.find((m) => m.subject.startsWith('Từ chối'))!.text).toContain('Lý do: Hồ sơ không thuộc thẩm quyền');
   });
 
@@ -233,13 +334,19 @@ describe('dossier lifecycle (demo procedures)', () => {
     const clerk = await staff(t, 'clerk', 'sotuphap');
     const supervisor = await staff(t, 'supervisor', 'sotuphap');
     const d = await draft(citizen, DEMO.judicialRecord, {
-      fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', placeOfBirth: 'Huế', certificateType: 2, purpose: 'Định cư',
+      fullName: 'Lê Thị Hoa',
+      dateOfBirth: '1990-05-01',
+      placeOfBirth: 'Huế',
+      certificateType: 2,
+      purpose: 'Định cư',
     });
     await uploadDocument(t, citizen, d.id, 'id_card');
     const s = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);
     await payInSandbox(t, citizen, d.id);
     await t.drain();
-    await act(clerk, d.id, 'ask_to_complete', { comment: 'Bổ sung giấy tờ cư trú' }).then((r) => expect(r.body.state).toBe('incomplete'));
+    await act(clerk, d.id, 'ask_to_complete', { comment: 'Bổ sung giấy tờ cư trú' }).then((r) =>
+      expect(r.body.state).toBe('incomplete'),
+    );
     await uploadDocument(t, citizen, d.id, 'residence_proof');
     const again = await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);
     expect(again.body).toMatchObject({ state: 'submitted', code: s.body.code, receivedAt: null });
@@ -249,14 +356,22 @@ describe('dossier lifecycle (demo procedures)', () => {
     await act(supervisor, d.id, 'approve').then((r) => expect(r.body.state).toBe('approved'));
     await act(clerk, d.id, 'issue_result').then((r) => expect(r.body.state).toBe('result_issued'));
     // Online delivery: no parcel; the clerk hands it over (the citizen downloads it).
-    await act(clerk, d.id, 'hand_over').then((r) => expect(r.body).toMatchObject({ state: 'completed', shipment: null }));
+    await act(clerk, d.id, 'hand_over').then((r) =>
+      expect(r.body).toMatchObject({ state: 'completed', shipment: null }),
+    );
   });
 
   it('withdrawal by the citizen while processing; a supervisor can stop a household business dossier', async () => {
     const citizen = await newCitizen(t);
     const clerk = await staff(t, 'clerk', 'quan1');
     const supervisor = await staff(t, 'supervisor', 'quan1');
-    const form = { businessName: 'Quán cà phê An', ownerName: 'Lê Thị Hoa', address: '1 Nguyễn Huệ, Quận 1', businessLine: 'Cafe', capitalVnd: 0 };
+    const form = {
+      businessName: 'Quán cà phê An',
+      ownerName: 'Lê Thị Hoa',
+      address: '1 Nguyễn Huệ, Quận 1',
+      businessLine: 'Cafe',
+      capitalVnd: 0,
+    };
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
       const d = await draft(citizen, DEMO.householdBusiness, form);
@@ -288,7 +403,9 @@ describe('dossier lifecycle (demo procedures)', () => {
     await uploadDocument(t, citizen, b.id, 'id_card');
     const key = idem();
     const first = await t.http.post(`${api}/applications/${a.id}/submit`).set(citizen.auth).set(key).expect(200);
-    const again = await Promise.all([1, 2, 3].map(() => t.http.post(`${api}/applications/${a.id}/submit`).set(citizen.auth).set(key)));
+    const again = await Promise.all(
+      [1, 2, 3].map(() => t.http.post(`${api}/applications/${a.id}/submit`).set(citizen.auth).set(key)),
+    );
     for (const r of again) {
       expect(r.status).toBe(200);
       expect(r.body).toEqual(first.body);
@@ -310,7 +427,9 @@ describe('dossier lifecycle (demo procedures)', () => {
     const d = await draft(citizen, DEMO.birthExtract, { fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', copies: 1 });
     await uploadDocument(t, citizen, d.id, 'id_card');
     const key = idem();
-    const all = await Promise.all(Array.from({ length: 8 }, () => t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(key)));
+    const all = await Promise.all(
+      Array.from({ length: 8 }, () => t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(key)),
+    );
     expect(all.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(new Set(all.map((r) => r.body.code)).size).toBe(1);
     expect((await history(citizen, d.id)).filter((e) => e.action === 'submit')).toHaveLength(1);

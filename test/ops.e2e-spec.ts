@@ -13,25 +13,44 @@ describe('operations', () => {
   it('health tells the public only up; the details (database, Redis, a worker on every queue) are for admins', async () => {
     expect((await t.http.get('/api/v1/health').expect(200)).body).toEqual({ status: 'ok' });
     expect((await t.http.get('/api/v1/health/details')).status).toBe(401);
-    expect((await t.http.get('/api/v1/health/details').set((await staff(t, 'supervisor', 'bennghe')).auth)).status).toBe(403);
-    const res = await t.http.get('/api/v1/health/details').set((await admin(t)).auth).expect(200);
+    expect(
+      (await t.http.get('/api/v1/health/details').set((await staff(t, 'supervisor', 'bennghe')).auth)).status,
+    ).toBe(403);
+    const res = await t.http
+      .get('/api/v1/health/details')
+      .set((await admin(t)).auth)
+      .expect(200);
     expect(res.body.status).toBe('ok');
     expect(res.body.details.database.status).toBe('up');
-    for (const q of ['notifications', 'payments', 'delivery']) expect(res.body.details.queues.queues[q].workers).toBeGreaterThanOrEqual(1);
+    for (const q of ['notifications', 'payments', 'delivery'])
+      expect(res.body.details.queues.queues[q].workers).toBeGreaterThanOrEqual(1);
   });
 
   it('undelivered messages are visible to the admin with their error; queues show their depth; others get 403', async () => {
     const citizen = await newCitizen(t);
-    const d = await t.http.post('/api/v1/applications').set(citizen.auth)
-      .send({ procedureCode: DEMO.birthExtract, formData: { fullName: 'Lý Thường Kiệt', dateOfBirth: '1990-01-01', copies: 1 } }).expect(201);
+    const d = await t.http
+      .post('/api/v1/applications')
+      .set(citizen.auth)
+      .send({
+        procedureCode: DEMO.birthExtract,
+        formData: { fullName: 'Lý Thường Kiệt', dateOfBirth: '1990-01-01', copies: 1 },
+      })
+      .expect(201);
     await uploadDocument(t, citizen, d.body.id, 'id_card').expect(201);
     await t.http.post(`/api/v1/applications/${d.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
     const a = await admin(t);
     const failed = await waitFor(async () => {
       const res = await t.http.get('/api/v1/admin/notifications').set(a.auth).query({ status: 'failed' }).expect(200);
-      return res.body.find((n: { dossierId: string; channel: string }) => n.dossierId === d.body.id && n.channel === 'email');
+      return res.body.find(
+        (n: { dossierId: string; channel: string }) => n.dossierId === d.body.id && n.channel === 'email',
+      );
     }, 'a failed email');
-    expect(failed).toMatchObject({ event: 'submit', status: 'failed', attempts: 1, lastError: expect.stringMatching(/ECONNREFUSED|connect/) });
+    expect(failed).toMatchObject({
+      event: 'submit',
+      status: 'failed',
+      attempts: 1,
+      lastError: expect.stringMatching(/ECONNREFUSED|connect/),
+    });
     expect(JSON.stringify(failed)).not.toContain(citizen.email);
     // The SMS went out; the job waits to retry the email (backoff), so nothing is lost.
     const queues = await t.http.get('/api/v1/admin/queues').set(a.auth).expect(200);

@@ -25,16 +25,39 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
   afterAll(() => t.close());
 
   const api = '/api/v1';
-  const JUDICIAL_FORM = { fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', placeOfBirth: 'TP. Hồ Chí Minh', certificateType: 1, purpose: 'Xin việc' };
-  const BY_POST = { method: 'post', recipient: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh', phone: '0901234567' };
-  const BUSINESS_FORM = { businessName: 'Tiệm bánh mì Hoa', ownerName: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1', businessLine: 'Bakery', capitalVnd: 50_000_000 };
+  const JUDICIAL_FORM = {
+    fullName: 'Lê Thị Hoa',
+    dateOfBirth: '1990-05-01',
+    placeOfBirth: 'TP. Hồ Chí Minh',
+    certificateType: 1,
+    purpose: 'Xin việc',
+  };
+  const BY_POST = {
+    method: 'post',
+    recipient: 'Lê Thị Hoa',
+    address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh',
+    phone: '0901234567',
+  };
+  const BUSINESS_FORM = {
+    businessName: 'Tiệm bánh mì Hoa',
+    ownerName: 'Lê Thị Hoa',
+    address: '12 Lê Lợi, Quận 1',
+    businessLine: 'Bakery',
+    capitalVnd: 50_000_000,
+  };
 
   // ------------------------------------------------------------------ helpers
 
   /** A judicial record dossier submitted by the citizen: awaiting payment of 200,000 VND (+ 30,000 postal fee by post). */
   async function judicialAwaitingPayment(citizen: Session, delivery: 'post' | 'online' = 'post') {
-    const created = await t.http.post(`${api}/applications`).set(citizen.auth)
-      .send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM, ...(delivery === 'post' ? { delivery: BY_POST } : {}) });
+    const created = await t.http
+      .post(`${api}/applications`)
+      .set(citizen.auth)
+      .send({
+        procedureCode: DEMO.judicialRecord,
+        formData: JUDICIAL_FORM,
+        ...(delivery === 'post' ? { delivery: BY_POST } : {}),
+      });
     expect(created.status).toBe(201);
     expect((await uploadDocument(t, citizen, created.body.id, 'id_card')).status).toBe(201);
     const submitted = await t.http.post(`${api}/applications/${created.body.id}/submit`).set(citizen.auth).set(idem());
@@ -45,7 +68,10 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
 
   /** A household business dossier received and approved by the clerk: awaiting payment of the 100,000 VND charge. */
   async function businessAwaitingPayment(citizen: Session, clerk: Session) {
-    const created = await t.http.post(`${api}/applications`).set(citizen.auth).send({ procedureCode: DEMO.householdBusiness, formData: BUSINESS_FORM });
+    const created = await t.http
+      .post(`${api}/applications`)
+      .set(citizen.auth)
+      .send({ procedureCode: DEMO.householdBusiness, formData: BUSINESS_FORM });
     expect(created.status).toBe(201);
     const id = created.body.id;
     await uploadDocument(t, citizen, id, 'id_card');
@@ -84,7 +110,11 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
   }
 
   /** The IPN parameters with some changed, signed again (with the merchant's secret unless told otherwise). */
-  function resign(params: Record<string, string>, changes: Record<string, string>, key = secret): Record<string, string> {
+  function resign(
+    params: Record<string, string>,
+    changes: Record<string, string>,
+    key = secret,
+  ): Record<string, string> {
     const p: Record<string, string> = { ...params, ...changes };
     delete p[VNP_SECURE_HASH];
     return { ...p, [VNP_SECURE_HASH]: signParams(p, key) };
@@ -104,8 +134,10 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     count(`payment_receipts r JOIN payment_attempts a ON a.id = r.attempt_id WHERE a.dossier_id = $1`, [dossierId]);
 
   async function events(attemptId: string) {
-    return (await t.db.query(`SELECT source, outcome, from_state, to_state FROM payment_events WHERE attempt_id = $1 ORDER BY id`, [attemptId])) as
-      { source: string; outcome: string; from_state: string | null; to_state: string | null }[];
+    return (await t.db.query(
+      `SELECT source, outcome, from_state, to_state FROM payment_events WHERE attempt_id = $1 ORDER BY id`,
+      [attemptId],
+    )) as { source: string; outcome: string; from_state: string | null; to_state: string | null }[];
   }
 
   /**
@@ -118,16 +150,23 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
         WHERE id = $1 RETURNING txn_ref, created_at`,
       [attemptId, minutes],
     );
-    await t.db.query(`UPDATE sandbox_vnpay_transactions SET create_date = $2 WHERE txn_ref = $1`, [row.txn_ref, formatVnpDate(new Date(row.created_at))]);
+    await t.db.query(`UPDATE sandbox_vnpay_transactions SET create_date = $2 WHERE txn_ref = $1`, [
+      row.txn_ref,
+      formatVnpDate(new Date(row.created_at)),
+    ]);
   }
 
   function receiptPdf(who: Session, dossierId: string, attemptId: string) {
-    return t.http.get(`${api}/applications/${dossierId}/payments/${attemptId}/receipt`).set(who.auth).buffer(true).parse(binary);
+    return t.http
+      .get(`${api}/applications/${dossierId}/payments/${attemptId}/receipt`)
+      .set(who.auth)
+      .buffer(true)
+      .parse(binary);
   }
 
   // ------------------------------------------------------------------ tests
 
-  it('before receipt (judicial record by post): 230,000 VND with the postal fee, paid, the dossier moves on; the receipt PDF is the owner\'s', async () => {
+  it("before receipt (judicial record by post): 230,000 VND with the postal fee, paid, the dossier moves on; the receipt PDF is the owner's", async () => {
     const citizen = await newCitizen(t);
     const other = await newCitizen(t);
     const d = await judicialAwaitingPayment(citizen, 'post');
@@ -155,7 +194,12 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     ]);
 
     const attempt = await attemptRow(paid.attemptId);
-    expect(attempt).toMatchObject({ state: 'succeeded', amount_vnd: '230000', txn_ref: paid.txnRef, provider_txn_no: paid.ipnParams.vnp_TransactionNo });
+    expect(attempt).toMatchObject({
+      state: 'succeeded',
+      amount_vnd: '230000',
+      txn_ref: paid.txnRef,
+      provider_txn_no: paid.ipnParams.vnp_TransactionNo,
+    });
     expect(await receipts(d.id)).toBe(1);
     expect((await events(paid.attemptId)).map((e) => [e.source, e.outcome, e.from_state, e.to_state])).toEqual([
       ['start', 'created', 'created', 'pending'],
@@ -167,7 +211,12 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(list.body).toHaveLength(1);
     expect(list.body[0]).toMatchObject({ stage: 'before_receipt', amountVnd: 230000, status: 'paid' });
     expect(list.body[0].attempts).toEqual([
-      expect.objectContaining({ id: paid.attemptId, state: 'succeeded', txnRef: paid.txnRef, receiptNumber: expect.stringMatching(/^BL\d{4}-\d{7}$/) }),
+      expect.objectContaining({
+        id: paid.attemptId,
+        state: 'succeeded',
+        txnRef: paid.txnRef,
+        receiptNumber: expect.stringMatching(/^BL\d{4}-\d{7}$/),
+      }),
     ]);
 
     const pdf = await receiptPdf(citizen, d.id, paid.attemptId);
@@ -184,7 +233,10 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     const citizen = await newCitizen(t, { locale: 'en' });
     const clerk = await staff(t, 'clerk', 'quan1');
     const d = await businessAwaitingPayment(citizen, clerk);
-    expect(d).toMatchObject({ state: 'awaiting_payment', payment: { stage: 'after_approval', amountVnd: 100000, status: 'open' } });
+    expect(d).toMatchObject({
+      state: 'awaiting_payment',
+      payment: { stage: 'after_approval', amountVnd: 100000, status: 'open' },
+    });
     expect(d.payment.items).toEqual([expect.objectContaining({ kind: 'charge', amount: 100000 })]);
 
     const paid = await payInSandbox(t, citizen, d.id);
@@ -192,7 +244,11 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(paid.ipnResponse?.RspCode).toBe('00');
     await t.drain();
 
-    expect(await dossier(clerk, d.id)).toMatchObject({ state: 'approved', payment: { status: 'paid' }, availableActions: ['return_result'] });
+    expect(await dossier(clerk, d.id)).toMatchObject({
+      state: 'approved',
+      payment: { status: 'paid' },
+      availableActions: ['return_result'],
+    });
     expect((await attemptRow(paid.attemptId)).state).toBe('succeeded');
     expect(await receipts(d.id)).toBe(1);
     const pdf = await receiptPdf(citizen, d.id, paid.attemptId);
@@ -215,7 +271,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await dossier(citizen, d.id)).toMatchObject({ state: 'awaiting_payment', payment: { status: 'open' } });
     expect(await receipts(d.id)).toBe(0);
     // The browser comes back and is told so.
-    const back = await t.http.get(new URL(cancelled.returnUrl).pathname + new URL(cancelled.returnUrl).search).set('accept', 'application/json');
+    const back = await t.http
+      .get(new URL(cancelled.returnUrl).pathname + new URL(cancelled.returnUrl).search)
+      .set('accept', 'application/json');
     expect(back.body).toMatchObject({ status: 'cancelled', dossierId: d.id });
 
     const paid = await payInSandbox(t, citizen, d.id);
@@ -238,20 +296,28 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(new Set(starts.map((r) => r.body.redirectUrl)).size).toBe(1);
     expect(starts[0].body).toMatchObject({ amountVnd: 230000 });
     expect(await count(`payment_attempts WHERE dossier_id = $1`, [d.id])).toBe(1);
-    expect(await count(`payment_events WHERE attempt_id = $1 AND source = 'start'`, [starts[0].body.attemptId])).toBe(1);
+    expect(await count(`payment_events WHERE attempt_id = $1 AND source = 'start'`, [starts[0].body.attemptId])).toBe(
+      1,
+    );
 
     // Someone else cannot pay (or even see) this dossier.
     const other = await newCitizen(t);
     expect((await startPayment(other, d.id)).status).toBe(404);
     // Only a known provider.
-    const unknown = await t.http.post(`${api}/applications/${d.id}/payments`).set(citizen.auth).send({ provider: 'paypal' });
+    const unknown = await t.http
+      .post(`${api}/applications/${d.id}/payments`)
+      .set(citizen.auth)
+      .send({ provider: 'paypal' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors).toEqual([expect.objectContaining({ field: 'provider' })]);
 
     // Once paid, nothing is due.
     const txnRef = new URL(starts[0].body.redirectUrl).searchParams.get('vnp_TxnRef')!;
     expect((await fetch(starts[0].body.redirectUrl)).status).toBe(200);
-    const done = await t.http.post(`${api}/sandbox/vnpay/transactions/${txnRef}/complete`).send({ outcome: 'pay' }).expect(200);
+    const done = await t.http
+      .post(`${api}/sandbox/vnpay/transactions/${txnRef}/complete`)
+      .send({ outcome: 'pay' })
+      .expect(200);
     expect(done.body.ipnResponse.RspCode).toBe('00');
     await t.drain();
     const again = await startPayment(citizen, d.id);
@@ -259,7 +325,13 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(again.body.type).toMatch(/nothing-due$/);
 
     // A dossier with nothing to pay: the birth extract copy has no fee.
-    const free = await t.http.post(`${api}/applications`).set(citizen.auth).send({ procedureCode: DEMO.birthExtract, formData: { fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', copies: 1 } });
+    const free = await t.http
+      .post(`${api}/applications`)
+      .set(citizen.auth)
+      .send({
+        procedureCode: DEMO.birthExtract,
+        formData: { fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', copies: 1 },
+      });
     expect(free.status).toBe(201);
     const none = await startPayment(citizen, free.body.id);
     expect(none.status).toBe(409);
@@ -275,7 +347,10 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     const rejectedBefore = await count(`payment_events WHERE attempt_id IS NULL`, []);
 
     // 97: signed with another secret.
-    expect(await ipn(resign(p.ipnParams, {}, 'not-the-merchant-secret'))).toEqual({ RspCode: '97', Message: 'Invalid signature' });
+    expect(await ipn(resign(p.ipnParams, {}, 'not-the-merchant-secret'))).toEqual({
+      RspCode: '97',
+      Message: 'Invalid signature',
+    });
     // 97: a correctly signed message whose amount was changed afterwards.
     expect((await ipn({ ...p.ipnParams, vnp_Amount: '100' })).RspCode).toBe('97');
     // 01: correctly signed, for an order the portal never made.
@@ -289,10 +364,10 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await receipts(d.id)).toBe(0);
     expect(await dossier(citizen, d.id)).toMatchObject({ state: 'awaiting_payment', payment: { status: 'open' } });
     // The correctly signed one for an unknown order is kept for the audit; the forgeries are not stored (only counted).
-    const rejected = await t.db.query(`SELECT outcome, raw->>'vnp_TxnRef' AS "txnRef" FROM payment_events WHERE attempt_id IS NULL ORDER BY id`);
-    expect(rejected.slice(rejectedBefore)).toEqual([
-      { outcome: 'not_found', txnRef: 'UNKNOWN0000001' },
-    ]);
+    const rejected = await t.db.query(
+      `SELECT outcome, raw->>'vnp_TxnRef' AS "txnRef" FROM payment_events WHERE attempt_id IS NULL ORDER BY id`,
+    );
+    expect(rejected.slice(rejectedBefore)).toEqual([{ outcome: 'not_found', txnRef: 'UNKNOWN0000001' }]);
     expect((await events(p.attemptId)).map((e) => [e.source, e.outcome, e.from_state, e.to_state])).toEqual([
       ['start', 'created', 'created', 'pending'],
       ['ipn', 'amount_mismatch', 'pending', 'pending'],
@@ -302,7 +377,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await ipn(p.ipnParams)).toEqual({ RspCode: '00', Message: 'Confirm Success' });
     // 02: the same IPN again, and a correctly signed cancel for the same order afterwards.
     expect(await ipn(p.ipnParams)).toEqual({ RspCode: '02', Message: 'Order already confirmed' });
-    expect((await ipn(resign(p.ipnParams, { vnp_ResponseCode: '24', vnp_TransactionStatus: '02' }))).RspCode).toBe('02');
+    expect((await ipn(resign(p.ipnParams, { vnp_ResponseCode: '24', vnp_TransactionStatus: '02' }))).RspCode).toBe(
+      '02',
+    );
     // Order of the checks: a wrong amount is 04 even once confirmed; a bad signature is 97 before anything.
     expect((await ipn(resign(p.ipnParams, { vnp_Amount: '100000' }))).RspCode).toBe('04');
     expect((await ipn(resign(p.ipnParams, { vnp_TxnRef: 'UNKNOWN0000002' }, 'wrong'))).RspCode).toBe('97');
@@ -312,7 +389,12 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await receipts(d.id)).toBe(1);
     expect(await dossier(citizen, d.id)).toMatchObject({ state: 'submitted', payment: { status: 'paid' } });
     expect((await events(p.attemptId)).map((e) => [e.source, e.outcome])).toEqual([
-      ['start', 'created'], ['ipn', 'amount_mismatch'], ['ipn', 'succeeded'], ['ipn', 'duplicate'], ['ipn', 'duplicate'], ['ipn', 'amount_mismatch'],
+      ['start', 'created'],
+      ['ipn', 'amount_mismatch'],
+      ['ipn', 'succeeded'],
+      ['ipn', 'duplicate'],
+      ['ipn', 'duplicate'],
+      ['ipn', 'amount_mismatch'],
     ]);
   });
 
@@ -321,11 +403,13 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     const d = await judicialAwaitingPayment(citizen);
     const p = await payInSandbox(t, citizen, d.id, { ipn: 'skip' });
     const url = `${t.url}${api}/payments/vnpay/ipn?${new URLSearchParams(p.ipnParams)}`;
-    const answers = await Promise.all(Array.from({ length: 50 }, async () => {
-      const res = await fetch(url);
-      expect(res.status).toBe(200);
-      return ((await res.json()) as { RspCode: string }).RspCode;
-    }));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const res = await fetch(url);
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { RspCode: string }).RspCode;
+      }),
+    );
     expect(answers.filter((c) => c === '00')).toHaveLength(1);
     expect(answers.filter((c) => c === '02')).toHaveLength(49);
 
@@ -353,7 +437,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect((await attemptRow(p.attemptId)).state).toBe('pending');
     expect(await receipts(d.id)).toBe(0);
     // A tampered return is not believed.
-    const forged = await t.http.get(`${ret.pathname}?${new URLSearchParams({ ...p.ipnParams, vnp_Amount: '100' })}`).set('accept', 'application/json');
+    const forged = await t.http
+      .get(`${ret.pathname}?${new URLSearchParams({ ...p.ipnParams, vnp_Amount: '100' })}`)
+      .set('accept', 'application/json');
     expect(forged.status).toBe(400);
     expect(forged.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(forged.body.detail).toBe('The payment result could not be verified.');
@@ -383,7 +469,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     await t.drain();
     expect((await attemptRow(p.attemptId)).state).toBe('succeeded');
     expect(await receipts(d.id)).toBe(1);
-    expect((await events(p.attemptId)).filter((e) => e.to_state === 'succeeded' && e.from_state !== 'succeeded')).toHaveLength(1);
+    expect(
+      (await events(p.attemptId)).filter((e) => e.to_state === 'succeeded' && e.from_state !== 'succeeded'),
+    ).toHaveLength(1);
   });
 
   it('a lost IPN: reconciliation asks the gateway (querydr) and settles the payment; the dossier moves on', async () => {
@@ -401,7 +489,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await dossier(citizen, d.id)).toMatchObject({ state: 'submitted', payment: { status: 'paid' } });
     expect(await receipts(d.id)).toBe(1);
     const ev = await events(p.attemptId);
-    expect(ev.filter((e) => e.to_state === 'succeeded' && e.from_state === 'pending').map((e) => e.source)).toEqual(['querydr']);
+    expect(ev.filter((e) => e.to_state === 'succeeded' && e.from_state === 'pending').map((e) => e.source)).toEqual([
+      'querydr',
+    ]);
     // The IPN turns up after all: already confirmed, nothing more.
     expect((await ipn(p.ipnParams)).RspCode).toBe('02');
     await t.drain();
@@ -452,9 +542,15 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     // The citizen pays in the old tab (A) and then in the new one (B): both took money.
     const txnA = new URL(a.body.redirectUrl).searchParams.get('vnp_TxnRef')!;
     const txnB = new URL(b.body.redirectUrl).searchParams.get('vnp_TxnRef')!;
-    const paidA = await t.http.post(`${api}/sandbox/vnpay/transactions/${txnA}/complete`).send({ outcome: 'pay' }).expect(200);
+    const paidA = await t.http
+      .post(`${api}/sandbox/vnpay/transactions/${txnA}/complete`)
+      .send({ outcome: 'pay' })
+      .expect(200);
     expect(paidA.body.ipnResponse.RspCode).toBe('00');
-    const paidB = await t.http.post(`${api}/sandbox/vnpay/transactions/${txnB}/complete`).send({ outcome: 'pay' }).expect(200);
+    const paidB = await t.http
+      .post(`${api}/sandbox/vnpay/transactions/${txnB}/complete`)
+      .send({ outcome: 'pay' })
+      .expect(200);
     expect(paidB.body.ipnResponse.RspCode).toBe('00');
     await t.drain();
 
@@ -463,7 +559,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await dossier(citizen, d.id)).toMatchObject({ state: 'submitted', payment: { status: 'paid' } });
     expect((await history(citizen, d.id)).filter((e) => e.action === 'payment_confirmed')).toHaveLength(1);
     expect(await receipts(d.id)).toBe(2); // both payments are documented; one is refunded
-    const refunds = await t.db.query(`SELECT state, reason FROM payment_refunds WHERE attempt_id = $1`, [b.body.attemptId]);
+    const refunds = await t.db.query(`SELECT state, reason FROM payment_refunds WHERE attempt_id = $1`, [
+      b.body.attemptId,
+    ]);
     expect(refunds).toEqual([{ state: 'succeeded', reason: expect.stringMatching(/surplus/) }]);
   });
 
@@ -481,11 +579,24 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     await t.drain();
 
     expect((await attemptRow(p.attemptId)).state).toBe('refunded');
-    const refunds = await t.db.query(`SELECT amount_vnd, state, reason, completed_at FROM payment_refunds WHERE attempt_id = $1`, [p.attemptId]);
-    expect(refunds).toEqual([expect.objectContaining({ amount_vnd: '230000', state: 'succeeded', reason: 'reject: Không đủ điều kiện cấp phiếu' })]);
+    const refunds = await t.db.query(
+      `SELECT amount_vnd, state, reason, completed_at FROM payment_refunds WHERE attempt_id = $1`,
+      [p.attemptId],
+    );
+    expect(refunds).toEqual([
+      expect.objectContaining({
+        amount_vnd: '230000',
+        state: 'succeeded',
+        reason: 'reject: Không đủ điều kiện cấp phiếu',
+      }),
+    ]);
     expect(refunds[0].completed_at).not.toBeNull();
     expect(await dossier(citizen, d.id)).toMatchObject({ state: 'rejected', payment: { status: 'refunded' } });
-    expect((await events(p.attemptId)).filter((e) => e.source === 'refund').map((e) => [e.outcome, e.from_state, e.to_state])).toEqual([
+    expect(
+      (await events(p.attemptId))
+        .filter((e) => e.source === 'refund')
+        .map((e) => [e.outcome, e.from_state, e.to_state]),
+    ).toEqual([
       ['requested', 'succeeded', 'refund_pending'],
       ['succeeded', 'refund_pending', 'refunded'],
     ]);
@@ -494,12 +605,25 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
 
     // The gateway agrees: querydr reports the transaction refunded (05).
     const attempt = await attemptRow(p.attemptId);
-    const query = buildQueryDr({
-      requestId: randomBytes(8).toString('hex'), tmnCode, txnRef: p.txnRef, transactionDate: new Date(attempt.created_at),
-      createDate: new Date(), ipAddr: '127.0.0.1', orderInfo: `Truy van ${p.txnRef}`,
-    }, secret);
+    const query = buildQueryDr(
+      {
+        requestId: randomBytes(8).toString('hex'),
+        tmnCode,
+        txnRef: p.txnRef,
+        transactionDate: new Date(attempt.created_at),
+        createDate: new Date(),
+        ipAddr: '127.0.0.1',
+        orderInfo: `Truy van ${p.txnRef}`,
+      },
+      secret,
+    );
     const qdr = await t.http.post(`${api}/sandbox/vnpay/api/transaction`).send(query).expect(200);
-    expect(qdr.body).toMatchObject({ vnp_ResponseCode: '00', vnp_TxnRef: p.txnRef, vnp_TransactionStatus: '05', vnp_Amount: '23000000' });
+    expect(qdr.body).toMatchObject({
+      vnp_ResponseCode: '00',
+      vnp_TxnRef: p.txnRef,
+      vnp_TransactionStatus: '05',
+      vnp_Amount: '23000000',
+    });
   });
 
   it('a withdrawal while awaiting payment, with nothing paid, creates no refund', async () => {
@@ -514,7 +638,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(withdrawn.status).toBe(200);
     expect(withdrawn.body.state).toBe('withdrawn');
     await t.drain();
-    expect(await count(`payment_refunds f JOIN payment_attempts a ON a.id = f.attempt_id WHERE a.dossier_id = $1`, [d.id])).toBe(0);
+    expect(
+      await count(`payment_refunds f JOIN payment_attempts a ON a.id = f.attempt_id WHERE a.dossier_id = $1`, [d.id]),
+    ).toBe(0);
     expect((await attemptRow(started.body.attemptId)).state).toBe('pending');
     expect(await receipts(d.id)).toBe(0);
     expect((await events(started.body.attemptId)).filter((e) => e.source === 'refund')).toEqual([]);
@@ -534,7 +660,10 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
 
     // The citizen had the payment page open and pays anyway.
     const txnRef = new URL(started.body.redirectUrl).searchParams.get('vnp_TxnRef')!;
-    const done = await t.http.post(`${api}/sandbox/vnpay/transactions/${txnRef}/complete`).send({ outcome: 'pay' }).expect(200);
+    const done = await t.http
+      .post(`${api}/sandbox/vnpay/transactions/${txnRef}/complete`)
+      .send({ outcome: 'pay' })
+      .expect(200);
     expect(done.body.ipnResponse.RspCode).toBe('00');
     await t.drain();
 
@@ -542,7 +671,9 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await dossier(citizen, d.id)).toMatchObject({ state: 'withdrawn', payment: { status: 'void' } });
     expect((await attemptRow(started.body.attemptId)).state).toBe('refunded');
     expect(await receipts(d.id)).toBe(1);
-    const refunds = await t.db.query(`SELECT state, amount_vnd FROM payment_refunds WHERE attempt_id = $1`, [started.body.attemptId]);
+    const refunds = await t.db.query(`SELECT state, amount_vnd FROM payment_refunds WHERE attempt_id = $1`, [
+      started.body.attemptId,
+    ]);
     expect(refunds).toEqual([{ state: 'succeeded', amount_vnd: '230000' }]);
     expect((await history(citizen, d.id)).filter((e) => e.action === 'payment_confirmed')).toHaveLength(0);
   });
@@ -560,12 +691,17 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     const cancelledDossier = await judicialAwaitingPayment(citizen);
 
     const queued = async (id: string) => {
-      const res = await t.http.get(`${api}/queue`).query({ state: 'awaiting_payment', procedure: DEMO.judicialRecord, limit: 100 }).set(clerk.auth);
+      const res = await t.http
+        .get(`${api}/queue`)
+        .query({ state: 'awaiting_payment', procedure: DEMO.judicialRecord, limit: 100 })
+        .set(clerk.auth);
       expect(res.status).toBe(200);
       return res.body.items.find((i: { id: string }) => i.id === id);
     };
     expect(await queued(paidDossier.id)).toMatchObject({ state: 'awaiting_payment', paymentStatus: 'open' });
-    expect(await dossier(clerk, paidDossier.id)).toMatchObject({ payment: { stage: 'before_receipt', amountVnd: 230000, status: 'open' } });
+    expect(await dossier(clerk, paidDossier.id)).toMatchObject({
+      payment: { stage: 'before_receipt', amountVnd: 230000, status: 'open' },
+    });
 
     const paid = await payInSandbox(t, citizen, paidDossier.id);
     const pending = await payInSandbox(t, citizen, pendingDossier.id, { ipn: 'skip' });
@@ -573,10 +709,23 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     await payInSandbox(t, citizen, cancelledDossier.id, { outcome: 'cancel' });
     await t.drain();
 
-    const all = await t.http.get(`${api}/queue`).query({ procedure: DEMO.judicialRecord, limit: 100 }).set(clerk.auth).expect(200);
-    expect(all.body.items.find((i: { id: string }) => i.id === paidDossier.id)).toMatchObject({ state: 'submitted', paymentStatus: 'paid' });
-    expect(all.body.items.find((i: { id: string }) => i.id === pendingDossier.id)).toMatchObject({ state: 'awaiting_payment', paymentStatus: 'open' });
-    expect(await dossier(clerk, paidDossier.id)).toMatchObject({ state: 'submitted', payment: { status: 'paid', amountVnd: 230000 } });
+    const all = await t.http
+      .get(`${api}/queue`)
+      .query({ procedure: DEMO.judicialRecord, limit: 100 })
+      .set(clerk.auth)
+      .expect(200);
+    expect(all.body.items.find((i: { id: string }) => i.id === paidDossier.id)).toMatchObject({
+      state: 'submitted',
+      paymentStatus: 'paid',
+    });
+    expect(all.body.items.find((i: { id: string }) => i.id === pendingDossier.id)).toMatchObject({
+      state: 'awaiting_payment',
+      paymentStatus: 'open',
+    });
+    expect(await dossier(clerk, paidDossier.id)).toMatchObject({
+      state: 'submitted',
+      payment: { status: 'paid', amountVnd: 230000 },
+    });
     expect((await dossier(clerk, paidDossier.id)).payment.paidAt).not.toBeNull();
     // The clerk can see the attempts of a dossier of their agency.
     const list = await t.http.get(`${api}/applications/${paidDossier.id}/payments`).set(clerk.auth).expect(200);
@@ -595,12 +744,19 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(report.body.duplicateCallbacks).toBe(0);
 
     // Another agency's supervisor sees none of it.
-    const other = await t.http.get(`${api}/reports/payments`).query(period).set((await staff(t, 'supervisor', 'quan1')).auth).expect(200);
+    const other = await t.http
+      .get(`${api}/reports/payments`)
+      .query(period)
+      .set((await staff(t, 'supervisor', 'quan1')).auth)
+      .expect(200);
     expect(other.body.attempts).toEqual({});
     expect(other.body.amountMismatches).toBe(0);
 
     expect((await t.http.get(`${api}/reports/payments`).query(period).set(clerk.auth)).status).toBe(403);
     expect((await t.http.get(`${api}/reports/payments`).query(period).set(citizen.auth)).status).toBe(403);
-    expect((await t.http.get(`${api}/reports/payments`).query({ from: period.to, to: period.from }).set(supervisor.auth)).status).toBe(422);
+    expect(
+      (await t.http.get(`${api}/reports/payments`).query({ from: period.to, to: period.from }).set(supervisor.auth))
+        .status,
+    ).toBe(422);
   });
 });

@@ -27,15 +27,32 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
   afterAll(() => t?.close());
 
   const api = '/api/v1';
-  const JUDICIAL_FORM = { fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', placeOfBirth: 'TP. Hồ Chí Minh', certificateType: 1, purpose: 'Xin việc' };
-  const BY_POST = { method: 'post', recipient: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh', phone: '0901234567' };
+  const JUDICIAL_FORM = {
+    fullName: 'Lê Thị Hoa',
+    dateOfBirth: '1990-05-01',
+    placeOfBirth: 'TP. Hồ Chí Minh',
+    certificateType: 1,
+    purpose: 'Xin việc',
+  };
+  const BY_POST = {
+    method: 'post',
+    recipient: 'Lê Thị Hoa',
+    address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh',
+    phone: '0901234567',
+  };
 
   // ------------------------------------------------------------------ helpers
 
   async function dossier(delivery: 'post' | 'online' = 'post'): Promise<string> {
     const citizen = await newCitizen(t);
-    const res = await t.http.post(`${api}/applications`).set(citizen.auth)
-      .send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM, ...(delivery === 'post' ? { delivery: BY_POST } : {}) });
+    const res = await t.http
+      .post(`${api}/applications`)
+      .set(citizen.auth)
+      .send({
+        procedureCode: DEMO.judicialRecord,
+        formData: JUDICIAL_FORM,
+        ...(delivery === 'post' ? { delivery: BY_POST } : {}),
+      });
     expect(res.status).toBe(201);
     return res.body.id;
   }
@@ -47,11 +64,16 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     return { dossierId, shipmentId: r.shipmentId, waybill: r.waybill };
   }
 
-  const shipments = (dossierId: string) => t.db.query(`SELECT id, waybill, status, provider, fee_vnd FROM shipments WHERE dossier_id = $1`, [dossierId]);
+  const shipments = (dossierId: string) =>
+    t.db.query(`SELECT id, waybill, status, provider, fee_vnd FROM shipments WHERE dossier_id = $1`, [dossierId]);
   const events = (shipmentId: string) =>
-    t.db.query(`SELECT event_id, status, applied, raw FROM shipment_events WHERE shipment_id = $1 ORDER BY id`, [shipmentId]);
+    t.db.query(`SELECT event_id, status, applied, raw FROM shipment_events WHERE shipment_id = $1 ORDER BY id`, [
+      shipmentId,
+    ]);
   const outbox = (dossierId: string) =>
-    t.db.query(`SELECT job_name, payload FROM outbox WHERE payload->>'dossierId' = $1 ORDER BY created_at, id`, [dossierId]) as Promise<{ job_name: string; payload: any }[]>;
+    t.db.query(`SELECT job_name, payload FROM outbox WHERE payload->>'dossierId' = $1 ORDER BY created_at, id`, [
+      dossierId,
+    ]) as Promise<{ job_name: string; payload: any }[]>;
   const ledger = async (reference: string) => {
     const res = await t.http.get(`${api}/sandbox/postal/shipments`).query({ reference });
     expect(res.status).toBe(200);
@@ -72,7 +94,8 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'created', provider: provider.name, fee_vnd: 25_000 });
     expect(rows[0].waybill).toMatch(/^SBX\d+$/);
-    for (const r of [...results, ...again]) expect(r).toMatchObject({ shipmentId: rows[0].id, waybill: rows[0].waybill });
+    for (const r of [...results, ...again])
+      expect(r).toMatchObject({ shipmentId: rows[0].id, waybill: rows[0].waybill });
     expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
 
     const atOperator = await ledger(id);
@@ -80,17 +103,27 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     expect(atOperator[0]).toMatchObject({ waybill: rows[0].waybill, reference: id, status: 'created' });
     expect(atOperator[0].callbackUrl).toBe(`${process.env.PUBLIC_BASE_URL}/api/v1/postal/webhook`);
 
-    expect(await events(rows[0].id)).toEqual([expect.objectContaining({ event_id: 'portal:created', status: 'created', applied: true })]);
-    const shippedNotices = (await outbox(id)).filter((o) => o.job_name === 'dossier-event' && o.payload.event === 'shipped');
-    expect(shippedNotices).toEqual([{ job_name: 'dossier-event', payload: { dossierId: id, event: 'shipped', sourceId: rows[0].id } }]);
+    expect(await events(rows[0].id)).toEqual([
+      expect.objectContaining({ event_id: 'portal:created', status: 'created', applied: true }),
+    ]);
+    const shippedNotices = (await outbox(id)).filter(
+      (o) => o.job_name === 'dossier-event' && o.payload.event === 'shipped',
+    );
+    expect(shippedNotices).toEqual([
+      { job_name: 'dossier-event', payload: { dossierId: id, event: 'shipped', sourceId: rows[0].id } },
+    ]);
     expect(await postal.shipmentOf(id)).toEqual({ waybill: rows[0].waybill, status: 'created' });
   });
 
-  it('after a crash between the operator\'s answer and the insert, the retry gets the same waybill and still one shipment', async () => {
+  it("after a crash between the operator's answer and the insert, the retry gets the same waybill and still one shipment", async () => {
     const id = await dossier();
     // The crashed job: the operator created the shipment, the portal never stored it.
     const first = await provider.createShipment({
-      reference: id, recipient: BY_POST.recipient, address: BY_POST.address, phone: BY_POST.phone, weightGrams: RESULT_PARCEL_WEIGHT_GRAMS,
+      reference: id,
+      recipient: BY_POST.recipient,
+      address: BY_POST.address,
+      phone: BY_POST.phone,
+      weightGrams: RESULT_PARCEL_WEIGHT_GRAMS,
     });
     expect(await shipments(id)).toHaveLength(0);
     expect(await ledger(id)).toHaveLength(1);
@@ -129,11 +162,18 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     expect(await postal.shipmentOf(dossierId)).toEqual({ waybill, status: 'delivered' });
 
     const evs = await events(shipmentId);
-    expect(evs.map((e: any) => [e.status, e.applied])).toEqual([['created', true], ['picked_up', true], ['in_transit', true], ['delivered', true]]);
+    expect(evs.map((e: any) => [e.status, e.applied])).toEqual([
+      ['created', true],
+      ['picked_up', true],
+      ['in_transit', true],
+      ['delivered', true],
+    ]);
     expect(evs[3].raw).toMatchObject({ eventId: delivered.body.eventId, waybill, status: 'delivered' });
     const expectOutbox = async () => {
       const rows = await outbox(dossierId);
-      expect(rows.filter((o) => o.job_name === 'shipment-delivered')).toEqual([{ job_name: 'shipment-delivered', payload: { dossierId, shipmentId } }]);
+      expect(rows.filter((o) => o.job_name === 'shipment-delivered')).toEqual([
+        { job_name: 'shipment-delivered', payload: { dossierId, shipmentId } },
+      ]);
       expect(rows.filter((o) => o.job_name === 'dossier-event').map((o) => o.payload)).toEqual([
         { dossierId, event: 'shipped', sourceId: shipmentId },
         { dossierId, event: 'delivered', sourceId: shipmentId },
@@ -156,7 +196,10 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     expect(after.body).toMatchObject({ delivered: true, portalStatus: 200 });
     expect(await statusOf(dossierId)).toBe('delivered');
     const all = await events(shipmentId);
-    expect(all.slice(4).map((e: any) => [e.status, e.applied])).toEqual([['in_transit', false], ['returned', false]]);
+    expect(all.slice(4).map((e: any) => [e.status, e.applied])).toEqual([
+      ['in_transit', false],
+      ['returned', false],
+    ]);
     await expectOutbox();
     expect((await ledger(dossierId))[0].status).toBe('delivered');
   });
@@ -168,7 +211,9 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     expect(await statusOf(dossierId)).toBe('returned');
 
     const rows = await outbox(dossierId);
-    expect(rows.filter((o) => o.job_name === 'shipment-returned')).toEqual([{ job_name: 'shipment-returned', payload: { dossierId, shipmentId } }]);
+    expect(rows.filter((o) => o.job_name === 'shipment-returned')).toEqual([
+      { job_name: 'shipment-returned', payload: { dossierId, shipmentId } },
+    ]);
     expect(rows.filter((o) => o.job_name === 'dossier-event').map((o) => o.payload)).toEqual([
       { dossierId, event: 'shipped', sourceId: shipmentId },
       { dossierId, event: 'shipment_returned', sourceId: shipmentId, audience: 'staff' },
@@ -200,7 +245,12 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     expect((await post(body)).status).toBe(401);
     expect((await post(body, 'sha256=zz')).status).toBe(401);
     // A genuine signature over another body.
-    const genuine = JSON.stringify({ eventId: 'EV-real-1', waybill, status: 'picked_up', at: new Date().toISOString() });
+    const genuine = JSON.stringify({
+      eventId: 'EV-real-1',
+      waybill,
+      status: 'picked_up',
+      at: new Date().toISOString(),
+    });
     expect((await post(body, signBody(webhookSecret, genuine))).status).toBe(401);
 
     expect(await statusOf(dossierId)).toBe('created');
@@ -210,7 +260,12 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     // Signed but not an event: 400; signed for a waybill never created: 404. Neither records anything.
     const malformed = JSON.stringify({ eventId: 'EV-x', waybill, status: 'lost', at: 'yesterday' });
     expect((await post(malformed, signBody(webhookSecret, malformed))).status).toBe(400);
-    const unknown = JSON.stringify({ eventId: 'EV-y', waybill: 'SBX0000000', status: 'delivered', at: new Date().toISOString() });
+    const unknown = JSON.stringify({
+      eventId: 'EV-y',
+      waybill: 'SBX0000000',
+      status: 'delivered',
+      at: new Date().toISOString(),
+    });
     expect((await post(unknown, signBody(webhookSecret, unknown))).status).toBe(404);
     expect(await events(shipmentId)).toEqual(before.events);
 
@@ -227,7 +282,14 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     const create = (key: string | undefined) => {
       const req = t.http.post(`${api}/sandbox/postal/api/shipments`);
       if (key !== undefined) req.set('x-api-key', key);
-      return req.send({ reference: 'ref-key-check', recipient: 'A', address: '1 Street, City', phone: '0901234567', weightGrams: 100, callbackUrl: `${t.url}/x` });
+      return req.send({
+        reference: 'ref-key-check',
+        recipient: 'A',
+        address: '1 Street, City',
+        phone: '0901234567',
+        weightGrams: 100,
+        callbackUrl: `${t.url}/x`,
+      });
     };
     expect((await create('wrong-key-wrong-key')).status).toBe(401);
     expect((await create(undefined)).status).toBe(401);
@@ -237,4 +299,3 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
     expect((await report(waybill, 'lost')).status).toBe(400);
   });
 });
-

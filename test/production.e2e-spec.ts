@@ -71,25 +71,73 @@ describe('production mode', () => {
     it.each<[string, Record<string, string | undefined>, RegExp]>([
       ['JWT_SECRET missing', { JWT_SECRET: undefined }, /^JWT_SECRET: required in production$/],
       ['JWT_SECRET shorter than 32 bytes', { JWT_SECRET: randomBytes(15).toString('hex') }, /^JWT_SECRET: .*32/],
-      ['JWT_SECRET the placeholder docker-compose.yml shipped', { JWT_SECRET: 'change-me-change-me-change-me-change-me' }, /^JWT_SECRET: is a placeholder shipped/],
+      [
+        'JWT_SECRET the placeholder docker-compose.yml shipped',
+        { JWT_SECRET: 'change-me-change-me-change-me-change-me' },
+        /^JWT_SECRET: is a placeholder shipped/,
+      ],
       ['LINK_SECRET missing', { LINK_SECRET: undefined }, /^LINK_SECRET: required in production$/],
       ['LINK_SECRET shorter than 32 bytes', { LINK_SECRET: randomBytes(15).toString('hex') }, /^LINK_SECRET: .*32/],
-      ['LINK_SECRET a placeholder the repository ships', { LINK_SECRET: KNOWN_PLACEHOLDER_SECRETS.at(-1) }, /^LINK_SECRET: is a placeholder shipped/],
+      [
+        'LINK_SECRET a placeholder the repository ships',
+        { LINK_SECRET: KNOWN_PLACEHOLDER_SECRETS.at(-1) },
+        /^LINK_SECRET: is a placeholder shipped/,
+      ],
       ['SEED_DEMO=true (the demo data)', { SEED_DEMO: 'true' }, /^SEED_DEMO: 'true' is refused in production/],
       ['SANDBOX_ENABLED=true', { SANDBOX_ENABLED: 'true' }, /^SANDBOX_ENABLED: 'true' is refused in production/],
-      ['VNPAY_TMN_CODE the demo terminal code', { VNPAY_TMN_CODE: 'DEMO0001' }, /^VNPAY_TMN_CODE: the demo terminal code DEMO0001/],
-      ['VNPAY_TMN_CODE unset (defaults to the demo code)', { VNPAY_TMN_CODE: undefined }, /^VNPAY_TMN_CODE: the demo terminal code DEMO0001/],
+      [
+        'VNPAY_TMN_CODE the demo terminal code',
+        { VNPAY_TMN_CODE: 'DEMO0001' },
+        /^VNPAY_TMN_CODE: the demo terminal code DEMO0001/,
+      ],
+      [
+        'VNPAY_TMN_CODE unset (defaults to the demo code)',
+        { VNPAY_TMN_CODE: undefined },
+        /^VNPAY_TMN_CODE: the demo terminal code DEMO0001/,
+      ],
       ['VNPAY_HASH_SECRET missing', { VNPAY_HASH_SECRET: undefined }, /^VNPAY_HASH_SECRET: required in production$/],
-      ['VNPAY_PAY_URL missing (the built-in sandbox)', { VNPAY_PAY_URL: undefined }, /^VNPAY_PAY_URL: required in production/],
-      ['VNPAY_PAY_URL at the built-in sandbox', { VNPAY_PAY_URL: `${BUILT_IN}/sandbox/vnpay/pay` }, /^VNPAY_PAY_URL: points at a sandbox \(a path under \/sandbox\//],
-      ['VNPAY_API_URL at VNPay\'s test host', { VNPAY_API_URL: 'https://sandbox.vnpayment.vn/merchant_webapi/api/transaction' }, /^VNPAY_API_URL: points at VNPay's test environment \(sandbox\.vnpayment\.vn\)/],
-      ['POSTAL_API_URL at the built-in sandbox', { POSTAL_API_URL: `${BUILT_IN}/sandbox/postal/api` }, /^POSTAL_API_URL: points at a sandbox/],
+      [
+        'VNPAY_PAY_URL missing (the built-in sandbox)',
+        { VNPAY_PAY_URL: undefined },
+        /^VNPAY_PAY_URL: required in production/,
+      ],
+      [
+        'VNPAY_PAY_URL at the built-in sandbox',
+        { VNPAY_PAY_URL: `${BUILT_IN}/sandbox/vnpay/pay` },
+        /^VNPAY_PAY_URL: points at a sandbox \(a path under \/sandbox\//,
+      ],
+      [
+        "VNPAY_API_URL at VNPay's test host",
+        { VNPAY_API_URL: 'https://sandbox.vnpayment.vn/merchant_webapi/api/transaction' },
+        /^VNPAY_API_URL: points at VNPay's test environment \(sandbox\.vnpayment\.vn\)/,
+      ],
+      [
+        'POSTAL_API_URL at the built-in sandbox',
+        { POSTAL_API_URL: `${BUILT_IN}/sandbox/postal/api` },
+        /^POSTAL_API_URL: points at a sandbox/,
+      ],
       ['POSTAL_API_KEY missing', { POSTAL_API_KEY: undefined }, /^POSTAL_API_KEY: required in production$/],
-      ['POSTAL_WEBHOOK_SECRET missing', { POSTAL_WEBHOOK_SECRET: undefined }, /^POSTAL_WEBHOOK_SECRET: required in production$/],
-      ['SMS_API_URL missing (the built-in sandbox)', { SMS_API_URL: undefined }, /^SMS_API_URL: required in production/],
-      ['SMS_API_URL at the built-in sandbox', { SMS_API_URL: `${BUILT_IN}/sandbox/sms/messages` }, /^SMS_API_URL: points at a sandbox/],
+      [
+        'POSTAL_WEBHOOK_SECRET missing',
+        { POSTAL_WEBHOOK_SECRET: undefined },
+        /^POSTAL_WEBHOOK_SECRET: required in production$/,
+      ],
+      [
+        'SMS_API_URL missing (the built-in sandbox)',
+        { SMS_API_URL: undefined },
+        /^SMS_API_URL: required in production/,
+      ],
+      [
+        'SMS_API_URL at the built-in sandbox',
+        { SMS_API_URL: `${BUILT_IN}/sandbox/sms/messages` },
+        /^SMS_API_URL: points at a sandbox/,
+      ],
       ['SMS_API_KEY missing', { SMS_API_KEY: undefined }, /^SMS_API_KEY: required in production$/],
-      ['DATABASE_URL missing (no embedded PostgreSQL)', { DATABASE_URL: undefined }, /^DATABASE_URL: required in production \(the embedded PostgreSQL/],
+      [
+        'DATABASE_URL missing (no embedded PostgreSQL)',
+        { DATABASE_URL: undefined },
+        /^DATABASE_URL: required in production \(the embedded PostgreSQL/,
+      ],
       ['PUBLIC_BASE_URL missing', { PUBLIC_BASE_URL: undefined }, /^PUBLIC_BASE_URL: required in production/],
     ])('%s', async (_what, over, line) => {
       expect(await refusal(over)).toEqual([expect.stringMatching(line)]);
@@ -97,11 +145,22 @@ describe('production mode', () => {
 
     it('lists every problem at once, one line each', async () => {
       const lines = await refusal({
-        JWT_SECRET: 'change-me-change-me-change-me-change-me', LINK_SECRET: undefined, SEED_DEMO: 'true', SANDBOX_ENABLED: 'true',
-        VNPAY_PAY_URL: 'https://sandbox.vnpayment.vn/paymentv2/vpcpay.html', SMS_API_KEY: undefined, DATABASE_URL: undefined,
+        JWT_SECRET: 'change-me-change-me-change-me-change-me',
+        LINK_SECRET: undefined,
+        SEED_DEMO: 'true',
+        SANDBOX_ENABLED: 'true',
+        VNPAY_PAY_URL: 'https://sandbox.vnpayment.vn/paymentv2/vpcpay.html',
+        SMS_API_KEY: undefined,
+        DATABASE_URL: undefined,
       });
       expect(lines.map((l) => l.slice(0, l.indexOf(':'))).sort()).toEqual([
-        'DATABASE_URL', 'JWT_SECRET', 'LINK_SECRET', 'SANDBOX_ENABLED', 'SEED_DEMO', 'SMS_API_KEY', 'VNPAY_PAY_URL',
+        'DATABASE_URL',
+        'JWT_SECRET',
+        'LINK_SECRET',
+        'SANDBOX_ENABLED',
+        'SEED_DEMO',
+        'SMS_API_KEY',
+        'VNPAY_PAY_URL',
       ]);
     });
   });
@@ -118,14 +177,16 @@ describe('production mode', () => {
     });
 
     it('migrates and loads no demo data: a login as admin@demo.local answers 401', async () => {
-      const [counts] = await t.db.query(`SELECT (SELECT count(*)::int FROM accounts) AS accounts, (SELECT count(*)::int FROM agencies) AS agencies,
+      const [counts] = await t.db
+        .query(`SELECT (SELECT count(*)::int FROM accounts) AS accounts, (SELECT count(*)::int FROM agencies) AS agencies,
                                                 (SELECT count(*)::int FROM procedures) AS procedures`);
       expect(counts).toEqual({ accounts: 0, agencies: 0, procedures: 0 });
       await t.http.post('/api/v1/auth/login').send({ email: 'admin@demo.local', password: 'Demo@2026' }).expect(401);
     });
 
     it('serves no /docs', async () => {
-      for (const path of ['/docs', '/docs/json', '/docs/']) expect({ path, status: (await t.http.get(path)).status }).toEqual({ path, status: 404 });
+      for (const path of ['/docs', '/docs/json', '/docs/'])
+        expect({ path, status: (await t.http.get(path)).status }).toEqual({ path, status: 404 });
     });
 
     it('mounts no sandbox: every sandbox route answers 404', async () => {
@@ -148,11 +209,23 @@ describe('production mode', () => {
 
     it('the first administrator comes from `admin:create`, and sees the health details', async () => {
       const password = `${secret()}!`;
-      const run = await runScript('admin-create', ['--email', 'ops@agency.gov.vn'], { env: { DATABASE_URL: process.env.DATABASE_URL }, input: `${password}\n` });
+      const run = await runScript('admin-create', ['--email', 'ops@agency.gov.vn'], {
+        env: { DATABASE_URL: process.env.DATABASE_URL },
+        input: `${password}\n`,
+      });
       expect(run.code).toBe(0);
-      const session = await t.http.post('/api/v1/auth/login').send({ email: 'ops@agency.gov.vn', password }).expect(200);
-      const details = await t.http.get('/api/v1/health/details').set('authorization', `Bearer ${session.body.accessToken}`).expect(200);
-      expect(details.body).toMatchObject({ status: 'ok', details: { database: { status: 'up' }, queues: { status: 'up' } } });
+      const session = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: 'ops@agency.gov.vn', password })
+        .expect(200);
+      const details = await t.http
+        .get('/api/v1/health/details')
+        .set('authorization', `Bearer ${session.body.accessToken}`)
+        .expect(200);
+      expect(details.body).toMatchObject({
+        status: 'ok',
+        details: { database: { status: 'up' }, queues: { status: 'up' } },
+      });
     });
   });
 });

@@ -46,15 +46,24 @@ describe('provider sandboxes: one module, one guard, one switch', () => {
 
   it('SANDBOX_ENABLED=true: every sandbox route of the OpenAPI document answers (none is 404 or 5xx)', async () => {
     // The three sandboxes, including the SMS messages list that used to be open to anyone.
-    expect(routes.map((r) => r.key)).toEqual(expect.arrayContaining([
-      'GET /api/v1/sandbox/vnpay/pay', 'POST /api/v1/sandbox/postal/api/shipments', 'GET /api/v1/sandbox/sms/messages', 'POST /api/v1/sandbox/sms/messages',
-    ]));
+    expect(routes.map((r) => r.key)).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/sandbox/vnpay/pay',
+        'POST /api/v1/sandbox/postal/api/shipments',
+        'GET /api/v1/sandbox/sms/messages',
+        'POST /api/v1/sandbox/sms/messages',
+      ]),
+    );
     const answers = [];
     for (const op of routes) answers.push({ route: op.key, status: (await callWithBadInput(on.http, op)).status });
     expect(answers.filter((a) => a.status === 404 || a.status >= 500)).toEqual([]);
     // The real thing works too: the SMS gateway takes a message and lists it.
     const key = on.app.get(ConfigService).get('SMS_API_KEY');
-    await on.http.post('/api/v1/sandbox/sms/messages').set('x-api-key', key).send({ clientRef: 'sbx-1', phone: '0912345678', text: 'hello' }).expect(200);
+    await on.http
+      .post('/api/v1/sandbox/sms/messages')
+      .set('x-api-key', key)
+      .send({ clientRef: 'sbx-1', phone: '0912345678', text: 'hello' })
+      .expect(200);
     const list = await on.http.get('/api/v1/sandbox/sms/messages').query({ phone: '0912345678' }).expect(200);
     expect(list.body.map((m: { clientRef: string }) => m.clientRef)).toContain('sbx-1');
   });
@@ -66,8 +75,12 @@ describe('provider sandboxes: one module, one guard, one switch', () => {
       const unknown = await unknownRouteAnswer(t.http);
       for (const op of routes) {
         const res = await callWithBadInput(t.http, op);
-        expect({ route: op.key, status: res.status, type: res.headers['content-type'], body: res.body })
-          .toEqual({ route: op.key, status: 404, type: expect.stringMatching(/^application\/problem\+json/), body: unknown });
+        expect({ route: op.key, status: res.status, type: res.headers['content-type'], body: res.body }).toEqual({
+          route: op.key,
+          status: 404,
+          type: expect.stringMatching(/^application\/problem\+json/),
+          body: unknown,
+        });
       }
       // Nothing of the sandboxes is advertised either.
       expect((await openApiOperations(t)).filter((op) => op.path.startsWith('/api/v1/sandbox/'))).toEqual([]);
@@ -80,7 +93,12 @@ describe('provider sandboxes: one module, one guard, one switch', () => {
     expect(routes.length).toBeGreaterThanOrEqual(9);
     const database = await createSuiteDatabase();
     Object.assign(process.env, {
-      NODE_ENV: 'test', DATABASE_URL: database.url, LOG_LEVEL: 'silent', PORT: '0', PUBLIC_BASE_URL: 'http://127.0.0.1:3000', SANDBOX_ENABLED: 'false',
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
+      SANDBOX_ENABLED: 'false',
     });
     @Module({
       imports: [
@@ -103,13 +121,19 @@ describe('provider sandboxes: one module, one guard, one switch', () => {
       const http = request(app.getHttpServer());
       // Mounted: the routes exist (the OpenAPI document lists them all) ...
       const mounted = (await http.get('/docs/json').expect(200)).body.paths as Record<string, Record<string, unknown>>;
-      const mountedKeys = Object.entries(mounted).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+      const mountedKeys = Object.entries(mounted).flatMap(([path, methods]) =>
+        Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+      );
       expect(mountedKeys.sort()).toEqual(routes.map((r) => r.key).sort());
       // ... and the guard hides every one of them.
       const unknown = await unknownRouteAnswer(http);
       for (const op of routes) {
         const res = await callWithBadInput(http, op);
-        expect({ route: op.key, status: res.status, body: res.body }).toEqual({ route: op.key, status: 404, body: unknown });
+        expect({ route: op.key, status: res.status, body: res.body }).toEqual({
+          route: op.key,
+          status: 404,
+          body: unknown,
+        });
       }
     } finally {
       await app.close();

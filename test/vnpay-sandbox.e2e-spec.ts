@@ -31,8 +31,18 @@ const TMN = 'DEMO0001';
 const RETURN_URL = 'http://127.0.0.1:9/api/v1/payments/vnpay/return';
 /** The exact field set of a VNPay 2.1.0 IPN (shared/vectors/vnpay-2.1.0.json). */
 const IPN_FIELDS = [
-  'vnp_Amount', 'vnp_BankCode', 'vnp_BankTranNo', 'vnp_CardType', 'vnp_OrderInfo', 'vnp_PayDate', 'vnp_ResponseCode',
-  'vnp_SecureHash', 'vnp_TmnCode', 'vnp_TransactionNo', 'vnp_TransactionStatus', 'vnp_TxnRef',
+  'vnp_Amount',
+  'vnp_BankCode',
+  'vnp_BankTranNo',
+  'vnp_CardType',
+  'vnp_OrderInfo',
+  'vnp_PayDate',
+  'vnp_ResponseCode',
+  'vnp_SecureHash',
+  'vnp_TmnCode',
+  'vnp_TransactionNo',
+  'vnp_TransactionStatus',
+  'vnp_TxnRef',
 ].sort();
 const RETRY_DELAYS = [50, 100, 150, 200];
 
@@ -65,7 +75,9 @@ class FakeMerchant {
       } else if (answer === 'garbage') {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html>ok</html>');
       } else {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ RspCode: answer, Message: `answer ${answer}` }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ RspCode: answer, Message: `answer ${answer}` }));
       }
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
@@ -86,7 +98,13 @@ interface SandboxApp {
 
 async function bootSandbox(env: Record<string, string>): Promise<SandboxApp> {
   // PUBLIC_BASE_URL explicit: the default (port 0) is not a valid URL once ConfigModule has copied it into process.env.
-  Object.assign(process.env, { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', PUBLIC_BASE_URL: 'http://127.0.0.1:3000', ...env });
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
+    ...env,
+  });
   @Module({
     imports: [
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment }),
@@ -232,7 +250,12 @@ describe('VNPay sandbox gateway', () => {
       expect(res.text).toContain(`action="pay/${input.txnRef}/decide"`);
       expect(res.text).toContain('name="outcome" value="pay"');
       expect(res.text).toContain('name="outcome" value="cancel"');
-      expect(await row(input.txnRef)).toMatchObject({ status: 'pending', amount_raw: '123450000', tmn_code: TMN, return_url: RETURN_URL });
+      expect(await row(input.txnRef)).toMatchObject({
+        status: 'pending',
+        amount_raw: '123450000',
+        tmn_code: TMN,
+        return_url: RETURN_URL,
+      });
       // Opening the page again (reload) is fine.
       await openPayment(input).expect(200);
     });
@@ -242,7 +265,9 @@ describe('VNPay sandbox gateway', () => {
       const u = new URL(buildPaymentUrl(payUrlBase(), input, SECRET));
       const tampered = u.search.replace('vnp_Amount=7000000', 'vnp_Amount=100');
       expect(tampered).not.toBe(u.search);
-      const res = await http().get(u.pathname + tampered).expect(400);
+      const res = await http()
+        .get(u.pathname + tampered)
+        .expect(400);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body.detail).toMatch(/signature/i);
       await openPayment(input, 'another-secret-another-secret-00').expect(400);
@@ -254,7 +279,9 @@ describe('VNPay sandbox gateway', () => {
       const other = await openPayment(paymentInput({ tmnCode: 'OTHER001' })).expect(400);
       expect(other.body.errors).toEqual([expect.objectContaining({ field: 'vnp_TmnCode' })]);
       const past = new Date(Date.now() - 3600_000);
-      const expired = await openPayment(paymentInput({ createDate: new Date(past.getTime() - 60_000), expireDate: past })).expect(400);
+      const expired = await openPayment(
+        paymentInput({ createDate: new Date(past.getTime() - 60_000), expireDate: past }),
+      ).expect(400);
       expect(expired.body.errors).toEqual([expect.objectContaining({ field: 'vnp_ExpireDate' })]);
       const badRef = await openPayment(paymentInput({ txnRef: 'has-dash' })).expect(400);
       expect(badRef.body.errors).toEqual([expect.objectContaining({ field: 'vnp_TxnRef' })]);
@@ -283,8 +310,14 @@ describe('VNPay sandbox gateway', () => {
       expect(ipn).toEqual(res.body.ipnParams);
       const cb = parseCallback(ipn)!;
       expect(cb).toMatchObject({
-        txnRef: input.txnRef, tmnCode: TMN, amountVnd: 70000, responseCode: '00', transactionStatus: '00',
-        bankCode: 'NCB', cardType: 'ATM', orderInfo: input.orderInfo,
+        txnRef: input.txnRef,
+        tmnCode: TMN,
+        amountVnd: 70000,
+        responseCode: '00',
+        transactionStatus: '00',
+        bankCode: 'NCB',
+        cardType: 'ATM',
+        orderInfo: input.orderInfo,
       });
       expect(cb.transactionNo).toMatch(/^\d+$/);
       expect(cb.bankTranNo).toBe(`VNP${cb.transactionNo}`);
@@ -296,7 +329,12 @@ describe('VNPay sandbox gateway', () => {
 
       await sleep(RETRY_DELAYS.reduce((a, b) => a + b, 0) + 200);
       expect(merchant.callsFor(input.txnRef)).toHaveLength(1); // acknowledged: no retry
-      expect(await row(input.txnRef)).toMatchObject({ status: 'paid', transaction_no: cb.transactionNo, ipn_attempts: 1, ipn_last_response: expect.stringContaining('"00"') });
+      expect(await row(input.txnRef)).toMatchObject({
+        status: 'paid',
+        transaction_no: cb.transactionNo,
+        ipn_attempts: 1,
+        ipn_last_response: expect.stringContaining('"00"'),
+      });
     });
 
     it('a decided transaction keeps its first outcome; deciding again re-sends the same IPN (a duplicate)', async () => {
@@ -312,30 +350,42 @@ describe('VNPay sandbox gateway', () => {
       // Racing decisions: one outcome wins for all.
       const racing = await openedPayment();
       const answers = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => complete(racing.txnRef, { outcome: i % 2 ? 'pay' : 'cancel', ipn: 'skip' }).expect(200)),
+        Array.from({ length: 6 }, (_, i) =>
+          complete(racing.txnRef, { outcome: i % 2 ? 'pay' : 'cancel', ipn: 'skip' }).expect(200),
+        ),
       );
       expect(new Set(answers.map((a) => a.body.ipnParams.vnp_SecureHash)).size).toBe(1);
     });
 
-    it("retries until the merchant answers 00 or 02, on the schedule, counting the attempts", async () => {
+    it('retries until the merchant answers 00 or 02, on the schedule, counting the attempts', async () => {
       const input = await openedPayment();
       merchant.script(input.txnRef, '99', 'http500', 'garbage', '00');
       const res = await complete(input.txnRef, { outcome: 'pay' }).expect(200);
       expect(res.body.ipnResponse).toEqual({ RspCode: '99', Message: 'answer 99' });
-      const calls = await waitFor(() => merchant.callsFor(input.txnRef), (c) => c.length >= 4);
+      const calls = await waitFor(
+        () => merchant.callsFor(input.txnRef),
+        (c) => c.length >= 4,
+      );
       expect(calls).toHaveLength(4);
       for (const c of calls) expect(c.query).toEqual(res.body.ipnParams); // the same signed message every time
-      for (let i = 1; i < calls.length; i++) expect(calls[i].at - calls[i - 1].at).toBeGreaterThanOrEqual(RETRY_DELAYS[i - 1] - 5);
+      for (let i = 1; i < calls.length; i++)
+        expect(calls[i].at - calls[i - 1].at).toBeGreaterThanOrEqual(RETRY_DELAYS[i - 1] - 5);
       await sleep(400);
       expect(merchant.callsFor(input.txnRef)).toHaveLength(4);
-      expect(await row(input.txnRef)).toMatchObject({ ipn_attempts: 4, ipn_last_response: expect.stringContaining('"00"') });
+      expect(await row(input.txnRef)).toMatchObject({
+        ipn_attempts: 4,
+        ipn_last_response: expect.stringContaining('"00"'),
+      });
     });
 
     it('gives up after 5 tries when the merchant never acknowledges', async () => {
       const input = await openedPayment();
       merchant.script(input.txnRef, '97');
       await complete(input.txnRef, { outcome: 'pay' }).expect(200);
-      await waitFor(() => merchant.callsFor(input.txnRef), (c) => c.length >= 5);
+      await waitFor(
+        () => merchant.callsFor(input.txnRef),
+        (c) => c.length >= 5,
+      );
       await sleep(500);
       expect(merchant.callsFor(input.txnRef)).toHaveLength(5);
       expect(await row(input.txnRef)).toMatchObject({ ipn_attempts: 5 });
@@ -346,7 +396,12 @@ describe('VNPay sandbox gateway', () => {
       const res = await complete(input.txnRef, { outcome: 'cancel' }).expect(200);
       const [call] = merchant.callsFor(input.txnRef);
       expect(verifyParams(call.query, SECRET)).toBe(true);
-      expect(call.query).toMatchObject({ vnp_ResponseCode: '24', vnp_TransactionStatus: '02', vnp_TransactionNo: '0', vnp_Amount: '7000000' });
+      expect(call.query).toMatchObject({
+        vnp_ResponseCode: '24',
+        vnp_TransactionStatus: '02',
+        vnp_TransactionNo: '0',
+        vnp_Amount: '7000000',
+      });
       expect(call.query.vnp_BankTranNo).toBeUndefined();
       expect(res.body.ipnParams).toEqual(call.query);
       expect(await row(input.txnRef)).toMatchObject({ status: 'cancelled', transaction_no: null });
@@ -396,9 +451,17 @@ describe('VNPay sandbox gateway', () => {
       const res = await queryDr(paid).expect(200);
       expect(verifyQueryDrResponse(res.body, SECRET)).toBe(true);
       expect(res.body).toMatchObject({
-        vnp_Command: 'querydr', vnp_ResponseCode: '00', vnp_TransactionStatus: '00', vnp_TransactionType: '01',
-        vnp_TmnCode: TMN, vnp_TxnRef: paid.txnRef, vnp_Amount: '7000000', vnp_BankCode: 'NCB', vnp_OrderInfo: paid.orderInfo,
-        vnp_TransactionNo: done.body.ipnParams.vnp_TransactionNo, vnp_PayDate: done.body.ipnParams.vnp_PayDate,
+        vnp_Command: 'querydr',
+        vnp_ResponseCode: '00',
+        vnp_TransactionStatus: '00',
+        vnp_TransactionType: '01',
+        vnp_TmnCode: TMN,
+        vnp_TxnRef: paid.txnRef,
+        vnp_Amount: '7000000',
+        vnp_BankCode: 'NCB',
+        vnp_OrderInfo: paid.orderInfo,
+        vnp_TransactionNo: done.body.ipnParams.vnp_TransactionNo,
+        vnp_PayDate: done.body.ipnParams.vnp_PayDate,
       });
       expect(res.body.vnp_ResponseId).toMatch(/^[0-9a-f]{32}$/);
       expect(verifyQueryDrResponse({ ...res.body, vnp_Amount: '100' }, SECRET)).toBe(false);
@@ -421,7 +484,9 @@ describe('VNPay sandbox gateway', () => {
       expect(unknown.body).toMatchObject({ vnp_ResponseCode: '91' });
       expect(verifyQueryDrResponse(unknown.body, SECRET)).toBe(true);
       const input = await openedPayment();
-      const otherDate = await queryDr(input, { transactionDate: new Date(input.createDate.getTime() - 86_400_000) }).expect(200);
+      const otherDate = await queryDr(input, {
+        transactionDate: new Date(input.createDate.getTime() - 86_400_000),
+      }).expect(200);
       expect(otherDate.body.vnp_ResponseCode).toBe('91');
     });
 
@@ -431,10 +496,21 @@ describe('VNPay sandbox gateway', () => {
       expect(forged.body).toMatchObject({ vnp_ResponseCode: '97', vnp_Message: 'Invalid checksum' });
       expect(forged.body.vnp_SecureHash).toBeUndefined();
       const tampered = buildQueryDr(
-        { requestId: `Q${newTxnRef()}`, tmnCode: TMN, txnRef: input.txnRef, transactionDate: input.createDate, createDate: new Date(), ipAddr: '127.0.0.1', orderInfo: 'q' },
+        {
+          requestId: `Q${newTxnRef()}`,
+          tmnCode: TMN,
+          txnRef: input.txnRef,
+          transactionDate: input.createDate,
+          createDate: new Date(),
+          ipAddr: '127.0.0.1',
+          orderInfo: 'q',
+        },
         SECRET,
       );
-      const t = await http().post('/api/v1/sandbox/vnpay/api/transaction').send({ ...tampered, vnp_TxnRef: 'OTHER1' }).expect(200);
+      const t = await http()
+        .post('/api/v1/sandbox/vnpay/api/transaction')
+        .send({ ...tampered, vnp_TxnRef: 'OTHER1' })
+        .expect(200);
       expect(t.body.vnp_ResponseCode).toBe('97');
 
       expect((await queryDr(input, { tmnCode: 'OTHER001' }).expect(200)).body.vnp_ResponseCode).toBe('02');
@@ -443,8 +519,14 @@ describe('VNPay sandbox gateway', () => {
       expect((await queryDr(input, { requestId }).expect(200)).body.vnp_ResponseCode).toBe('00');
       expect((await queryDr(input, { requestId }).expect(200)).body.vnp_ResponseCode).toBe('94');
       // Unknown fields or commands are a 400 problem.
-      await http().post('/api/v1/sandbox/vnpay/api/transaction').send({ ...tampered, vnp_Foo: 'x' }).expect(400);
-      await http().post('/api/v1/sandbox/vnpay/api/transaction').send({ ...tampered, vnp_Command: 'pay' }).expect(400);
+      await http()
+        .post('/api/v1/sandbox/vnpay/api/transaction')
+        .send({ ...tampered, vnp_Foo: 'x' })
+        .expect(400);
+      await http()
+        .post('/api/v1/sandbox/vnpay/api/transaction')
+        .send({ ...tampered, vnp_Command: 'pay' })
+        .expect(400);
     });
   });
 
@@ -455,8 +537,12 @@ describe('VNPay sandbox gateway', () => {
       const first = await refund(input).expect(200);
       expect(verifyRefundResponse(first.body, SECRET)).toBe(true);
       expect(first.body).toMatchObject({
-        vnp_Command: 'refund', vnp_ResponseCode: '00', vnp_TxnRef: input.txnRef, vnp_Amount: '7000000',
-        vnp_TransactionType: '02', vnp_TransactionNo: done.body.ipnParams.vnp_TransactionNo,
+        vnp_Command: 'refund',
+        vnp_ResponseCode: '00',
+        vnp_TxnRef: input.txnRef,
+        vnp_Amount: '7000000',
+        vnp_TransactionType: '02',
+        vnp_TransactionNo: done.body.ipnParams.vnp_TransactionNo,
       });
       const second = await refund(input).expect(200);
       expect(verifyRefundResponse(second.body, SECRET)).toBe(true);
@@ -477,14 +563,32 @@ describe('VNPay sandbox gateway', () => {
 
       const paid = await openedPayment();
       await complete(paid.txnRef, { outcome: 'pay', ipn: 'skip' }).expect(200);
-      expect((await refund(paid, { transactionType: '03', amountVnd: 80000 }).expect(200)).body.vnp_ResponseCode).toBe('03');
-      expect((await refund(paid, { transactionType: '02', amountVnd: 10000 }).expect(200)).body.vnp_ResponseCode).toBe('03');
+      expect((await refund(paid, { transactionType: '03', amountVnd: 80000 }).expect(200)).body.vnp_ResponseCode).toBe(
+        '03',
+      );
+      expect((await refund(paid, { transactionType: '02', amountVnd: 10000 }).expect(200)).body.vnp_ResponseCode).toBe(
+        '03',
+      );
       expect((await refund(paid, { transactionNo: '999' }).expect(200)).body.vnp_ResponseCode).toBe('91');
       const body = buildRefund(
-        { requestId: `R${newTxnRef()}`, tmnCode: TMN, transactionType: '02', txnRef: paid.txnRef, amountVnd: 70000, transactionDate: paid.createDate, createBy: 'x', createDate: new Date(), ipAddr: '127.0.0.1', orderInfo: 'r' },
+        {
+          requestId: `R${newTxnRef()}`,
+          tmnCode: TMN,
+          transactionType: '02',
+          txnRef: paid.txnRef,
+          amountVnd: 70000,
+          transactionDate: paid.createDate,
+          createBy: 'x',
+          createDate: new Date(),
+          ipAddr: '127.0.0.1',
+          orderInfo: 'r',
+        },
         SECRET,
       );
-      const forged = await http().post('/api/v1/sandbox/vnpay/api/transaction').send({ ...body, vnp_Amount: '100' }).expect(200);
+      const forged = await http()
+        .post('/api/v1/sandbox/vnpay/api/transaction')
+        .send({ ...body, vnp_Amount: '100' })
+        .expect(200);
       expect(forged.body.vnp_ResponseCode).toBe('97');
       expect((await row(paid.txnRef)).status).toBe('paid');
       // A partial refund is accepted.
@@ -511,7 +615,12 @@ describe('VNPay sandbox gateway', () => {
 describe('VNPay sandbox gateway switched off', () => {
   it("answers 404 on every route when SANDBOX_ENABLED is 'false'", async () => {
     const database = await createSuiteDatabase();
-    const s = await bootSandbox({ DATABASE_URL: database.url, VNPAY_HASH_SECRET: SECRET, VNPAY_TMN_CODE: TMN, SANDBOX_ENABLED: 'false' });
+    const s = await bootSandbox({
+      DATABASE_URL: database.url,
+      VNPAY_HASH_SECRET: SECRET,
+      VNPAY_TMN_CODE: TMN,
+      SANDBOX_ENABLED: 'false',
+    });
     try {
       const http = request(s.url);
       const page = await http.get('/api/v1/sandbox/vnpay/pay?vnp_TxnRef=X').expect(404);

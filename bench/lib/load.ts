@@ -20,7 +20,11 @@ export function cannon(opts: Options, what: string): Promise<Result> {
 }
 
 /** Runs `fn` over `items` with at most `concurrency` in flight. */
-export async function mapLimit<T, R>(items: T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

@@ -60,7 +60,11 @@ export function totalOf(statements: SeenStatement[]): number {
  * concurrent operations, so it is the wait each operation saw), most
  * frequent first (the first 120 characters of each statement).
  */
-export function perOperation(statements: SeenStatement[], per: number, top = 20): { statement: string; perOp: number; msPerOp: number }[] {
+export function perOperation(
+  statements: SeenStatement[],
+  per: number,
+  top = 20,
+): { statement: string; perOp: number; msPerOp: number }[] {
   const r2 = (x: number) => Math.round(x * 100) / 100;
   return [...statements]
     .sort((a, b) => b.count - a.count)
@@ -69,27 +73,44 @@ export function perOperation(statements: SeenStatement[], per: number, top = 20)
 }
 
 /** Time per operation spent waiting on Postgres, mail and HTTP (ms). */
-export function waitsPerOperation(statements: SeenStatement[], per: number): { postgres: number; smtp: number; http: number } {
-  const sum = (f: (s: SeenStatement) => boolean) => Math.round((statements.filter(f).reduce((a, s) => a + s.ms, 0) / per) * 100) / 100;
-  return { postgres: sum((s) => !s.key.startsWith('(')), smtp: sum((s) => s.key === '(smtp) sendMail'), http: sum((s) => s.key === '(http) fetch') };
+export function waitsPerOperation(
+  statements: SeenStatement[],
+  per: number,
+): { postgres: number; smtp: number; http: number } {
+  const sum = (f: (s: SeenStatement) => boolean) =>
+    Math.round((statements.filter(f).reduce((a, s) => a + s.ms, 0) / per) * 100) / 100;
+  return {
+    postgres: sum((s) => !s.key.startsWith('(')),
+    smtp: sum((s) => s.key === '(smtp) sendMail'),
+    http: sum((s) => s.key === '(http) fetch'),
+  };
 }
 
 /** A BullMQ queue of the portal under the run's prefix. */
 export function portalQueue(env: Env, name: string): Queue {
-  const q = new Queue(name, { connection: { ...redisOptions(REDIS_URL), maxRetriesPerRequest: null }, prefix: env.ctx.redisPrefix });
+  const q = new Queue(name, {
+    connection: { ...redisOptions(REDIS_URL), maxRetriesPerRequest: null },
+    prefix: env.ctx.redisPrefix,
+  });
   env.ctx.onCleanup(() => q.close());
   return q;
 }
 
 /** Waits until the queues have nothing waiting or active (bounded; delayed jobs, such as the repeatable ones, do not count). */
 export async function waitIdle(queues: Queue[], ms: number): Promise<boolean> {
-  return bounded('queues idle', ms + 1000, (async () => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized', 'paused')));
-      if (counts.every((c) => c.waiting + c.active + c.prioritized + c.paused === 0)) return true;
-      await sleep(200);
-    }
-    return false;
-  })());
+  return bounded(
+    'queues idle',
+    ms + 1000,
+    (async () => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        const counts = await Promise.all(
+          queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized', 'paused')),
+        );
+        if (counts.every((c) => c.waiting + c.active + c.prioritized + c.paused === 0)) return true;
+        await sleep(200);
+      }
+      return false;
+    })(),
+  );
 }

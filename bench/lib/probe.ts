@@ -40,7 +40,11 @@ export class Probe {
   private t0 = 0;
   private busy = false;
 
-  constructor(private readonly pool: Pool, private readonly dbName: string, private readonly pids: Record<string, number>) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly dbName: string,
+    private readonly pids: Record<string, number>,
+  ) {}
 
   start(): this {
     this.t0 = Date.now();
@@ -58,9 +62,10 @@ export class Probe {
         [this.dbName],
       );
       for (const r of rows) {
-        const key = r.wait_event_type && r.wait_event_type !== 'Client' && r.wait_event_type !== 'Activity'
-          ? `${r.state}: waiting ${r.wait_event_type}/${r.wait_event}`
-          : String(r.state);
+        const key =
+          r.wait_event_type && r.wait_event_type !== 'Client' && r.wait_event_type !== 'Activity'
+            ? `${r.state}: waiting ${r.wait_event_type}/${r.wait_event}`
+            : String(r.state);
         this.states.set(key, (this.states.get(key) ?? 0) + 1);
         const cpu = cpuSeconds(r.pid);
         if (!this.backendStart.has(r.pid)) this.backendStart.set(r.pid, cpu);
@@ -80,7 +85,10 @@ export class Probe {
     for (const pid of this.backendLast.keys()) this.backendLast.set(pid, cpuSeconds(pid) || this.backendLast.get(pid)!);
     const used: Record<string, number> = {};
     for (const [name, pid] of Object.entries(this.pids)) used[name] = cpuSeconds(pid) - (this.start0.get(name) ?? 0);
-    used.postgres = [...this.backendLast].reduce((s, [pid, last]) => s + (last - (this.backendStart.get(pid) ?? last)), 0);
+    used.postgres = [...this.backendLast].reduce(
+      (s, [pid, last]) => s + (last - (this.backendStart.get(pid) ?? last)),
+      0,
+    );
     const total = [...this.states.values()].reduce((a, b) => a + b, 0) || 1;
     const r2 = (x: number) => Math.round(x * 100) / 100;
     return {

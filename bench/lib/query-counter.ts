@@ -41,11 +41,18 @@ const pg = require('pg') as { Client: { prototype: { query: (...args: unknown[])
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function patched(this: unknown, ...args: unknown[]) {
   const q = args[0];
-  const text = typeof q === 'string' ? q : q && typeof q === 'object' && 'text' in q ? String((q as { text: unknown }).text) : '';
+  const text =
+    typeof q === 'string' ? q : q && typeof q === 'object' && 'text' in q ? String((q as { text: unknown }).text) : '';
   const t0 = performance.now();
   const result = query.apply(this, args);
   if (!text) return result;
-  return timed(text.replace(/\s+/g, ' ').trim().slice(0, 200), result, t0, text, Array.isArray(args[1]) ? [...args[1]] : []);
+  return timed(
+    text.replace(/\s+/g, ' ').trim().slice(0, 200),
+    result,
+    t0,
+    text,
+    Array.isArray(args[1]) ? [...args[1]] : [],
+  );
 };
 
 try {
@@ -67,7 +74,13 @@ globalThis.fetch = function patched(...args: Parameters<typeof fetch>) {
 process.on('SIGWINCH', () => {
   const file = process.env.BENCH_QUERY_COUNT_FILE;
   if (!file) return;
-  const dump = [...seen.entries()].map(([key, s]) => ({ key, count: s.count, ms: Math.round(s.ms * 10) / 10, text: s.text, params: s.params }));
+  const dump = [...seen.entries()].map(([key, s]) => ({
+    key,
+    count: s.count,
+    ms: Math.round(s.ms * 10) / 10,
+    text: s.text,
+    params: s.params,
+  }));
   seen = new Map();
   writeFileSync(file, JSON.stringify(dump));
 });

@@ -19,11 +19,17 @@ export async function loadDemo(pool: Pool): Promise<Demo> {
   const procedures = await pool.query(
     `SELECT p.code, p.id, p.agency_id, v.id AS version_id FROM procedures p JOIN procedure_versions v ON v.procedure_id = p.id AND v.published_at IS NOT NULL`,
   );
-  const staff = await pool.query(`SELECT id, email, role, agency_id FROM accounts WHERE role IN ('clerk','supervisor')`);
+  const staff = await pool.query(
+    `SELECT id, email, role, agency_id FROM accounts WHERE role IN ('clerk','supervisor')`,
+  );
   return {
     agencies: Object.fromEntries(agencies.rows.map((r) => [r.code, { id: r.id, code: r.code }])),
-    procedures: Object.fromEntries(procedures.rows.map((r) => [r.code, { id: r.id, agencyId: r.agency_id, versionId: r.version_id }])),
-    staff: Object.fromEntries(staff.rows.map((r) => [String(r.email), { id: r.id, role: r.role, agencyId: r.agency_id }])),
+    procedures: Object.fromEntries(
+      procedures.rows.map((r) => [r.code, { id: r.id, agencyId: r.agency_id, versionId: r.version_id }]),
+    ),
+    staff: Object.fromEntries(
+      staff.rows.map((r) => [String(r.email), { id: r.id, role: r.role, agencyId: r.agency_id }]),
+    ),
   };
 }
 
@@ -89,8 +95,16 @@ export async function createDrafts(
       const applicant = opts.citizens[(start + i) % opts.citizens.length].id;
       const at = new Date();
       const hash = historyHash(null, {
-        dossierId: id, seq: 1, action: 'create', fromState: null, toState: 'draft', actorId: applicant, actorRole: 'citizen',
-        comment: null, data: null, at,
+        dossierId: id,
+        seq: 1,
+        action: 'create',
+        fromState: null,
+        toState: 'draft',
+        actorId: applicant,
+        actorRole: 'citizen',
+        comment: null,
+        data: null,
+        at,
       });
       ids.push(id);
       applicants.push(applicant);
@@ -106,8 +120,17 @@ export async function createDrafts(
                                history_seq, history_hash, created_at, updated_at)
          SELECT t.id, $5, $6, $7, t.applicant, 'draft', $8::jsonb, $9::jsonb, 1, t.hash, t.at, t.at
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[]) AS t(id, applicant, hash, at)`,
-        [ids, applicants, hashes, ats, opts.procedure.agencyId, opts.procedure.id, opts.procedure.versionId,
-          JSON.stringify(opts.formData), JSON.stringify(opts.delivery ?? { method: 'online' })],
+        [
+          ids,
+          applicants,
+          hashes,
+          ats,
+          opts.procedure.agencyId,
+          opts.procedure.id,
+          opts.procedure.versionId,
+          JSON.stringify(opts.formData),
+          JSON.stringify(opts.delivery ?? { method: 'online' }),
+        ],
       );
       await client.query(
         `INSERT INTO dossier_history (dossier_id, seq, action, from_state, to_state, actor_id, actor_role, at, prev_hash, hash)

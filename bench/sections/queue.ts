@@ -34,30 +34,41 @@ const BIRTH_EXTRACT = '1.004884';
  * in its process) is printed; `indexPlan` is true when it reads an index of
  * the queue and sorts nothing from the dossiers table.
  */
-export async function benchQueue(env: Env, o: { dossiers: number; depth: number; samples: number }): Promise<QueueResult> {
+export async function benchQueue(
+  env: Env,
+  o: { dossiers: number; depth: number; samples: number },
+): Promise<QueueResult> {
   const { ctx, demo } = env;
   const procedure = demo.procedures[BIRTH_EXTRACT];
   const clerk = demo.staff['clerk.bennghe@demo.local'];
   const t0 = Date.now();
   await seedQueue(env, procedure, o.dossiers);
   const seedS = (Date.now() - t0) / 1000;
-  const [{ open }] = (await ctx.pool.query(
-    `SELECT count(*)::int AS open FROM dossiers WHERE agency_id = $1 AND attention_at IS NOT NULL`, [procedure.agencyId],
-  )).rows;
+  const [{ open }] = (
+    await ctx.pool.query(
+      `SELECT count(*)::int AS open FROM dossiers WHERE agency_id = $1 AND attention_at IS NOT NULL`,
+      [procedure.agencyId],
+    )
+  ).rows;
 
   const token = accessToken(ctx.jwtSecret, { id: clerk.id, role: 'clerk', agencyId: clerk.agencyId });
   // The cursor of the page `depth` rows deep, as QueueService encodes it: [attentionAt ISO, id] of the last row before it.
-  const [last] = (await ctx.pool.query(
-    `SELECT attention_at, id FROM dossiers WHERE agency_id = $1 AND attention_at IS NOT NULL ORDER BY attention_at, id OFFSET $2 LIMIT 1`,
-    [procedure.agencyId, o.depth - 1],
-  )).rows;
+  const [last] = (
+    await ctx.pool.query(
+      `SELECT attention_at, id FROM dossiers WHERE agency_id = $1 AND attention_at IS NOT NULL ORDER BY attention_at, id OFFSET $2 LIMIT 1`,
+      [procedure.agencyId, o.depth - 1],
+    )
+  ).rows;
   const deepCursor = encodeCursor([new Date(last.attention_at).toISOString(), last.id]);
   const page = async (cursor?: string) => {
     const t = process.hrtime.bigint();
-    const res = await fetch(`${env.apiUrl}/api/v1/queue${cursor ? `?cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${env.apiUrl}/api/v1/queue${cursor ? `?cursor=${cursor}` : ''}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const body = (await res.json()) as { items: { id: string }[] };
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (res.status !== 200 || body.items.length === 0) throw new Error(`queue page: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    if (res.status !== 200 || body.items.length === 0)
+      throw new Error(`queue page: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
     return { ms, body };
   };
 
@@ -76,16 +87,20 @@ export async function benchQueue(env: Env, o: { dossiers: number; depth: number;
 
   const firstAll: number[] = [];
   const deepAll: number[] = [];
-  await bounded('queue pages', 120_000, (async () => {
-    for (let i = 0; i < 3; i++) {
-      await page();
-      await page(deepCursor);
-    }
-    for (let i = 0; i < o.samples; i++) {
-      firstAll.push((await page()).ms);
-      deepAll.push((await page(deepCursor)).ms);
-    }
-  })());
+  await bounded(
+    'queue pages',
+    120_000,
+    (async () => {
+      for (let i = 0; i < 3; i++) {
+        await page();
+        await page(deepCursor);
+      }
+      for (let i = 0; i < o.samples; i++) {
+        firstAll.push((await page()).ms);
+        deepAll.push((await page(deepCursor)).ms);
+      }
+    })(),
+  );
 
   // The plan of the deep page's items query (and of the counts), with the API's own text and parameters.
   let plan = '';
@@ -102,9 +117,14 @@ export async function benchQueue(env: Env, o: { dossiers: number; depth: number;
     indexPlan = usesQueueIndexWithoutSort(json.Plan);
     itemsDeepMs = json['Execution Time'];
     // The first page runs the same query without the cursor condition.
-    const firstText = itemsStmt.text.replace(/ AND \(d\.attention_at, d\.id\) > \(\$\d+::timestamptz, \$\d+::uuid\)/, '');
+    const firstText = itemsStmt.text.replace(
+      / AND \(d\.attention_at, d\.id\) > \(\$\d+::timestamptz, \$\d+::uuid\)/,
+      '',
+    );
     const firstParams = itemsStmt.params.slice(0, itemsStmt.params.length - 2);
-    const firstJson = (await ctx.pool.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${firstText}`, firstParams)).rows[0]['QUERY PLAN'][0];
+    const firstJson = (await ctx.pool.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${firstText}`, firstParams)).rows[0][
+      'QUERY PLAN'
+    ][0];
     itemsFirstMs = firstJson['Execution Time'];
   }
   if (countsStmt) {
@@ -153,7 +173,12 @@ export function usesQueueIndexWithoutSort(root: PlanNode): boolean {
   walk(root);
   const scansDossiers = (n: PlanNode): boolean =>
     (n['Relation Name'] === 'dossiers' && /Scan/.test(n['Node Type'])) || (n.Plans ?? []).some(scansDossiers);
-  const queueIndex = nodes.some((n) => /Index( Only)? Scan/.test(n['Node Type']) && n['Relation Name'] === 'dossiers' && /^dossiers_queue/.test(n['Index Name'] ?? ''));
+  const queueIndex = nodes.some(
+    (n) =>
+      /Index( Only)? Scan/.test(n['Node Type']) &&
+      n['Relation Name'] === 'dossiers' &&
+      /^dossiers_queue/.test(n['Index Name'] ?? ''),
+  );
   const sortOverTable = nodes.some((n) => /Sort/.test(n['Node Type']) && scansDossiers(n));
   return queueIndex && !sortOverTable;
 }
@@ -162,7 +187,11 @@ export function usesQueueIndexWithoutSort(root: PlanNode): boolean {
  * `count` dossiers of the agency in one statement. Timestamps at millisecond
  * precision, as the portal writes them (JavaScript dates).
  */
-async function seedQueue(env: Env, procedure: { id: string; agencyId: string; versionId: string }, count: number): Promise<void> {
+async function seedQueue(
+  env: Env,
+  procedure: { id: string; agencyId: string; versionId: string },
+  count: number,
+): Promise<void> {
   const { pool } = env.ctx;
   const cits = env.citizens.map((c) => c.id);
   const client = await pool.connect();

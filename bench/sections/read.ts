@@ -33,20 +33,29 @@ export interface ReadResult {
  */
 export async function benchRead(env: Env, o: { durationS: number; warmupS: number }): Promise<ReadResult> {
   const { ctx } = env;
-  const submitted = () => ctx.pool.query(
-    `SELECT d.id, d.applicant_id FROM dossiers d WHERE d.state = 'submitted' AND d.applicant_id = ANY($1::uuid[]) LIMIT 2000`,
-    [env.citizens.map((c) => c.id)],
-  );
+  const submitted = () =>
+    ctx.pool.query(
+      `SELECT d.id, d.applicant_id FROM dossiers d WHERE d.state = 'submitted' AND d.applicant_id = ANY($1::uuid[]) LIMIT 2000`,
+      [env.citizens.map((c) => c.id)],
+    );
   let { rows: targets } = await submitted();
   if (targets.length === 0) {
     // Run on its own (BENCH_ONLY=read): submit some dossiers first.
     const drafts = await createDrafts(ctx.pool, {
-      procedure: env.demo.procedures['1.004884'], citizens: env.citizens, count: 500,
-      formData: { fullName: 'Nguyễn Văn Đọc', dateOfBirth: '1990-01-01', copies: 1 }, documentKeys: ['id_card'], document: env.document,
+      procedure: env.demo.procedures['1.004884'],
+      citizens: env.citizens,
+      count: 500,
+      formData: { fullName: 'Nguyễn Văn Đọc', dateOfBirth: '1990-01-01', copies: 1 },
+      documentKeys: ['id_card'],
+      document: env.document,
     });
     await mapLimit(drafts, 16, async (d, i) => {
       const res = await fetch(`${env.apiUrl}/api/v1/applications/${d.id}/submit`, {
-        method: 'POST', headers: { authorization: `Bearer ${env.tokens.get(d.applicantId)}`, 'idempotency-key': `read-${ctx.runId}-${i}` },
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${env.tokens.get(d.applicantId)}`,
+          'idempotency-key': `read-${ctx.runId}-${i}`,
+        },
       });
       if (res.status !== 200) throw new Error(`submit for read: HTTP ${res.status}`);
     });
@@ -63,37 +72,77 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
   if (captured.length === 0) throw new Error('read probe: no statements captured');
   const statements = captured.map((s) => ({
     text: s.text,
-    params: s.params.map((p) => (p === targets[0].id ? { ref: 'id' } : p === targets[0].applicant_id ? { ref: 'user' } : { value: p })),
+    params: s.params.map((p) =>
+      p === targets[0].id ? { ref: 'id' } : p === targets[0].applicant_id ? { ref: 'user' } : { value: p },
+    ),
   }));
   const file = join(ctx.dir, 'read-statements.json');
   writeFileSync(file, JSON.stringify(statements));
 
   const port = await freePort();
   const baselineUrl = `http://127.0.0.1:${port}`;
-  const baseline = await ctx.startProcess('baseline', join(ROOT, 'dist', 'bench', 'baseline-server.js'), {
-    ...process.env, DATABASE_URL: ctx.dbUrl, PORT: String(port), BENCH_STATEMENTS: file, DB_POOL_MAX: '20',
-  }, async () => (await fetch(`${baselineUrl}/dossiers/${targets[0].id}`, { headers: { 'x-user': targets[0].applicant_id } })).status === 200);
+  const baseline = await ctx.startProcess(
+    'baseline',
+    join(ROOT, 'dist', 'bench', 'baseline-server.js'),
+    {
+      ...process.env,
+      DATABASE_URL: ctx.dbUrl,
+      PORT: String(port),
+      BENCH_STATEMENTS: file,
+      DB_POOL_MAX: '20',
+    },
+    async () =>
+      (await fetch(`${baselineUrl}/dossiers/${targets[0].id}`, { headers: { 'x-user': targets[0].applicant_id } }))
+        .status === 200,
+  );
 
-  const run = async (url: string, path: (id: string) => string, headers: (applicant: string) => Record<string, string>, seconds: number, statuses?: number[]) => {
+  const run = async (
+    url: string,
+    path: (id: string) => string,
+    headers: (applicant: string) => Record<string, string>,
+    seconds: number,
+    statuses?: number[],
+  ) => {
     let next = 0;
     const t0 = process.hrtime.bigint();
-    const result = await cannon({
-      url, connections: env.connections, duration: seconds,
-      requests: [{
-        method: 'GET',
-        setupRequest: (req) => {
-          const t = targets[next++ % targets.length];
-          req.path = path(t.id);
-          req.headers = headers(t.applicant_id);
-          return req;
-        },
-        onResponse: (status) => statuses?.push(status),
-      }],
-    }, 'read');
+    const result = await cannon(
+      {
+        url,
+        connections: env.connections,
+        duration: seconds,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => {
+              const t = targets[next++ % targets.length];
+              req.path = path(t.id);
+              req.headers = headers(t.applicant_id);
+              return req;
+            },
+            onResponse: (status) => statuses?.push(status),
+          },
+        ],
+      },
+      'read',
+    );
     return { result, elapsedS: Number(process.hrtime.bigint() - t0) / 1e9 };
   };
-  const api = (seconds: number, s?: number[]) => run(env.apiUrl, (id) => `/api/v1/applications/${id}`, (a) => ({ authorization: `Bearer ${env.tokens.get(a)}` }), seconds, s);
-  const bare = (seconds: number, s?: number[]) => run(baselineUrl, (id) => `/dossiers/${id}`, (a) => ({ 'x-user': a }), seconds, s);
+  const api = (seconds: number, s?: number[]) =>
+    run(
+      env.apiUrl,
+      (id) => `/api/v1/applications/${id}`,
+      (a) => ({ authorization: `Bearer ${env.tokens.get(a)}` }),
+      seconds,
+      s,
+    );
+  const bare = (seconds: number, s?: number[]) =>
+    run(
+      baselineUrl,
+      (id) => `/dossiers/${id}`,
+      (a) => ({ 'x-user': a }),
+      seconds,
+      s,
+    );
 
   const apiStatuses: number[] = [];
   const bareStatuses: number[] = [];

@@ -52,7 +52,12 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
   const appDrafts = Number(process.env.BENCH_SUBMIT_DRAFTS ?? 1500 * (o.durationS + o.warmupS));
   const perClient = Math.ceil(Number(process.env.BENCH_PGBENCH_DRAFTS ?? 4000 * (o.durationS + o.warmupS)) / C);
   const drafts = await createDrafts(ctx.pool, {
-    procedure, citizens: env.citizens, count: appDrafts, formData: FORM, documentKeys: ['id_card'], document: env.document,
+    procedure,
+    citizens: env.citizens,
+    count: appDrafts,
+    formData: FORM,
+    documentKeys: ['id_card'],
+    document: env.document,
   });
   await seedPgbenchDrafts(env, procedure, C * perClient);
   await ctx.pool.query('VACUUM ANALYZE dossiers, dossier_documents, dossier_history');
@@ -65,28 +70,36 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
   let exhausted = false;
   const statuses: number[] = [];
   let sampleBody = '';
-  const requests = (record: boolean) => [{
-    method: 'POST',
-    setupRequest: (req: { path?: string; headers?: Record<string, string> }) => {
-      const i = next++;
-      if (i >= drafts.length) exhausted = true;
-      const d: Draft = drafts[i % drafts.length];
-      req.path = `/api/v1/applications/${d.id}/submit`;
-      req.headers = { authorization: `Bearer ${env.tokens.get(d.applicantId)}`, 'idempotency-key': `bench-${ctx.runId}-${i}` };
-      return req;
+  const requests = (record: boolean) => [
+    {
+      method: 'POST',
+      setupRequest: (req: { path?: string; headers?: Record<string, string> }) => {
+        const i = next++;
+        if (i >= drafts.length) exhausted = true;
+        const d: Draft = drafts[i % drafts.length];
+        req.path = `/api/v1/applications/${d.id}/submit`;
+        req.headers = {
+          authorization: `Bearer ${env.tokens.get(d.applicantId)}`,
+          'idempotency-key': `bench-${ctx.runId}-${i}`,
+        };
+        return req;
+      },
+      onResponse: (status: number, body: string) => {
+        if (record) statuses.push(status);
+        if (status === 200 && !sampleBody) sampleBody = body;
+      },
     },
-    onResponse: (status: number, body: string) => {
-      if (record) statuses.push(status);
-      if (status === 200 && !sampleBody) sampleBody = body;
-    },
-  }];
+  ];
   await cannon({ url: env.apiUrl, connections: C, duration: o.warmupS, requests: requests(false) }, 'submit warm-up');
   await takeStatements(env.api);
   const apiRss = new RssSampler(env.api.pid).start();
   const workerRss = env.worker ? new RssSampler(env.worker.pid).start() : undefined;
   const probe = new Probe(ctx.pool, ctx.dbName, pids).start();
   const t0 = process.hrtime.bigint();
-  const result = await cannon({ url: env.apiUrl, connections: C, duration: o.durationS, requests: requests(true) }, 'submit');
+  const result = await cannon(
+    { url: env.apiUrl, connections: C, duration: o.durationS, requests: requests(true) },
+    'submit',
+  );
   const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
   const apiPeakKb = apiRss.stop();
   const workerPeakKb = workerRss?.stop() ?? 0;
@@ -101,9 +114,33 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
   const day = localDateOf(DEFAULT_CALENDAR, now);
   const code = dossierCode('X', day, 1); // X-YYMMDD-0001
   const pgArgs = (seconds: number, label: string) => [
-    '-n', '-M', 'extended', '-c', String(C), '-j', '2', '-T', String(seconds), '-f', join(ROOT, 'bench', 'submit.pgbench.sql'),
-    '-D', `clients=${C}`, '-D', `per_client=${perClient}`, '-D', 'i=0', '-D', `agency_id=${procedure.agencyId}`, '-D', `day=${day}`,
-    '-D', `yymmdd=${code.split('-')[1]}`, '-D', `run=${ctx.runId}-${label}`, '-D', `body=${sampleBody || '{}'}`,
+    '-n',
+    '-M',
+    'extended',
+    '-c',
+    String(C),
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+    '-f',
+    join(ROOT, 'bench', 'submit.pgbench.sql'),
+    '-D',
+    `clients=${C}`,
+    '-D',
+    `per_client=${perClient}`,
+    '-D',
+    'i=0',
+    '-D',
+    `agency_id=${procedure.agencyId}`,
+    '-D',
+    `day=${day}`,
+    '-D',
+    `yymmdd=${code.split('-')[1]}`,
+    '-D',
+    `run=${ctx.runId}-${label}`,
+    '-D',
+    `body=${sampleBody || '{}'}`,
     ctx.dbUrl,
   ];
   // The warm-up uses the first drafts of each client; the measured run starts over them (a dossier may be submitted twice: same writes).
@@ -145,7 +182,11 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
 }
 
 /** `count` drafts whose ids pgbench derives from n (…-4000-8000-<n in hex>), so it needs no lookup. */
-async function seedPgbenchDrafts(env: Env, procedure: { id: string; agencyId: string; versionId: string }, count: number): Promise<void> {
+async function seedPgbenchDrafts(
+  env: Env,
+  procedure: { id: string; agencyId: string; versionId: string },
+  count: number,
+): Promise<void> {
   const { pool } = env.ctx;
   const CHUNK = 20_000;
   for (let from = 0; from < count; from += CHUNK) {
@@ -165,7 +206,18 @@ async function seedPgbenchDrafts(env: Env, procedure: { id: string; agencyId: st
        )
        INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_role)
        SELECT id, 'id_card', 'scan.pdf', 'application/pdf', $8, $9, $10, applicant, 'citizen' FROM x`,
-      [from, to, procedure.agencyId, cits, procedure.id, procedure.versionId, JSON.stringify(FORM), env.document.size, env.document.sha256, env.document.key],
+      [
+        from,
+        to,
+        procedure.agencyId,
+        cits,
+        procedure.id,
+        procedure.versionId,
+        JSON.stringify(FORM),
+        env.document.size,
+        env.document.sha256,
+        env.document.key,
+      ],
     );
   }
 }
@@ -179,25 +231,33 @@ interface PgbenchResult {
 
 function pgbench(args: string[]): Promise<PgbenchResult> {
   const seconds = Number(args[args.indexOf('-T') + 1]);
-  return bounded('pgbench', (seconds + 30) * 1000, new Promise<PgbenchResult>((resolve, reject) => {
-    const child = spawn(process.env.BENCH_PGBENCH ?? 'pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 25) * 1000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(killer);
-      const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
-      const processed = /number of transactions actually processed: (\d+)/.exec(out);
-      const failed = /number of failed transactions: (\d+)/.exec(out);
-      const latency = /latency average = ([\d.]+) ms/.exec(out);
-      if (code !== 0 || !tps) return reject(new Error(`pgbench failed (exit ${code}):\n${out.split('\n').slice(-15).join('\n')}`));
-      resolve({
-        tps: Number(tps[1]), transactions: Number(processed?.[1] ?? 0), failed: Number(failed?.[1] ?? 0), latencyMs: latency ? Number(latency[1]) : null,
+  return bounded(
+    'pgbench',
+    (seconds + 30) * 1000,
+    new Promise<PgbenchResult>((resolve, reject) => {
+      const child = spawn(process.env.BENCH_PGBENCH ?? 'pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (out += c));
+      const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 25) * 1000);
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        clearTimeout(killer);
+        const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
+        const processed = /number of transactions actually processed: (\d+)/.exec(out);
+        const failed = /number of failed transactions: (\d+)/.exec(out);
+        const latency = /latency average = ([\d.]+) ms/.exec(out);
+        if (code !== 0 || !tps)
+          return reject(new Error(`pgbench failed (exit ${code}):\n${out.split('\n').slice(-15).join('\n')}`));
+        resolve({
+          tps: Number(tps[1]),
+          transactions: Number(processed?.[1] ?? 0),
+          failed: Number(failed?.[1] ?? 0),
+          latencyMs: latency ? Number(latency[1]) : null,
+        });
       });
-    });
-  }));
+    }),
+  );
 }
 
 /** Marks undelivered outbox rows sent and empties the notifications queue (waiting and delayed jobs). */

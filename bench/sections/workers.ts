@@ -57,9 +57,16 @@ export async function benchWorkers(
     [env.citizens.map((c) => c.id), o.jobs],
   );
   if (dossiers.length === 0) {
-    dossiers = (await createDrafts(ctx.pool, {
-      procedure: env.demo.procedures['1.004884'], citizens: env.citizens, count: 200, formData: {}, documentKeys: [], document: env.document,
-    })).map((d) => ({ id: d.id }));
+    dossiers = (
+      await createDrafts(ctx.pool, {
+        procedure: env.demo.procedures['1.004884'],
+        citizens: env.citizens,
+        count: 200,
+        formData: {},
+        documentKeys: [],
+        document: env.document,
+      })
+    ).map((d) => ({ id: d.id }));
   }
   const jobs = Array.from({ length: o.jobs }, (_, i) => ({
     name: 'dossier-event',
@@ -83,7 +90,9 @@ export async function benchWorkers(
   const workerPeakKb = rss.stop();
   const statements = await takeStatements(env.worker);
   const sinkAfter = o.sinkCounts();
-  const { rows: [sent] } = await ctx.pool.query(
+  const {
+    rows: [sent],
+  } = await ctx.pool.query(
     `SELECT count(*) FILTER (WHERE channel = 'email')::int AS email, count(*) FILTER (WHERE channel = 'sms')::int AS sms
        FROM notifications WHERE status = 'sent' AND source_id = ANY($1::uuid[])`,
     [jobs.map((j) => j.data.sourceId)],
@@ -99,7 +108,11 @@ export async function benchWorkers(
   }
   const noopProbe = new Probe(ctx.pool, ctx.dbName, { bench: process.pid }).start();
   const t1 = process.hrtime.bigint();
-  const worker = new Worker(noopName, async () => undefined, { connection, prefix: ctx.redisPrefix, concurrency: o.concurrency });
+  const worker = new Worker(noopName, async () => undefined, {
+    connection,
+    prefix: ctx.redisPrefix,
+    concurrency: o.concurrency,
+  });
   ctx.onCleanup(() => worker.close(true));
   const noop = await untilDone(noopQueue, o.jobs, o.maxS);
   const noopS = Number(process.hrtime.bigint() - t1) / 1e9;

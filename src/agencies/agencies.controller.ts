@@ -37,19 +37,22 @@ export class AgenciesAdminController {
   }
 
   /** Sends the staff member a single-use reset link (30 minutes); the admin never sees or sets the password. */
-  @Post('staff/:id/password-reset') @HttpCode(202)
+  @Post('staff/:id/password-reset')
+  @HttpCode(202)
   resetStaffPassword(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     return this.agencies.resetStaffPassword(user, id);
   }
 
   /** Disables a staff or citizen account: it cannot sign in or refresh, and its tokens stop working now. */
-  @Post('accounts/:id/disable') @HttpCode(200)
+  @Post('accounts/:id/disable')
+  @HttpCode(200)
   disable(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     return this.agencies.disableAccount(user, id);
   }
 
   /** Enables it again (the user signs in anew: the sessions ended when it was disabled stay ended). */
-  @Post('accounts/:id/enable') @HttpCode(200)
+  @Post('accounts/:id/enable')
+  @HttpCode(200)
   enable(@Param('id', UuidParam) id: string) {
     return this.agencies.enableAccount(id);
   }

@@ -11,7 +11,10 @@ import { CreateAgencyDto, CreateStaffDto, UpdateAgencyDto } from './dto';
 
 @Injectable()
 export class AgenciesService {
-  constructor(@InjectDataSource() private readonly db: DataSource, private readonly auth: AuthService) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly auth: AuthService,
+  ) {}
 
   list(): Promise<Agency[]> {
     return this.db.getRepository(Agency).find({ order: { code: 'ASC' } });
@@ -37,10 +40,15 @@ export class AgenciesService {
     return repo.save(agency);
   }
 
-  async createStaff(dto: CreateStaffDto): Promise<{ id: string; email: string; role: string; agencyCode: string | null }> {
+  async createStaff(
+    dto: CreateStaffDto,
+  ): Promise<{ id: string; email: string; role: string; agencyCode: string | null }> {
     let agencyId: string | null = null;
     if (dto.role !== 'admin') {
-      if (!dto.agencyCode) throw new ValidationFailed([{ field: 'agencyCode', message: 'agencyCode is required for clerks and supervisors' }]);
+      if (!dto.agencyCode)
+        throw new ValidationFailed([
+          { field: 'agencyCode', message: 'agencyCode is required for clerks and supervisors' },
+        ]);
       const agency = await this.db.getRepository(Agency).findOneBy({ code: dto.agencyCode });
       if (!agency) throw new ValidationFailed([{ field: 'agencyCode', message: 'no agency has this code' }]);
       agencyId = agency.id;
@@ -50,7 +58,14 @@ export class AgenciesService {
     const rows = await this.db.query(
       `INSERT INTO accounts (email, phone, password_hash, full_name, role, agency_id)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
-      [dto.email.toLowerCase(), dto.phone ?? null, await hashPassword(dto.password), dto.fullName ?? dto.email, dto.role, agencyId],
+      [
+        dto.email.toLowerCase(),
+        dto.phone ?? null,
+        await hashPassword(dto.password),
+        dto.fullName ?? dto.email,
+        dto.role,
+        agencyId,
+      ],
     );
     if (!rows[0]) throw new Conflict('An account with this email or phone already exists.', 'account-exists');
     return { id: rows[0].id, email: dto.email.toLowerCase(), role: dto.role, agencyCode: dto.agencyCode ?? null };
@@ -87,7 +102,8 @@ export class AgenciesService {
 
   async enableAccount(id: string): Promise<AccountStatus> {
     const [[row]]: [AccountStatus[], number] = await this.db.query(
-      `UPDATE accounts SET disabled_at = NULL, disabled_by = NULL WHERE id = $1 RETURNING ${STATUS_COLUMNS}`, [id],
+      `UPDATE accounts SET disabled_at = NULL, disabled_by = NULL WHERE id = $1 RETURNING ${STATUS_COLUMNS}`,
+      [id],
     );
     if (!row) throw new NotFound('account');
     return row;
@@ -97,7 +113,8 @@ export class AgenciesService {
   async resetStaffPassword(admin: AuthUser, id: string): Promise<{ id: string; email: string; expiresAt: Date }> {
     return this.db.transaction(async (m) => {
       const [account]: { id: string; email: string; disabled_at: Date | null }[] = await m.query(
-        `SELECT id, email, disabled_at FROM accounts WHERE id = $1 AND role <> 'citizen' FOR UPDATE`, [id],
+        `SELECT id, email, disabled_at FROM accounts WHERE id = $1 AND role <> 'citizen' FOR UPDATE`,
+        [id],
       );
       if (!account) throw new NotFound('account');
       if (account.disabled_at) throw new Conflict('The account is disabled; enable it first.', 'account-disabled');
@@ -115,7 +132,10 @@ interface AccountStatus {
 }
 const STATUS_COLUMNS = `id, email, role, disabled_at AS "disabledAt"`;
 
-function checkedCalendar(input: Record<string, unknown> | undefined, base: WorkCalendar = DEFAULT_CALENDAR): WorkCalendar {
+function checkedCalendar(
+  input: Record<string, unknown> | undefined,
+  base: WorkCalendar = DEFAULT_CALENDAR,
+): WorkCalendar {
   const calendar = { ...base, ...(input ?? {}) };
   const problems = validateCalendar(calendar);
   if (problems.length) throw new ValidationFailed(problems.map((message) => ({ field: 'calendar', message })));

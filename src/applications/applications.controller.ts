@@ -3,13 +3,21 @@ import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Public, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
-import { BadRequest, ValidationFailed } from '../common/problem';
+import { BadRequest, NotFound, UnsupportedMediaType, ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
 import { RateLimit } from '../security/rate-limit';
 import { ApplicationsService } from './applications.service';
 import { DocumentsService } from './documents.service';
 import {
-  ActionDto, ApologyDto, AssignDto, CreateApplicationDto, ListQueryDto, LookupQueryDto, QueueQueryDto, RatingDto, UpdateApplicationDto,
+  ActionDto,
+  ApologyDto,
+  AssignDto,
+  CreateApplicationDto,
+  ListQueryDto,
+  LookupQueryDto,
+  QueueQueryDto,
+  RatingDto,
+  UpdateApplicationDto,
 } from './dto';
 import { DossierView } from './dossier.view';
 import { QueueService } from './queue.service';
@@ -20,9 +28,13 @@ const ACTION_KEY = /^[a-z][a-z0-9_]{0,63}$/;
 @ApiTags('applications')
 @Controller('applications')
 export class ApplicationsController {
-  constructor(private readonly applications: ApplicationsService, private readonly documents: DocumentsService) {}
+  constructor(
+    private readonly applications: ApplicationsService,
+    private readonly documents: DocumentsService,
+  ) {}
 
-  @Roles('citizen') @Post()
+  @Roles('citizen')
+  @Post()
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateApplicationDto): Promise<DossierView> {
     return this.applications.create(user, dto);
   }
@@ -37,8 +49,13 @@ export class ApplicationsController {
     return this.applications.get(user, id);
   }
 
-  @Roles('citizen', 'clerk', 'supervisor') @Patch(':id')
-  update(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: UpdateApplicationDto): Promise<DossierView> {
+  @Roles('citizen', 'clerk', 'supervisor')
+  @Patch(':id')
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Body() dto: UpdateApplicationDto,
+  ): Promise<DossierView> {
     return this.applications.update(user, id, dto);
   }
 
@@ -48,7 +65,8 @@ export class ApplicationsController {
   }
 
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: '8-128 characters; repeat it to retry safely' })
-  @Roles('citizen') @Post(':id/submit')
+  @Roles('citizen')
+  @Post(':id/submit')
   async submit(
     @CurrentUser() user: AuthUser,
     @Param('id', UuidParam) id: string,
@@ -65,44 +83,64 @@ export class ApplicationsController {
     return body;
   }
 
-  @Post(':id/actions/:action') @HttpCode(200)
+  @Post(':id/actions/:action')
+  @HttpCode(200)
   act(
     @CurrentUser() user: AuthUser,
     @Param('id', UuidParam) id: string,
     @Param('action') action: string,
     @Body() dto: ActionDto,
   ): Promise<DossierView> {
-    if (!ACTION_KEY.test(action)) throw new ValidationFailed([{ field: 'action', message: 'unknown action' }], 'Unknown action.', 404);
+    if (!ACTION_KEY.test(action)) throw new NotFound('action');
     return this.applications.act(user, id, action, dto);
   }
 
-  @Roles('clerk', 'supervisor') @Post(':id/assign') @HttpCode(200)
-  assign(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: AssignDto): Promise<DossierView> {
+  @Roles('clerk', 'supervisor')
+  @Post(':id/assign')
+  @HttpCode(200)
+  assign(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Body() dto: AssignDto,
+  ): Promise<DossierView> {
     return this.applications.assign(user, id, dto.clerkId);
   }
 
   /** Form 04: apology and new return date when the result will be late. */
-  @Roles('clerk', 'supervisor') @Post(':id/apology') @HttpCode(200)
-  apology(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: ApologyDto): Promise<DossierView> {
+  @Roles('clerk', 'supervisor')
+  @Post(':id/apology')
+  @HttpCode(200)
+  apology(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Body() dto: ApologyDto,
+  ): Promise<DossierView> {
     return this.applications.apologize(user, id, dto.reason, new Date(dto.newDueAt));
   }
 
   /** The citizen's rating of the service, once, after the dossier is finished. */
-  @Roles('citizen') @Post(':id/rating')
+  @Roles('citizen')
+  @Post(':id/rating')
   rating(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: RatingDto) {
     return this.applications.rate(user, id, dto.score, dto.comment);
   }
 
-  @Roles('citizen', 'clerk', 'supervisor') @Post(':id/documents')
+  @Roles('citizen', 'clerk', 'supervisor')
+  @Post(':id/documents')
   async upload(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Req() req: FastifyRequest) {
-    if (!req.isMultipart()) throw new ValidationFailed([{ field: 'file', message: 'send multipart/form-data with a file field' }], 'Expected a multipart upload.', 415);
+    if (!req.isMultipart())
+      throw new UnsupportedMediaType('Expected a multipart upload.', [
+        { field: 'file', message: 'send multipart/form-data with a file field' },
+      ]);
     let documentKey: string | undefined;
     let file: { fileName: string; content: Buffer } | undefined;
     for await (const part of req.parts()) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || file) {
           await part.toBuffer().catch(() => undefined);
-          throw new ValidationFailed([{ field: part.fieldname, message: 'send exactly one file, in the field "file"' }]);
+          throw new ValidationFailed([
+            { field: part.fieldname, message: 'send exactly one file, in the field "file"' },
+          ]);
         }
         file = { fileName: part.filename, content: await part.toBuffer() };
       } else if (part.fieldname === 'documentKey') {
@@ -140,7 +178,8 @@ export class ApplicationsController {
 export class QueueController {
   constructor(private readonly queue: QueueService) {}
 
-  @Roles('clerk', 'supervisor') @Get()
+  @Roles('clerk', 'supervisor')
+  @Get()
   page(@CurrentUser() user: AuthUser, @Query() q: QueueQueryDto) {
     return this.queue.page(user, q);
   }
@@ -151,7 +190,9 @@ export class QueueController {
 export class LookupController {
   constructor(private readonly applications: ApplicationsService) {}
 
-  @Public() @RateLimit('lookup') @Get()
+  @Public()
+  @RateLimit('lookup')
+  @Get()
   lookup(@Query() q: LookupQueryDto) {
     return this.applications.lookup(q.code, q.idNumber);
   }

@@ -15,7 +15,14 @@ import { ProceduresService, PublishedVersion } from '../procedures/procedures.se
 import { localDateOf } from '../workflow/calendar';
 import { applyClock, DeadlineState } from '../workflow/deadline';
 import { ActionDefinition, Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
-import { availableActions, canEdit, planTransition, stateOf, systemActionFor, TransitionPlan } from '../workflow/engine';
+import {
+  availableActions,
+  canEdit,
+  planTransition,
+  stateOf,
+  systemActionFor,
+  TransitionPlan,
+} from '../workflow/engine';
 import { ActionForbiddenError, InvalidTransitionError } from '../workflow/errors';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DOSSIER_SELECT, DossierRow, dossierCode, HistoryEntry, historyHash } from './dossier';
@@ -54,7 +61,11 @@ export class ApplicationsService {
     return this.view(user, row);
   }
 
-  async list(user: AuthUser, limit = 20, cursor?: string): Promise<{ items: DossierView[]; nextCursor: string | null }> {
+  async list(
+    user: AuthUser,
+    limit = 20,
+    cursor?: string,
+  ): Promise<{ items: DossierView[]; nextCursor: string | null }> {
     const after = decodeCursor(cursor);
     const scope = scopeClause(user, 2);
     const rows: DossierRow[] = await this.db.query(
@@ -66,7 +77,10 @@ export class ApplicationsService {
     const page = rows.slice(0, limit);
     const items = await this.views(user, page);
     const last = page[page.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null };
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
+    };
   }
 
   async history(user: AuthUser, id: string) {
@@ -97,7 +111,8 @@ export class ApplicationsService {
 
   async create(user: AuthUser, dto: CreateApplicationDto): Promise<DossierView> {
     const { procedure, version } = await this.procedures.latestPublished(dto.procedureCode).catch((e) => {
-      if (e instanceof NotFound) throw new ValidationFailed([{ field: 'procedureCode', message: 'no published procedure has this code' }]);
+      if (e instanceof NotFound)
+        throw new ValidationFailed([{ field: 'procedureCode', message: 'no published procedure has this code' }]);
       throw e;
     });
     const delivery = this.checkDelivery(version, dto.delivery ?? { method: 'online' });
@@ -115,16 +130,29 @@ export class ApplicationsService {
         [user.id],
       );
       if (open.n >= this.maxDrafts) {
-        throw new Conflict(`At most ${this.maxDrafts} dossiers may be started and not yet submitted; submit one first.`, 'draft-limit');
+        throw new Conflict(
+          `At most ${this.maxDrafts} dossiers may be started and not yet submitted; submit one first.`,
+          'draft-limit',
+        );
       }
       const [row] = await m.query(
         `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
         [procedure.agencyId, procedure.id, version.id, user.id, start.key, formData, delivery],
       );
-      await this.appendHistory(m, { id: row.id, history_seq: 0, history_hash: null }, {
-        action: 'create', fromState: null, toState: start.key, actorId: user.id, actorRole: user.role, comment: null, data: null,
-      });
+      await this.appendHistory(
+        m,
+        { id: row.id, history_seq: 0, history_hash: null },
+        {
+          action: 'create',
+          fromState: null,
+          toState: start.key,
+          actorId: user.id,
+          actorRole: user.role,
+          comment: null,
+          data: null,
+        },
+      );
       return row.id as string;
     });
     return this.get(user, id);
@@ -151,7 +179,12 @@ export class ApplicationsService {
       );
       if (!stateOf(version.workflow, row.state).start) {
         await this.appendHistory(m, row, {
-          action: 'edit', fromState: row.state, toState: row.state, actorId: user.id, actorRole: user.role, comment: null,
+          action: 'edit',
+          fromState: row.state,
+          toState: row.state,
+          actorId: user.id,
+          actorRole: user.role,
+          comment: null,
           data: { fields: Object.keys(dto.formData ?? {}), delivery: dto.delivery ? dto.delivery.method : undefined },
         });
       }
@@ -217,7 +250,8 @@ export class ApplicationsService {
   async assign(user: AuthUser, id: string, clerkId?: string): Promise<DossierView> {
     if (!isStaff(user)) throw new Forbidden();
     const target = clerkId ?? user.id;
-    if (target !== user.id && user.role !== 'supervisor') throw new Forbidden('Only a supervisor may assign a dossier to someone else.');
+    if (target !== user.id && user.role !== 'supervisor')
+      throw new Forbidden('Only a supervisor may assign a dossier to someone else.');
     await this.db.transaction(async (m) => {
       const row = await this.load(m, user, id, true);
       const [clerk] = await m.query(
@@ -229,9 +263,17 @@ export class ApplicationsService {
       if (stateOf(version.workflow, row.state).terminal || !row.submitted_at) {
         throw new Conflict(`A dossier in state ${row.state} cannot be assigned.`, 'not-assignable');
       }
-      await m.query(`UPDATE dossiers SET assignee_id = $2, version = version + 1, updated_at = now() WHERE id = $1`, [id, target]);
+      await m.query(`UPDATE dossiers SET assignee_id = $2, version = version + 1, updated_at = now() WHERE id = $1`, [
+        id,
+        target,
+      ]);
       await this.appendHistory(m, row, {
-        action: 'assign', fromState: row.state, toState: row.state, actorId: user.id, actorRole: user.role, comment: null,
+        action: 'assign',
+        fromState: row.state,
+        toState: row.state,
+        actorId: user.id,
+        actorRole: user.role,
+        comment: null,
         data: { assigneeId: target, previousAssigneeId: row.assignee_id },
       });
     });
@@ -253,17 +295,26 @@ export class ApplicationsService {
       const [latest] = await m.query(`SELECT max(new_due_at) AS at FROM dossier_apologies WHERE dossier_id = $1`, [id]);
       const floor = latest?.at && latest.at > row.due_at ? latest.at : row.due_at;
       if (newDueAt <= floor || newDueAt <= new Date()) {
-        throw new ValidationFailed([{ field: 'newDueAt', message: 'the new date must be later than the current due date and in the future' }]);
+        throw new ValidationFailed([
+          { field: 'newDueAt', message: 'the new date must be later than the current due date and in the future' },
+        ]);
       }
       const [apology] = await m.query(
         `INSERT INTO dossier_apologies (dossier_id, reason, new_due_at, issued_by) VALUES ($1, $2, $3, $4) RETURNING id`,
         [id, reason.trim(), newDueAt, user.id],
       );
       await this.appendHistory(m, row, {
-        action: 'apology', fromState: row.state, toState: row.state, actorId: user.id, actorRole: user.role, comment: reason.trim(),
+        action: 'apology',
+        fromState: row.state,
+        toState: row.state,
+        actorId: user.id,
+        actorRole: user.role,
+        comment: reason.trim(),
         data: { newDueAt: newDueAt.toISOString(), apologyId: apology.id },
       });
-      await this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId: id, event: 'apology', sourceId: apology.id } }]);
+      await this.outbox.add(m, [
+        { name: 'dossier-event', data: { dossierId: id, event: 'apology', sourceId: apology.id } },
+      ]);
     });
     return this.get(user, id);
   }
@@ -289,7 +340,10 @@ export class ApplicationsService {
         [id, row.state],
       );
       if (!decided.decided) {
-        throw new Conflict('Only a dossier the agency decided (a result, a refusal or a rejection) can be rated.', 'not-ratable');
+        throw new Conflict(
+          'Only a dossier the agency decided (a result, a refusal or a rejection) can be rated.',
+          'not-ratable',
+        );
       }
       const [rated] = await m.query(
         `INSERT INTO dossier_ratings (dossier_id, score, comment) VALUES ($1, $2, $3) ON CONFLICT (dossier_id) DO NOTHING
@@ -310,11 +364,23 @@ export class ApplicationsService {
    * appends the history entry and writes the outbox rows.
    */
   private async transition(
-    m: EntityManager, user: AuthUser, row: DossierRow, version: PublishedVersion, actionKey: string, input: ActionInput,
+    m: EntityManager,
+    user: AuthUser,
+    row: DossierRow,
+    version: PublishedVersion,
+    actionKey: string,
+    input: ActionInput,
   ): Promise<DossierRow> {
     const attachments = await this.checkAttachments(m, user, row.id, input.attachmentIds ?? []);
-    const plan = this.plan(version, row.state, actionKey, user, { comment: input.comment, attachmentCount: attachments.length });
-    if (plan.action.by.includes('citizen') && user.role === 'citizen' && (plan.from.editableBy ?? []).includes('citizen')) {
+    const plan = this.plan(version, row.state, actionKey, user, {
+      comment: input.comment,
+      attachmentCount: attachments.length,
+    });
+    if (
+      plan.action.by.includes('citizen') &&
+      user.role === 'citizen' &&
+      (plan.from.editableBy ?? []).includes('citizen')
+    ) {
       await this.checkComplete(m, row, version);
     }
     const now = new Date();
@@ -330,21 +396,38 @@ export class ApplicationsService {
       code = dossierCode(row.agency_code, day, counter.last_value);
     }
     const before: DeadlineState = {
-      receivedAt: row.received_at, dueAt: row.due_at, pausedAt: row.paused_at, finishedAt: row.finished_at, pausedMs: Number(row.paused_ms),
+      receivedAt: row.received_at,
+      dueAt: row.due_at,
+      pausedAt: row.paused_at,
+      finishedAt: row.finished_at,
+      pausedMs: Number(row.paused_ms),
     };
     const clock = applyClock({
-      state: before, from: plan.from, to: plan.to, effects: plan.effects, now, calendar: row.calendar, processingDays: version.processingDays,
+      state: before,
+      from: plan.from,
+      to: plan.to,
+      effects: plan.effects,
+      now,
+      calendar: row.calendar,
+      processingDays: version.processingDays,
     });
     const submittedAt = row.submitted_at ?? (plan.action.key === SUBMIT_ACTION ? now : null);
-    const attentionAt = plan.to.terminal || !submittedAt ? null : clock.dueAt ?? submittedAt;
+    const attentionAt = plan.to.terminal || !submittedAt ? null : (clock.dueAt ?? submittedAt);
     const data: Record<string, unknown> = { ...(input.data ?? {}) };
     if (plan.effects.includes('issueReceipt') && clock.receivedAt) {
       data.receipt = { code, receivedAt: clock.receivedAt.toISOString(), dueAt: clock.dueAt?.toISOString() ?? null };
     }
     const entry: HistoryEntry = {
-      dossierId: row.id, seq: row.history_seq + 1, action: plan.action.key, fromState: row.state, toState: plan.to.key,
-      actorId: user.id || null, actorRole: user.role, comment: input.comment?.trim() || null,
-      data: Object.keys(data).length ? data : null, at: now,
+      dossierId: row.id,
+      seq: row.history_seq + 1,
+      action: plan.action.key,
+      fromState: row.state,
+      toState: plan.to.key,
+      actorId: user.id || null,
+      actorRole: user.role,
+      comment: input.comment?.trim() || null,
+      data: Object.keys(data).length ? data : null,
+      at: now,
     };
     const hash = historyHash(row.history_hash, entry);
     // One round trip: the dossier, its history entry (hash-chained) and the citizen's notification.
@@ -362,17 +445,50 @@ export class ApplicationsService {
          SELECT $21, 'dossier-event', jsonb_build_object('dossierId', $1::uuid, 'sourceId', h.id, 'event', $14::text) FROM h
        )
        SELECT id FROM h`,
-      [row.id, plan.to.key, code, submittedAt, clock.receivedAt, clock.dueAt, clock.pausedAt, clock.pausedMs, clock.finishedAt, attentionAt,
-        now, entry.seq, hash, entry.action, entry.fromState, entry.actorId, entry.actorRole, entry.comment, entry.data, row.history_hash,
-        JOB_QUEUE['dossier-event']],
+      [
+        row.id,
+        plan.to.key,
+        code,
+        submittedAt,
+        clock.receivedAt,
+        clock.dueAt,
+        clock.pausedAt,
+        clock.pausedMs,
+        clock.finishedAt,
+        attentionAt,
+        now,
+        entry.seq,
+        hash,
+        entry.action,
+        entry.fromState,
+        entry.actorId,
+        entry.actorRole,
+        entry.comment,
+        entry.data,
+        row.history_hash,
+        JOB_QUEUE['dossier-event'],
+      ],
     );
     const updated: DossierRow = {
-      ...row, state: plan.to.key, code, submitted_at: submittedAt, received_at: clock.receivedAt, due_at: clock.dueAt,
-      paused_at: clock.pausedAt, paused_ms: String(clock.pausedMs), finished_at: clock.finishedAt, version: row.version + 1,
-      updated_at: now, history_seq: entry.seq, history_hash: hash,
+      ...row,
+      state: plan.to.key,
+      code,
+      submitted_at: submittedAt,
+      received_at: clock.receivedAt,
+      due_at: clock.dueAt,
+      paused_at: clock.pausedAt,
+      paused_ms: String(clock.pausedMs),
+      finished_at: clock.finishedAt,
+      version: row.version + 1,
+      updated_at: now,
+      history_seq: entry.seq,
+      history_hash: hash,
     };
     if (attachments.length) {
-      await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [attachments, historyId]);
+      await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [
+        attachments,
+        historyId,
+      ]);
     }
     await this.applyEffects(m, updated, version, plan, input, user, now);
     if (plan.to.terminal) await this.payments.voidOpenRequests(m, row.id);
@@ -381,7 +497,13 @@ export class ApplicationsService {
 
   /** The workflow's effects other than the clock and the receipt (applied with the state change above). */
   private async applyEffects(
-    m: EntityManager, row: DossierRow, version: PublishedVersion, plan: TransitionPlan, input: ActionInput, user: AuthUser, now: Date,
+    m: EntityManager,
+    row: DossierRow,
+    version: PublishedVersion,
+    plan: TransitionPlan,
+    input: ActionInput,
+    user: AuthUser,
+    now: Date,
   ): Promise<void> {
     for (const effect of plan.effects) {
       switch (effect) {
@@ -390,10 +512,17 @@ export class ApplicationsService {
           break;
         case 'requirePayment':
           await this.payments.openRequest(m, row, version);
-          await this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId: row.id, event: 'payment_required', sourceId: row.id } }]);
+          await this.outbox.add(m, [
+            { name: 'dossier-event', data: { dossierId: row.id, event: 'payment_required', sourceId: row.id } },
+          ]);
           break;
         case 'refund':
-          await this.payments.requestRefund(m, row.id, version.refundable, `${plan.action.key}${input.comment ? `: ${input.comment}` : ''}`);
+          await this.payments.requestRefund(
+            m,
+            row.id,
+            version.refundable,
+            `${plan.action.key}${input.comment ? `: ${input.comment}` : ''}`,
+          );
           break;
         case 'issueResult':
           await this.results.issue(m, row.id, user.id || null, input.comment?.trim() || null, now);
@@ -416,9 +545,14 @@ export class ApplicationsService {
   private async checkPostagePaid(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
     if (version.postalFeeVnd <= 0 || version.feeTiming === 'exempt') return;
     const [paid] = await m.query(
-      `SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status = 'paid' AND items @> '[{"kind":"postal"}]' LIMIT 1`, [row.id],
+      `SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status = 'paid' AND items @> '[{"kind":"postal"}]' LIMIT 1`,
+      [row.id],
     );
-    if (!paid) throw new Conflict('The postal charge for this dossier has not been paid; the result cannot be sent by post.', 'postage-unpaid');
+    if (!paid)
+      throw new Conflict(
+        'The postal charge for this dossier has not been paid; the result cannot be sent by post.',
+        'postage-unpaid',
+      );
   }
 
   /** A payment confirmed after its dossier was closed (withdrawn while paying) is given back. */
@@ -431,7 +565,13 @@ export class ApplicationsService {
     });
   }
 
-  private plan(version: PublishedVersion, state: string, actionKey: string, user: AuthUser, input: { comment?: string; attachmentCount: number }): TransitionPlan {
+  private plan(
+    version: PublishedVersion,
+    state: string,
+    actionKey: string,
+    user: AuthUser,
+    input: { comment?: string; attachmentCount: number },
+  ): TransitionPlan {
     const roles: Role[] = user.role === ('system' as string) ? ['system'] : workflowRoles(user);
     let lastError: unknown;
     for (const role of roles) {
@@ -450,7 +590,9 @@ export class ApplicationsService {
     if (submit?.from.includes(state)) return SUBMIT_ACTION;
     const current = stateOf(version.workflow, state);
     if ((current.editableBy ?? []).includes('citizen')) {
-      const leave = version.workflow.actions.find((a: ActionDefinition) => a.from.includes(state) && a.by.includes(user.role as Role));
+      const leave = version.workflow.actions.find(
+        (a: ActionDefinition) => a.from.includes(state) && a.by.includes(user.role as Role),
+      );
       if (leave) return leave.key;
     }
     throw new InvalidTransitionError(SUBMIT_ACTION, state);
@@ -460,16 +602,23 @@ export class ApplicationsService {
   private async checkComplete(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
     const errors: FieldError[] = validateFormData(version.id, version.formSchema, row.form_data, 'full');
     const present: { document_key: string }[] = await m.query(
-      `SELECT DISTINCT document_key FROM dossier_documents WHERE dossier_id = $1`, [row.id],
+      `SELECT DISTINCT document_key FROM dossier_documents WHERE dossier_id = $1`,
+      [row.id],
     );
     const have = new Set(present.map((p) => p.document_key));
     for (const doc of version.requiredDocuments) {
-      if (doc.required && !have.has(doc.key)) errors.push({ field: `documents.${doc.key}`, message: `required document missing: ${doc.name}` });
+      if (doc.required && !have.has(doc.key))
+        errors.push({ field: `documents.${doc.key}`, message: `required document missing: ${doc.name}` });
     }
     if (errors.length) throw new ValidationFailed(errors, 'The dossier is not complete.');
   }
 
-  private async checkAttachments(m: EntityManager, user: AuthUser, dossierId: string, ids: string[]): Promise<string[]> {
+  private async checkAttachments(
+    m: EntityManager,
+    user: AuthUser,
+    dossierId: string,
+    ids: string[],
+  ): Promise<string[]> {
     if (ids.length === 0) return [];
     const unique = [...new Set(ids)];
     const rows = await m.query(
@@ -477,7 +626,9 @@ export class ApplicationsService {
       [unique, dossierId, user.id],
     );
     if (rows.length !== unique.length) {
-      throw new ValidationFailed([{ field: 'attachmentIds', message: 'each attachment must be a new document you uploaded to this dossier' }]);
+      throw new ValidationFailed([
+        { field: 'attachmentIds', message: 'each attachment must be a new document you uploaded to this dossier' },
+      ]);
     }
     return unique;
   }
@@ -492,10 +643,14 @@ export class ApplicationsService {
    */
   private async checkDeliveryNotCharged(m: EntityManager, row: DossierRow, version: PublishedVersion): Promise<void> {
     if (version.postalFeeVnd <= 0) return;
-    const [charged] = await m.query(`SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status <> 'void' LIMIT 1`, [row.id]);
+    const [charged] = await m.query(
+      `SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status <> 'void' LIMIT 1`,
+      [row.id],
+    );
     if (charged) {
       throw new Conflict(
-        'The delivery method cannot change once the fees (with or without postage) were charged for this dossier.', 'delivery-fixed',
+        'The delivery method cannot change once the fees (with or without postage) were charged for this dossier.',
+        'delivery-fixed',
       );
     }
   }
@@ -503,7 +658,10 @@ export class ApplicationsService {
   private checkDelivery(version: PublishedVersion, delivery: DeliveryDto): DeliveryDto {
     const errors: FieldError[] = [];
     if (!version.deliveryOptions.includes(delivery.method)) {
-      errors.push({ field: 'delivery.method', message: `this procedure delivers results by: ${version.deliveryOptions.join(', ')}` });
+      errors.push({
+        field: 'delivery.method',
+        message: `this procedure delivers results by: ${version.deliveryOptions.join(', ')}`,
+      });
     }
     if (delivery.method === 'post') {
       for (const f of ['recipient', 'address', 'phone'] as const) {
@@ -530,8 +688,20 @@ export class ApplicationsService {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id
        ), d AS (UPDATE dossiers SET history_seq = $2, history_hash = $12 WHERE id = $1)
        SELECT id FROM h`,
-      [full.dossierId, full.seq, full.action, full.fromState, full.toState, full.actorId, full.actorRole, full.comment,
-        full.data, full.at, row.history_hash, hash],
+      [
+        full.dossierId,
+        full.seq,
+        full.action,
+        full.fromState,
+        full.toState,
+        full.actorId,
+        full.actorRole,
+        full.comment,
+        full.data,
+        full.at,
+        row.history_hash,
+        hash,
+      ],
     );
     row.history_seq = full.seq;
     row.history_hash = hash;
@@ -571,24 +741,31 @@ export class ApplicationsService {
       [rows.map((r) => r.id)],
     );
     const byId = new Map(extras.map((e) => [e.id, e]));
-    return Promise.all(rows.map(async (row) => {
-      const version = await this.procedures.version(row.procedure_version_id);
-      const actions = new Set<string>();
-      const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
-      if (isOwner || isStaff(user)) {
-        for (const role of workflowRoles(user)) availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
-      }
-      return toDossierView(row, [...actions], version, byId.get(row.id)!);
-    }));
+    return Promise.all(
+      rows.map(async (row) => {
+        const version = await this.procedures.version(row.procedure_version_id);
+        const actions = new Set<string>();
+        const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
+        if (isOwner || isStaff(user)) {
+          for (const role of workflowRoles(user))
+            availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
+        }
+        return toDossierView(row, [...actions], version, byId.get(row.id)!);
+      }),
+    );
   }
 
   private async storedResponse(accountId: string, key: string, requestHash: string) {
     const [stored] = await this.db.query(
-      `SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = $1 AND key = $2`, [accountId, key],
+      `SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = $1 AND key = $2`,
+      [accountId, key],
     );
     if (!stored) return null;
     if (stored.request_hash !== requestHash) {
-      throw new ValidationFailed([{ field: 'Idempotency-Key', message: 'this key was already used for a different request' }], 'The Idempotency-Key was used for another request.');
+      throw new ValidationFailed(
+        [{ field: 'Idempotency-Key', message: 'this key was already used for a different request' }],
+        'The Idempotency-Key was used for another request.',
+      );
     }
     return { status: stored.status as number, body: stored.body as DossierView };
   }
@@ -601,7 +778,8 @@ export class ApplicationsService {
  * it is in (assisted filing). Needs `v` (procedure_versions), as in DOSSIER_SELECT.
  */
 export function scopeClause(user: AuthUser, firstParam: number): { sql: string; params: unknown[]; next: number } {
-  if (user.role === 'citizen') return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
+  if (user.role === 'citizen')
+    return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
   if (isStaff(user)) {
     return {
       sql: `d.agency_id = $${firstParam} AND (d.submitted_at IS NOT NULL OR EXISTS (
@@ -624,7 +802,13 @@ export function decodeCursor(cursor: string | undefined): [string, string] | nul
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && uuid.test(v[1])) {
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      !Number.isNaN(Date.parse(v[0])) &&
+      uuid.test(v[1])
+    ) {
       return [v[0], v[1]];
     }
   } catch {

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
-import { Conflict, NotFound, ValidationFailed } from '../common/problem';
+import { Conflict, NotFound, UnsupportedMediaType, ValidationFailed } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { ProceduresService } from '../procedures/procedures.service';
 import { FileStorage } from '../storage/file-storage';
@@ -46,12 +46,20 @@ export class DocumentsService {
     return this.db.transaction((m) => this.uploadLocked(m, user, dossierId, documentKey, file));
   }
 
-  private async uploadLocked(m: EntityManager, user: AuthUser, dossierId: string, documentKey: string | undefined, file: UploadedFile) {
+  private async uploadLocked(
+    m: EntityManager,
+    user: AuthUser,
+    dossierId: string,
+    documentKey: string | undefined,
+    file: UploadedFile,
+  ) {
     const row = await this.applications.load(m, user, dossierId, true);
     const version = await this.procedures.version(row.procedure_version_id);
     const keys = new Set([...version.requiredDocuments.map((d) => d.key), ...(isStaff(user) ? [ATTACHMENT_KEY] : [])]);
     if (!documentKey || !keys.has(documentKey)) {
-      throw new ValidationFailed([{ field: 'documentKey', message: `documentKey must be one of: ${[...keys].join(', ')}` }]);
+      throw new ValidationFailed([
+        { field: 'documentKey', message: `documentKey must be one of: ${[...keys].join(', ')}` },
+      ]);
     }
     if (user.role === 'citizen' && !canEdit(version.workflow, row.state, 'citizen')) {
       throw new Conflict(`Documents cannot be added in state ${row.state}.`, 'not-editable');
@@ -60,13 +68,24 @@ export class DocumentsService {
       throw new Conflict(`Documents cannot be added in state ${row.state}.`, 'not-editable');
     }
     // The citizen's required documents are the citizen's to provide; staff fill them only where the workflow lets them edit.
-    if (isStaff(user) && documentKey !== ATTACHMENT_KEY && !workflowRoles(user).some((r) => canEdit(version.workflow, row.state, r))) {
-      throw new Conflict(`Staff cannot provide the applicant's documents in state ${row.state}; attach a document to a step instead.`, 'not-editable');
+    if (
+      isStaff(user) &&
+      documentKey !== ATTACHMENT_KEY &&
+      !workflowRoles(user).some((r) => canEdit(version.workflow, row.state, r))
+    ) {
+      throw new Conflict(
+        `Staff cannot provide the applicant's documents in state ${row.state}; attach a document to a step instead.`,
+        'not-editable',
+      );
     }
     const contentType = detectFileType(file.content);
-    if (!contentType) throw new ValidationFailed([{ field: 'file', message: 'only PDF, JPEG and PNG files are accepted (judged from the content)' }], 'Unsupported file type.', 415);
+    if (!contentType)
+      throw new UnsupportedMediaType('Unsupported file type.', [
+        { field: 'file', message: 'only PDF, JPEG and PNG files are accepted (judged from the content)' },
+      ]);
     const [held] = await m.query(
-      `SELECT count(*)::int AS files, coalesce(sum(size_bytes), 0)::bigint AS bytes FROM dossier_documents WHERE dossier_id = $1`, [dossierId],
+      `SELECT count(*)::int AS files, coalesce(sum(size_bytes), 0)::bigint AS bytes FROM dossier_documents WHERE dossier_id = $1`,
+      [dossierId],
     );
     if (held.files + 1 > this.maxFiles) {
       throw new Conflict(`A dossier holds at most ${this.maxFiles} documents.`, 'dossier-file-limit');
@@ -82,7 +101,17 @@ export class DocumentsService {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        RETURNING id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
                  size_bytes AS "sizeBytes", sha256, created_at AS "createdAt"`,
-      [dossierId, documentKey, safeFileName(file.fileName), contentType, file.content.length, sha256, storageKey, user.id, user.role],
+      [
+        dossierId,
+        documentKey,
+        safeFileName(file.fileName),
+        contentType,
+        file.content.length,
+        sha256,
+        storageKey,
+        user.id,
+        user.role,
+      ],
     );
     return doc;
   }
@@ -104,6 +133,10 @@ export class DocumentsService {
       [documentId, dossierId],
     );
     if (!doc) throw new NotFound('document');
-    return { fileName: doc.file_name as string, contentType: doc.content_type as string, content: await this.storage.get(doc.storage_key) };
+    return {
+      fileName: doc.file_name as string,
+      contentType: doc.content_type as string,
+      content: await this.storage.get(doc.storage_key),
+    };
   }
 }

@@ -61,9 +61,20 @@ export interface HistoryEntry {
 export function historyHash(prevHash: string | null, e: HistoryEntry): string {
   // Keys in jsonb order: the hash can be recomputed from the stored row (scripts/audit-verify.ts).
   const canonical = canonicalJson([
-    e.dossierId, e.seq, e.action, e.fromState, e.toState, e.actorId, e.actorRole, e.comment, e.data, e.at.toISOString(),
+    e.dossierId,
+    e.seq,
+    e.action,
+    e.fromState,
+    e.toState,
+    e.actorId,
+    e.actorRole,
+    e.comment,
+    e.data,
+    e.at.toISOString(),
   ]);
-  return createHash('sha256').update(`${prevHash ?? ''}|${canonical}`).digest('hex');
+  return createHash('sha256')
+    .update(`${prevHash ?? ''}|${canonical}`)
+    .digest('hex');
 }
 
 /** `<agency code>-YYMMDD-NNNN`, the date in the agency's local time. */

@@ -20,11 +20,18 @@ export class DossierView {
   @ApiPropertyOptional({ nullable: true }) dueAt: Date | null;
   @ApiPropertyOptional({ nullable: true }) finishedAt: Date | null;
   @ApiProperty({ description: 'Whether the deadline clock is paused (supplementation)' }) clockPaused: boolean;
-  @ApiPropertyOptional({ enum: ['running', 'due_soon', 'overdue', 'on_time', 'late'], nullable: true }) standing: string | null;
+  @ApiPropertyOptional({ enum: ['running', 'due_soon', 'overdue', 'on_time', 'late'], nullable: true }) standing:
+    string | null;
   @ApiProperty({ type: [String] }) availableActions: string[];
-  @ApiPropertyOptional({ nullable: true, description: 'What the dossier owes or paid: {stage, items, amountVnd, status, paidAt}' })
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'What the dossier owes or paid: {stage, items, amountVnd, status, paidAt}',
+  })
   payment: PaymentSummary | null;
-  @ApiPropertyOptional({ nullable: true, description: 'The issued result: {verificationCode, sha256, issuedAt, number}' })
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'The issued result: {verificationCode, sha256, issuedAt, number}',
+  })
   result: { verificationCode: string; sha256: string | null; issuedAt: Date; number: string } | null;
   @ApiPropertyOptional({ nullable: true, description: 'The parcel when the result goes by post: {waybill, status}' })
   shipment: { waybill: string; status: string } | null;
@@ -55,7 +62,12 @@ export interface DossierSurroundings {
 /** Timestamps built by json_build_object arrive as Postgres text; the API speaks ISO 8601 everywhere. */
 const asDate = (v: Date | string | null | undefined): Date | null => (v ? new Date(v) : null);
 
-export function toDossierView(row: DossierRow, availableActions: string[], version: PublishedVersion, extra: DossierSurroundings): DossierView {
+export function toDossierView(
+  row: DossierRow,
+  availableActions: string[],
+  version: PublishedVersion,
+  extra: DossierSurroundings,
+): DossierView {
   const state = version.workflow.states.find((s) => s.key === row.state);
   return {
     id: row.id,

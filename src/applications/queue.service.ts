@@ -8,7 +8,6 @@ import { addWorkingTime, WorkCalendar } from '../workflow/calendar';
 import { decodeCursor, encodeCursor } from './applications.service';
 import { QueueQueryDto } from './dto';
 
-
 export interface QueueItem {
   id: string;
   code: string | null;
@@ -88,11 +87,17 @@ export class QueueService {
     // (with a million dossiers the count costs far more than the page).
     const counts = after
       ? undefined
-      : await this.db.query(`SELECT d.state, count(*)::int AS count FROM dossiers d WHERE ${filters} GROUP BY d.state ORDER BY d.state`, params);
+      : await this.db.query(
+          `SELECT d.state, count(*)::int AS count FROM dossiers d WHERE ${filters} GROUP BY d.state ORDER BY d.state`,
+          params,
+        );
     return {
       items,
-      nextCursor: rows.length > limit && last ? encodeCursor([new Date(last.attentionAt).toISOString(), last.id]) : null,
-      ...(counts ? { counts: Object.fromEntries(counts.map((c: { state: string; count: number }) => [c.state, c.count])) } : {}),
+      nextCursor:
+        rows.length > limit && last ? encodeCursor([new Date(last.attentionAt).toISOString(), last.id]) : null,
+      ...(counts
+        ? { counts: Object.fromEntries(counts.map((c: { state: string; count: number }) => [c.state, c.count])) }
+        : {}),
     };
   }
 }

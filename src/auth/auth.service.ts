@@ -27,7 +27,12 @@ const BAD_CREDENTIALS = 'The email/phone or password is not correct.';
 
 class InvalidResetLink extends AppError {
   constructor() {
-    super(400, 'reset-link-invalid', 'Bad Request', 'The password reset link is not valid, was already used or has expired.');
+    super(
+      400,
+      'reset-link-invalid',
+      'Bad Request',
+      'The password reset link is not valid, was already used or has expired.',
+    );
   }
 }
 
@@ -92,7 +97,12 @@ export class AuthService implements OnModuleInit {
         [account.id],
       );
       if (!row) throw new Unauthorized(BAD_CREDENTIALS);
-      return this.issueTokens(m, { id: account.id, role: account.role, agencyId: account.agency_id }, row.token_version, randomUUID());
+      return this.issueTokens(
+        m,
+        { id: account.id, role: account.role, agencyId: account.agency_id },
+        row.token_version,
+        randomUUID(),
+      );
     });
   }
 
@@ -103,8 +113,17 @@ export class AuthService implements OnModuleInit {
   async refresh(token: string): Promise<TokensDto> {
     const reused = await this.db.transaction(async (m) => {
       const rows: {
-        id: string; family_id: string; account_id: string; expires_at: Date; used_at: Date | null; revoked_at: Date | null;
-        issued_version: number; token_version: number; disabled_at: Date | null; role: AuthUser['role']; agency_id: string | null;
+        id: string;
+        family_id: string;
+        account_id: string;
+        expires_at: Date;
+        used_at: Date | null;
+        revoked_at: Date | null;
+        issued_version: number;
+        token_version: number;
+        disabled_at: Date | null;
+        role: AuthUser['role'];
+        agency_id: string | null;
       }[] = await m.query(
         `SELECT r.id, r.family_id, r.account_id, r.expires_at, r.used_at, r.revoked_at, r.token_version AS issued_version,
                 a.token_version, a.disabled_at, a.role, a.agency_id
@@ -113,17 +132,31 @@ export class AuthService implements OnModuleInit {
         [sha256(token)],
       );
       const row = rows[0];
-      if (!row || row.revoked_at || row.expires_at < new Date() || row.disabled_at || row.issued_version !== row.token_version) {
+      if (
+        !row ||
+        row.revoked_at ||
+        row.expires_at < new Date() ||
+        row.disabled_at ||
+        row.issued_version !== row.token_version
+      ) {
         throw new Unauthorized('The refresh token is not valid.');
       }
       if (row.used_at) {
-        await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [row.family_id]);
+        await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [
+          row.family_id,
+        ]);
         return true;
       }
       await m.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [row.id]);
-      return this.issueTokens(m, { id: row.account_id, role: row.role, agencyId: row.agency_id }, row.token_version, row.family_id);
+      return this.issueTokens(
+        m,
+        { id: row.account_id, role: row.role, agencyId: row.agency_id },
+        row.token_version,
+        row.family_id,
+      );
     });
-    if (reused === true) throw new Unauthorized('The refresh token was already used; every session of this sign-in is revoked.');
+    if (reused === true)
+      throw new Unauthorized('The refresh token was already used; every session of this sign-in is revoked.');
     return reused;
   }
 
@@ -148,18 +181,28 @@ export class AuthService implements OnModuleInit {
     const identifier = `account:${user.id}`;
     await this.throttle.attempt(identifier, address);
     const [account]: SignInRow[] = await this.db.query(
-      `SELECT id, role, agency_id, password_hash, disabled_at FROM accounts WHERE id = $1`, [user.id],
+      `SELECT id, role, agency_id, password_hash, disabled_at FROM accounts WHERE id = $1`,
+      [user.id],
     );
     if (!account || account.disabled_at) throw new Unauthorized('A valid access token is required.');
     if (!(await verifyPassword(account.password_hash, dto.currentPassword))) {
-      throw new ValidationFailed([{ field: 'currentPassword', message: 'currentPassword is not correct' }], 'The current password is not correct.', 400);
+      throw new ValidationFailed(
+        [{ field: 'currentPassword', message: 'currentPassword is not correct' }],
+        'The current password is not correct.',
+        400,
+      );
     }
     await this.throttle.succeeded(identifier, address);
     const hash = await hashPassword(dto.newPassword);
     return this.db.transaction(async (m) => {
       await m.query(`UPDATE accounts SET password_hash = $2 WHERE id = $1`, [user.id, hash]);
       const version = await this.revokeSessions(m, user.id);
-      return this.issueTokens(m, { id: account.id, role: account.role, agencyId: account.agency_id }, version, randomUUID());
+      return this.issueTokens(
+        m,
+        { id: account.id, role: account.role, agencyId: account.agency_id },
+        version,
+        randomUUID(),
+      );
     });
   }
 
@@ -219,7 +262,8 @@ export class AuthService implements OnModuleInit {
       );
       if (!reset) throw new InvalidResetLink();
       const [[account]]: [{ id: string }[], number] = await m.query(
-        `UPDATE accounts SET password_hash = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING id`, [reset.account_id, hash],
+        `UPDATE accounts SET password_hash = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING id`,
+        [reset.account_id, hash],
       );
       if (!account) throw new InvalidResetLink();
       await this.revokeSessions(m, account.id);
@@ -233,9 +277,12 @@ export class AuthService implements OnModuleInit {
    */
   async revokeSessions(m: EntityManager, accountId: string): Promise<number> {
     const [[row]]: [{ token_version: number }[], number] = await m.query(
-      `UPDATE accounts SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version`, [accountId],
+      `UPDATE accounts SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version`,
+      [accountId],
     );
-    await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL`, [accountId]);
+    await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL`, [
+      accountId,
+    ]);
     await m.query(`UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL`, [accountId]);
     return row?.token_version ?? 0;
   }

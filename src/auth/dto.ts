@@ -10,39 +10,60 @@ export function normalizePhone(value: string): string {
   const v = value.trim();
   return PHONE.test(v) && v.startsWith('+84') ? `0${v.slice(3)}` : v;
 }
-export const NormalizePhone = () => Transform(({ value }) => (typeof value === 'string' ? normalizePhone(value) : value));
+export const NormalizePhone = () =>
+  Transform(({ value }) => (typeof value === 'string' ? normalizePhone(value) : value));
 
 export class RegisterDto {
-  @ApiProperty({ example: 'an.nguyen@example.vn' }) @IsEmail() @MaxLength(254)
+  @ApiProperty({ example: 'an.nguyen@example.vn' })
+  @IsEmail()
+  @MaxLength(254)
   email: string;
 
-  @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128)
+  @ApiProperty({ minLength: 8 })
+  @IsString()
+  @MinLength(8)
+  @MaxLength(128)
   password: string;
 
-  @ApiProperty({ example: 'Nguyễn Văn An' }) @IsString() @Length(1, 200) @Matches(/\S/, { message: 'fullName must not be blank' })
+  @ApiProperty({ example: 'Nguyễn Văn An' })
+  @IsString()
+  @Length(1, 200)
+  @Matches(/\S/, { message: 'fullName must not be blank' })
   fullName: string;
 
   @ApiProperty({ description: 'National ID number (12 digits)', example: '001090001234' })
-  @IsString() @Matches(ID_NUMBER, { message: 'idNumber must be 12 digits' })
+  @IsString()
+  @Matches(ID_NUMBER, { message: 'idNumber must be 12 digits' })
   idNumber: string;
 
-  @ApiProperty({ example: '0912345678' }) @NormalizePhone() @IsString() @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
+  @ApiProperty({ example: '0912345678' })
+  @NormalizePhone()
+  @IsString()
+  @Matches(PHONE, { message: 'phone must be a Vietnamese phone number' })
   phone: string;
 
-  @ApiPropertyOptional({ enum: ['vi', 'en'] }) @IsOptional() @IsIn(['vi', 'en'])
+  @ApiPropertyOptional({ enum: ['vi', 'en'] })
+  @IsOptional()
+  @IsIn(['vi', 'en'])
   locale?: 'vi' | 'en';
 }
 
 export class LoginDto {
-  @ApiProperty({ description: 'Email address or phone number' }) @IsString() @Length(3, 254)
+  @ApiProperty({ description: 'Email address or phone number' })
+  @IsString()
+  @Length(3, 254)
   email: string;
 
-  @ApiProperty() @IsString() @Length(1, 128)
+  @ApiProperty()
+  @IsString()
+  @Length(1, 128)
   password: string;
 }
 
 export class RefreshDto {
-  @ApiProperty() @IsString() @Length(20, 200)
+  @ApiProperty()
+  @IsString()
+  @Length(20, 200)
   refreshToken: string;
 }
 
@@ -54,23 +75,35 @@ export class TokensDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty() @IsString() @Length(1, 128)
+  @ApiProperty()
+  @IsString()
+  @Length(1, 128)
   currentPassword: string;
 
-  @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128)
+  @ApiProperty({ minLength: 8 })
+  @IsString()
+  @MinLength(8)
+  @MaxLength(128)
   newPassword: string;
 }
 
 export class ForgotPasswordDto {
-  @ApiProperty({ description: 'The email address of the account' }) @IsEmail() @MaxLength(254)
+  @ApiProperty({ description: 'The email address of the account' })
+  @IsEmail()
+  @MaxLength(254)
   email: string;
 }
 
 export class ResetPasswordDto {
-  @ApiProperty({ description: 'The token from the emailed link' }) @IsString() @Length(20, 200)
+  @ApiProperty({ description: 'The token from the emailed link' })
+  @IsString()
+  @Length(20, 200)
   token: string;
 
-  @ApiProperty({ minLength: 8 }) @IsString() @MinLength(8) @MaxLength(128)
+  @ApiProperty({ minLength: 8 })
+  @IsString()
+  @MinLength(8)
+  @MaxLength(128)
   password: string;
 }
 

@@ -24,7 +24,10 @@ export interface AccessClaims {
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) {
-  constructor(config: ConfigService<AppConfig, true>, @InjectDataSource() private readonly db: DataSource) {
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       // A KeyObject: given a string, jsonwebtoken first tries it as a public key on every verify (~0.7 ms wasted).
@@ -47,7 +50,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
     const { rows } = await pool
       .query<{ role: AuthUser['role']; agency_id: string | null }>(
-        `SELECT role, agency_id FROM accounts WHERE id = $1 AND token_version = $2 AND disabled_at IS NULL`, [claims.sub, claims.ver],
+        `SELECT role, agency_id FROM accounts WHERE id = $1 AND token_version = $2 AND disabled_at IS NULL`,
+        [claims.sub, claims.ver],
       )
       // The database away is not a bad token: 503 (the guard passes it on), never a 401 that makes clients sign out.
       .catch(() => {

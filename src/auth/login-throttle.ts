@@ -16,7 +16,11 @@ export const FAILURE_MEMORY_MS = 24 * 3600 * 1000;
  * waits it has served (which doubles the next one). One hash tag, so the script touches one Cluster slot; no
  * identifier or address in clear.
  */
-export function throttleKeys(prefix: string, identifier: string, address: string): [fails: string, lock: string, strikes: string] {
+export function throttleKeys(
+  prefix: string,
+  identifier: string,
+  address: string,
+): [fails: string, lock: string, strikes: string] {
   const k = `${prefix}:login-throttle:{${sha256(`${address}|${identifier}`)}}`;
   return [`${k}:fails`, `${k}:lock`, `${k}:strikes`];
 }
@@ -59,25 +63,34 @@ export class LoginThrottle implements OnModuleDestroy {
   async attempt(identifier: string, address: string): Promise<void> {
     let waitMs = 0;
     try {
-      waitMs = Number(await this.client().eval(
-        ATTEMPT, 3, ...this.keys(identifier, address),
-        this.config.get('LOGIN_MAX_FAILURES', { infer: true }),
-        this.config.get('LOGIN_LOCK_SECONDS', { infer: true }) * 1000,
-        this.config.get('LOGIN_LOCK_MAX_SECONDS', { infer: true }) * 1000,
-        FAILURE_MEMORY_MS,
-      ));
+      waitMs = Number(
+        await this.client().eval(
+          ATTEMPT,
+          3,
+          ...this.keys(identifier, address),
+          this.config.get('LOGIN_MAX_FAILURES', { infer: true }),
+          this.config.get('LOGIN_LOCK_SECONDS', { infer: true }) * 1000,
+          this.config.get('LOGIN_LOCK_MAX_SECONDS', { infer: true }) * 1000,
+          FAILURE_MEMORY_MS,
+        ),
+      );
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'login throttle unavailable; attempt let through');
       return;
     }
     if (waitMs > 0) {
-      throw new TooManyRequests('Too many failed sign-in attempts; wait before trying again.', Math.ceil(waitMs / 1000));
+      throw new TooManyRequests(
+        'Too many failed sign-in attempts; wait before trying again.',
+        Math.ceil(waitMs / 1000),
+      );
     }
   }
 
   /** The right password: the pair starts afresh. */
   async succeeded(identifier: string, address: string): Promise<void> {
-    await this.client().del(...this.keys(identifier, address)).catch((e: Error) => this.log.warn({ err: e.message }, 'login throttle not cleared'));
+    await this.client()
+      .del(...this.keys(identifier, address))
+      .catch((e: Error) => this.log.warn({ err: e.message }, 'login throttle not cleared'));
   }
 
   private keys(identifier: string, address: string) {

@@ -2,16 +2,33 @@ import { isSensitiveParam, redactError, redactUrl, scrubLogLine, scrubText } fro
 
 describe('log redaction', () => {
   it('judges query parameters on their decoded name, whatever the case or punctuation', () => {
-    for (const name of ['idNumber', 'IDNUMBER', 'id_number', 'Id-Number', 'phone', 'email', 'token', 'refreshToken', 'password', 'vnp_SecureHash', 'vnp_TxnRef']) {
+    for (const name of [
+      'idNumber',
+      'IDNUMBER',
+      'id_number',
+      'Id-Number',
+      'phone',
+      'email',
+      'token',
+      'refreshToken',
+      'password',
+      'vnp_SecureHash',
+      'vnp_TxnRef',
+    ]) {
       expect({ name, sensitive: isSensitiveParam(name) }).toEqual({ name, sensitive: true });
     }
-    for (const name of ['code', 'status', 'limit', 'from', 'reference']) expect({ name, sensitive: isSensitiveParam(name) }).toEqual({ name, sensitive: false });
+    for (const name of ['code', 'status', 'limit', 'from', 'reference'])
+      expect({ name, sensitive: isSensitiveParam(name) }).toEqual({ name, sensitive: false });
   });
 
   it('re-serialises the query from the parsed values: a percent-encoded name is caught', () => {
-    expect(redactUrl('/api/v1/lookup?id%4Eumber=079090000001&code=ABC')).toBe('/api/v1/lookup?idNumber=[redacted]&code=ABC');
+    expect(redactUrl('/api/v1/lookup?id%4Eumber=079090000001&code=ABC')).toBe(
+      '/api/v1/lookup?idNumber=[redacted]&code=ABC',
+    );
     expect(redactUrl('/api/v1/lookup?%69%64Number=079090000001')).toBe('/api/v1/lookup?idNumber=[redacted]');
-    expect(redactUrl('/x?ID_NUMBER=1&phone=%2B84912345678&q=a+b')).toBe('/x?ID_NUMBER=[redacted]&phone=[redacted]&q=a%20b');
+    expect(redactUrl('/x?ID_NUMBER=1&phone=%2B84912345678&q=a+b')).toBe(
+      '/x?ID_NUMBER=[redacted]&phone=[redacted]&q=a%20b',
+    );
     expect(redactUrl('/x?q=079090000001')).toBe('/x?q=[redacted]');
     expect(redactUrl('/api/v1/health')).toBe('/api/v1/health');
     expect(redactUrl(undefined)).toBeUndefined();
@@ -20,34 +37,74 @@ describe('log redaction', () => {
   it('scrubs ID numbers, phones, argon2 hashes and JWTs from text, and leaves UUIDs, times and decimals alone', () => {
     const hash = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.abcDEF_123-xyz';
-    expect(scrubText(`id 079090000001, CMND 123456789, phone +84912345678 / 0912345678; ${hash} ${jwt}`))
-      .toBe('id [redacted], CMND [redacted], phone [redacted] / [redacted]; [redacted] [redacted]');
-    expect(scrubText('Key (id_number)=(079090000001) already exists.')).toBe('Key (id_number)=([redacted]) already exists.');
+    expect(scrubText(`id 079090000001, CMND 123456789, phone +84912345678 / 0912345678; ${hash} ${jwt}`)).toBe(
+      'id [redacted], CMND [redacted], phone [redacted] / [redacted]; [redacted] [redacted]',
+    );
+    expect(scrubText('Key (id_number)=(079090000001) already exists.')).toBe(
+      'Key (id_number)=([redacted]) already exists.',
+    );
     const kept = 'request 6f1c2d3e-0a1b-4c2d-8e9f-123456789012 at 1764000400000 took 0.123456789 s';
     expect(scrubText(kept)).toBe(kept);
   });
 
   it('keeps a log line valid JSON: a bare number becomes a string, text inside strings is replaced', () => {
-    const line = JSON.stringify({ time: 1764000400000, idNumber: 79090000001, msg: 'phone "0912345678" here', n: [123456789, 5] }) + '\n';
+    const line =
+      JSON.stringify({
+        time: 1764000400000,
+        idNumber: 79090000001,
+        msg: 'phone "0912345678" here',
+        n: [123456789, 5],
+      }) + '\n';
     const out = scrubLogLine(line);
-    expect(JSON.parse(out)).toEqual({ time: 1764000400000, idNumber: '[redacted]', msg: 'phone "[redacted]" here', n: ['[redacted]', 5] });
+    expect(JSON.parse(out)).toEqual({
+      time: 1764000400000,
+      idNumber: '[redacted]',
+      msg: 'phone "[redacted]" here',
+      n: ['[redacted]', 5],
+    });
     expect(out.endsWith('\n')).toBe(true);
   });
 
   it('strips what a database error carries about the row, keeping what an operator needs', () => {
     const err = {
-      type: 'QueryFailedError', message: 'invalid input syntax for type uuid: "Nguyen Van A"', stack: 'QueryFailedError: invalid input syntax for type uuid: "Nguyen Van A"\n    at x',
-      code: '22P02', query: `SELECT * FROM accounts WHERE email = $1 AND note = 'it''s me'`, parameters: ['a@b.vn', '079090000001'],
-      detail: 'Key (email)=(a@b.vn) already exists.', constraint: 'accounts_email_key', table: 'accounts',
-      driverError: { message: 'x', code: '23505', detail: 'Failing row contains (a@b.vn, 0912345678).', where: `SQL statement "INSERT INTO t VALUES ('secret')"` },
+      type: 'QueryFailedError',
+      message: 'invalid input syntax for type uuid: "Nguyen Van A"',
+      stack: 'QueryFailedError: invalid input syntax for type uuid: "Nguyen Van A"\n    at x',
+      code: '22P02',
+      query: `SELECT * FROM accounts WHERE email = $1 AND note = 'it''s me'`,
+      parameters: ['a@b.vn', '079090000001'],
+      detail: 'Key (email)=(a@b.vn) already exists.',
+      constraint: 'accounts_email_key',
+      table: 'accounts',
+      driverError: {
+        message: 'x',
+        code: '23505',
+        detail: 'Failing row contains (a@b.vn, 0912345678).',
+        where: `SQL statement "INSERT INTO t VALUES ('secret')"`,
+      },
     };
     expect(redactError(err)).toEqual({
-      type: 'QueryFailedError', message: 'invalid input syntax for type uuid: "[redacted]"', stack: 'QueryFailedError: invalid input syntax for type uuid: "[redacted]"\n    at x',
-      code: '22P02', query: `SELECT * FROM accounts WHERE email = $1 AND note = '[redacted]'`, parameters: '[redacted]',
-      detail: 'Key (email)=([redacted]) already exists.', constraint: 'accounts_email_key', table: 'accounts',
-      driverError: { message: 'x', code: '23505', detail: '[redacted]', where: `SQL statement "INSERT INTO t VALUES ('[redacted]')"` },
+      type: 'QueryFailedError',
+      message: 'invalid input syntax for type uuid: "[redacted]"',
+      stack: 'QueryFailedError: invalid input syntax for type uuid: "[redacted]"\n    at x',
+      code: '22P02',
+      query: `SELECT * FROM accounts WHERE email = $1 AND note = '[redacted]'`,
+      parameters: '[redacted]',
+      detail: 'Key (email)=([redacted]) already exists.',
+      constraint: 'accounts_email_key',
+      table: 'accounts',
+      driverError: {
+        message: 'x',
+        code: '23505',
+        detail: '[redacted]',
+        where: `SQL statement "INSERT INTO t VALUES ('[redacted]')"`,
+      },
     });
     // Not a database error: left alone.
-    expect(redactError({ type: 'Error', message: 'boom', stack: 'Error: boom' })).toEqual({ type: 'Error', message: 'boom', stack: 'Error: boom' });
+    expect(redactError({ type: 'Error', message: 'boom', stack: 'Error: boom' })).toEqual({
+      type: 'Error',
+      message: 'boom',
+      stack: 'Error: boom',
+    });
   });
 });

@@ -19,7 +19,12 @@ export const REDACTED = '[redacted]';
 const SENSITIVE_PARAM = /idnumber|cccd|cmnd|email|phone|password|passwd|token|secret|signature|hash|otp|^vnp/;
 
 export function isSensitiveParam(name: string): boolean {
-  return SENSITIVE_PARAM.test(name.normalize('NFKC').toLowerCase().replace(/[^a-z0-9]/g, ''));
+  return SENSITIVE_PARAM.test(
+    name
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, ''),
+  );
 }
 
 /** The URL with its query re-serialised from the parsed values, sensitive ones replaced. */
@@ -29,7 +34,9 @@ export function redactUrl(url: string | undefined): string | undefined {
   if (q < 0) return scrubText(url);
   const params: string[] = [];
   for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
-    params.push(`${encodeURIComponent(name)}=${isSensitiveParam(name) ? REDACTED : scrubText(encodeURIComponent(value))}`);
+    params.push(
+      `${encodeURIComponent(name)}=${isSensitiveParam(name) ? REDACTED : scrubText(encodeURIComponent(value))}`,
+    );
   }
   return scrubText(url.slice(0, q)) + (params.length ? `?${params.join('&')}` : '');
 }
@@ -100,7 +107,8 @@ function redactSqlLiterals(sql: unknown): unknown {
 export function redactError(err: unknown, depth = 0): unknown {
   if (!err || typeof err !== 'object' || depth > 4) return err;
   const e = { ...(err as Record<string, unknown>) };
-  const isDb = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) || e.type === 'QueryFailedError' || 'query' in e;
+  const isDb =
+    (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) || e.type === 'QueryFailedError' || 'query' in e;
   if (isDb) {
     for (const f of DB_VALUE_FIELDS) if (f in e) e[f] = REDACTED;
     if ('detail' in e) e.detail = redactDetail(e.detail);
@@ -130,19 +138,35 @@ export function loggerParams(level: string, destination?: DestinationStream): Pa
     },
     redact: {
       paths: [
-        'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
-        '*.password', '*.passwordHash', '*.refreshToken', '*.accessToken', '*.idNumber', '*.email', '*.phone', '*.to',
-        '*.token', '*.currentPassword', '*.newPassword',
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        '*.password',
+        '*.passwordHash',
+        '*.refreshToken',
+        '*.accessToken',
+        '*.idNumber',
+        '*.email',
+        '*.phone',
+        '*.to',
+        '*.token',
+        '*.currentPassword',
+        '*.newPassword',
       ],
       censor: REDACTED,
     },
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       err: (err: unknown) => redactError(err),
     },
     hooks: { streamWrite: scrubLogLine },
-    customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' },
   } satisfies NonNullable<Exclude<Params['pinoHttp'], unknown[]>>;
   return { pinoHttp: destination ? [options, destination] : options };

@@ -46,25 +46,51 @@ export function toProblem(exception: unknown): ProblemBody {
   if (exception instanceof AppError) return exception.toProblem();
   if (exception instanceof WorkflowError) return workflowProblem(exception);
   if (exception instanceof ThrottlerException) {
-    return { type: PROBLEM_BASE + 'too-many-requests', title: 'Too Many Requests', status: 429, detail: 'Too many requests; slow down.' };
+    return {
+      type: PROBLEM_BASE + 'too-many-requests',
+      title: 'Too Many Requests',
+      status: 429,
+      detail: 'Too many requests; slow down.',
+    };
   }
   if (exception instanceof HttpException) return httpProblem(exception);
   const pg = pgCode(exception);
   if (pg === '23505') return conflict('The request conflicts with data that already exists.');
-  if (pg === '40001' || pg === '40P01' || pg === '55P03') return conflict('Another change to the same record won; reload and try again.');
+  if (pg === '40001' || pg === '40P01' || pg === '55P03')
+    return conflict('Another change to the same record won; reload and try again.');
   // Invalid text, dates, numbers, byte sequences, too-long values or too-deep structures: the input's fault.
   if (['22P02', '22007', '22008', '22003', '22001', '22021', '22P05', '54001'].includes(pg ?? '')) {
-    return { type: PROBLEM_BASE + 'bad-request', title: 'Bad Request', status: 400, detail: 'A value in the request is not valid.' };
+    return {
+      type: PROBLEM_BASE + 'bad-request',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'A value in the request is not valid.',
+    };
   }
   if (isUnavailable(exception, pg)) {
-    return { type: PROBLEM_BASE + 'unavailable', title: 'Service Unavailable', status: 503, detail: 'The service is temporarily unavailable; try again shortly.' };
+    return {
+      type: PROBLEM_BASE + 'unavailable',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'The service is temporarily unavailable; try again shortly.',
+    };
   }
   const fastifyCode = (exception as { code?: string; statusCode?: number })?.code;
   const statusCode = (exception as { statusCode?: number })?.statusCode;
   if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_') && statusCode && statusCode < 500) {
-    return { type: PROBLEM_BASE + 'bad-request', title: statusTitle(statusCode), status: statusCode, detail: (exception as Error).message };
+    return {
+      type: PROBLEM_BASE + 'bad-request',
+      title: statusTitle(statusCode),
+      status: statusCode,
+      detail: (exception as Error).message,
+    };
   }
-  return { type: PROBLEM_BASE + 'internal', title: 'Internal Server Error', status: 500, detail: 'Something went wrong on our side.' };
+  return {
+    type: PROBLEM_BASE + 'internal',
+    title: 'Internal Server Error',
+    status: 500,
+    detail: 'Something went wrong on our side.',
+  };
 }
 
 function workflowProblem(e: WorkflowError): ProblemBody {
@@ -87,7 +113,7 @@ function httpProblem(e: HttpException): ProblemBody {
     type: PROBLEM_BASE + (status === 404 ? 'not-found' : status === 400 ? 'bad-request' : `http-${status}`),
     title: statusTitle(status),
     status,
-    detail: status === 404 ? 'The resource was not found.' : message ?? statusTitle(status),
+    detail: status === 404 ? 'The resource was not found.' : (message ?? statusTitle(status)),
   };
   if (typeof res === 'object' && res.errors) body.errors = res.errors;
   return body;
@@ -110,14 +136,25 @@ function isUnavailable(e: unknown, pg?: string): boolean {
   const code = (e as { code?: string })?.code;
   if (code && NET_ERRORS.has(code)) return true;
   const msg = e instanceof Error ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(msg);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
+    msg,
+  );
 }
 
 function statusTitle(status: number): string {
   const titles: Record<number, string> = {
-    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-    406: 'Not Acceptable', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-    422: 'Unprocessable Entity', 429: 'Too Many Requests', 503: 'Service Unavailable',
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    406: 'Not Acceptable',
+    409: 'Conflict',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    422: 'Unprocessable Entity',
+    429: 'Too Many Requests',
+    503: 'Service Unavailable',
   };
   return titles[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
 }

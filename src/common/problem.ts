@@ -53,9 +53,24 @@ export class NotFound extends AppError {
   }
 }
 
+/** The input, as a whole or per field, breaks a rule: 400 for its shape, 422 for its meaning. Nothing else. */
 export class ValidationFailed extends AppError {
-  constructor(errors: FieldError[], detail = 'The request is not valid.', status = 422) {
+  constructor(errors: FieldError[], detail = 'The request is not valid.', status: 400 | 422 = 422) {
     super(status, 'validation', 'Validation failed', detail, errors);
+  }
+}
+
+/** It existed, and is no longer available (an expired link). */
+export class Gone extends AppError {
+  constructor(detail: string) {
+    super(410, 'gone', 'Gone', detail);
+  }
+}
+
+/** The body (or an uploaded file) is of a type the route does not take. */
+export class UnsupportedMediaType extends AppError {
+  constructor(detail: string, errors?: FieldError[]) {
+    super(415, 'unsupported-media-type', 'Unsupported Media Type', detail, errors);
   }
 }
 
@@ -85,8 +100,14 @@ export class Unauthorized extends AppError {
 
 export class TooManyRequests extends AppError {
   constructor(detail: string, retryAfterSeconds?: number) {
-    super(429, 'too-many-requests', 'Too Many Requests', detail, undefined,
-      retryAfterSeconds ? { retryAfter: retryAfterSeconds } : {});
+    super(
+      429,
+      'too-many-requests',
+      'Too Many Requests',
+      detail,
+      undefined,
+      retryAfterSeconds ? { retryAfter: retryAfterSeconds } : {},
+    );
   }
 }
 

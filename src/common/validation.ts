@@ -19,6 +19,7 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     stopAtFirstError: false,
-    exceptionFactory: (errors) => new ValidationFailed(flattenValidationErrors(errors), 'The request is not valid.', 400),
+    exceptionFactory: (errors) =>
+      new ValidationFailed(flattenValidationErrors(errors), 'The request is not valid.', 400),
   });
 }

@@ -54,7 +54,10 @@ function problemsOf(env: Record<string, unknown>): string[] {
   try {
     validateEnvironment(env);
   } catch (e) {
-    return (e as Error).message.split('\n').slice(1).map((l) => l.trim());
+    return (e as Error).message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
   }
   return [];
 }
@@ -64,7 +67,12 @@ describe('shipped placeholder secrets', () => {
     const text = readFileSync(join(ROOT, file), 'utf8');
     for (const name of ['JWT_SECRET', 'LINK_SECRET']) {
       for (const value of valuesGiven(text, name)) {
-        expect({ file, name, value, listed: KNOWN_PLACEHOLDER_SECRETS.includes(value) }).toEqual({ file, name, value, listed: true });
+        expect({ file, name, value, listed: KNOWN_PLACEHOLDER_SECRETS.includes(value) }).toEqual({
+          file,
+          name,
+          value,
+          listed: true,
+        });
         expect(secretProblem(value)).toMatch(/placeholder/);
       }
     }
@@ -76,14 +84,32 @@ describe('shipped placeholder secrets', () => {
     expect(valuesGiven('JWT_SECRET=abc   # comment\nLINK_SECRET="x y"\n', 'JWT_SECRET')).toEqual(['abc']);
     expect(valuesGiven('LINK_SECRET="x y"\n', 'LINK_SECRET')).toEqual(['x y']);
     expect(valuesGiven('`JWT_SECRET=abc`', 'JWT_SECRET')).toEqual(['abc']);
-    expect(valuesGiven('JWT_SECRET: ${JWT_SECRET:?set it}\nJWT_SECRET=$(openssl rand -base64 48)\nJWT_SECRET=\n', 'JWT_SECRET')).toEqual([]);
+    expect(
+      valuesGiven(
+        'JWT_SECRET: ${JWT_SECRET:?set it}\nJWT_SECRET=$(openssl rand -base64 48)\nJWT_SECRET=\n',
+        'JWT_SECRET',
+      ),
+    ).toEqual([]);
   });
 
   it('docker-compose.yml ships no secret or password: each is required with ${VAR:?message}', () => {
     const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     const names = [...text.matchAll(/^\s*(\w*(?:SECRET|PASSWORD|_KEY)\w*):\s*(.*)$/gm)];
-    expect(names.map((m) => m[1])).toEqual(expect.arrayContaining(['JWT_SECRET', 'LINK_SECRET', 'POSTGRES_PASSWORD', 'VNPAY_HASH_SECRET', 'POSTAL_API_KEY', 'SMS_API_KEY']));
-    for (const [, name, value] of names) expect({ name, value }).toEqual({ name, value: expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?[^}]+\\}$`)) });
+    expect(names.map((m) => m[1])).toEqual(
+      expect.arrayContaining([
+        'JWT_SECRET',
+        'LINK_SECRET',
+        'POSTGRES_PASSWORD',
+        'VNPAY_HASH_SECRET',
+        'POSTAL_API_KEY',
+        'SMS_API_KEY',
+      ]),
+    );
+    for (const [, name, value] of names)
+      expect({ name, value }).toEqual({
+        name,
+        value: expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?[^}]+\\}$`)),
+      });
     expect(text).not.toMatch(/DEMO_PASSWORD|SEED_DEMO: *'?true/);
   });
 });
@@ -99,18 +125,38 @@ describe('validateEnvironment', () => {
   it('production: a complete configuration starts with demo data, docs and sandboxes off', () => {
     const env = validateEnvironment(production());
     expect([env.SEED_DEMO, env.DOCS_ENABLED, env.SANDBOX_ENABLED]).toEqual(['false', 'false', 'false']);
-    expect(validateEnvironment(production({ DOCS_ENABLED: 'true', SANDBOX_ENABLED: 'false', SEED_DEMO: 'false' })).DOCS_ENABLED).toBe('true');
+    expect(
+      validateEnvironment(production({ DOCS_ENABLED: 'true', SANDBOX_ENABLED: 'false', SEED_DEMO: 'false' }))
+        .DOCS_ENABLED,
+    ).toBe('true');
   });
 
   it('production: every problem is listed, one line each, naming its variable', () => {
-    const lines = problemsOf(production({
-      JWT_SECRET: 'change-me-change-me-change-me-change-me', LINK_SECRET: undefined, SANDBOX_ENABLED: 'true', SEED_DEMO: 'true',
-      VNPAY_TMN_CODE: undefined, VNPAY_PAY_URL: 'https://sandbox.vnpayment.vn/paymentv2/vpcpay.html', SMS_API_URL: undefined,
-      POSTAL_API_URL: 'https://portal.example.vn/api/v1/sandbox/postal/api', DATABASE_URL: undefined, PUBLIC_BASE_URL: undefined,
-    }));
+    const lines = problemsOf(
+      production({
+        JWT_SECRET: 'change-me-change-me-change-me-change-me',
+        LINK_SECRET: undefined,
+        SANDBOX_ENABLED: 'true',
+        SEED_DEMO: 'true',
+        VNPAY_TMN_CODE: undefined,
+        VNPAY_PAY_URL: 'https://sandbox.vnpayment.vn/paymentv2/vpcpay.html',
+        SMS_API_URL: undefined,
+        POSTAL_API_URL: 'https://portal.example.vn/api/v1/sandbox/postal/api',
+        DATABASE_URL: undefined,
+        PUBLIC_BASE_URL: undefined,
+      }),
+    );
     expect(lines.map((l) => l.slice(0, l.indexOf(':'))).sort()).toEqual([
-      'DATABASE_URL', 'JWT_SECRET', 'LINK_SECRET', 'POSTAL_API_URL', 'PUBLIC_BASE_URL', 'SANDBOX_ENABLED', 'SEED_DEMO', 'SMS_API_URL',
-      'VNPAY_PAY_URL', 'VNPAY_TMN_CODE',
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'LINK_SECRET',
+      'POSTAL_API_URL',
+      'PUBLIC_BASE_URL',
+      'SANDBOX_ENABLED',
+      'SEED_DEMO',
+      'SMS_API_URL',
+      'VNPAY_PAY_URL',
+      'VNPAY_TMN_CODE',
     ]);
   });
 
@@ -119,7 +165,9 @@ describe('validateEnvironment', () => {
   });
 
   it('sandbox URLs: the built-in sandboxes, VNPay test host, sandbox.* hosts; real endpoints pass', () => {
-    expect(sandboxUrlProblem('https://sandbox.vnpayment.vn/merchant_webapi/api/transaction')).toMatch(/sandbox\.vnpayment\.vn/);
+    expect(sandboxUrlProblem('https://sandbox.vnpayment.vn/merchant_webapi/api/transaction')).toMatch(
+      /sandbox\.vnpayment\.vn/,
+    );
     expect(sandboxUrlProblem('https://portal.example.vn/api/v1/sandbox/sms/messages')).toMatch(/\/sandbox\//);
     expect(sandboxUrlProblem('https://sandbox.postal.example.vn/v1')).toMatch(/sandbox host/);
     expect(sandboxUrlProblem('https://pay.vnpay.vn/vpcpay.html')).toBeUndefined();

@@ -12,10 +12,14 @@ export class Environment {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   DATABASE_URL?: string;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1024) @Max(65535)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1024)
+  @Max(65535)
   EMBEDDED_PG_PORT = 54329;
 
   @IsString()
@@ -25,59 +29,83 @@ export class Environment {
   @IsString()
   REDIS_PREFIX = 'portal';
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0) @Max(65535)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsOptional() @IsString() @MinLength(32)
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
   JWT_SECRET?: string;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(60)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(60)
   JWT_ACCESS_TTL_SECONDS = 900;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(300)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(300)
   JWT_REFRESH_TTL_SECONDS = 1209600;
 
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   PUBLIC_BASE_URL?: string;
 
   @IsString()
   STORAGE_DIR = '.data/files';
 
   /** S3-compatible object storage for files; when S3_BUCKET is set, STORAGE_DIR is not used. */
-  @IsOptional() @IsString() @MinLength(3)
+  @IsOptional()
+  @IsString()
+  @MinLength(3)
   S3_BUCKET?: string;
 
-  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
   S3_ENDPOINT?: string;
 
   @IsString()
   S3_REGION = 'us-east-1';
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   S3_ACCESS_KEY_ID?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   S3_SECRET_ACCESS_KEY?: string;
 
   /** 'true' for MinIO and most S3-compatible servers (bucket in the path, not the host name). */
   @IsIn(['true', 'false'])
   S3_FORCE_PATH_STYLE = 'true';
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1024)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1024)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
   /** Per dossier: at most this many documents, adding up to at most DOSSIER_MAX_BYTES (409 beyond). */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   DOSSIER_MAX_FILES = 30;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1024)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1024)
   DOSSIER_MAX_BYTES = 50 * 1024 * 1024;
 
   /** Per citizen account: dossiers started and never submitted (409 beyond). */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   DRAFTS_MAX_PER_ACCOUNT = 20;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   SMTP_URL?: string;
 
   @IsString()
@@ -86,15 +114,18 @@ export class Environment {
   @IsIn(['api', 'worker', 'all'])
   PORTAL_ROLE: 'api' | 'worker' | 'all' = 'all';
 
-  @IsString() @MinLength(8)
+  @IsString()
+  @MinLength(8)
   DEMO_PASSWORD = 'Demo@2026';
 
   /** The demo data on an empty database; default 'true', except in production where it is off and 'true' is refused. */
-  @IsOptional() @IsIn(['true', 'false'])
+  @IsOptional()
+  @IsIn(['true', 'false'])
   SEED_DEMO?: 'true' | 'false';
 
   /** The OpenAPI document at /docs; default 'true', except in production ('false'). */
-  @IsOptional() @IsIn(['true', 'false'])
+  @IsOptional()
+  @IsIn(['true', 'false'])
   DOCS_ENABLED?: 'true' | 'false';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -110,13 +141,19 @@ export class Environment {
    * LOGIN_LOCK_SECONDS (429 + Retry-After); when the wait is over the count starts again, and each further wait
    * doubles, up to LOGIN_LOCK_MAX_SECONDS. A success clears it; it is forgotten after a day without failures.
    */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   LOGIN_MAX_FAILURES = 5;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   LOGIN_LOCK_SECONDS = 60;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   LOGIN_LOCK_MAX_SECONDS = 3600;
 
   /**
@@ -125,104 +162,147 @@ export class Environment {
    * sign-in per client address (any identifier), public lookup per client address. The per-address
    * ceilings are loose on purpose: an office, or a mobile carrier's NAT, puts many people behind one address.
    */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
   LOGIN_RATE_LIMIT = 20;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
   LOGIN_IP_RATE_LIMIT = 300;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
   LOOKUP_RATE_LIMIT = 60;
 
   /** Public file checks (`POST /verify/:code`, an upload) per client address per window. */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
   VERIFY_RATE_LIMIT = 20;
 
   /** Registrations per client address per window; 0 = off. */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
   REGISTER_RATE_LIMIT = 10;
 
   /** Password-reset requests and uses (forgot + reset together) per client address per window; 0 = off. */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
   PASSWORD_RESET_RATE_LIMIT = 5;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   RATE_LIMIT_WINDOW_SECONDS = 60;
 
   /**
    * Callbacks with a bad signature (VNPay IPN and return, postal webhook) per client address per window
    * before that address gets 429 on every callback until the window ends (src/security/callback-failures.ts); 0 = off.
    */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
   CALLBACK_FAILURE_RATE_LIMIT = 20;
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(100)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(100)
   OUTBOX_POLL_MS = 500;
 
   /** VNPay merchant (terminal) code; the built-in sandbox accepts the same. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   VNPAY_TMN_CODE = 'DEMO0001';
 
   /** VNPay hash secret; required in production, random per process in development. */
-  @IsOptional() @IsString() @MinLength(16)
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
   VNPAY_HASH_SECRET?: string;
 
   /** Payment page; default: the built-in sandbox gateway. */
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   VNPAY_PAY_URL?: string;
 
   /** Server-to-server API (querydr, refund); default: the built-in sandbox gateway. */
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   VNPAY_API_URL?: string;
 
   /** Where the sandbox gateway sends IPNs (a real merchant registers this URL with VNPay). */
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   VNPAY_IPN_URL?: string;
 
   /** Where the citizen's browser comes back after paying. */
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   VNPAY_RETURN_URL?: string;
 
   /** How long a payment attempt stays open (also sent as vnp_ExpireDate). */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(60)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(60)
   PAYMENT_TTL_SECONDS = 900;
 
   /** A pending attempt older than this is queried with the provider (querydr). */
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   RECONCILE_AFTER_SECONDS = 120;
 
   /** The postal operator's API (shipment creation); default: the built-in sandbox operator. */
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   POSTAL_API_URL?: string;
 
   /** The API key the portal presents to the postal operator. */
-  @IsOptional() @IsString() @MinLength(8)
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
   POSTAL_API_KEY?: string;
 
   /** Shared secret of the operator's webhook signature (HMAC-SHA256 of the raw body). */
-  @IsOptional() @IsString() @MinLength(16)
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
   POSTAL_WEBHOOK_SECRET?: string;
 
   /** Where the operator sends tracking events (registered with the operator). */
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   POSTAL_WEBHOOK_URL?: string;
 
   /** SMS gateway (HTTP JSON); default: the built-in sandbox gateway. */
-  @IsOptional() @IsUrl({ require_tld: false })
+  @IsOptional()
+  @IsUrl({ require_tld: false })
   SMS_API_URL?: string;
 
-  @IsOptional() @IsString() @MinLength(8)
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
   SMS_API_KEY?: string;
 
   /** Signs expiring result download links; random per process in development. */
-  @IsOptional() @IsString() @MinLength(32)
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
   LINK_SECRET?: string;
 
   /** The built-in sandbox gateways (payment, postal, SMS); default 'true', except in production where 'true' is refused. */
-  @IsOptional() @IsIn(['true', 'false'])
+  @IsOptional()
+  @IsIn(['true', 'false'])
   SANDBOX_ENABLED?: 'true' | 'false';
 
-  @Transform(({ value }) => Number(value)) @IsInt() @Min(1)
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
   NOTIFICATION_CONCURRENCY = 8;
 }
 
@@ -253,7 +333,8 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
   const invalid = new Set(errors.map((e) => e.property));
   const production = env.NODE_ENV === 'production';
-  if (production) problems.push(...productionProblems(env).filter((line) => !invalid.has(line.slice(0, line.indexOf(':')))));
+  if (production)
+    problems.push(...productionProblems(env).filter((line) => !invalid.has(line.slice(0, line.indexOf(':')))));
   if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_BUCKET');
   }
@@ -287,20 +368,44 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
 function productionProblems(env: Environment): string[] {
   const problems: string[] = [];
   const add = (name: keyof Environment, problem: string | undefined) => problem && problems.push(`${name}: ${problem}`);
-  add('DATABASE_URL', env.DATABASE_URL ? undefined : 'required in production (the embedded PostgreSQL is a development convenience)');
-  add('PUBLIC_BASE_URL', env.PUBLIC_BASE_URL ? undefined : 'required in production (the address citizens reach: links in emails, payment return URL)');
-  add('SEED_DEMO', env.SEED_DEMO === 'true' ? "'true' is refused in production (the demo accounts share one published password)" : undefined);
-  add('SANDBOX_ENABLED', env.SANDBOX_ENABLED === 'true' ? "'true' is refused in production (the sandbox gateways would accept fake payments and deliveries)" : undefined);
+  add(
+    'DATABASE_URL',
+    env.DATABASE_URL ? undefined : 'required in production (the embedded PostgreSQL is a development convenience)',
+  );
+  add(
+    'PUBLIC_BASE_URL',
+    env.PUBLIC_BASE_URL
+      ? undefined
+      : 'required in production (the address citizens reach: links in emails, payment return URL)',
+  );
+  add(
+    'SEED_DEMO',
+    env.SEED_DEMO === 'true'
+      ? "'true' is refused in production (the demo accounts share one published password)"
+      : undefined,
+  );
+  add(
+    'SANDBOX_ENABLED',
+    env.SANDBOX_ENABLED === 'true'
+      ? "'true' is refused in production (the sandbox gateways would accept fake payments and deliveries)"
+      : undefined,
+  );
   add('JWT_SECRET', secretProblem(env.JWT_SECRET));
   add('LINK_SECRET', secretProblem(env.LINK_SECRET));
-  add('VNPAY_TMN_CODE', env.VNPAY_TMN_CODE === DEMO_TMN_CODE ? `the demo terminal code ${DEMO_TMN_CODE}; set your merchant's terminal code` : undefined);
+  add(
+    'VNPAY_TMN_CODE',
+    env.VNPAY_TMN_CODE === DEMO_TMN_CODE
+      ? `the demo terminal code ${DEMO_TMN_CODE}; set your merchant's terminal code`
+      : undefined,
+  );
   for (const name of ['VNPAY_HASH_SECRET', 'POSTAL_API_KEY', 'POSTAL_WEBHOOK_SECRET', 'SMS_API_KEY'] as const) {
     add(name, secretProblem(env[name], 0));
   }
   for (const name of ['VNPAY_PAY_URL', 'VNPAY_API_URL', 'POSTAL_API_URL', 'SMS_API_URL'] as const) {
     add(name, env[name] ? sandboxUrlProblem(env[name]) : 'required in production (unset means the built-in sandbox)');
   }
-  for (const name of ['VNPAY_IPN_URL', 'VNPAY_RETURN_URL', 'POSTAL_WEBHOOK_URL'] as const) add(name, sandboxUrlProblem(env[name]));
+  for (const name of ['VNPAY_IPN_URL', 'VNPAY_RETURN_URL', 'POSTAL_WEBHOOK_URL'] as const)
+    add(name, sandboxUrlProblem(env[name]));
   return problems;
 }
 

@@ -18,7 +18,8 @@ export const KNOWN_PLACEHOLDER_SECRETS: readonly string[] = [
 ];
 
 /** Obvious placeholders a copy-pasted example might carry. */
-const PLACEHOLDER_PATTERN = /change[-_ ]?me|replace[-_ ]?me|your[-_ ]?(jwt[-_ ]?|link[-_ ]?)?secret|placeholder|^(secret|password|x+)$/i;
+const PLACEHOLDER_PATTERN =
+  /change[-_ ]?me|replace[-_ ]?me|your[-_ ]?(jwt[-_ ]?|link[-_ ]?)?secret|placeholder|^(secret|password|x+)$/i;
 
 /** VNPay's demo terminal code (the built-in sandbox's default). */
 export const DEMO_TMN_CODE = 'DEMO0001';
@@ -49,6 +50,7 @@ export function sandboxUrlProblem(value: string | undefined): string | undefined
   const host = url.hostname.toLowerCase();
   if (host === 'sandbox.vnpayment.vn') return "points at VNPay's test environment (sandbox.vnpayment.vn)";
   if (host.startsWith('sandbox.')) return `points at a sandbox host (${host})`;
-  if (url.pathname.toLowerCase().split('/').includes('sandbox')) return "points at a sandbox (a path under /sandbox/: the portal's built-in sandbox is development only)";
+  if (url.pathname.toLowerCase().split('/').includes('sandbox'))
+    return "points at a sandbox (a path under /sandbox/: the portal's built-in sandbox is development only)";
   return undefined;
 }

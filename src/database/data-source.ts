@@ -19,4 +19,6 @@ export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions>
 }
 
 /** For the TypeORM CLI: `typeorm -d dist/src/database/data-source.js migration:show`. */
-export default new DataSource(dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/portal'));
+export default new DataSource(
+  dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/portal'),
+);

@@ -22,17 +22,28 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
     const agencyIds = new Map<string, string>();
     for (const a of DEMO_AGENCIES) {
       const r = await client.query(`INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) RETURNING id`, [
-        a.code, a.name, { ...DEFAULT_CALENDAR, holidays: HOLIDAYS_VN },
+        a.code,
+        a.name,
+        { ...DEFAULT_CALENDAR, holidays: HOLIDAYS_VN },
       ]);
       agencyIds.set(a.code, r.rows[0].id);
       for (const role of ['clerk', 'supervisor'] as const) {
         await client.query(
           `INSERT INTO accounts (email, password_hash, full_name, role, agency_id) VALUES ($1, $2, $3, $4, $5)`,
-          [`${role}.${a.slug}@demo.local`, hash, `${role === 'clerk' ? 'Cán bộ' : 'Lãnh đạo'} ${a.name}`, role, r.rows[0].id],
+          [
+            `${role}.${a.slug}@demo.local`,
+            hash,
+            `${role === 'clerk' ? 'Cán bộ' : 'Lãnh đạo'} ${a.name}`,
+            role,
+            r.rows[0].id,
+          ],
         );
       }
     }
-    await client.query(`INSERT INTO accounts (email, password_hash, full_name, role) VALUES ('admin@demo.local', $1, 'Quản trị hệ thống', 'admin')`, [hash]);
+    await client.query(
+      `INSERT INTO accounts (email, password_hash, full_name, role) VALUES ('admin@demo.local', $1, 'Quản trị hệ thống', 'admin')`,
+      [hash],
+    );
     for (const c of DEMO_CITIZENS) {
       await client.query(
         `INSERT INTO accounts (email, phone, password_hash, full_name, id_number, role, locale) VALUES ($1, $2, $3, $4, $5, 'citizen', $6)`,
@@ -40,16 +51,27 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
       );
     }
     for (const p of DEMO_PROCEDURES) {
-      const r = await client.query(`INSERT INTO procedures (code, name, agency_id, level) VALUES ($1, $2, $3, $4) RETURNING id`, [
-        p.code, p.name, agencyIds.get(p.agencyCode), p.level,
-      ]);
+      const r = await client.query(
+        `INSERT INTO procedures (code, name, agency_id, level) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [p.code, p.name, agencyIds.get(p.agencyCode), p.level],
+      );
       const v = p.version;
       await client.query(
         `INSERT INTO procedure_versions (procedure_id, version, form_schema, required_documents, fees, fee_timing,
                                          processing_days, delivery_options, workflow, postal_fee_vnd, result_template, published_at)
          VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())`,
-        [r.rows[0].id, v.formSchema, JSON.stringify(v.requiredDocuments), JSON.stringify(v.fees), v.feeTiming, v.processingDays,
-          v.deliveryOptions, v.workflow, v.postalFee, v.resultTemplate],
+        [
+          r.rows[0].id,
+          v.formSchema,
+          JSON.stringify(v.requiredDocuments),
+          JSON.stringify(v.fees),
+          v.feeTiming,
+          v.processingDays,
+          v.deliveryOptions,
+          v.workflow,
+          v.postalFee,
+          v.resultTemplate,
+        ],
       );
     }
     await client.query('COMMIT');

@@ -16,7 +16,10 @@ export const DUE_SOON_MS = Number(process.env.DUE_SOON_WORKING_HOURS ?? 8) * 3_6
  */
 @Injectable()
 export class DeadlinesService {
-  constructor(@InjectDataSource() private readonly db: DataSource, private readonly outbox: OutboxService) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly outbox: OutboxService,
+  ) {}
 
   async sweep(now = new Date()): Promise<{ dueSoon: number; overdue: number }> {
     return this.db.transaction(async (m) => {
@@ -41,8 +44,14 @@ export class DeadlinesService {
         dueSoon.push(...rows);
       }
       await this.outbox.add(m, [
-        ...overdue.map((d: { id: string }) => ({ name: 'dossier-event' as const, data: { dossierId: d.id, event: 'overdue', sourceId: d.id, audience: 'staff' as const } })),
-        ...dueSoon.map((d) => ({ name: 'dossier-event' as const, data: { dossierId: d.id, event: 'due_soon', sourceId: d.id, audience: 'staff' as const } })),
+        ...overdue.map((d: { id: string }) => ({
+          name: 'dossier-event' as const,
+          data: { dossierId: d.id, event: 'overdue', sourceId: d.id, audience: 'staff' as const },
+        })),
+        ...dueSoon.map((d) => ({
+          name: 'dossier-event' as const,
+          data: { dossierId: d.id, event: 'due_soon', sourceId: d.id, audience: 'staff' as const },
+        })),
       ]);
       return { dueSoon: dueSoon.length, overdue: overdue.length };
     });

@@ -17,7 +17,13 @@ type DeliveryJob =
 @Processor(QUEUES.delivery, { concurrency: 4 })
 export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
   static readonly queue = QUEUES.delivery;
-  static readonly handles: JobName[] = ['issue-result', 'create-shipment', 'shipment-delivered', 'shipment-returned', 'deadline-sweep'];
+  static readonly handles: JobName[] = [
+    'issue-result',
+    'create-shipment',
+    'shipment-delivered',
+    'shipment-returned',
+    'deadline-sweep',
+  ];
 
   private readonly logger = new Logger(DeliveryProcessor.name);
 
@@ -36,7 +42,6 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     return upsertSchedules(this.queue, (m) => this.logger.warn(m));
   }
 
-
   async process(job: DeliveryJob): Promise<unknown> {
     switch (job.name) {
       case 'issue-result':
@@ -44,9 +49,17 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       case 'create-shipment':
         return this.postal.createShipment(job.data.dossierId);
       case 'shipment-delivered':
-        return { moved: await this.applications.trigger(job.data.dossierId, 'shipment.delivered', { shipmentId: job.data.shipmentId }) };
+        return {
+          moved: await this.applications.trigger(job.data.dossierId, 'shipment.delivered', {
+            shipmentId: job.data.shipmentId,
+          }),
+        };
       case 'shipment-returned':
-        return { moved: await this.applications.trigger(job.data.dossierId, 'shipment.returned', { shipmentId: job.data.shipmentId }) };
+        return {
+          moved: await this.applications.trigger(job.data.dossierId, 'shipment.returned', {
+            shipmentId: job.data.shipmentId,
+          }),
+        };
       case 'deadline-sweep':
         return this.deadlines.sweep();
       default: {

@@ -8,30 +8,37 @@ import { DataSource } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
 import { CurrentUser, isStaff, Public, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
-import { ValidationFailed } from '../common/problem';
+import { Conflict, NotFound, UnsupportedMediaType, ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
 import { RateLimit } from '../security/rate-limit';
 import { ResultsService } from './results.service';
 
 class VerifyQuery {
-  @IsOptional() @IsString() @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex characters' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex characters' })
   sha256?: string;
 }
 
 class DownloadQuery {
-  @IsString() @Length(10, 500)
+  @IsString()
+  @Length(10, 500)
   token: string;
 }
 
 const VERIFY_CODE = /^[A-Za-z0-9]{6,20}$/;
 
 async function onePdf(req: FastifyRequest): Promise<Buffer> {
-  if (!req.isMultipart()) throw new ValidationFailed([{ field: 'file', message: 'send multipart/form-data with a file field' }], 'Expected a multipart upload.', 415);
+  if (!req.isMultipart())
+    throw new UnsupportedMediaType('Expected a multipart upload.', [
+      { field: 'file', message: 'send multipart/form-data with a file field' },
+    ]);
   let file: Buffer | undefined;
   for await (const part of req.parts()) {
     if (part.type === 'file') {
       const content = await part.toBuffer();
-      if (part.fieldname !== 'file' || file) throw new ValidationFailed([{ field: part.fieldname, message: 'send exactly one file, in the field "file"' }]);
+      if (part.fieldname !== 'file' || file)
+        throw new ValidationFailed([{ field: part.fieldname, message: 'send exactly one file, in the field "file"' }]);
       file = content;
     }
   }
@@ -57,30 +64,47 @@ export class ResultsController {
   ) {}
 
   /** The clerk attaches the signed result (PDF) before taking the issuing action. */
-  @Roles('clerk', 'supervisor') @Post('applications/:id/result')
+  @Roles('clerk', 'supervisor')
+  @Post('applications/:id/result')
   async stage(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Req() req: FastifyRequest) {
     const dossier = await this.applications.load(this.db.manager, user, id, false);
     return this.results.stage(user, dossier, await onePdf(req));
   }
 
   /** The owner (or the agency's staff) downloads the result; every download is recorded. */
-  @Roles('citizen', 'clerk', 'supervisor') @Get('applications/:id/result')
-  async download(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  @Roles('citizen', 'clerk', 'supervisor')
+  @Get('applications/:id/result')
+  async download(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     await this.applications.load(this.db.manager, user, id, false);
-    const file = await this.results.download(id, { accountId: user.id, via: isStaff(user) ? 'staff' : 'owner', ip: req.ip ?? null });
+    const file = await this.results.download(id, {
+      accountId: user.id,
+      via: isStaff(user) ? 'staff' : 'owner',
+      ip: req.ip ?? null,
+    });
     sendPdf(reply, file.content, file.fileName);
   }
 
   /** A download link that works without signing in, for 15 minutes (to open on another device). */
-  @Roles('citizen') @Post('applications/:id/result/link') @HttpCode(200)
+  @Roles('citizen')
+  @Post('applications/:id/result/link')
+  @HttpCode(200)
   async link(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     await this.applications.load(this.db.manager, user, id, false);
-    const [issued] = await this.db.query(`SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status = 'issued' AND sha256 IS NOT NULL`, [id]);
-    if (!issued) throw new ValidationFailed([{ field: 'result', message: 'no result has been issued yet' }], 'No result yet.', 409);
+    const [issued] = await this.db.query(
+      `SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status = 'issued' AND sha256 IS NOT NULL`,
+      [id],
+    );
+    if (!issued) throw new Conflict('No result has been issued yet.', 'no-result');
     return this.results.signedLink(id);
   }
 
-  @Public() @Get('results/download')
+  @Public()
+  @Get('results/download')
   async byLink(@Query() q: DownloadQuery, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const dossierId = this.results.readLink(q.token);
     const file = await this.results.download(dossierId, { accountId: null, via: 'link', ip: req.ip ?? null });
@@ -88,9 +112,10 @@ export class ResultsController {
   }
 
   /** Anyone: is this document genuine and unaltered? Give its hash, or none to read the record. */
-  @Public() @Get('verify/:code')
+  @Public()
+  @Get('verify/:code')
   verify(@Param('code') code: string, @Query() q: VerifyQuery) {
-    if (!VERIFY_CODE.test(code)) throw new ValidationFailed([{ field: 'code', message: 'not a verification code' }], 'Not found.', 404);
+    if (!VERIFY_CODE.test(code)) throw new NotFound('code');
     return this.results.verify(code, q.sha256);
   }
 
@@ -100,9 +125,12 @@ export class ResultsController {
    * read (multipart is streamed, nothing reads it before this handler): an
    * unknown code answers 404 without taking the upload in.
    */
-  @Public() @RateLimit('verify') @Post('verify/:code') @HttpCode(200)
+  @Public()
+  @RateLimit('verify')
+  @Post('verify/:code')
+  @HttpCode(200)
   async verifyFile(@Param('code') code: string, @Req() req: FastifyRequest) {
-    if (!VERIFY_CODE.test(code)) throw new ValidationFailed([{ field: 'code', message: 'not a verification code' }], 'Not found.', 404);
+    if (!VERIFY_CODE.test(code)) throw new NotFound('code');
     await this.results.verify(code);
     const content = await onePdf(req);
     return this.results.verify(code, createHash('sha256').update(content).digest('hex'));

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
-import { Conflict, NotFound, ValidationFailed } from '../common/problem';
+import { Conflict, Gone, NotFound, UnsupportedMediaType, ValidationFailed } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { OutboxService } from '../outbox/outbox.service';
 import { renderResultDocument } from '../pdf/render';
@@ -54,15 +54,22 @@ export class ResultsService {
   /** The clerk attaches the signed result (PDF) before taking the issuing action; a newer upload replaces it. */
   async stage(user: AuthUser, dossier: { id: string }, content: Buffer) {
     if (detectFileType(content) !== 'application/pdf') {
-      throw new ValidationFailed([{ field: 'file', message: 'the result must be a PDF (judged from the content)' }], 'Unsupported file type.', 415);
+      throw new UnsupportedMediaType('Unsupported file type.', [
+        { field: 'file', message: 'the result must be a PDF (judged from the content)' },
+      ]);
     }
     const sha256 = createHash('sha256').update(content).digest('hex');
     const key = `results/${dossier.id}/${randomUUID()}`;
     await this.storage.put(key, content, 'application/pdf');
     return this.db.transaction(async (m) => {
-      const [issued] = await m.query(`SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued')`, [dossier.id]);
+      const [issued] = await m.query(
+        `SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued')`,
+        [dossier.id],
+      );
       if (issued) throw new Conflict('A result was already issued for this dossier.', 'result-issued');
-      await m.query(`UPDATE dossier_results SET status = 'discarded' WHERE dossier_id = $1 AND status = 'staged'`, [dossier.id]);
+      await m.query(`UPDATE dossier_results SET status = 'discarded' WHERE dossier_id = $1 AND status = 'staged'`, [
+        dossier.id,
+      ]);
       const [row] = await m.query(
         `INSERT INTO dossier_results (dossier_id, status, source, storage_key, sha256, size_bytes, uploaded_by)
          VALUES ($1, 'staged', 'uploaded', $2, $3, $4, $5)
@@ -78,9 +85,17 @@ export class ResultsService {
    * staged upload becomes the result, or a generated one is started (rendered
    * by a worker: the PDF is deterministic, so a retried job writes the same bytes).
    */
-  async issue(m: EntityManager, dossierId: string, actorId: string | null, decision: string | null, at: Date): Promise<void> {
+  async issue(
+    m: EntityManager,
+    dossierId: string,
+    actorId: string | null,
+    decision: string | null,
+    at: Date,
+  ): Promise<void> {
     const code = verificationCode();
-    const [staged] = await m.query(`SELECT id FROM dossier_results WHERE dossier_id = $1 AND status = 'staged'`, [dossierId]);
+    const [staged] = await m.query(`SELECT id FROM dossier_results WHERE dossier_id = $1 AND status = 'staged'`, [
+      dossierId,
+    ]);
     const number = `SELECT lpad(nextval('result_number_seq')::text, 6, '0') || '/' || to_char($1::timestamptz AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') || '/KQ'`;
     let resultId: string;
     try {
@@ -123,11 +138,17 @@ export class ResultsService {
     if (!r) throw new NotFound('result');
     if (r.status === 'issued' && r.sha256) return this.announce(r, 'already');
     const template: ResultTemplate = r.result_template ?? {};
-    const fill = (s: string) => s.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, k: string) => {
-      const values: Record<string, unknown> = { code: r.dossier_code, citizenName: r.citizen_name, procedureName: r.procedure_name, agencyName: r.agency_name };
-      const v = k.startsWith('formData.') ? r.form_data?.[k.slice(9)] : values[k];
-      return v === undefined || v === null ? '' : String(v);
-    });
+    const fill = (s: string) =>
+      s.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, k: string) => {
+        const values: Record<string, unknown> = {
+          code: r.dossier_code,
+          citizenName: r.citizen_name,
+          procedureName: r.procedure_name,
+          agencyName: r.agency_name,
+        };
+        const v = k.startsWith('formData.') ? r.form_data?.[k.slice(9)] : values[k];
+        return v === undefined || v === null ? '' : String(v);
+      });
     const pdf = await renderResultDocument({
       agencyName: r.agency_name,
       title: fill(template.title ?? r.procedure_name).toUpperCase(),
@@ -135,7 +156,11 @@ export class ResultsService {
       dossierCode: r.dossier_code,
       citizenName: r.citizen_name,
       decision: r.decision ?? 'Chấp thuận / Approved',
-      body: (template.paragraphs ?? ['Kết quả giải quyết hồ sơ {{code}} của ông/bà {{citizenName}} về thủ tục {{procedureName}}.']).map(fill),
+      body: (
+        template.paragraphs ?? [
+          'Kết quả giải quyết hồ sơ {{code}} của ông/bà {{citizenName}} về thủ tục {{procedureName}}.',
+        ]
+      ).map(fill),
       signerName: r.signer_full_name ?? r.agency_name,
       signerTitle: template.signerTitle ?? 'Người có thẩm quyền',
       issuedAt: new Date(r.issued_at),
@@ -152,7 +177,9 @@ export class ResultsService {
         [r.id, key, sha256, pdf.length],
       );
       if (!updated.length) return 'already' as const;
-      await this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } }]);
+      await this.outbox.add(m, [
+        { name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } },
+      ]);
       return 'issued' as const;
     });
   }
@@ -160,7 +187,9 @@ export class ResultsService {
   /** An uploaded result needs no rendering: only the announcement (once, by its unique notification key). */
   private async announce(r: { id: string; dossier_id: string }, outcome: 'already'): Promise<'already'> {
     await this.db.transaction((m) =>
-      this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } }]),
+      this.outbox.add(m, [
+        { name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } },
+      ]),
     );
     return outcome;
   }
@@ -175,21 +204,31 @@ export class ResultsService {
   }
 
   /** The issued file of a dossier the caller may see (scope checked by the caller), recording the download. */
-  async download(dossierId: string, who: { accountId: string | null; via: 'owner' | 'staff' | 'link'; ip: string | null }) {
+  async download(
+    dossierId: string,
+    who: { accountId: string | null; via: 'owner' | 'staff' | 'link'; ip: string | null },
+  ) {
     const [r] = await this.db.query(
       `SELECT id, storage_key, number FROM dossier_results WHERE dossier_id = $1 AND status = 'issued' AND sha256 IS NOT NULL`,
       [dossierId],
     );
     if (!r) throw new NotFound('result');
     const content = await this.storage.get(r.storage_key);
-    await this.db.query(`INSERT INTO result_downloads (result_id, account_id, via, ip) VALUES ($1, $2, $3, $4)`, [r.id, who.accountId, who.via, who.ip]);
+    await this.db.query(`INSERT INTO result_downloads (result_id, account_id, via, ip) VALUES ($1, $2, $3, $4)`, [
+      r.id,
+      who.accountId,
+      who.via,
+      who.ip,
+    ]);
     return { content, fileName: `ket-qua-${String(r.number).replace(/\W+/g, '-')}.pdf` };
   }
 
   /** A link that downloads the result without signing in, valid for 15 minutes. */
   signedLink(dossierId: string): { url: string; expiresAt: Date } {
     const expiresAt = new Date(Date.now() + LINK_TTL_SECONDS * 1000);
-    const payload = Buffer.from(JSON.stringify({ d: dossierId, e: Math.floor(expiresAt.getTime() / 1000) })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ d: dossierId, e: Math.floor(expiresAt.getTime() / 1000) })).toString(
+      'base64url',
+    );
     const sig = createHmac('sha256', this.linkSecret).update(payload).digest('base64url');
     return { url: `${this.baseUrl}/api/v1/results/download?token=${payload}.${sig}`, expiresAt };
   }
@@ -208,7 +247,7 @@ export class ResultsService {
       throw new NotFound('result');
     }
     if (typeof claims.d !== 'string' || typeof claims.e !== 'number') throw new NotFound('result');
-    if (claims.e * 1000 < Date.now()) throw new ValidationFailed([{ field: 'token', message: 'the link has expired' }], 'The link has expired.', 410);
+    if (claims.e * 1000 < Date.now()) throw new Gone('The link has expired.');
     return claims.d;
   }
 
@@ -223,7 +262,13 @@ export class ResultsService {
     );
     if (!r) throw new NotFound('document');
     const valid = sha256 === undefined ? true : sha256.toLowerCase() === r.sha256;
-    return { valid, sha256: r.sha256 as string, issuedAt: r.issuedAt as Date, agencyName: r.agencyName as string, procedureName: r.procedureName as string };
+    return {
+      valid,
+      sha256: r.sha256 as string,
+      issuedAt: r.issuedAt as Date,
+      agencyName: r.agencyName as string,
+      procedureName: r.procedureName as string,
+    };
   }
 
   verifyUrl(code: string): string {

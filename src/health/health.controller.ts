@@ -1,7 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
 import { Public, Roles } from '../auth/auth-user';
 import { isShuttingDown } from '../common/lifecycle';
@@ -26,7 +31,8 @@ export class HealthController {
     @InjectQueue(QUEUES.delivery) private readonly delivery: Queue,
   ) {}
 
-  @Public() @Get()
+  @Public()
+  @Get()
   @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
   @ApiServiceUnavailableResponse({ description: 'down (problem+json, no details)' })
   async check(): Promise<{ status: 'ok' }> {
@@ -37,17 +43,16 @@ export class HealthController {
   }
 
   /** The full report for admins: 200 whether the portal is up or not; `status` says which. */
-  @Roles('admin') @Get('details') @ApiBearerAuth()
+  @Roles('admin')
+  @Get('details')
+  @ApiBearerAuth()
   async details(): Promise<HealthCheckResult & { shuttingDown: boolean }> {
     return { ...(await this.report()), shuttingDown: isShuttingDown() };
   }
 
   private async report(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
-        () => this.db.pingCheck('database', { timeout: 2000 }),
-        () => this.queues(),
-      ]);
+      return await this.health.check([() => this.db.pingCheck('database', { timeout: 2000 }), () => this.queues()]);
     } catch (e) {
       // Terminus throws its report (status 'error') as a 503 exception.
       if (e instanceof ServiceUnavailableException) return e.getResponse() as HealthCheckResult;
@@ -62,7 +67,10 @@ export class HealthController {
       const client = (await this.notifications.client) as unknown as { ping(): Promise<string> };
       let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([client.ping(), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('redis timeout')), 2000)))]);
+        await Promise.race([
+          client.ping(),
+          new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('redis timeout')), 2000))),
+        ]);
       } finally {
         clearTimeout(timer); // no timer left behind each check (it kept test processes alive)
       }
@@ -73,7 +81,9 @@ export class HealthController {
         if (workers === 0) idle++;
         details[q.name] = { workers, ...(await q.getJobCounts('waiting', 'active', 'delayed', 'failed')) };
       }
-      return idle ? check.down({ redis: 'up', queues: details, message: `${idle} queue(s) without a worker` }) : check.up({ redis: 'up', queues: details });
+      return idle
+        ? check.down({ redis: 'up', queues: details, message: `${idle} queue(s) without a worker` })
+        : check.up({ redis: 'up', queues: details });
     } catch (e) {
       return check.down({ redis: 'down', message: (e as Error).message });
     }

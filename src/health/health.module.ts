@@ -5,7 +5,10 @@ import { QUEUES } from '../jobs/jobs';
 import { HealthController } from './health.controller';
 
 @Module({
-  imports: [TerminusModule, BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }, { name: QUEUES.delivery })],
+  imports: [
+    TerminusModule,
+    BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }, { name: QUEUES.delivery }),
+  ],
   controllers: [HealthController],
 })
 export class HealthModule {}

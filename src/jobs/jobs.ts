@@ -29,7 +29,7 @@ export interface JobDataByName {
   /** A confirmed payment moves its dossier on (the workflow's `payment.succeeded` system action). */
   'payment-succeeded': { dossierId: string; attemptId: string };
   /** Ask the provider to refund a payment, until it answers. */
-  'refund': { refundId: string };
+  refund: { refundId: string };
   /** Query the provider about one attempt now (after the browser came back). */
   'check-attempt': { attemptId: string };
   /** Scheduled: settle pending attempts with the provider, expire the abandoned ones. */
@@ -50,7 +50,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   'dossier-event': QUEUES.notifications,
   'account-event': QUEUES.notifications,
   'payment-succeeded': QUEUES.payments,
-  'refund': QUEUES.payments,
+  refund: QUEUES.payments,
   'check-attempt': QUEUES.payments,
   'reconcile-payments': QUEUES.payments,
   'issue-result': QUEUES.delivery,
@@ -68,7 +68,7 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 };
 
 export const JOB_OPTIONS: Partial<Record<JobName, JobsOptions>> = {
-  'refund': { attempts: 12, backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 } },
+  refund: { attempts: 12, backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 } },
   'check-attempt': { attempts: 3, delay: 2_000 },
   'reconcile-payments': { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
   'create-shipment': { attempts: 12, backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 } },

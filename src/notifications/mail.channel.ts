@@ -29,7 +29,11 @@ export class MailChannel implements OnModuleDestroy {
     this.logOnly = !url;
     // Pooled SMTP connections: a new connection per message costs more than the message.
     this.transport = url
-      ? createTransport({ url, pool: true, maxConnections: config.get('NOTIFICATION_CONCURRENCY', { infer: true }) } as never)
+      ? createTransport({
+          url,
+          pool: true,
+          maxConnections: config.get('NOTIFICATION_CONCURRENCY', { infer: true }),
+        } as never)
       : createTransport({ jsonTransport: true });
   }
 

@@ -61,7 +61,12 @@ export class NotificationsProcessor extends WorkerHost {
     }
   }
 
-  private async dossierEvent({ dossierId, event, sourceId, audience = 'citizen' }: JobDataByName['dossier-event']): Promise<void> {
+  private async dossierEvent({
+    dossierId,
+    event,
+    sourceId,
+    audience = 'citizen',
+  }: JobDataByName['dossier-event']): Promise<void> {
     const [ctx] = await this.db.query(
       `SELECT d.code, d.state, d.due_at AS "dueAt", d.agency_id, d.applicant_id, d.assignee_id, p.name AS "procedureName",
               coalesce(h.comment, (SELECT a.reason FROM dossier_apologies a WHERE a.id = $2)) AS comment,
@@ -122,26 +127,47 @@ export class NotificationsProcessor extends WorkerHost {
       [sourceId, createHash('sha256').update(token).digest('hex')],
     );
     if (!live) {
-      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed.id, 'the reset was used or expired before it was sent']);
+      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [
+        claimed.id,
+        'the reset was used or expired before it was sent',
+      ]);
       return;
     }
     const link = `${this.config.get('PUBLIC_BASE_URL', { infer: true })}/reset-password?token=${token}`;
     const message = renderAccountMessage(event, r.locale, { fullName: r.fullName, link, minutes: live.minutes });
     try {
-      const providerId = await this.mail.send({ id: claimed.id, to: r.email, subject: message.subject, text: message.text });
+      const providerId = await this.mail.send({
+        id: claimed.id,
+        to: r.email,
+        subject: message.subject,
+        text: message.text,
+      });
       await this.db.query(
         `UPDATE notifications SET status = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL WHERE id = $1`,
         [claimed.id, providerId],
       );
     } catch (e) {
-      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed.id, String((e as Error).message).slice(0, 500)]);
-      this.logger.warn({ notificationId: claimed.id, channel: 'email', err: (e as Error).message }, 'message not delivered; will retry');
+      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [
+        claimed.id,
+        String((e as Error).message).slice(0, 500),
+      ]);
+      this.logger.warn(
+        { notificationId: claimed.id, channel: 'email', err: (e as Error).message },
+        'message not delivered; will retry',
+      );
       throw new Error('password reset email not delivered yet');
     }
   }
 
   /** Returns false when the channel failed (the job is then retried; the row says why). */
-  private async deliver(dossierId: string, event: string, sourceId: string, channel: Channel, r: Recipient, ctx: any): Promise<boolean> {
+  private async deliver(
+    dossierId: string,
+    event: string,
+    sourceId: string,
+    channel: Channel,
+    r: Recipient,
+    ctx: any,
+  ): Promise<boolean> {
     const [claimed] = await this.db.query(
       `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
        VALUES ($1, $2, $3, $4, $5, 'sending', 1)
@@ -152,20 +178,30 @@ export class NotificationsProcessor extends WorkerHost {
     );
     if (!claimed) return true; // already sent
     const message = renderMessage(event, r.locale, {
-      ...ctx, fullName: r.fullName, baseUrl: this.config.get('PUBLIC_BASE_URL', { infer: true }), dossierId,
+      ...ctx,
+      fullName: r.fullName,
+      baseUrl: this.config.get('PUBLIC_BASE_URL', { infer: true }),
+      dossierId,
     });
     try {
-      const providerId = channel === 'email'
-        ? await this.mail.send({ id: claimed.id, to: r.email, subject: message.subject, text: message.text })
-        : await this.sms.send({ id: claimed.id, phone: r.phone!, text: message.sms });
+      const providerId =
+        channel === 'email'
+          ? await this.mail.send({ id: claimed.id, to: r.email, subject: message.subject, text: message.text })
+          : await this.sms.send({ id: claimed.id, phone: r.phone!, text: message.sms });
       await this.db.query(
         `UPDATE notifications SET status = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL WHERE id = $1`,
         [claimed.id, providerId],
       );
       return true;
     } catch (e) {
-      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [claimed.id, String((e as Error).message).slice(0, 500)]);
-      this.logger.warn({ notificationId: claimed.id, channel, err: (e as Error).message }, 'message not delivered; will retry');
+      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [
+        claimed.id,
+        String((e as Error).message).slice(0, 500),
+      ]);
+      this.logger.warn(
+        { notificationId: claimed.id, channel, err: (e as Error).message },
+        'message not delivered; will retry',
+      );
       return false;
     }
   }

@@ -23,54 +23,161 @@ type Locale = 'vi' | 'en';
 
 const fmt = (d: Date | null | undefined, locale: Locale) =>
   d
-    ? new Date(d).toLocaleString(locale === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' })
+    ? new Date(d).toLocaleString(locale === 'vi' ? 'vi-VN' : 'en-GB', {
+        timeZone: 'Asia/Ho_Chi_Minh',
+        dateStyle: 'short',
+        timeStyle: 'short',
+      })
     : '-';
 const note = (c: MessageContext, label: string) => (c.comment ? `\n${label}: ${c.comment}` : '');
 
 const TEMPLATES: Record<Locale, Record<string, Template>> = {
   vi: {
     submit: (c) => ({ subject: `Đã nộp hồ sơ ${c.code}`, body: `Hồ sơ ${c.code} (${c.procedureName}) đã được nộp.` }),
-    resubmit: (c) => ({ subject: `Đã bổ sung hồ sơ ${c.code}`, body: `Hồ sơ ${c.code} đã được bổ sung và chuyển lại cơ quan xử lý.` }),
-    receive: (c) => ({ subject: `Tiếp nhận hồ sơ ${c.code}`, body: `Hồ sơ ${c.code} (${c.procedureName}) đã được tiếp nhận. Ngày hẹn trả kết quả: ${fmt(c.dueAt, 'vi')}.` }),
-    request_supplement: (c) => ({ subject: `Yêu cầu bổ sung hồ sơ ${c.code}`, body: `Cơ quan yêu cầu bổ sung hồ sơ ${c.code}.${note(c, 'Nội dung')}\nThời hạn xử lý tạm dừng đến khi bạn bổ sung.` }),
-    refuse: (c) => ({ subject: `Từ chối tiếp nhận hồ sơ ${c.code}`, body: `Hồ sơ ${c.code} không được tiếp nhận.${note(c, 'Lý do')}` }),
-    approve: (c) => ({ subject: `Hồ sơ ${c.code} đã được phê duyệt`, body: `Hồ sơ ${c.code} (${c.procedureName}) đã được phê duyệt.${note(c, 'Ghi chú')}` }),
-    reject: (c) => ({ subject: `Hồ sơ ${c.code} không được giải quyết`, body: `Hồ sơ ${c.code} không được giải quyết.${note(c, 'Lý do')}` }),
+    resubmit: (c) => ({
+      subject: `Đã bổ sung hồ sơ ${c.code}`,
+      body: `Hồ sơ ${c.code} đã được bổ sung và chuyển lại cơ quan xử lý.`,
+    }),
+    receive: (c) => ({
+      subject: `Tiếp nhận hồ sơ ${c.code}`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) đã được tiếp nhận. Ngày hẹn trả kết quả: ${fmt(c.dueAt, 'vi')}.`,
+    }),
+    request_supplement: (c) => ({
+      subject: `Yêu cầu bổ sung hồ sơ ${c.code}`,
+      body: `Cơ quan yêu cầu bổ sung hồ sơ ${c.code}.${note(c, 'Nội dung')}\nThời hạn xử lý tạm dừng đến khi bạn bổ sung.`,
+    }),
+    refuse: (c) => ({
+      subject: `Từ chối tiếp nhận hồ sơ ${c.code}`,
+      body: `Hồ sơ ${c.code} không được tiếp nhận.${note(c, 'Lý do')}`,
+    }),
+    approve: (c) => ({
+      subject: `Hồ sơ ${c.code} đã được phê duyệt`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) đã được phê duyệt.${note(c, 'Ghi chú')}`,
+    }),
+    reject: (c) => ({
+      subject: `Hồ sơ ${c.code} không được giải quyết`,
+      body: `Hồ sơ ${c.code} không được giải quyết.${note(c, 'Lý do')}`,
+    }),
     withdraw: (c) => ({ subject: `Đã rút hồ sơ ${c.code}`, body: `Bạn đã rút hồ sơ ${c.code}.` }),
-    payment_required: (c) => ({ subject: `Hồ sơ ${c.code}: cần nộp phí, lệ phí`, body: `Hồ sơ ${c.code} cần được thanh toán phí, lệ phí trực tuyến để tiếp tục.` }),
-    payment_confirmed: (c) => ({ subject: `Đã nhận thanh toán hồ sơ ${c.code}`, body: `Khoản thanh toán cho hồ sơ ${c.code} đã được xác nhận. Biên lai điện tử có trong hồ sơ.` }),
-    result_available: (c) => ({ subject: `Đã có kết quả hồ sơ ${c.code}`, body: `Kết quả giải quyết hồ sơ ${c.code} đã được ban hành và có thể tải về trên cổng.` }),
-    shipped: (c) => ({ subject: `Đã gửi kết quả hồ sơ ${c.code}`, body: `Kết quả hồ sơ ${c.code} đã được giao cho bưu điện. Mã vận đơn: ${c.waybill ?? '-'}.` }),
-    delivered: (c) => ({ subject: `Đã phát kết quả hồ sơ ${c.code}`, body: `Kết quả hồ sơ ${c.code} đã được phát thành công.` }),
-    apology: (c) => ({ subject: `Thư xin lỗi và hẹn lại ngày trả kết quả hồ sơ ${c.code}`, body: `Cơ quan xin lỗi vì hồ sơ ${c.code} chưa có kết quả đúng hẹn.${note(c, 'Lý do')}\nNgày hẹn trả mới: ${fmt(c.newDueAt, 'vi')}.` }),
-    due_soon: (c) => ({ subject: `Hồ sơ ${c.code} sắp đến hạn`, body: `Hồ sơ ${c.code} (${c.procedureName}) đến hạn trả kết quả lúc ${fmt(c.dueAt, 'vi')}.` }),
-    overdue: (c) => ({ subject: `Hồ sơ ${c.code} đã quá hạn`, body: `Hồ sơ ${c.code} (${c.procedureName}) đã quá hạn từ ${fmt(c.dueAt, 'vi')}. Hãy xử lý hoặc gửi thư xin lỗi, hẹn lại ngày trả.` }),
-    shipment_returned: (c) => ({ subject: `Bưu điện hoàn trả kết quả hồ sơ ${c.code}`, body: `Bưu gửi ${c.waybill ?? ''} của hồ sơ ${c.code} đã bị hoàn trả. Hãy liên hệ công dân.` }),
-    _default: (c) => ({ subject: `Cập nhật hồ sơ ${c.code}`, body: `Hồ sơ ${c.code} chuyển sang trạng thái: ${c.state}.${note(c, 'Ghi chú')}` }),
+    payment_required: (c) => ({
+      subject: `Hồ sơ ${c.code}: cần nộp phí, lệ phí`,
+      body: `Hồ sơ ${c.code} cần được thanh toán phí, lệ phí trực tuyến để tiếp tục.`,
+    }),
+    payment_confirmed: (c) => ({
+      subject: `Đã nhận thanh toán hồ sơ ${c.code}`,
+      body: `Khoản thanh toán cho hồ sơ ${c.code} đã được xác nhận. Biên lai điện tử có trong hồ sơ.`,
+    }),
+    result_available: (c) => ({
+      subject: `Đã có kết quả hồ sơ ${c.code}`,
+      body: `Kết quả giải quyết hồ sơ ${c.code} đã được ban hành và có thể tải về trên cổng.`,
+    }),
+    shipped: (c) => ({
+      subject: `Đã gửi kết quả hồ sơ ${c.code}`,
+      body: `Kết quả hồ sơ ${c.code} đã được giao cho bưu điện. Mã vận đơn: ${c.waybill ?? '-'}.`,
+    }),
+    delivered: (c) => ({
+      subject: `Đã phát kết quả hồ sơ ${c.code}`,
+      body: `Kết quả hồ sơ ${c.code} đã được phát thành công.`,
+    }),
+    apology: (c) => ({
+      subject: `Thư xin lỗi và hẹn lại ngày trả kết quả hồ sơ ${c.code}`,
+      body: `Cơ quan xin lỗi vì hồ sơ ${c.code} chưa có kết quả đúng hẹn.${note(c, 'Lý do')}\nNgày hẹn trả mới: ${fmt(c.newDueAt, 'vi')}.`,
+    }),
+    due_soon: (c) => ({
+      subject: `Hồ sơ ${c.code} sắp đến hạn`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) đến hạn trả kết quả lúc ${fmt(c.dueAt, 'vi')}.`,
+    }),
+    overdue: (c) => ({
+      subject: `Hồ sơ ${c.code} đã quá hạn`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) đã quá hạn từ ${fmt(c.dueAt, 'vi')}. Hãy xử lý hoặc gửi thư xin lỗi, hẹn lại ngày trả.`,
+    }),
+    shipment_returned: (c) => ({
+      subject: `Bưu điện hoàn trả kết quả hồ sơ ${c.code}`,
+      body: `Bưu gửi ${c.waybill ?? ''} của hồ sơ ${c.code} đã bị hoàn trả. Hãy liên hệ công dân.`,
+    }),
+    _default: (c) => ({
+      subject: `Cập nhật hồ sơ ${c.code}`,
+      body: `Hồ sơ ${c.code} chuyển sang trạng thái: ${c.state}.${note(c, 'Ghi chú')}`,
+    }),
   },
   en: {
-    submit: (c) => ({ subject: `Dossier ${c.code} submitted`, body: `Your dossier ${c.code} (${c.procedureName}) was submitted.` }),
-    resubmit: (c) => ({ subject: `Dossier ${c.code} supplemented`, body: `Your dossier ${c.code} was supplemented and is back with the agency.` }),
-    receive: (c) => ({ subject: `Dossier ${c.code} received`, body: `Your dossier ${c.code} (${c.procedureName}) was received. Result due: ${fmt(c.dueAt, 'en')}.` }),
-    request_supplement: (c) => ({ subject: `Dossier ${c.code}: documents requested`, body: `The agency asks you to supplement dossier ${c.code}.${note(c, 'Details')}\nThe time limit is paused until you do.` }),
-    refuse: (c) => ({ subject: `Dossier ${c.code} refused`, body: `Your dossier ${c.code} was not accepted.${note(c, 'Reason')}` }),
-    approve: (c) => ({ subject: `Dossier ${c.code} approved`, body: `Your dossier ${c.code} (${c.procedureName}) was approved.${note(c, 'Note')}` }),
-    reject: (c) => ({ subject: `Dossier ${c.code} rejected`, body: `Your dossier ${c.code} was rejected.${note(c, 'Reason')}` }),
+    submit: (c) => ({
+      subject: `Dossier ${c.code} submitted`,
+      body: `Your dossier ${c.code} (${c.procedureName}) was submitted.`,
+    }),
+    resubmit: (c) => ({
+      subject: `Dossier ${c.code} supplemented`,
+      body: `Your dossier ${c.code} was supplemented and is back with the agency.`,
+    }),
+    receive: (c) => ({
+      subject: `Dossier ${c.code} received`,
+      body: `Your dossier ${c.code} (${c.procedureName}) was received. Result due: ${fmt(c.dueAt, 'en')}.`,
+    }),
+    request_supplement: (c) => ({
+      subject: `Dossier ${c.code}: documents requested`,
+      body: `The agency asks you to supplement dossier ${c.code}.${note(c, 'Details')}\nThe time limit is paused until you do.`,
+    }),
+    refuse: (c) => ({
+      subject: `Dossier ${c.code} refused`,
+      body: `Your dossier ${c.code} was not accepted.${note(c, 'Reason')}`,
+    }),
+    approve: (c) => ({
+      subject: `Dossier ${c.code} approved`,
+      body: `Your dossier ${c.code} (${c.procedureName}) was approved.${note(c, 'Note')}`,
+    }),
+    reject: (c) => ({
+      subject: `Dossier ${c.code} rejected`,
+      body: `Your dossier ${c.code} was rejected.${note(c, 'Reason')}`,
+    }),
     withdraw: (c) => ({ subject: `Dossier ${c.code} withdrawn`, body: `You withdrew dossier ${c.code}.` }),
-    payment_required: (c) => ({ subject: `Dossier ${c.code}: payment needed`, body: `Dossier ${c.code} needs its fees paid online to go on.` }),
-    payment_confirmed: (c) => ({ subject: `Dossier ${c.code}: payment confirmed`, body: `Your payment for dossier ${c.code} is confirmed. The e-receipt is in your dossier.` }),
-    result_available: (c) => ({ subject: `Dossier ${c.code}: result available`, body: `The result of dossier ${c.code} was issued and can be downloaded from the portal.` }),
-    shipped: (c) => ({ subject: `Dossier ${c.code}: result sent by post`, body: `The result of dossier ${c.code} was handed to the post. Waybill: ${c.waybill ?? '-'}.` }),
-    delivered: (c) => ({ subject: `Dossier ${c.code}: result delivered`, body: `The result of dossier ${c.code} was delivered.` }),
-    apology: (c) => ({ subject: `Dossier ${c.code}: apology and new date`, body: `The agency apologises: dossier ${c.code} is late.${note(c, 'Reason')}\nNew date: ${fmt(c.newDueAt, 'en')}.` }),
-    due_soon: (c) => ({ subject: `Dossier ${c.code} is due soon`, body: `Dossier ${c.code} (${c.procedureName}) is due at ${fmt(c.dueAt, 'en')}.` }),
-    overdue: (c) => ({ subject: `Dossier ${c.code} is overdue`, body: `Dossier ${c.code} (${c.procedureName}) was due at ${fmt(c.dueAt, 'en')}. Finish it or issue an apology with a new date.` }),
-    shipment_returned: (c) => ({ subject: `Result of dossier ${c.code} returned by the post`, body: `Parcel ${c.waybill ?? ''} of dossier ${c.code} was returned to sender. Contact the citizen.` }),
-    _default: (c) => ({ subject: `Dossier ${c.code} updated`, body: `Your dossier ${c.code} moved to: ${c.state}.${note(c, 'Note')}` }),
+    payment_required: (c) => ({
+      subject: `Dossier ${c.code}: payment needed`,
+      body: `Dossier ${c.code} needs its fees paid online to go on.`,
+    }),
+    payment_confirmed: (c) => ({
+      subject: `Dossier ${c.code}: payment confirmed`,
+      body: `Your payment for dossier ${c.code} is confirmed. The e-receipt is in your dossier.`,
+    }),
+    result_available: (c) => ({
+      subject: `Dossier ${c.code}: result available`,
+      body: `The result of dossier ${c.code} was issued and can be downloaded from the portal.`,
+    }),
+    shipped: (c) => ({
+      subject: `Dossier ${c.code}: result sent by post`,
+      body: `The result of dossier ${c.code} was handed to the post. Waybill: ${c.waybill ?? '-'}.`,
+    }),
+    delivered: (c) => ({
+      subject: `Dossier ${c.code}: result delivered`,
+      body: `The result of dossier ${c.code} was delivered.`,
+    }),
+    apology: (c) => ({
+      subject: `Dossier ${c.code}: apology and new date`,
+      body: `The agency apologises: dossier ${c.code} is late.${note(c, 'Reason')}\nNew date: ${fmt(c.newDueAt, 'en')}.`,
+    }),
+    due_soon: (c) => ({
+      subject: `Dossier ${c.code} is due soon`,
+      body: `Dossier ${c.code} (${c.procedureName}) is due at ${fmt(c.dueAt, 'en')}.`,
+    }),
+    overdue: (c) => ({
+      subject: `Dossier ${c.code} is overdue`,
+      body: `Dossier ${c.code} (${c.procedureName}) was due at ${fmt(c.dueAt, 'en')}. Finish it or issue an apology with a new date.`,
+    }),
+    shipment_returned: (c) => ({
+      subject: `Result of dossier ${c.code} returned by the post`,
+      body: `Parcel ${c.waybill ?? ''} of dossier ${c.code} was returned to sender. Contact the citizen.`,
+    }),
+    _default: (c) => ({
+      subject: `Dossier ${c.code} updated`,
+      body: `Your dossier ${c.code} moved to: ${c.state}.${note(c, 'Note')}`,
+    }),
   },
 };
 
-export function renderMessage(event: string, locale: Locale, c: MessageContext): { subject: string; text: string; sms: string } {
+export function renderMessage(
+  event: string,
+  locale: Locale,
+  c: MessageContext,
+): { subject: string; text: string; sms: string } {
   const set = TEMPLATES[locale] ?? TEMPLATES.vi;
   const { subject, body } = (set[event] ?? set._default)(c);
   const greeting = locale === 'vi' ? `Kính gửi ${c.fullName},` : `Dear ${c.fullName},`;
@@ -86,7 +193,10 @@ export interface AccountMessageContext {
   minutes: number;
 }
 
-const ACCOUNT_TEMPLATES: Record<Locale, Record<string, (c: AccountMessageContext) => { subject: string; body: string }>> = {
+const ACCOUNT_TEMPLATES: Record<
+  Locale,
+  Record<string, (c: AccountMessageContext) => { subject: string; body: string }>
+> = {
   vi: {
     password_reset: (c) => ({
       subject: 'Đặt lại mật khẩu tài khoản Cổng dịch vụ công',
@@ -101,7 +211,11 @@ const ACCOUNT_TEMPLATES: Record<Locale, Record<string, (c: AccountMessageContext
   },
 };
 
-export function renderAccountMessage(event: string, locale: Locale, c: AccountMessageContext): { subject: string; text: string } {
+export function renderAccountMessage(
+  event: string,
+  locale: Locale,
+  c: AccountMessageContext,
+): { subject: string; text: string } {
   const template = (ACCOUNT_TEMPLATES[locale] ?? ACCOUNT_TEMPLATES.vi)[event];
   if (!template) throw new Error(`no account template for ${event}`);
   const { subject, body } = template(c);

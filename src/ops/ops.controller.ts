@@ -12,12 +12,17 @@ import { QUEUES, QueueName } from '../jobs/jobs';
 import { CallbackFailures } from '../security/callback-failures';
 
 class FailedQuery {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 }
 
 class NotificationsQuery extends FailedQuery {
-  @IsOptional() @IsIn(['failed', 'sending', 'sent'])
+  @IsOptional()
+  @IsIn(['failed', 'sending', 'sent'])
   status?: 'failed' | 'sending' | 'sent';
 }
 
@@ -45,7 +50,9 @@ export class OpsController {
 
   @Get('queues')
   async overview() {
-    const [{ pending }] = await this.db.query(`SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`);
+    const [{ pending }] = await this.db.query(
+      `SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`,
+    );
     const queues = await Promise.all(
       Object.entries(this.queues).map(async ([name, q]) => ({
         name,
@@ -62,12 +69,17 @@ export class OpsController {
   async failed(@Param('name') name: string, @Query() q: FailedQuery) {
     const jobs = await this.queue(name).getFailed(0, (q.limit ?? 50) - 1);
     return jobs.map((j) => ({
-      id: j.id, name: j.name, data: j.data, attemptsMade: j.attemptsMade, failedReason: j.failedReason,
+      id: j.id,
+      name: j.name,
+      data: j.data,
+      attemptsMade: j.attemptsMade,
+      failedReason: j.failedReason,
       failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
     }));
   }
 
-  @Post('queues/:name/jobs/:id/retry') @HttpCode(200)
+  @Post('queues/:name/jobs/:id/retry')
+  @HttpCode(200)
   async retry(@Param('name') name: string, @Param('id') id: string) {
     const job = await this.queue(name).getJob(id);
     if (!job || !(await job.isFailed())) throw new NotFound('job');

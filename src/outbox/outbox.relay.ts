@@ -101,12 +101,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         if (!queue) throw new Error(`outbox row for unknown queue ${name}`);
         // Bounded: with Redis away the add would wait for it while this transaction holds the rows.
         await withTimeout(
-          queue.addBulk(list.map((r) => ({ name: r.job_name, data: r.payload, opts: { ...jobOptions(r.job_name), jobId: r.id } }))),
+          queue.addBulk(
+            list.map((r) => ({ name: r.job_name, data: r.payload, opts: { ...jobOptions(r.job_name), jobId: r.id } })),
+          ),
           ADD_TIMEOUT_MS,
           'Redis did not accept the jobs in time',
         );
       }
-      await m.query(`UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+      await m.query(`UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [
+        rows.map((r) => r.id),
+      ]);
       return rows.length;
     });
   }

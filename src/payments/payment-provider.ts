@@ -26,8 +26,7 @@ export interface ProviderReport {
 }
 
 export type CallbackCheck =
-  | { valid: false; reason: 'signature' | 'malformed' | 'merchant' }
-  | { valid: true; report: ProviderReport };
+  { valid: false; reason: 'signature' | 'malformed' | 'merchant' } | { valid: true; report: ProviderReport };
 
 export interface RefundRequest {
   txnRef: string;
@@ -53,7 +52,11 @@ export interface PaymentProvider {
   /** Checks a callback (IPN or browser return): signature first, then reads it. */
   verifyCallback(query: Record<string, unknown>): CallbackCheck;
   /** Server-to-server status query (reconciliation). */
-  queryStatus(txnRef: string, attemptCreatedAt: Date, requestId: string): Promise<{ report: ProviderReport; raw: unknown }>;
+  queryStatus(
+    txnRef: string,
+    attemptCreatedAt: Date,
+    requestId: string,
+  ): Promise<{ report: ProviderReport; raw: unknown }>;
   refund(request: RefundRequest): Promise<RefundResult>;
 }
 

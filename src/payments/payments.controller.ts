@@ -22,8 +22,14 @@ export class PaymentsController {
   ) {}
 
   /** Starts paying what the dossier owes now: `{provider}` -> `{redirectUrl}`. */
-  @Roles('citizen') @Post('applications/:id/payments')
-  start(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: StartPaymentDto, @Req() req: FastifyRequest) {
+  @Roles('citizen')
+  @Post('applications/:id/payments')
+  start(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Body() dto: StartPaymentDto,
+    @Req() req: FastifyRequest,
+  ) {
     return this.payments.start(user, id, dto.provider, req.ip || '127.0.0.1');
   }
 
@@ -51,7 +57,8 @@ export class PaymentsController {
   }
 
   /** Reconciliation for a period: attempts per state and amount, mismatches, stale attempts. */
-  @Roles('supervisor', 'admin') @Get('reports/payments')
+  @Roles('supervisor', 'admin')
+  @Get('reports/payments')
   async report(@CurrentUser() user: AuthUser, @Query() q: PaymentReportQuery) {
     let agencyId = user.role === 'supervisor' ? user.agencyId : null;
     if (q.agency) {

@@ -31,7 +31,6 @@ export class PaymentsProcessor extends WorkerHost implements OnApplicationBootst
     return upsertSchedules(this.queue, (m) => this.logger.warn(m));
   }
 
-
   async process(job: PaymentJob): Promise<unknown> {
     switch (job.name) {
       case 'payment-succeeded': {

@@ -12,7 +12,8 @@ import type { WorkflowDefinition } from '../workflow/definition';
 import { systemActionFor } from '../workflow/engine';
 import { PAYMENT_PROVIDERS, PaymentProvider, ProviderReport } from './payment-provider';
 
-export type AttemptState = 'created' | 'pending' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'refund_pending' | 'refunded';
+export type AttemptState =
+  'created' | 'pending' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'refund_pending' | 'refunded';
 type EventSource = 'start' | 'ipn' | 'return' | 'querydr' | 'expiry' | 'refund';
 
 export interface PaymentItem {
@@ -65,7 +66,10 @@ export class PaymentsService {
 
   provider(name: string): PaymentProvider {
     const p = this.providers.get(name);
-    if (!p) throw new ValidationFailed([{ field: 'provider', message: `provider must be one of: ${[...this.providers.keys()].join(', ')}` }]);
+    if (!p)
+      throw new ValidationFailed([
+        { field: 'provider', message: `provider must be one of: ${[...this.providers.keys()].join(', ')}` },
+      ]);
     return p;
   }
 
@@ -95,11 +99,14 @@ export class PaymentsService {
   async requestRefund(m: EntityManager, dossierId: string, refundable: boolean, reason: string): Promise<void> {
     if (!refundable) return;
     const paid: { id: string; request_id: string }[] = await m.query(
-      `SELECT id, request_id FROM payment_attempts WHERE dossier_id = $1 AND state = 'succeeded'`, [dossierId],
+      `SELECT id, request_id FROM payment_attempts WHERE dossier_id = $1 AND state = 'succeeded'`,
+      [dossierId],
     );
     for (const a of paid) {
       if (await this.refundAttempt(m, a.id, reason)) {
-        await m.query(`UPDATE payment_requests SET status = 'refund_pending' WHERE id = $1 AND status = 'paid'`, [a.request_id]);
+        await m.query(`UPDATE payment_requests SET status = 'refund_pending' WHERE id = $1 AND status = 'paid'`, [
+          a.request_id,
+        ]);
       }
     }
   }
@@ -111,7 +118,12 @@ export class PaymentsService {
    * while the request is open and no attempt is live; two starts in a hurry
    * meet at the unique index and get the same attempt.
    */
-  async start(user: AuthUser, dossierId: string, providerName: string, ipAddr: string): Promise<{ attemptId: string; redirectUrl: string; amountVnd: number; expiresAt: Date }> {
+  async start(
+    user: AuthUser,
+    dossierId: string,
+    providerName: string,
+    ipAddr: string,
+  ): Promise<{ attemptId: string; redirectUrl: string; amountVnd: number; expiresAt: Date }> {
     const provider = this.provider(providerName);
     return this.db.transaction(async (m) => {
       // FOR SHARE: a withdrawal (or any move) of the dossier in progress is waited for, then seen.
@@ -149,15 +161,31 @@ export class PaymentsService {
           [request.id],
         );
         if (live?.state === 'pending' && live.redirect_url && live.expires_at > now) {
-          return { attemptId: live.id, redirectUrl: live.redirect_url, amountVnd: Number(live.amount_vnd), expiresAt: live.expires_at };
+          return {
+            attemptId: live.id,
+            redirectUrl: live.redirect_url,
+            amountVnd: Number(live.amount_vnd),
+            expiresAt: live.expires_at,
+          };
         }
-        throw new Conflict('A payment for this dossier is already in progress; try again in a few minutes.', 'payment-in-progress');
+        throw new Conflict(
+          'A payment for this dossier is already in progress; try again in a few minutes.',
+          'payment-in-progress',
+        );
       }
       const redirectUrl = provider.createCheckout({
-        txnRef, amountVnd: Number(request.amount_vnd), orderInfo: `Thanh toan phi ho so ${dossier.code ?? dossierId}`, ipAddr,
-        createdAt: now, expiresAt, locale: dossier.locale,
+        txnRef,
+        amountVnd: Number(request.amount_vnd),
+        orderInfo: `Thanh toan phi ho so ${dossier.code ?? dossierId}`,
+        ipAddr,
+        createdAt: now,
+        expiresAt,
+        locale: dossier.locale,
       });
-      await m.query(`UPDATE payment_attempts SET state = 'pending', redirect_url = $2, updated_at = now() WHERE id = $1`, [attempt.id, redirectUrl]);
+      await m.query(
+        `UPDATE payment_attempts SET state = 'pending', redirect_url = $2, updated_at = now() WHERE id = $1`,
+        [attempt.id, redirectUrl],
+      );
       await m.query(
         `INSERT INTO payment_events (attempt_id, source, outcome, from_state, to_state, raw) VALUES ($1, 'start', 'created', 'created', 'pending', $2)`,
         [attempt.id, { txnRef, amountVnd: Number(request.amount_vnd), provider: provider.name }],
@@ -188,12 +216,18 @@ export class PaymentsService {
    */
   async settle(report: ProviderReport, source: EventSource, raw: unknown): Promise<SettleOutcome> {
     return this.db.transaction(async (m) => {
-      const [attempt]: AttemptRow[] = await m.query(`SELECT * FROM payment_attempts WHERE txn_ref = $1 FOR UPDATE`, [report.txnRef]);
+      const [attempt]: AttemptRow[] = await m.query(`SELECT * FROM payment_attempts WHERE txn_ref = $1 FOR UPDATE`, [
+        report.txnRef,
+      ]);
       if (!attempt) {
         await this.event(m, null, source, 'not_found', null, null, raw);
         return 'not_found';
       }
-      if (report.outcome !== 'pending' && report.outcome !== 'not_found' && report.amountVnd !== Number(attempt.amount_vnd)) {
+      if (
+        report.outcome !== 'pending' &&
+        report.outcome !== 'not_found' &&
+        report.amountVnd !== Number(attempt.amount_vnd)
+      ) {
         await this.event(m, attempt.id, source, 'amount_mismatch', attempt.state, attempt.state, raw);
         return 'amount_mismatch';
       }
@@ -204,9 +238,12 @@ export class PaymentsService {
         return 'already_settled';
       }
       const to: AttemptState | null =
-        report.outcome === 'succeeded' ? 'succeeded'
-          : report.outcome === 'cancelled' ? 'cancelled'
-            : report.outcome === 'failed' ? 'failed'
+        report.outcome === 'succeeded'
+          ? 'succeeded'
+          : report.outcome === 'cancelled'
+            ? 'cancelled'
+            : report.outcome === 'failed'
+              ? 'failed'
               : null;
       if (!to) {
         await m.query(`UPDATE payment_attempts SET last_checked_at = now() WHERE id = $1`, [attempt.id]);
@@ -216,7 +253,14 @@ export class PaymentsService {
       const [changed] = await m.query(
         `UPDATE payment_attempts SET state = $2, provider_txn_no = $3, bank_code = $4, paid_at = $5, updated_at = now()
           WHERE id = $1 AND state = ANY($6::text[]) RETURNING id`,
-        [attempt.id, to, report.providerTxnNo ?? null, report.bankCode ?? null, to === 'succeeded' ? report.paidAt ?? new Date() : null, open],
+        [
+          attempt.id,
+          to,
+          report.providerTxnNo ?? null,
+          report.bankCode ?? null,
+          to === 'succeeded' ? (report.paidAt ?? new Date()) : null,
+          open,
+        ],
       );
       if (!changed.length) return 'already_settled';
       await this.event(m, attempt.id, source, to, attempt.state, to, raw);
@@ -238,7 +282,14 @@ export class PaymentsService {
               acc.full_name, r.items, $2, $3, $4, $5
          FROM payment_requests r JOIN dossiers d ON d.id = r.dossier_id JOIN accounts acc ON acc.id = d.applicant_id
         WHERE r.id = $6`,
-      [attempt.id, attempt.amount_vnd, attempt.provider, report.providerTxnNo ?? attempt.txn_ref, report.paidAt ?? new Date(), attempt.request_id],
+      [
+        attempt.id,
+        attempt.amount_vnd,
+        attempt.provider,
+        report.providerTxnNo ?? attempt.txn_ref,
+        report.paidAt ?? new Date(),
+        attempt.request_id,
+      ],
     );
     const [credited] = await m.query(
       `UPDATE payment_requests SET status = 'paid', paid_at = now() WHERE id = $1 AND status = 'open' RETURNING id`,
@@ -248,7 +299,9 @@ export class PaymentsService {
       await this.refundAttempt(m, attempt.id, 'surplus payment: the fee was already paid or is no longer due');
       return;
     }
-    await this.outbox.add(m, [{ name: 'payment-succeeded', data: { dossierId: attempt.dossier_id, attemptId: attempt.id } }]);
+    await this.outbox.add(m, [
+      { name: 'payment-succeeded', data: { dossierId: attempt.dossier_id, attemptId: attempt.id } },
+    ]);
   }
 
   /** Starts the refund of one succeeded attempt (CAS succeeded -> refund_pending). */
@@ -274,7 +327,11 @@ export class PaymentsService {
 
   /** A correctly signed callback that could not be attributed (malformed, other merchant) is kept for the audit; a bad signature is not. */
   async recordRejectedCallback(source: EventSource, reason: string, raw: unknown): Promise<void> {
-    await this.db.query(`INSERT INTO payment_events (attempt_id, source, outcome, raw) VALUES (NULL, $1, $2, $3)`, [source, reason, raw]);
+    await this.db.query(`INSERT INTO payment_events (attempt_id, source, outcome, raw) VALUES (NULL, $1, $2, $3)`, [
+      source,
+      reason,
+      raw,
+    ]);
   }
 
   async attemptByTxnRef(txnRef: string) {
@@ -283,7 +340,8 @@ export class PaymentsService {
          FROM payment_attempts a JOIN dossiers d ON d.id = a.dossier_id WHERE a.txn_ref = $1`,
       [txnRef],
     );
-    return row as { id: string; state: AttemptState; dossierId: string; amountVnd: number; code: string | null } | undefined;
+    return row as
+      { id: string; state: AttemptState; dossierId: string; amountVnd: number; code: string | null } | undefined;
   }
 
   /** Queue a status query now (the browser came back; its word alone decides nothing). */
@@ -327,7 +385,11 @@ export class PaymentsService {
     let report: ProviderReport;
     let raw: unknown;
     try {
-      ({ report, raw } = await provider.queryStatus(attempt.txn_ref, attempt.created_at, randomBytes(8).toString('hex')));
+      ({ report, raw } = await provider.queryStatus(
+        attempt.txn_ref,
+        attempt.created_at,
+        randomBytes(8).toString('hex'),
+      ));
     } catch (e) {
       this.logger.warn({ attemptId: attempt.id, err: (e as Error).message }, 'status query failed; will retry');
       return 'undecided';
@@ -363,30 +425,54 @@ export class PaymentsService {
     const provider = this.providers.get(refund.provider);
     if (!provider) return 'failed';
     const result = await provider.refund({
-      txnRef: refund.txn_ref, amountVnd: Number(refund.amount_vnd), fullAmount: refund.amount_vnd === refund.paid,
-      providerTxnNo: refund.provider_txn_no, attemptCreatedAt: refund.created_at, reason: refund.reason, requestId: randomBytes(8).toString('hex'),
+      txnRef: refund.txn_ref,
+      amountVnd: Number(refund.amount_vnd),
+      fullAmount: refund.amount_vnd === refund.paid,
+      providerTxnNo: refund.provider_txn_no,
+      attemptCreatedAt: refund.created_at,
+      reason: refund.reason,
+      requestId: randomBytes(8).toString('hex'),
     });
     await this.db.transaction(async (m) => {
       if (result.outcome === 'retry') {
-        await m.query(`UPDATE payment_refunds SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [refundId, JSON.stringify(result.raw).slice(0, 500)]);
+        await m.query(`UPDATE payment_refunds SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
+          refundId,
+          JSON.stringify(result.raw).slice(0, 500),
+        ]);
         await this.event(m, refund.attempt_id, 'refund', 'retry', 'refund_pending', 'refund_pending', result.raw);
         return;
       }
       const [done] = await m.query(
         `UPDATE payment_refunds SET state = $2, provider_ref = $3, attempts = attempts + 1, completed_at = now(), last_error = $4
           WHERE id = $1 AND state = 'requested' RETURNING id`,
-        [refundId, result.outcome, result.providerRef ?? null, result.outcome === 'failed' ? `provider code ${result.responseCode}` : null],
+        [
+          refundId,
+          result.outcome,
+          result.providerRef ?? null,
+          result.outcome === 'failed' ? `provider code ${result.responseCode}` : null,
+        ],
       );
       if (!done.length) return;
       if (result.outcome === 'succeeded') {
-        await m.query(`UPDATE payment_attempts SET state = 'refunded', updated_at = now() WHERE id = $1 AND state = 'refund_pending'`, [refund.attempt_id]);
+        await m.query(
+          `UPDATE payment_attempts SET state = 'refunded', updated_at = now() WHERE id = $1 AND state = 'refund_pending'`,
+          [refund.attempt_id],
+        );
         // The request was refunded only if this attempt was its credit (a surplus refund leaves it paid).
         await m.query(
           `UPDATE payment_requests SET status = 'refunded' WHERE id = (SELECT request_id FROM payment_attempts WHERE id = $1) AND status = 'refund_pending'`,
           [refund.attempt_id],
         );
       }
-      await this.event(m, refund.attempt_id, 'refund', result.outcome, 'refund_pending', result.outcome === 'succeeded' ? 'refunded' : 'refund_pending', result.raw);
+      await this.event(
+        m,
+        refund.attempt_id,
+        'refund',
+        result.outcome,
+        'refund_pending',
+        result.outcome === 'succeeded' ? 'refunded' : 'refund_pending',
+        result.raw,
+      );
     });
     return result.outcome;
   }
@@ -424,7 +510,8 @@ export class PaymentsService {
       [from, to, agencyId],
     );
     const [unattributed] = await this.db.query(
-      `SELECT count(*)::int AS n FROM payment_events WHERE attempt_id IS NULL AND at >= $1 AND at < $2`, [from, to],
+      `SELECT count(*)::int AS n FROM payment_events WHERE attempt_id IS NULL AND at >= $1 AND at < $2`,
+      [from, to],
     );
     const [stale] = await this.db.query(
       `SELECT count(*)::int AS n FROM payment_attempts a JOIN dossiers d ON d.id = a.dossier_id
@@ -432,8 +519,14 @@ export class PaymentsService {
       [agencyId],
     );
     return {
-      from, to,
-      attempts: Object.fromEntries(byState.map((r: { state: string; count: number; amountVnd: string }) => [r.state, { count: r.count, amountVnd: Number(r.amountVnd) }])),
+      from,
+      to,
+      attempts: Object.fromEntries(
+        byState.map((r: { state: string; count: number; amountVnd: string }) => [
+          r.state,
+          { count: r.count, amountVnd: Number(r.amountVnd) },
+        ]),
+      ),
       amountMismatches: mismatch.amountMismatches,
       duplicateCallbacks: mismatch.duplicateCallbacks,
       rejectedCallbacks: agencyId ? undefined : unattributed.n,
@@ -441,7 +534,15 @@ export class PaymentsService {
     };
   }
 
-  private async event(m: EntityManager, attemptId: string | null, source: EventSource, outcome: string, from: string | null, to: string | null, raw: unknown) {
+  private async event(
+    m: EntityManager,
+    attemptId: string | null,
+    source: EventSource,
+    outcome: string,
+    from: string | null,
+    to: string | null,
+    raw: unknown,
+  ) {
     await m.query(
       `INSERT INTO payment_events (attempt_id, source, outcome, from_state, to_state, raw) VALUES ($1, $2, $3, $4, $5, $6)`,
       [attemptId, source, outcome, from, to, JSON.stringify(raw ?? null)],

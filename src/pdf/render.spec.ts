@@ -162,9 +162,7 @@ describe('renderPaymentReceipt', () => {
 
   it('writes the info dictionary from the input', async () => {
     const pdf = await renderPaymentReceipt(receipt, raw);
-    expect(decodePdfString(info(pdf, 'Title'))).toBe(
-      'Biên lai thu phí, lệ phí / Payment receipt BL-2025-000123',
-    );
+    expect(decodePdfString(info(pdf, 'Title'))).toBe('Biên lai thu phí, lệ phí / Payment receipt BL-2025-000123');
     expect(decodePdfString(info(pdf, 'Title'))).toBe(receiptTitle(receipt));
     expect(decodePdfString(info(pdf, 'Author'))).toBe(receipt.agencyName);
     expect(decodePdfString(info(pdf, 'Keywords'))).toContain('14829371');

@@ -336,7 +336,12 @@ export async function renderPaymentReceipt(r: PaymentReceiptData, opts: RenderOp
     doc.x = x;
     doc.y = y + h;
   };
-  const header = (): void => drawRow(columns.map((c) => c.header), 'bold', HEAD_FILL);
+  const header = (): void =>
+    drawRow(
+      columns.map((c) => c.header),
+      'bold',
+      HEAD_FILL,
+    );
   header();
   r.items.forEach((it, i) => {
     drawRow([String(i + 1), nfc(it.name), RECEIPT_KIND_LABELS[it.kind], formatVnd(it.amount)], 'regular');
@@ -399,7 +404,10 @@ export async function renderResultDocument(d: ResultDocumentData, opts: RenderOp
   setFont(doc, 'regular', 10).text(`Số / No.: ${nfc(d.number)}`, x, ly, { width: leftW, align: 'center' });
   const leftBottom = doc.y;
 
-  setFont(doc, 'bold', 10.5).text('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', rightX, top, { width: rightW, align: 'center' });
+  setFont(doc, 'bold', 10.5).text('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', rightX, top, {
+    width: rightW,
+    align: 'center',
+  });
   setFont(doc, 'bold', 11).text('Độc lập - Tự do - Hạnh phúc', rightX, doc.y + 1, { width: rightW, align: 'center' });
   const mottoW = doc.widthOfString('Độc lập - Tự do - Hạnh phúc');
   const ry = doc.y + 3;

@@ -1,93 +1,166 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches,
-  Max, Min, ValidateNested,
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
 } from 'class-validator';
 
 export const PROCEDURE_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
 
 export class CreateProcedureDto {
-  @ApiProperty({ example: 'BTP-KS-01' }) @IsString() @Matches(PROCEDURE_CODE, { message: 'code must be 2-64 letters, digits, dots, dashes or underscores' })
+  @ApiProperty({ example: 'BTP-KS-01' })
+  @IsString()
+  @Matches(PROCEDURE_CODE, { message: 'code must be 2-64 letters, digits, dots, dashes or underscores' })
   code: string;
 
-  @ApiProperty() @IsString() @Length(1, 300)
+  @ApiProperty()
+  @IsString()
+  @Length(1, 300)
   name: string;
 
-  @ApiProperty() @IsString() @Length(1, 64)
+  @ApiProperty()
+  @IsString()
+  @Length(1, 64)
   agencyCode: string;
 
-  @ApiProperty({ enum: ['full', 'partial'] }) @IsIn(['full', 'partial'])
+  @ApiProperty({ enum: ['full', 'partial'] })
+  @IsIn(['full', 'partial'])
   level: 'full' | 'partial';
 }
 
 export class RequiredDocumentDto {
-  @ApiProperty() @IsString() @Matches(/^[a-z][a-z0-9_]{0,63}$/, { message: 'key must be lower_snake_case' })
+  @ApiProperty()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]{0,63}$/, { message: 'key must be lower_snake_case' })
   key: string;
 
-  @ApiProperty() @IsString() @Length(1, 300)
+  @ApiProperty()
+  @IsString()
+  @Length(1, 300)
   name: string;
 
-  @ApiProperty() @IsBoolean()
+  @ApiProperty()
+  @IsBoolean()
   required: boolean;
 }
 
 export class FeeItemDto {
-  @ApiProperty({ enum: ['fee', 'charge'] }) @IsIn(['fee', 'charge'])
+  @ApiProperty({ enum: ['fee', 'charge'] })
+  @IsIn(['fee', 'charge'])
   kind: 'fee' | 'charge';
 
-  @ApiProperty() @IsString() @Length(1, 300)
+  @ApiProperty()
+  @IsString()
+  @Length(1, 300)
   name: string;
 
-  @ApiProperty({ description: 'Integer VND' }) @IsInt() @Min(0) @Max(1_000_000_000)
+  @ApiProperty({ description: 'Integer VND' })
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000)
   amount: number;
 }
 
 export class ResultTemplateDto {
-  @ApiPropertyOptional({ example: 'PHIẾU LÝ LỊCH TƯ PHÁP' }) @IsOptional() @IsString() @Length(1, 300)
+  @ApiPropertyOptional({ example: 'PHIẾU LÝ LỊCH TƯ PHÁP' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 300)
   title?: string;
 
-  @ApiPropertyOptional({ description: 'Paragraphs; {{code}}, {{citizenName}}, {{procedureName}}, {{agencyName}}, {{formData.<field>}} are filled in' })
-  @IsOptional() @IsArray() @ArrayMaxSize(40) @IsString({ each: true }) @Length(1, 2000, { each: true })
+  @ApiPropertyOptional({
+    description:
+      'Paragraphs; {{code}}, {{citizenName}}, {{procedureName}}, {{agencyName}}, {{formData.<field>}} are filled in',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(40)
+  @IsString({ each: true })
+  @Length(1, 2000, { each: true })
   paragraphs?: string[];
 
-  @ApiPropertyOptional({ example: 'GIÁM ĐỐC' }) @IsOptional() @IsString() @Length(1, 200)
+  @ApiPropertyOptional({ example: 'GIÁM ĐỐC' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
   signerTitle?: string;
 }
 
 export class CreateVersionDto {
-  @ApiProperty({ description: 'JSON Schema of the form (type: object)' }) @IsObject()
+  @ApiProperty({ description: 'JSON Schema of the form (type: object)' })
+  @IsObject()
   formSchema: Record<string, unknown>;
 
-  @ApiProperty({ type: [RequiredDocumentDto] }) @IsArray() @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => RequiredDocumentDto)
+  @ApiProperty({ type: [RequiredDocumentDto] })
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => RequiredDocumentDto)
   requiredDocuments: RequiredDocumentDto[];
 
-  @ApiProperty({ type: [FeeItemDto] }) @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => FeeItemDto)
+  @ApiProperty({ type: [FeeItemDto] })
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => FeeItemDto)
   fees: FeeItemDto[];
 
-  @ApiProperty({ enum: ['before_receipt', 'after_approval', 'exempt'] }) @IsIn(['before_receipt', 'after_approval', 'exempt'])
+  @ApiProperty({ enum: ['before_receipt', 'after_approval', 'exempt'] })
+  @IsIn(['before_receipt', 'after_approval', 'exempt'])
   feeTiming: 'before_receipt' | 'after_approval' | 'exempt';
 
-  @ApiProperty({ description: 'Time limit in working days for online filing' }) @IsInt() @Min(1) @Max(365)
+  @ApiProperty({ description: 'Time limit in working days for online filing' })
+  @IsInt()
+  @Min(1)
+  @Max(365)
   processingDays: number;
 
   @ApiProperty({ enum: ['online', 'post'], isArray: true })
-  @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(['online', 'post'], { each: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(['online', 'post'], { each: true })
   deliveryOptions: ('online' | 'post')[];
 
-  @ApiProperty({ description: 'Workflow definition: {states, actions}' }) @IsObject()
+  @ApiProperty({ description: 'Workflow definition: {states, actions}' })
+  @IsObject()
   workflow: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Postal delivery fee added when the citizen chooses post (integer VND)', default: 0 })
-  @IsOptional() @IsInt() @Min(0) @Max(10_000_000)
+  @ApiPropertyOptional({
+    description: 'Postal delivery fee added when the citizen chooses post (integer VND)',
+    default: 0,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
   postalFee?: number;
 
   @ApiPropertyOptional({ type: ResultTemplateDto, description: 'How a result generated by the portal reads' })
-  @IsOptional() @ValidateNested() @Type(() => ResultTemplateDto)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ResultTemplateDto)
   resultTemplate?: ResultTemplateDto;
 
-  @ApiPropertyOptional({ description: 'Fees are refunded when the dossier is refused, rejected or withdrawn', default: true })
-  @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({
+    description: 'Fees are refunded when the dossier is refused, rejected or withdrawn',
+    default: true,
+  })
+  @IsOptional()
+  @IsBoolean()
   refundable?: boolean;
 }
 

@@ -15,7 +15,10 @@ import type { FieldError } from '../common/problem';
 export const linearRegExp: RegExpEngine = Object.assign(
   (pattern: string): RegExpLike => {
     const re = RE2JS.compile(RE2JS.translateRegExp(pattern));
-    const compiled: RegExpLike & { toString(): string } = { test: (s: string) => re.test(s), toString: () => `re2js:${pattern}` };
+    const compiled: RegExpLike & { toString(): string } = {
+      test: (s: string) => re.test(s),
+      toString: () => `re2js:${pattern}`,
+    };
     return compiled;
   },
   // Only read when generating standalone code, which the portal never does.
@@ -30,7 +33,12 @@ export const linearRegExp: RegExpEngine = Object.assign(
 // addUsedSchema: false: a compiled form schema is not registered under its `$id`, so two versions (or two
 // procedures) whose schemas declare the same `$id` do not collide, and no form can `$ref` another's.
 const ajv = new Ajv({
-  allErrors: true, strict: true, coerceTypes: false, useDefaults: false, addUsedSchema: false, code: { regExp: linearRegExp },
+  allErrors: true,
+  strict: true,
+  coerceTypes: false,
+  useDefaults: false,
+  addUsedSchema: false,
+  code: { regExp: linearRegExp },
 });
 addFormats(ajv);
 
@@ -55,7 +63,12 @@ export function checkFormSchema(schema: unknown): FieldError[] {
   }
 }
 
-export function validateFormData(cacheKey: string, schema: object, data: unknown, mode: 'full' | 'partial'): FieldError[] {
+export function validateFormData(
+  cacheKey: string,
+  schema: object,
+  data: unknown,
+  mode: 'full' | 'partial',
+): FieldError[] {
   const cache = mode === 'full' ? full : partial;
   let fn = cache.get(cacheKey);
   if (!fn) {
@@ -110,9 +123,10 @@ function unsupportedPattern(pattern: string): string | null {
 function toFieldError(e: ErrorObject): FieldError {
   const path = e.instancePath.split('/').filter(Boolean).join('.');
   const missing = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : undefined;
-  const extra = e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : undefined;
+  const extra =
+    e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : undefined;
   const field = ['formData', path, missing ?? extra].filter(Boolean).join('.');
-  const message = missing ? 'is required' : extra ? 'is not a field of this form' : e.message ?? 'is not valid';
+  const message = missing ? 'is required' : extra ? 'is not a field of this form' : (e.message ?? 'is not valid');
   return { field, message };
 }
 

@@ -44,7 +44,11 @@ export class ProcedureVersion {
   /** Added to what a citizen pays when they chose delivery by post (integer VND). */
   @Column({ name: 'postal_fee_vnd', type: 'int' }) postalFeeVnd: number;
   /** How a generated result reads: title, paragraphs with {{placeholders}}, the signer's title. */
-  @Column({ name: 'result_template', type: 'jsonb', nullable: true }) resultTemplate: { title?: string; paragraphs?: string[]; signerTitle?: string } | null;
+  @Column({ name: 'result_template', type: 'jsonb', nullable: true }) resultTemplate: {
+    title?: string;
+    paragraphs?: string[];
+    signerTitle?: string;
+  } | null;
   /** Whether fees are given back when the dossier is refused, rejected or withdrawn. */
   @Column({ type: 'boolean' }) refundable: boolean;
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true }) publishedAt: Date | null;

@@ -9,12 +9,14 @@ import { ProceduresService } from './procedures.service';
 export class ProceduresController {
   constructor(private readonly procedures: ProceduresService) {}
 
-  @Public() @Get()
+  @Public()
+  @Get()
   list(): Promise<ProcedureView[]> {
     return this.procedures.catalog();
   }
 
-  @Public() @Get(':code')
+  @Public()
+  @Get(':code')
   get(@Param('code') code: string): Promise<ProcedureView> {
     return this.procedures.findPublished(code);
   }
@@ -41,8 +43,12 @@ export class ProceduresAdminController {
     return this.procedures.addVersion(code, dto);
   }
 
-  @Post(':code/versions/:version/publish') @HttpCode(200)
-  publish(@Param('code') code: string, @Param('version', new ParseIntPipe({ errorHttpStatusCode: 404 })) version: number) {
+  @Post(':code/versions/:version/publish')
+  @HttpCode(200)
+  publish(
+    @Param('code') code: string,
+    @Param('version', new ParseIntPipe({ errorHttpStatusCode: 404 })) version: number,
+  ) {
     return this.procedures.publish(code, version);
   }
 }

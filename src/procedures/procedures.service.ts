@@ -90,9 +90,19 @@ export class ProceduresService {
           postal_fee_vnd, refundable, result_template)
        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM procedure_versions WHERE procedure_id = $1
        RETURNING version`,
-      [procedure.id, dto.formSchema, JSON.stringify(dto.requiredDocuments), JSON.stringify(dto.fees), dto.feeTiming,
-        dto.processingDays, dto.deliveryOptions, dto.workflow, dto.postalFee ?? 0, dto.refundable ?? true,
-        dto.resultTemplate ? JSON.stringify(dto.resultTemplate) : null],
+      [
+        procedure.id,
+        dto.formSchema,
+        JSON.stringify(dto.requiredDocuments),
+        JSON.stringify(dto.fees),
+        dto.feeTiming,
+        dto.processingDays,
+        dto.deliveryOptions,
+        dto.workflow,
+        dto.postalFee ?? 0,
+        dto.refundable ?? true,
+        dto.resultTemplate ? JSON.stringify(dto.resultTemplate) : null,
+      ],
     );
     return { code, version: rows[0].version };
   }
@@ -100,7 +110,9 @@ export class ProceduresService {
   async listVersions(code: string) {
     const procedure = await this.db.getRepository(Procedure).findOneBy({ code });
     if (!procedure) throw new NotFound('procedure');
-    const rows = await this.db.getRepository(ProcedureVersion).find({ where: { procedureId: procedure.id }, order: { version: 'ASC' } });
+    const rows = await this.db
+      .getRepository(ProcedureVersion)
+      .find({ where: { procedureId: procedure.id }, order: { version: 'ASC' } });
     return rows.map(({ id: _id, procedureId: _p, ...v }) => v);
   }
 
@@ -111,11 +123,17 @@ export class ProceduresService {
   async publish(code: string, versionNumber: number): Promise<{ code: string; version: number; publishedAt: Date }> {
     const procedure = await this.db.getRepository(Procedure).findOneBy({ code });
     if (!procedure) throw new NotFound('procedure');
-    const version = await this.db.getRepository(ProcedureVersion).findOneBy({ procedureId: procedure.id, version: versionNumber });
+    const version = await this.db
+      .getRepository(ProcedureVersion)
+      .findOneBy({ procedureId: procedure.id, version: versionNumber });
     if (!version) throw new NotFound('procedure version');
     if (version.publishedAt) throw new Conflict(`Version ${versionNumber} is already published.`, 'already-published');
     const problems = definitionProblems(version);
-    if (problems.length) throw new ValidationFailed(problems, `Version ${versionNumber} cannot be published: ${problems.length} problem(s).`);
+    if (problems.length)
+      throw new ValidationFailed(
+        problems,
+        `Version ${versionNumber} cannot be published: ${problems.length} problem(s).`,
+      );
     // TypeORM answers an UPDATE with [rows, affected].
     const [rows] = await this.db.query(
       `UPDATE procedure_versions SET published_at = now() WHERE id = $1 AND published_at IS NULL RETURNING published_at`,
@@ -127,22 +145,32 @@ export class ProceduresService {
 }
 
 export function definitionProblems(
-  v: Pick<ProcedureVersion, 'formSchema' | 'workflow' | 'requiredDocuments' | 'fees' | 'feeTiming'> & Partial<Pick<ProcedureVersion, 'postalFeeVnd'>>,
+  v: Pick<ProcedureVersion, 'formSchema' | 'workflow' | 'requiredDocuments' | 'fees' | 'feeTiming'> &
+    Partial<Pick<ProcedureVersion, 'postalFeeVnd'>>,
 ): FieldError[] {
   const problems: FieldError[] = [...checkFormSchema(v.formSchema)];
   const checked = validateWorkflow(v.workflow);
   if (!checked.valid) {
-    problems.push(...checked.problems.map((p) => ({ field: `workflow.${p.path}`.replace(/\.workflow$/, ''), message: p.message })));
+    problems.push(
+      ...checked.problems.map((p) => ({ field: `workflow.${p.path}`.replace(/\.workflow$/, ''), message: p.message })),
+    );
   }
   const keys = v.requiredDocuments.map((d) => d.key);
   keys.forEach((k, i) => {
-    if (keys.indexOf(k) !== i) problems.push({ field: `requiredDocuments[${i}].key`, message: `duplicate document key ${k}` });
+    if (keys.indexOf(k) !== i)
+      problems.push({ field: `requiredDocuments[${i}].key`, message: `duplicate document key ${k}` });
   });
   const total = v.fees.reduce((s, f) => s + f.amount, 0);
-  if (v.feeTiming === 'exempt' && total > 0) problems.push({ field: 'feeTiming', message: 'an exempt procedure cannot list fees above 0' });
-  if (v.feeTiming !== 'exempt' && total === 0) problems.push({ field: 'fees', message: `fees are collected ${v.feeTiming} but add up to 0` });
+  if (v.feeTiming === 'exempt' && total > 0)
+    problems.push({ field: 'feeTiming', message: 'an exempt procedure cannot list fees above 0' });
+  if (v.feeTiming !== 'exempt' && total === 0)
+    problems.push({ field: 'fees', message: `fees are collected ${v.feeTiming} but add up to 0` });
   if (v.feeTiming === 'exempt' && (v.postalFeeVnd ?? 0) > 0) {
-    problems.push({ field: 'postalFee', message: 'nothing is collected online for an exempt procedure, so its postal fee would never be charged (a free shipment): set it to 0' });
+    problems.push({
+      field: 'postalFee',
+      message:
+        'nothing is collected online for an exempt procedure, so its postal fee would never be charged (a free shipment): set it to 0',
+    });
   }
   if (checked.valid) problems.push(...paymentProblems(checked.definition, v.feeTiming));
   return problems;
@@ -158,13 +186,26 @@ function paymentProblems(def: WorkflowDefinition, feeTiming: ProcedureVersion['f
   const problems: FieldError[] = [];
   const opening = def.actions.map((a, i) => ({ a, i })).filter(({ a }) => a.effects?.includes('requirePayment'));
   if (feeTiming === 'exempt') {
-    opening.forEach(({ i }) => problems.push({ field: `workflow.actions[${i}].effects`, message: 'requirePayment on an exempt procedure: nothing would be due' }));
+    opening.forEach(({ i }) =>
+      problems.push({
+        field: `workflow.actions[${i}].effects`,
+        message: 'requirePayment on an exempt procedure: nothing would be due',
+      }),
+    );
     return problems;
   }
-  if (opening.length === 0) problems.push({ field: 'workflow.actions', message: `fees are collected ${feeTiming} but no action has the requirePayment effect` });
+  if (opening.length === 0)
+    problems.push({
+      field: 'workflow.actions',
+      message: `fees are collected ${feeTiming} but no action has the requirePayment effect`,
+    });
   for (const { a, i } of opening) {
     const leaves = def.actions.some((x) => x.trigger === 'payment.succeeded' && x.from.includes(a.to));
-    if (!leaves) problems.push({ field: `workflow.actions[${i}]`, message: `state ${a.to} waits for payment but no system action with trigger payment.succeeded leaves it` });
+    if (!leaves)
+      problems.push({
+        field: `workflow.actions[${i}]`,
+        message: `state ${a.to} waits for payment but no system action with trigger payment.succeeded leaves it`,
+      });
   }
   return problems;
 }

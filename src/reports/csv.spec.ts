@@ -21,7 +21,13 @@ describe('csv (RFC 4180)', () => {
 
   it('writes a header and one CRLF-terminated record per row in column order', () => {
     type R = { b: string | null; a: number | null };
-    const csv = toCsv<R>(['a', 'b'], [{ b: 'x,y', a: 1 }, { b: null, a: null }]);
+    const csv = toCsv<R>(
+      ['a', 'b'],
+      [
+        { b: 'x,y', a: 1 },
+        { b: null, a: null },
+      ],
+    );
     expect(csv).toBe('a,b\r\n1,"x,y"\r\n,\r\n');
   });
 

@@ -14,8 +14,20 @@ describe('report period parsing', () => {
     expect(iso('2028-02-29')).toBe('2028-02-28T17:00:00.000Z');
   });
 
-  it.each(['', '2026-11', '2026-13-01', '2026-02-29', '2026-04-31', '2026-11-01T24:00', '2026-11-01T10:60', '2026-11-01 10:00',
-    '2026-11-01T10:00+14:01', '2026-11-01T10:00+0700', 'today', '1730419200000'])('refuses %j', (s) => {
+  it.each([
+    '',
+    '2026-11',
+    '2026-13-01',
+    '2026-02-29',
+    '2026-04-31',
+    '2026-11-01T24:00',
+    '2026-11-01T10:60',
+    '2026-11-01 10:00',
+    '2026-11-01T10:00+14:01',
+    '2026-11-01T10:00+0700',
+    'today',
+    '1730419200000',
+  ])('refuses %j', (s) => {
     expect(parseInstant(s)).toBeUndefined();
   });
 
@@ -43,7 +55,9 @@ describe('indicator arithmetic', () => {
     expect(processingMs(DEFAULT_CALENDAR, at('2026-11-16T08:00:00'), at('2026-11-17T09:00:00'), 0)).toBe(9 * 3_600_000);
     // Received Friday after hours, finished Monday 08:00: 1 h.
     expect(processingMs(DEFAULT_CALENDAR, at('2026-11-13T18:00:00'), at('2026-11-16T08:00:00'), 0)).toBe(3_600_000);
-    expect(processingMs(DEFAULT_CALENDAR, at('2026-11-16T08:00:00'), at('2026-11-17T09:00:00'), 2 * 3_600_000)).toBe(7 * 3_600_000);
+    expect(processingMs(DEFAULT_CALENDAR, at('2026-11-16T08:00:00'), at('2026-11-17T09:00:00'), 2 * 3_600_000)).toBe(
+      7 * 3_600_000,
+    );
     expect(processingMs(DEFAULT_CALENDAR, at('2026-11-16T08:00:00'), at('2026-11-16T09:00:00'), 5 * 3_600_000)).toBe(0);
   });
 });

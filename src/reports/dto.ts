@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  IsIn, IsOptional, IsString, Length, registerDecorator, ValidationArguments, ValidationOptions,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  registerDecorator,
+  ValidationArguments,
+  ValidationOptions,
 } from 'class-validator';
 
 /**
@@ -27,7 +33,15 @@ export function parseInstant(value: unknown): Date | undefined {
   if (typeof value !== 'string') return undefined;
   const m = INSTANT.exec(value);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second, ms] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0', (m[7] ?? '0').padEnd(3, '0')].map(Number);
+  const [year, month, day, hour, minute, second, ms] = [
+    m[1],
+    m[2],
+    m[3],
+    m[4] ?? '0',
+    m[5] ?? '0',
+    m[6] ?? '0',
+    (m[7] ?? '0').padEnd(3, '0'),
+  ].map(Number);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
   const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC rolls 02-30 over to 03-02: such a date does not exist.
@@ -87,24 +101,41 @@ function IsPeriodEnd(options?: ValidationOptions) {
 }
 
 export class IndicatorsQueryDto {
-  @ApiProperty({ example: '2026-11-01', description: 'Start of the period, included. A date (Asia/Ho_Chi_Minh midnight) or an ISO 8601 date-time.' })
-  @IsString() @IsInstant()
+  @ApiProperty({
+    example: '2026-11-01',
+    description: 'Start of the period, included. A date (Asia/Ho_Chi_Minh midnight) or an ISO 8601 date-time.',
+  })
+  @IsString()
+  @IsInstant()
   from: string;
 
-  @ApiProperty({ example: '2026-12-01', description: 'End of the period, excluded; after `from`, at most 2 years later.' })
-  @IsString() @IsInstant() @IsPeriodEnd()
+  @ApiProperty({
+    example: '2026-12-01',
+    description: 'End of the period, excluded; after `from`, at most 2 years later.',
+  })
+  @IsString()
+  @IsInstant()
+  @IsPeriodEnd()
   to: string;
 
-  @ApiPropertyOptional({ example: '000.00.01.H56', description: "Agency code. Supervisors: their own agency only (the default)." })
-  @IsOptional() @IsString() @Length(1, 64)
+  @ApiPropertyOptional({
+    example: '000.00.01.H56',
+    description: 'Agency code. Supervisors: their own agency only (the default).',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
   agency?: string;
 
   @ApiPropertyOptional({ example: '1.004884', description: 'Procedure code' })
-  @IsOptional() @IsString() @Length(1, 64)
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
   procedure?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
-  @IsOptional() @IsIn(['json', 'csv'])
+  @IsOptional()
+  @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
 }
 
@@ -127,8 +158,19 @@ export interface IndicatorRow {
 
 /** The CSV columns, in order: exactly the keys of a row. */
 export const INDICATOR_COLUMNS: readonly (keyof IndicatorRow)[] = [
-  'agencyCode', 'procedureCode', 'received', 'finished', 'onTime', 'late', 'onTimeRate', 'onlineRate',
-  'onlinePaymentRate', 'avgProcessingHours', 'satisfactionRate', 'ratings', 'avgScore',
+  'agencyCode',
+  'procedureCode',
+  'received',
+  'finished',
+  'onTime',
+  'late',
+  'onTimeRate',
+  'onlineRate',
+  'onlinePaymentRate',
+  'avgProcessingHours',
+  'satisfactionRate',
+  'ratings',
+  'avgScore',
 ];
 
 export interface IndicatorsReport {

@@ -21,7 +21,10 @@ export class IndicatorsController {
    */
   @Get('indicators')
   @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ description: '{from, to, rows: [{agencyCode, procedureCode, received, finished, onTime, late, onTimeRate, onlineRate, onlinePaymentRate, avgProcessingHours, satisfactionRate, ratings, avgScore}]}' })
+  @ApiOkResponse({
+    description:
+      '{from, to, rows: [{agencyCode, procedureCode, received, finished, onTime, late, onTimeRate, onlineRate, onlinePaymentRate, avgProcessingHours, satisfactionRate, ratings, avgScore}]}',
+  })
   async get(
     @CurrentUser() user: AuthUser,
     @Query() query: IndicatorsQueryDto,

@@ -97,7 +97,12 @@ export class IndicatorsService {
     const from = parseInstant(q.from);
     const to = parseInstant(q.to);
     // The DTO has checked both; this keeps the types honest.
-    if (!from || !to) throw new ValidationFailed([{ field: 'from', message: 'from and to must be dates' }], 'The request is not valid.', 400);
+    if (!from || !to)
+      throw new ValidationFailed(
+        [{ field: 'from', message: 'from and to must be dates' }],
+        'The request is not valid.',
+        400,
+      );
     const { agencyId, procedureId } = await this.scope(user, q);
 
     const tallies = new Map<string, Tally>();
@@ -106,8 +111,18 @@ export class IndicatorsService {
       let t = tallies.get(key);
       if (!t) {
         t = {
-          agencyId: agency, procedureId: procedure, received: 0, online: 0, withFee: 0, paidOnline: 0,
-          finished: 0, onTime: 0, processingMs: 0, ratings: 0, satisfied: 0, scoreSum: 0,
+          agencyId: agency,
+          procedureId: procedure,
+          received: 0,
+          online: 0,
+          withFee: 0,
+          paidOnline: 0,
+          finished: 0,
+          onTime: 0,
+          processingMs: 0,
+          ratings: 0,
+          satisfied: 0,
+          scoreSum: 0,
         };
         tallies.set(key, t);
       }
@@ -116,9 +131,15 @@ export class IndicatorsService {
     const scopeSql = `($3::uuid IS NULL OR d.agency_id = $3::uuid) AND ($4::uuid IS NULL OR d.procedure_id = $4::uuid)`;
     const params = [from, to, agencyId, procedureId];
 
-    const received: { agency_id: string; procedure_id: string; received: number; online: number; with_fee: number; paid_online: number }[] =
-      await this.db.query(
-        `SELECT d.agency_id, d.procedure_id,
+    const received: {
+      agency_id: string;
+      procedure_id: string;
+      received: number;
+      online: number;
+      with_fee: number;
+      paid_online: number;
+    }[] = await this.db.query(
+      `SELECT d.agency_id, d.procedure_id,
                 count(*)::int AS received,
                 count(*) FILTER (WHERE d.channel = 'online')::int AS online,
                 count(*) FILTER (WHERE f.has_fee)::int AS with_fee,
@@ -130,8 +151,8 @@ export class IndicatorsService {
                ) f
           WHERE d.received_at >= $1 AND d.received_at < $2 AND ${scopeSql}
           GROUP BY d.agency_id, d.procedure_id`,
-        [...params, [...PAID_ONLINE_STATES]],
-      );
+      [...params, [...PAID_ONLINE_STATES]],
+    );
     for (const r of received) {
       const t = tally(r.agency_id, r.procedure_id);
       t.received = r.received;
@@ -140,7 +161,13 @@ export class IndicatorsService {
       t.paidOnline = r.paid_online;
     }
 
-    const ratings: { agency_id: string; procedure_id: string; ratings: number; satisfied: number; score_sum: number }[] = await this.db.query(
+    const ratings: {
+      agency_id: string;
+      procedure_id: string;
+      ratings: number;
+      satisfied: number;
+      score_sum: number;
+    }[] = await this.db.query(
       `SELECT d.agency_id, d.procedure_id, count(*)::int AS ratings,
               count(*) FILTER (WHERE r.score >= 4)::int AS satisfied, sum(r.score)::int AS score_sum
          FROM dossier_ratings r JOIN dossiers d ON d.id = r.dossier_id
@@ -158,14 +185,21 @@ export class IndicatorsService {
     const agencies = await this.agencies(agencyId);
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const batch: { id: string; agency_id: string; procedure_id: string; received_at: Date; finished_at: Date; due_at: Date | null; paused_ms: string }[] =
-        await this.db.query(
-          `SELECT d.id, d.agency_id, d.procedure_id, d.received_at, d.finished_at, d.due_at, d.paused_ms
+      const batch: {
+        id: string;
+        agency_id: string;
+        procedure_id: string;
+        received_at: Date;
+        finished_at: Date;
+        due_at: Date | null;
+        paused_ms: string;
+      }[] = await this.db.query(
+        `SELECT d.id, d.agency_id, d.procedure_id, d.received_at, d.finished_at, d.due_at, d.paused_ms
              FROM dossiers d
             WHERE d.finished_at >= $1 AND d.finished_at < $2 AND d.received_at IS NOT NULL AND ${scopeSql} AND d.id > $5::uuid
             ORDER BY d.id LIMIT ${FINISHED_BATCH}`,
-          [...params, after],
-        );
+        [...params, after],
+      );
       for (const d of batch) {
         const t = tally(d.agency_id, d.procedure_id);
         t.finished += 1;
@@ -198,12 +232,16 @@ export class IndicatorsService {
   }
 
   /** Which agency and procedure the caller may see and asked for (null = all). */
-  private async scope(user: AuthUser, q: IndicatorsQueryDto): Promise<{ agencyId: string | null; procedureId: string | null }> {
+  private async scope(
+    user: AuthUser,
+    q: IndicatorsQueryDto,
+  ): Promise<{ agencyId: string | null; procedureId: string | null }> {
     let agencyId: string | null = null;
     if (user.role === 'supervisor' && user.agencyId) {
       if (q.agency !== undefined) {
         const [own] = await this.db.query(`SELECT code FROM agencies WHERE id = $1`, [user.agencyId]);
-        if (!own || own.code !== q.agency) throw new Forbidden('Supervisors see the indicators of their own agency only.');
+        if (!own || own.code !== q.agency)
+          throw new Forbidden('Supervisors see the indicators of their own agency only.');
       }
       agencyId = user.agencyId;
     } else if (user.role === 'admin') {
@@ -234,7 +272,10 @@ export class IndicatorsService {
 
   private async procedureCodes(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows: { id: string; code: string }[] = await this.db.query(`SELECT id, code FROM procedures WHERE id = ANY($1::uuid[])`, [ids]);
+    const rows: { id: string; code: string }[] = await this.db.query(
+      `SELECT id, code FROM procedures WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
     return new Map(rows.map((r) => [r.id, r.code]));
   }
 }

@@ -1,4 +1,14 @@
-import { applyDecorators, CanActivate, ExecutionContext, Injectable, Logger, Module, OnModuleDestroy, SetMetadata, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  Logger,
+  Module,
+  OnModuleDestroy,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -47,7 +57,10 @@ export class CallbackFailures implements OnModuleDestroy {
     // Connects on first use (a worker process never uses it); a command fails after 1 s rather than waiting for Redis.
     this.redis = new Redis({
       ...redisOptions(config.get('REDIS_URL', { infer: true })),
-      lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, connectionName: 'portal-callbacks',
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 1000,
+      connectionName: 'portal-callbacks',
     });
     this.redis.on('error', () => undefined); // reported where a command fails
   }
@@ -57,12 +70,18 @@ export class CallbackFailures implements OnModuleDestroy {
     if (this.limit <= 0) return 0;
     try {
       const key = this.addressKey(address);
-      const [[, count], [, ttl]] = (await this.redis.multi().get(key).ttl(key).exec()) as [[unknown, string | null], [unknown, number]];
+      const [[, count], [, ttl]] = (await this.redis.multi().get(key).ttl(key).exec()) as [
+        [unknown, string | null],
+        [unknown, number],
+      ];
       if (Number(count ?? 0) < this.limit) return 0;
       await this.redis.hincrby(this.totalsKey, `${channel}:rateLimited`, 1);
       return Math.max(1, ttl);
     } catch (e) {
-      this.log.warn({ err: (e as Error).message, channel }, 'callback failure counter unavailable; callback let through');
+      this.log.warn(
+        { err: (e as Error).message, channel },
+        'callback failure counter unavailable; callback let through',
+      );
       return 0;
     }
   }
@@ -72,8 +91,12 @@ export class CallbackFailures implements OnModuleDestroy {
     let failures: number | undefined;
     try {
       const key = this.addressKey(address);
-      const res = await this.redis.multi()
-        .set(key, 0, 'EX', this.windowSeconds, 'NX').incr(key).hincrby(this.totalsKey, `${channel}:badSignatures`, 1).exec();
+      const res = await this.redis
+        .multi()
+        .set(key, 0, 'EX', this.windowSeconds, 'NX')
+        .incr(key)
+        .hincrby(this.totalsKey, `${channel}:badSignatures`, 1)
+        .exec();
       failures = Number(res?.[1]?.[1]);
     } catch {
       failures = undefined;
@@ -112,12 +135,16 @@ const CALLBACK_CHANNEL_KEY = 'portal:callbackChannel';
 /** 429 before any work when the caller's address is over CALLBACK_FAILURE_RATE_LIMIT. */
 @Injectable()
 export class CallbackLimitGuard implements CanActivate {
-  constructor(private readonly failures: CallbackFailures, private readonly reflector: Reflector) {}
+  constructor(
+    private readonly failures: CallbackFailures,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const channel = this.reflector.get<CallbackChannel>(CALLBACK_CHANNEL_KEY, ctx.getHandler());
     const wait = await this.failures.refusal(channel, clientAddress(ctx.switchToHttp().getRequest<FastifyRequest>()));
-    if (wait > 0) throw new TooManyRequests('Too many callbacks with a bad signature from this address; try again later.', wait);
+    if (wait > 0)
+      throw new TooManyRequests('Too many callbacks with a bad signature from this address; try again later.', wait);
     return true;
   }
 }

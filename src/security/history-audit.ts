@@ -76,7 +76,11 @@ export function auditDossierChain(head: DossierHead, rows: HistoryRow[]): AuditF
       at: row.at instanceof Date ? row.at : new Date(row.at),
     });
     if (recomputed !== row.hash) {
-      findings.push({ ...at, kind: 'hash', detail: "hash does not match the row's content (altered after it was written)" });
+      findings.push({
+        ...at,
+        kind: 'hash',
+        detail: "hash does not match the row's content (altered after it was written)",
+      });
     }
     expectedSeq = row.seq + 1;
     previousHash = row.hash;
@@ -84,7 +88,10 @@ export function auditDossierChain(head: DossierHead, rows: HistoryRow[]): AuditF
   const lastSeq = sorted.length ? sorted[sorted.length - 1].seq : 0;
   if (Number(head.history_seq) !== lastSeq || (head.history_hash ?? null) !== previousHash) {
     findings.push({
-      ...base, historyId: null, seq: null, kind: 'head',
+      ...base,
+      historyId: null,
+      seq: null,
+      kind: 'head',
       detail: `dossier head (history_seq ${head.history_seq}) does not match its last history row (seq ${lastSeq})`,
     });
   }
@@ -153,5 +160,7 @@ export function formatFinding(f: AuditFinding): string {
 
 export function summaryLine(r: AuditResult): string {
   const checked = `${r.dossiers} dossier(s), ${r.rows} history row(s) checked`;
-  return r.problems === 0 ? `audit:verify: OK, ${checked}, every chain intact` : `audit:verify: FAILED, ${checked}, ${r.problems} problem(s) found`;
+  return r.problems === 0
+    ? `audit:verify: OK, ${checked}, every chain intact`
+    : `audit:verify: FAILED, ${checked}, ${r.problems} problem(s) found`;
 }

@@ -28,7 +28,9 @@ export function unstorable(s: string): boolean {
  * the dotted path of the first offence and why, or null.
  */
 export function findBadValue(
-  value: unknown, maxDepth = MAX_JSON_DEPTH, maxNodes = MAX_JSON_NODES,
+  value: unknown,
+  maxDepth = MAX_JSON_DEPTH,
+  maxNodes = MAX_JSON_NODES,
 ): { path: string; reason: 'depth' | 'text' | 'size' } | null {
   const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: '', depth: 0 }];
   let nodes = 0;
@@ -42,7 +44,8 @@ export function findBadValue(
     if (v === null || typeof v !== 'object') continue;
     if (depth >= maxDepth) return { path, reason: 'depth' };
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], path: path ? `${path}.${i}` : String(i), depth: depth + 1 });
+      for (let i = 0; i < v.length; i++)
+        stack.push({ v: v[i], path: path ? `${path}.${i}` : String(i), depth: depth + 1 });
       continue;
     }
     for (const key of Object.keys(v)) {
@@ -64,15 +67,27 @@ export function findBadValue(
  */
 export async function inputHygiene(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const contentType = req.headers['content-type'];
-  if (typeof contentType === 'string' && /^\s*multipart\//i.test(contentType) && !/;\s*boundary=("[^"]+"|[^;\s]+)/i.test(contentType)) {
-    throw new BadRequest('A multipart request needs a boundary in its Content-Type.', [{ field: 'Content-Type', message: 'multipart boundary missing' }]);
+  if (
+    typeof contentType === 'string' &&
+    /^\s*multipart\//i.test(contentType) &&
+    !/;\s*boundary=("[^"]+"|[^;\s]+)/i.test(contentType)
+  ) {
+    throw new BadRequest('A multipart request needs a boundary in its Content-Type.', [
+      { field: 'Content-Type', message: 'multipart boundary missing' },
+    ]);
   }
   // Every body this API takes is an object (or multipart, parsed later): a bare string, number, boolean or null
   // would otherwise pass validation as an empty object (ValidationPipe validates primitives as `{}`).
   if (req.body === null || ['string', 'number', 'boolean'].includes(typeof req.body)) {
-    throw new BadRequest('The request body must be a JSON object.', [{ field: 'body', message: 'expected a JSON object' }]);
+    throw new BadRequest('The request body must be a JSON object.', [
+      { field: 'body', message: 'expected a JSON object' },
+    ]);
   }
-  for (const [where, value] of [['params', req.params], ['query', req.query], ['body', req.body]] as const) {
+  for (const [where, value] of [
+    ['params', req.params],
+    ['query', req.query],
+    ['body', req.body],
+  ] as const) {
     if (value === undefined || value === null || Buffer.isBuffer(value)) continue;
     const bad = findBadValue(value);
     if (bad) {

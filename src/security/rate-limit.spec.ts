@@ -14,7 +14,12 @@ class MemoryStorage implements ThrottlerStorage {
     const k = `${key}:${name}`;
     const n = (this.hits.get(k) ?? 0) + 1;
     this.hits.set(k, n);
-    return { totalHits: n, timeToExpire: ttl / 1000, isBlocked: n > limit, timeToBlockExpire: n > limit ? blockDuration / 1000 : 0 };
+    return {
+      totalHits: n,
+      timeToExpire: ttl / 1000,
+      isBlocked: n > limit,
+      timeToBlockExpire: n > limit ? blockDuration / 1000 : 0,
+    };
   }
 }
 
@@ -34,14 +39,24 @@ Reflect.defineMetadata(RATE_LIMIT_KEY, 'password', Controller.prototype.reset);
 
 function ctx(handler: () => void, req: { ip: string; body?: unknown }): ExecutionContext {
   return {
-    getType: () => 'http', getHandler: () => handler, getClass: () => Controller,
+    getType: () => 'http',
+    getHandler: () => handler,
+    getClass: () => Controller,
     switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({ header: () => undefined }) }),
   } as unknown as ExecutionContext;
 }
 
-async function guard(storage: MemoryStorage, limits: RateLimitSettings = { login: 3, loginIp: 5, lookup: 2, windowSeconds: 60 }) {
+async function guard(
+  storage: MemoryStorage,
+  limits: RateLimitSettings = { login: 3, loginIp: 5, lookup: 2, windowSeconds: 60 },
+) {
   const config = { get: () => 'test:prefix' } as unknown as ConfigService;
-  const g = new RateLimitGuard({ throttlers: rateLimitThrottlers(limits), setHeaders: false }, storage, new Reflector(), config as never);
+  const g = new RateLimitGuard(
+    { throttlers: rateLimitThrottlers(limits), setHeaders: false },
+    storage,
+    new Reflector(),
+    config as never,
+  );
   await g.onModuleInit();
   return g;
 }
@@ -52,12 +67,18 @@ describe('RateLimitGuard', () => {
     const g = await guard(storage);
     const req = { ip: '203.0.113.1', body: { email: 'Mai@Example.vn', password: 'x' } };
     for (let i = 0; i < 3; i++) expect(await g.canActivate(ctx(Controller.prototype.login, req))).toBe(true);
-    const refused = await g.canActivate(ctx(Controller.prototype.login, { ...req, body: { email: '  mai@example.VN ' } })).catch((e) => e);
+    const refused = await g
+      .canActivate(ctx(Controller.prototype.login, { ...req, body: { email: '  mai@example.VN ' } }))
+      .catch((e) => e);
     expect(refused).toBeInstanceOf(TooManyRequests);
     expect(refused.toProblem()).toMatchObject({ status: 429, retryAfter: 60 });
     // Another identifier at the same address, and the same identifier elsewhere, still pass.
-    expect(await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.1', body: { email: 'lan@example.vn' } }))).toBe(true);
-    expect(await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.2', body: { email: 'mai@example.vn' } }))).toBe(true);
+    expect(
+      await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.1', body: { email: 'lan@example.vn' } })),
+    ).toBe(true);
+    expect(
+      await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.2', body: { email: 'mai@example.vn' } })),
+    ).toBe(true);
   });
 
   it('keys carry the prefix and no address or identifier in clear', async () => {
@@ -75,11 +96,14 @@ describe('RateLimitGuard', () => {
   it('leaves routes without @RateLimit alone, and counts lookups per address only', async () => {
     const storage = new MemoryStorage();
     const g = await guard(storage);
-    for (let i = 0; i < 50; i++) expect(await g.canActivate(ctx(Controller.prototype.other, { ip: '203.0.113.1' }))).toBe(true);
+    for (let i = 0; i < 50; i++)
+      expect(await g.canActivate(ctx(Controller.prototype.other, { ip: '203.0.113.1' }))).toBe(true);
     expect(storage.hits.size).toBe(0);
     await g.canActivate(ctx(Controller.prototype.lookup, { ip: '203.0.113.1' }));
     await g.canActivate(ctx(Controller.prototype.lookup, { ip: '203.0.113.1' }));
-    await expect(g.canActivate(ctx(Controller.prototype.lookup, { ip: '203.0.113.1' }))).rejects.toBeInstanceOf(TooManyRequests);
+    await expect(g.canActivate(ctx(Controller.prototype.lookup, { ip: '203.0.113.1' }))).rejects.toBeInstanceOf(
+      TooManyRequests,
+    );
     expect([...storage.hits.keys()].every((k) => k.includes(':lookup:'))).toBe(true);
   });
 
@@ -87,19 +111,27 @@ describe('RateLimitGuard', () => {
     const storage = new MemoryStorage();
     const g = await guard(storage, { login: 3, loginIp: 5, lookup: 2, register: 2, password: 3, windowSeconds: 60 });
     const at = (ip: string) => ({ ip, body: { email: 'x@y.vn' } });
-    for (let i = 0; i < 2; i++) expect(await g.canActivate(ctx(Controller.prototype.register, at('203.0.113.1')))).toBe(true);
-    await expect(g.canActivate(ctx(Controller.prototype.register, at('203.0.113.1')))).rejects.toBeInstanceOf(TooManyRequests);
+    for (let i = 0; i < 2; i++)
+      expect(await g.canActivate(ctx(Controller.prototype.register, at('203.0.113.1')))).toBe(true);
+    await expect(g.canActivate(ctx(Controller.prototype.register, at('203.0.113.1')))).rejects.toBeInstanceOf(
+      TooManyRequests,
+    );
     expect(await g.canActivate(ctx(Controller.prototype.register, at('203.0.113.2')))).toBe(true);
     expect(await g.canActivate(ctx(Controller.prototype.forgot, at('203.0.113.1')))).toBe(true);
     expect(await g.canActivate(ctx(Controller.prototype.reset, at('203.0.113.1')))).toBe(true);
     expect(await g.canActivate(ctx(Controller.prototype.forgot, at('203.0.113.1')))).toBe(true);
-    await expect(g.canActivate(ctx(Controller.prototype.reset, at('203.0.113.1')))).rejects.toBeInstanceOf(TooManyRequests);
+    await expect(g.canActivate(ctx(Controller.prototype.reset, at('203.0.113.1')))).rejects.toBeInstanceOf(
+      TooManyRequests,
+    );
   });
 
   it('a limit of 0 turns it off', async () => {
     const storage = new MemoryStorage();
     const g = await guard(storage, { login: 0, loginIp: 0, lookup: 0, windowSeconds: 60 });
-    for (let i = 0; i < 20; i++) expect(await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.1', body: { email: 'a@b.vn' } }))).toBe(true);
+    for (let i = 0; i < 20; i++)
+      expect(
+        await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.1', body: { email: 'a@b.vn' } })),
+      ).toBe(true);
     expect(storage.hits.size).toBe(0);
   });
 
@@ -107,7 +139,9 @@ describe('RateLimitGuard', () => {
     const storage = new MemoryStorage();
     storage.fail = true;
     const g = await guard(storage);
-    expect(await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.1', body: { email: 'a@b.vn' } }))).toBe(true);
+    expect(await g.canActivate(ctx(Controller.prototype.login, { ip: '203.0.113.1', body: { email: 'a@b.vn' } }))).toBe(
+      true,
+    );
   });
 
   it('reads the identifier as sign-in does: case, spaces and +84 do not make a new one', () => {

@@ -2,8 +2,15 @@ import { ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/commo
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import {
-  InjectThrottlerOptions, InjectThrottlerStorage, normalizeIp, ThrottlerException, ThrottlerGuard, ThrottlerLimitDetail,
-  ThrottlerModuleOptions, ThrottlerOptions, ThrottlerStorage,
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  normalizeIp,
+  ThrottlerException,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  ThrottlerModuleOptions,
+  ThrottlerOptions,
+  ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
@@ -73,17 +80,45 @@ export interface RateLimitSettings {
 
 export function rateLimitThrottlers(s: RateLimitSettings): ThrottlerOptions[] {
   const ttl = s.windowSeconds * 1000;
-  const only = (route: RateLimitedRoute, limit: number) => (ctx: ExecutionContext) => limit <= 0 || routeOf(ctx) !== route;
+  const only = (route: RateLimitedRoute, limit: number) => (ctx: ExecutionContext) =>
+    limit <= 0 || routeOf(ctx) !== route;
   return [
     {
-      name: 'login', ttl, limit: s.login, skipIf: only('login', s.login),
+      name: 'login',
+      ttl,
+      limit: s.login,
+      skipIf: only('login', s.login),
       getTracker: (req) => `${clientAddress(req)}|${loginIdentifier(req.body)}`,
     },
-    { name: 'login-ip', ttl, limit: s.loginIp, skipIf: only('login', s.loginIp), getTracker: (req) => clientAddress(req) },
+    {
+      name: 'login-ip',
+      ttl,
+      limit: s.loginIp,
+      skipIf: only('login', s.loginIp),
+      getTracker: (req) => clientAddress(req),
+    },
     { name: 'lookup', ttl, limit: s.lookup, skipIf: only('lookup', s.lookup), getTracker: (req) => clientAddress(req) },
-    { name: 'verify', ttl, limit: s.verify ?? 0, skipIf: only('verify', s.verify ?? 0), getTracker: (req) => clientAddress(req) },
-    { name: 'register', ttl, limit: s.register ?? 0, skipIf: only('register', s.register ?? 0), getTracker: (req) => clientAddress(req) },
-    { name: 'password', ttl, limit: s.password ?? 0, skipIf: only('password', s.password ?? 0), getTracker: (req) => clientAddress(req) },
+    {
+      name: 'verify',
+      ttl,
+      limit: s.verify ?? 0,
+      skipIf: only('verify', s.verify ?? 0),
+      getTracker: (req) => clientAddress(req),
+    },
+    {
+      name: 'register',
+      ttl,
+      limit: s.register ?? 0,
+      skipIf: only('register', s.register ?? 0),
+      getTracker: (req) => clientAddress(req),
+    },
+    {
+      name: 'password',
+      ttl,
+      limit: s.password ?? 0,
+      skipIf: only('password', s.password ?? 0),
+      getTracker: (req) => clientAddress(req),
+    },
   ];
 }
 
@@ -121,12 +156,18 @@ export class RateLimitGuard extends ThrottlerGuard {
     } catch (e) {
       if (e instanceof AppError || e instanceof ThrottlerException) throw e;
       // Redis away: fail open (the per-account lockout still applies), but say so.
-      this.log.warn({ err: (e as Error).message, throttler: props.throttler.name }, 'rate limiter unavailable; request let through');
+      this.log.warn(
+        { err: (e as Error).message, throttler: props.throttler.name },
+        'rate limiter unavailable; request let through',
+      );
       return true;
     }
   }
 
-  protected override async throwThrottlingException(_ctx: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override async throwThrottlingException(
+    _ctx: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     throw new TooManyRequests('Too many requests; try again later.', Math.max(1, detail.timeToBlockExpire));
   }
 }

@@ -3,7 +3,12 @@ import { trustProxySetting } from './trust-proxy';
 
 describe('TRUST_PROXY', () => {
   it.each([
-    [undefined, false], ['', false], ['false', false], ['true', true], ['1', 1], ['2', 2],
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['true', true],
+    ['1', 1],
+    ['2', 2],
     ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
   ])('%j -> %j', (raw, expected) => {
     expect(trustProxySetting(raw as string | undefined)).toEqual(expected);

@@ -39,12 +39,17 @@ export class LocalFileStorage extends FileStorage {
 }
 
 export class S3FileStorage extends FileStorage {
-  constructor(private readonly s3: S3Client, private readonly bucket: string) {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {
     super();
   }
 
   async put(key: string, content: Buffer, contentType = 'application/octet-stream'): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.check(key), Body: content, ContentType: contentType }));
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: this.check(key), Body: content, ContentType: contentType }),
+    );
   }
 
   async get(key: string): Promise<Buffer> {

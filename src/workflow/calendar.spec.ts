@@ -246,9 +246,9 @@ describe('workingTimeBetween', () => {
   });
 
   it('skips a holiday', () => {
-    expect(
-      workingTimeBetween(withNationalDay, at('2026-09-01T00:00:00+07:00'), at('2026-09-04T00:00:00+07:00')),
-    ).toBe(16 * H);
+    expect(workingTimeBetween(withNationalDay, at('2026-09-01T00:00:00+07:00'), at('2026-09-04T00:00:00+07:00'))).toBe(
+      16 * H,
+    );
   });
 
   it('counts an extra working Saturday', () => {

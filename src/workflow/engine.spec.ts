@@ -102,7 +102,11 @@ describe('planTransition', () => {
 
   it('plans an action leaving one of several from states', () => {
     const plan = planTransition(def, 'returned_to_sender', 'dispatch', 'clerk');
-    expect([plan.from.key, plan.to.key, plan.effects]).toEqual(['returned_to_sender', 'in_transit', ['dispatchByPost']]);
+    expect([plan.from.key, plan.to.key, plan.effects]).toEqual([
+      'returned_to_sender',
+      'in_transit',
+      ['dispatchByPost'],
+    ]);
   });
 
   it('lets the system take a triggered action', () => {
@@ -189,7 +193,10 @@ describe('planTransition', () => {
       actions: def.actions.map((a) => (a.key === 'reject' ? { ...a, requires: ['comment', 'attachments'] } : a)),
     };
     const e = thrown(() => planTransition(both, 'processing', 'reject', 'clerk', { comment: '', attachmentCount: 0 }));
-    expect(e).toMatchObject({ missing: ['comment', 'attachments'], message: 'Action "reject" requires: comment, attachments' });
+    expect(e).toMatchObject({
+      missing: ['comment', 'attachments'],
+      message: 'Action "reject" requires: comment, attachments',
+    });
   });
 
   it('throws UnknownStateError when the definition is broken', () => {

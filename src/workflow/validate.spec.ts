@@ -104,8 +104,20 @@ describe('validateWorkflow', () => {
         ],
         actions: [
           { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
-          { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock', 'issueReceipt'] },
-          { key: 'request_supplement', from: ['processing'], to: 'supplement_requested', by: ['clerk'], requires: ['comment'] },
+          {
+            key: 'receive',
+            from: ['submitted'],
+            to: 'processing',
+            by: ['clerk'],
+            effects: ['startClock', 'issueReceipt'],
+          },
+          {
+            key: 'request_supplement',
+            from: ['processing'],
+            to: 'supplement_requested',
+            by: ['clerk'],
+            requires: ['comment'],
+          },
           { key: 'supplement', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
           { key: 'complete', from: ['processing'], to: 'completed', by: ['clerk'], label: 'Complete' },
         ],
@@ -130,7 +142,12 @@ describe('validateWorkflow', () => {
       input.states[1].label = 'Submitted';
       const r = validateWorkflow(input);
       if (!r.valid) throw new Error('expected valid');
-      expect(r.definition.states[1]).toEqual({ key: 'submitted', clock: 'stopped', editableBy: [], label: 'Submitted' });
+      expect(r.definition.states[1]).toEqual({
+        key: 'submitted',
+        clock: 'stopped',
+        editableBy: [],
+        label: 'Submitted',
+      });
     });
 
     it('assertValidWorkflow returns the normalised definition', () => {
@@ -219,7 +236,13 @@ describe('validateWorkflow', () => {
 
     it('rejects an unknown action property (typo "efects")', () => {
       const input = minimal();
-      input.actions[1] = { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], efects: ['startClock'] };
+      input.actions[1] = {
+        key: 'receive',
+        from: ['submitted'],
+        to: 'processing',
+        by: ['clerk'],
+        efects: ['startClock'],
+      };
       expect(pairs(input)).toEqual([['actions[1].efects', 'unknown_property']]);
     });
 

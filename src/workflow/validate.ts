@@ -73,8 +73,7 @@ export const WORKFLOW_PROBLEM_CODES = [
 export type WorkflowProblemCode = (typeof WORKFLOW_PROBLEM_CODES)[number];
 
 export type WorkflowValidationResult =
-  | { valid: true; definition: WorkflowDefinition }
-  | { valid: false; problems: WorkflowProblem[] };
+  { valid: true; definition: WorkflowDefinition } | { valid: false; problems: WorkflowProblem[] };
 
 const WORKFLOW_PROPS = ['states', 'actions'] as const;
 const STATE_PROPS = ['key', 'start', 'terminal', 'clock', 'editableBy', 'label'] as const;
@@ -315,11 +314,7 @@ function checkAction(c: Collector, raw: unknown, index: number): ActionInfo | un
     if (typeof raw.trigger !== 'string') {
       c.add(`${base}.trigger`, 'type', `"trigger" must be a string, got ${typeName(raw.trigger)}`);
     } else if (!(TRIGGERS as readonly string[]).includes(raw.trigger)) {
-      c.add(
-        `${base}.trigger`,
-        'unknown_trigger',
-        `Unknown trigger "${raw.trigger}"; allowed: ${TRIGGERS.join(', ')}`,
-      );
+      c.add(`${base}.trigger`, 'unknown_trigger', `Unknown trigger "${raw.trigger}"; allowed: ${TRIGGERS.join(', ')}`);
     } else {
       info.trigger = raw.trigger as Trigger;
     }
@@ -451,11 +446,7 @@ export function validateWorkflow(input: unknown): WorkflowValidationResult {
   // Dead ends: non-terminal states with no action leaving them.
   for (const s of graphOk ? stateByKey.values() : []) {
     if (!s.terminal && !leaving.has(s.key!)) {
-      c.add(
-        `states[${s.index}]`,
-        'dead_end',
-        `State "${s.key}" is not terminal but no action leaves it`,
-      );
+      c.add(`states[${s.index}]`, 'dead_end', `State "${s.key}" is not terminal but no action leaves it`);
     }
   }
 

@@ -21,7 +21,12 @@ describe('API killed (SIGKILL) in the middle of submissions', () => {
 
   beforeAll(async () => {
     env = await FaultEnv.start({ label: 'api-kill' });
-    citizens = [await env.client.login(DEMO_CITIZEN), await env.client.newCitizen(), await env.client.newCitizen(), await env.client.newCitizen()];
+    citizens = [
+      await env.client.login(DEMO_CITIZEN),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+    ];
     record('api-kill: setup', env.bootMs);
   });
 
@@ -63,7 +68,9 @@ describe('API killed (SIGKILL) in the middle of submissions', () => {
     const restartMs = since(restartAt);
     const audit = await auditDossiers(env.db, ids);
     const committed = new Map<string, string>(
-      (await env.query(`SELECT id, code FROM dossiers WHERE id = ANY($1::uuid[]) AND code IS NOT NULL`, [ids])).map((r: any) => [r.id, r.code]),
+      (await env.query(`SELECT id, code FROM dossiers WHERE id = ANY($1::uuid[]) AND code IS NOT NULL`, [ids])).map(
+        (r: any) => [r.id, r.code],
+      ),
     );
 
     // The same keys again: the same answers.
@@ -85,17 +92,32 @@ describe('API killed (SIGKILL) in the middle of submissions', () => {
         if (diff.length) mismatches.push(`${d.id}: retry answer differs from the first in ${diff.join('; ')}`);
       }
       const code = committed.get(d.id);
-      if (code && again.body.code !== code) mismatches.push(`${d.id}: committed as ${code} before the restart, retry says ${again.body.code}`);
+      if (code && again.body.code !== code)
+        mismatches.push(`${d.id}: committed as ${code} before the restart, retry says ${again.body.code}`);
     }
     const after = await auditDossiers(env.db, ids);
-    await waitFor(async () => (await sentCount(env.db, ids, 'submit')) === DOSSIERS, 'a "submitted" message for every dossier', 60_000, 250);
+    await waitFor(
+      async () => (await sentCount(env.db, ids, 'submit')) === DOSSIERS,
+      'a "submitted" message for every dossier',
+      60_000,
+      250,
+    );
     const notes = await auditNotifications(env.db, env.smtp, env.sms, ids, 'submit');
 
     record('api-kill: SIGKILL mid-submissions', {
-      ms: since(t0), killAfterMs: killedAt - fireAt, exit, answered200: answered.length, unanswered: unanswered.length, errorCodes,
-      otherStatus: otherStatus.map(([, a]) => a.status), committedBeforeRetry: committed.size,
-      committedButUnanswered: unanswered.filter(([id]) => committed.has(id)).length, restartMs, auditProblems: audit.problems.length,
-      retryMismatches: mismatches.length, emailRepeats: notes.emailRepeats,
+      ms: since(t0),
+      killAfterMs: killedAt - fireAt,
+      exit,
+      answered200: answered.length,
+      unanswered: unanswered.length,
+      errorCodes,
+      otherStatus: otherStatus.map(([, a]) => a.status),
+      committedBeforeRetry: committed.size,
+      committedButUnanswered: unanswered.filter(([id]) => committed.has(id)).length,
+      restartMs,
+      auditProblems: audit.problems.length,
+      retryMismatches: mismatches.length,
+      emailRepeats: notes.emailRepeats,
     });
 
     expect(exit).toEqual({ code: null, signal: 'SIGKILL' });

@@ -26,13 +26,15 @@ describe('100 concurrent conflicting actions on one dossier', () => {
     for (let i = 0; i < 9; i++) {
       const email = `fault-clerk-${i}-${Date.now()}@demo.local`;
       const a = await env.client.call('POST', '/admin/staff', {
-        token: admin.token, json: { email, password: 'Clerk-pass-1', role: 'clerk', agencyCode: '000.00.01.H56', fullName: `Clerk ${i}` },
+        token: admin.token,
+        json: { email, password: 'Clerk-pass-1', role: 'clerk', agencyCode: '000.00.01.H56', fullName: `Clerk ${i}` },
       });
       if (a.status !== 201) throw new Error(`create clerk: ${describeAnswer(a)}`);
       emails.push(email);
     }
     clerks = [];
-    for (const email of emails) clerks.push((await env.client.login(email, email === DEMO_CLERK ? undefined : 'Clerk-pass-1')).token);
+    for (const email of emails)
+      clerks.push((await env.client.login(email, email === DEMO_CLERK ? undefined : 'Clerk-pass-1')).token);
   });
 
   afterAll(async () => {
@@ -55,14 +57,27 @@ describe('100 concurrent conflicting actions on one dossier', () => {
     const slowest = Math.max(...answers.map((a) => a.ms));
     const losers = answers.filter((a) => a.status === 409);
 
-    const history: any[] = await env.query(`SELECT action, seq FROM dossier_history WHERE dossier_id = $1 ORDER BY seq`, [id]);
+    const history: any[] = await env.query(
+      `SELECT action, seq FROM dossier_history WHERE dossier_id = $1 ORDER BY seq`,
+      [id],
+    );
     const [dossier] = await env.query(`SELECT state, version, history_seq FROM dossiers WHERE id = $1`, [id]);
-    const outbox = await env.query(`SELECT id FROM outbox WHERE payload->>'dossierId' = $1 AND payload->>'event' = 'receive'`, [id]);
+    const outbox = await env.query(
+      `SELECT id FROM outbox WHERE payload->>'dossierId' = $1 AND payload->>'event' = 'receive'`,
+      [id],
+    );
     const chain = await verifyChains(env.db, [id]);
     await waitFor(() => sentCount(env.db, [id], 'receive'), 'the "received" message', 20_000);
     const notes = await auditNotifications(env.db, env.smtp, env.sms, [id], 'receive');
 
-    record('conflicts: 100 x receive', { ms: since(t0), wallMs, slowestMs: slowest, answers: byStatus, historyActions: history.map((h) => h.action).join('>'), chainProblems: chain.length });
+    record('conflicts: 100 x receive', {
+      ms: since(t0),
+      wallMs,
+      slowestMs: slowest,
+      answers: byStatus,
+      historyActions: history.map((h) => h.action).join('>'),
+      chainProblems: chain.length,
+    });
 
     expect(byStatus).toEqual({ 200: 1, 409: 99 });
     for (const a of losers) {
@@ -83,12 +98,18 @@ describe('100 concurrent conflicting actions on one dossier', () => {
   it('100 submits of one draft with 100 different Idempotency-Keys: one 200, 99 409, one code', async () => {
     const t0 = Date.now();
     const id = await env.client.readyDraft(citizen);
-    const answers = await Promise.all(Array.from({ length: 100 }, () => env.client.submit(citizen, id, newKey(), 30_000)));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => env.client.submit(citizen, id, newKey(), 30_000)),
+    );
     const byStatus: Record<string, number> = {};
     for (const a of answers) byStatus[a.status || a.error!] = (byStatus[a.status || a.error!] ?? 0) + 1;
     const audit = await auditDossiers(env.db, [id]);
     const [counter] = await env.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE body->>'id' = $1`, [id]);
-    record('conflicts: 100 x submit', { ms: since(t0), slowestMs: Math.max(...answers.map((a) => a.ms)), answers: byStatus });
+    record('conflicts: 100 x submit', {
+      ms: since(t0),
+      slowestMs: Math.max(...answers.map((a) => a.ms)),
+      answers: byStatus,
+    });
 
     expect(byStatus).toEqual({ 200: 1, 409: 99 });
     expect(audit.problems).toEqual([]);
@@ -106,15 +127,18 @@ describe('100 concurrent conflicting actions on one dossier', () => {
       if (s.status !== 200) throw new Error(`submit: ${describeAnswer(s)}`);
       ids.push(id);
     });
-    const answers = await Promise.all(ids.flatMap((id) => [
-      ...clerks.map((t) => env.client.act(t, id, 'receive', {}, 30_000)),
-      env.client.act(citizen.token, id, 'withdraw', {}, 30_000),
-    ]));
+    const answers = await Promise.all(
+      ids.flatMap((id) => [
+        ...clerks.map((t) => env.client.act(t, id, 'receive', {}, 30_000)),
+        env.client.act(citizen.token, id, 'withdraw', {}, 30_000),
+      ]),
+    );
     const byStatus: Record<string, number> = {};
     for (const a of answers) byStatus[a.status || a.error!] = (byStatus[a.status || a.error!] ?? 0) + 1;
     const states: any[] = await env.query(
       `SELECT d.id, d.state, (SELECT count(*)::int FROM dossier_history h WHERE h.dossier_id = d.id AND h.action IN ('receive','withdraw')) AS moves
-         FROM dossiers d WHERE d.id = ANY($1::uuid[])`, [ids],
+         FROM dossiers d WHERE d.id = ANY($1::uuid[])`,
+      [ids],
     );
     const chain = await verifyChains(env.db, ids);
     record('conflicts: 20 dossiers x (10 receive + 1 withdraw)', { ms: since(t0), answers: byStatus });

@@ -63,7 +63,11 @@ describe('PostgreSQL stopped for 10 s', () => {
     const reader = async () => {
       for (let i = 0; !stop; i++) {
         const d = drafts[i % drafts.length];
-        shots.push({ kind: 'read', dossierId: d.id, answer: await env.client.get(`/applications/${d.id}`, { token: d.owner.token }, 15_000) });
+        shots.push({
+          kind: 'read',
+          dossierId: d.id,
+          answer: await env.client.get(`/applications/${d.id}`, { token: d.owner.token }, 15_000),
+        });
         const c = citizens[i % citizens.length];
         shots.push({ kind: 'create', answer: await env.client.createDraft(c, 15_000) });
         await sleep(300);
@@ -77,7 +81,10 @@ describe('PostgreSQL stopped for 10 s', () => {
     };
     const stream = Promise.all([submitter(), submitter(), submitter(), reader(), operator()]);
 
-    let stopBegin = 0, down = 0, startBegin = 0, up = 0;
+    let stopBegin = 0,
+      down = 0,
+      startBegin = 0,
+      up = 0;
     let recovered = true;
     try {
       await sleep(4_000);
@@ -89,30 +96,56 @@ describe('PostgreSQL stopped for 10 s', () => {
       await env.pg.start();
       up = Date.now();
       // Recovery: the first submission that succeeds after Postgres is back.
-      recovered = await waitFor(() => shots.some((s) => s.kind === 'submit' && s.answer.ok && s.answer.startedAt >= up), 'recovery', 30_000, 50)
-        .then(() => true, () => false);
+      recovered = await waitFor(
+        () => shots.some((s) => s.kind === 'submit' && s.answer.ok && s.answer.startedAt >= up),
+        'recovery',
+        30_000,
+        50,
+      ).then(
+        () => true,
+        () => false,
+      );
       await sleep(4_000);
     } finally {
       stop = true;
       await stream;
     }
     const recoveredAt = recovered
-      ? Math.min(...shots.filter((s) => s.kind === 'submit' && s.answer.ok && s.answer.startedAt >= up).map((s) => s.answer.startedAt + s.answer.ms))
+      ? Math.min(
+          ...shots
+            .filter((s) => s.kind === 'submit' && s.answer.ok && s.answer.startedAt >= up)
+            .map((s) => s.answer.startedAt + s.answer.ms),
+        )
       : Infinity;
 
     // What the users saw.
-    const during = shots.filter((s) => s.answer.startedAt >= down + 200 && s.answer.startedAt + s.answer.ms <= startBegin);
-    const unexpected = shots.filter((s) => !s.answer.ok && !(s.answer.status === 503 && /^application\/problem\+json/.test(s.answer.contentType) && s.answer.body?.status === 503));
+    const during = shots.filter(
+      (s) => s.answer.startedAt >= down + 200 && s.answer.startedAt + s.answer.ms <= startBegin,
+    );
+    const unexpected = shots.filter(
+      (s) =>
+        !s.answer.ok &&
+        !(
+          s.answer.status === 503 &&
+          /^application\/problem\+json/.test(s.answer.contentType) &&
+          s.answer.body?.status === 503
+        ),
+    );
     const slow = shots.filter((s) => s.answer.ms > ANSWER_BOUND_MS);
     const duringBad = during.filter((s) => s.kind !== 'health' && s.answer.ok === false && s.answer.status !== 503);
     const tail = shots.filter((s) => s.answer.startedAt > recoveredAt + 1_000 && s.kind !== 'health');
     const tailFailures = tail.filter((s) => !s.answer.ok);
-    const healthAfter: number = await waitFor(async () => ((await env.client.get('/health', {}, 5_000)).status === 200 ? Date.now() : 0), 'health 200 after the restart', 20_000, 200)
-      .catch(() => Infinity);
-    const tally = (list: Shot[]) => list.reduce<Record<string, number>>((m, s) => {
-      const k = `${s.kind}:${s.answer.status || s.answer.error}`;
-      return { ...m, [k]: (m[k] ?? 0) + 1 };
-    }, {});
+    const healthAfter: number = await waitFor(
+      async () => ((await env.client.get('/health', {}, 5_000)).status === 200 ? Date.now() : 0),
+      'health 200 after the restart',
+      20_000,
+      200,
+    ).catch(() => Infinity);
+    const tally = (list: Shot[]) =>
+      list.reduce<Record<string, number>>((m, s) => {
+        const k = `${s.kind}:${s.answer.status || s.answer.error}`;
+        return { ...m, [k]: (m[k] ?? 0) + 1 };
+      }, {});
 
     // The refused submissions, retried with their keys, go through once.
     const last = new Map<string, Answer>();
@@ -121,16 +154,31 @@ describe('PostgreSQL stopped for 10 s', () => {
     const retries = await Promise.all(refused.map((d) => env.client.submit(d.owner, d.id, d.key, 15_000)));
     const submittedIds = [...last.keys()];
     const audit = await auditDossiers(env.db);
-    await waitFor(async () => (await sentCount(env.db, submittedIds, 'submit')) === submittedIds.length, 'a "submitted" message for every submission', 60_000, 250)
-      .catch(() => undefined); // the audit below says which are missing
+    await waitFor(
+      async () => (await sentCount(env.db, submittedIds, 'submit')) === submittedIds.length,
+      'a "submitted" message for every submission',
+      60_000,
+      250,
+    ).catch(() => undefined); // the audit below says which are missing
     const notes = await auditNotifications(env.db, env.smtp, env.sms, submittedIds, 'submit');
     const listenersAfter = await listeners(env);
 
     record('pg-outage: 10 s', {
-      ms: since(t0), streamMs: Date.now() - streamStart, stopMs: down - stopBegin, startMs: up - startBegin,
-      recoveredAfterMs: recoveredAt - up, healthyAfterMs: healthAfter - up, answers: tally(shots), duringOutage: tally(during),
-      slowestMs: Math.max(...shots.map((s) => s.answer.ms)), stillRefusedAtEnd: refused.length, submissions: submittedIds.length,
-      emailRepeats: notes.emailRepeats, smsRepeats: notes.smsRepeats, listenOutboxBefore: listenersBefore, listenOutboxAfter: listenersAfter,
+      ms: since(t0),
+      streamMs: Date.now() - streamStart,
+      stopMs: down - stopBegin,
+      startMs: up - startBegin,
+      recoveredAfterMs: recoveredAt - up,
+      healthyAfterMs: healthAfter - up,
+      answers: tally(shots),
+      duringOutage: tally(during),
+      slowestMs: Math.max(...shots.map((s) => s.answer.ms)),
+      stillRefusedAtEnd: refused.length,
+      submissions: submittedIds.length,
+      emailRepeats: notes.emailRepeats,
+      smsRepeats: notes.smsRepeats,
+      listenOutboxBefore: listenersBefore,
+      listenOutboxAfter: listenersAfter,
     });
 
     expect(env.api.pid).toBe(apiPid);
@@ -155,6 +203,8 @@ describe('PostgreSQL stopped for 10 s', () => {
 
 /** Sessions whose last statement was `LISTEN outbox`: the outbox relay's listener. */
 async function listeners(env: FaultEnv): Promise<number> {
-  const [r] = await env.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query ILIKE 'LISTEN outbox%' AND pid <> pg_backend_pid()`);
+  const [r] = await env.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query ILIKE 'LISTEN outbox%' AND pid <> pg_backend_pid()`,
+  );
   return r.n;
 }

@@ -30,7 +30,12 @@ describe('Redis stopped during a stream of submissions', () => {
   beforeAll(async () => {
     env = await FaultEnv.start({ label: 'redis-outage', persistentRedis: true });
     queue = notificationsQueue(env.redis.url);
-    citizens = [await env.client.login(DEMO_CITIZEN), await env.client.newCitizen(), await env.client.newCitizen(), await env.client.newCitizen()];
+    citizens = [
+      await env.client.login(DEMO_CITIZEN),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+    ];
     record('redis-outage: setup', env.bootMs);
   });
 
@@ -63,13 +68,23 @@ describe('Redis stopped during a stream of submissions', () => {
       }
     };
     const running = Promise.all(citizens.map(loop));
-    return { filed, stop: async () => { stopped = true; await running; } };
+    return {
+      filed,
+      stop: async () => {
+        stopped = true;
+        await running;
+      },
+    };
   }
 
-  async function outage(label: string, opts: { outageMs: number; wipe: boolean; before: () => Promise<Record<string, unknown>> }) {
+  async function outage(
+    label: string,
+    opts: { outageMs: number; wipe: boolean; before: () => Promise<Record<string, unknown>> },
+  ) {
     const t0 = Date.now();
     const stream = fileStream();
-    let down = 0, up = 0;
+    let down = 0,
+      up = 0;
     let beforeFigures: Record<string, unknown> = {};
     const health: Answer[] = [];
     const logins: Answer[] = [];
@@ -82,7 +97,12 @@ describe('Redis stopped during a stream of submissions', () => {
       while (Date.now() - down < opts.outageMs) {
         health.push(await env.client.get('/health', {}, 10_000));
         // Signing in uses Redis (rate limits), and must not need it.
-        logins.push(await env.client.call('POST', '/auth/login', { json: { email: DEMO_CITIZEN, password: DEMO_PASSWORD }, timeoutMs: 10_000 }));
+        logins.push(
+          await env.client.call('POST', '/auth/login', {
+            json: { email: DEMO_CITIZEN, password: DEMO_PASSWORD },
+            timeoutMs: 10_000,
+          }),
+        );
         await sleep(1_000);
       }
       await env.redis.start();
@@ -94,24 +114,34 @@ describe('Redis stopped during a stream of submissions', () => {
     const answers = stream.filed.flatMap((f) => f.answers);
     const failed = answers.filter((a) => !a.ok);
     const submittedIds = stream.filed.filter((f) => f.submitted).map((f) => f.id!);
-    const duringOutage = stream.filed.filter((f) => f.submitted && f.answers[2].startedAt >= down && f.answers[2].startedAt < up).length;
+    const duringOutage = stream.filed.filter(
+      (f) => f.submitted && f.answers[2].startedAt >= down && f.answers[2].startedAt < up,
+    ).length;
 
     env.smtp.delayMs = 0;
     env.sms.delayMs = 0;
     // Every 5 s until caught up: seconds since Redis returned, outbox rows not yet relayed, relay transactions open, messages sent.
     const timeline: string[] = [];
     let lastSample = 0;
-    const caughtUp = await waitFor(async () => {
-      const sent = await sentCount(env.db, submittedIds, 'submit');
-      if (Date.now() - lastSample >= 5_000) {
-        lastSample = Date.now();
-        const [o] = await env.query(
-          `SELECT (SELECT count(*)::int FROM outbox WHERE dispatched_at IS NULL) AS pending,
-                  (SELECT count(*)::int FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%FROM outbox%') AS stuck`);
-        timeline.push(`${Math.round((Date.now() - up) / 1000)}s:pending=${o.pending},stuckTx=${o.stuck},sent=${sent}`);
-      }
-      return sent === submittedIds.length ? Date.now() : 0;
-    }, 'a "submitted" email and SMS for every submission', 60_000, 250).catch(() => 0);
+    const caughtUp = await waitFor(
+      async () => {
+        const sent = await sentCount(env.db, submittedIds, 'submit');
+        if (Date.now() - lastSample >= 5_000) {
+          lastSample = Date.now();
+          const [o] = await env.query(
+            `SELECT (SELECT count(*)::int FROM outbox WHERE dispatched_at IS NULL) AS pending,
+                  (SELECT count(*)::int FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%FROM outbox%') AS stuck`,
+          );
+          timeline.push(
+            `${Math.round((Date.now() - up) / 1000)}s:pending=${o.pending},stuckTx=${o.stuck},sent=${sent}`,
+          );
+        }
+        return sent === submittedIds.length ? Date.now() : 0;
+      },
+      'a "submitted" email and SMS for every submission',
+      60_000,
+      250,
+    ).catch(() => 0);
     const notes = await auditNotifications(env.db, env.smtp, env.sms, submittedIds, 'submit');
     const audit = await auditDossiers(env.db, submittedIds);
     const missing: any[] = await env.query(
@@ -120,17 +150,35 @@ describe('Redis stopped during a stream of submissions', () => {
           AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dossier_id::text = o.payload->>'dossierId' AND n.event = 'submit' AND n.status = 'sent' AND n.channel = 'email')`,
       [submittedIds],
     );
-    const lostDispatchedBeforeOutage = missing.filter((m) => m.dispatched_at && m.dispatched_at.getTime() < down).length;
+    const lostDispatchedBeforeOutage = missing.filter(
+      (m) => m.dispatched_at && m.dispatched_at.getTime() < down,
+    ).length;
     const missingUndispatched = missing.filter((m) => !m.dispatched_at).length;
-    const jobsAtEnd = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed').catch((e) => (e as Error).message);
+    const jobsAtEnd = await queue
+      .getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')
+      .catch((e) => (e as Error).message);
     const workersAtEnd = await queue.getWorkersCount().catch(() => -1);
     record(label, {
-      ms: since(t0), outageMs: up - down, ...beforeFigures, requests: answers.length, failed: failed.length, slowestMs: Math.max(...answers.map((a) => a.ms)),
-      submissions: submittedIds.length, submittedDuringOutage: duringOutage, healthDuringOutage: [...new Set(health.map((h) => h.status || h.error))].join('/'),
-      loginsDuringOutage: [...new Set(logins.map((h) => h.status || h.error))].join('/'), slowestLoginMs: Math.max(...logins.map((a) => a.ms)),
-      caughtUpAfterRedisMs: caughtUp ? caughtUp - up : 'never (60 s)', notificationsMissing: missing.length, lostDispatchedBeforeOutage,
-      missingUndispatched, jobsAtEnd, workersAtEnd, timeline: timeline.join(' '),
-      emailRepeats: notes.emailRepeats, smsRepeats: notes.smsRepeats,
+      ms: since(t0),
+      outageMs: up - down,
+      ...beforeFigures,
+      requests: answers.length,
+      failed: failed.length,
+      slowestMs: Math.max(...answers.map((a) => a.ms)),
+      submissions: submittedIds.length,
+      submittedDuringOutage: duringOutage,
+      healthDuringOutage: [...new Set(health.map((h) => h.status || h.error))].join('/'),
+      loginsDuringOutage: [...new Set(logins.map((h) => h.status || h.error))].join('/'),
+      slowestLoginMs: Math.max(...logins.map((a) => a.ms)),
+      caughtUpAfterRedisMs: caughtUp ? caughtUp - up : 'never (60 s)',
+      notificationsMissing: missing.length,
+      lostDispatchedBeforeOutage,
+      missingUndispatched,
+      jobsAtEnd,
+      workersAtEnd,
+      timeline: timeline.join(' '),
+      emailRepeats: notes.emailRepeats,
+      smsRepeats: notes.smsRepeats,
     });
 
     expect(failed.map(describeAnswer)).toEqual([]);
@@ -139,10 +187,16 @@ describe('Redis stopped during a stream of submissions', () => {
     expect(duringOutage).toBeGreaterThanOrEqual(10);
     expect(health.every((h) => h.status === 503 && /problem\+json/.test(h.contentType) && h.ms < 5_000)).toBe(true);
     // The worker process came back to work: the relay moved every outbox row, a BullMQ worker is attached again.
-    expect({ outboxRowsNotRelayed: missingUndispatched, workersAttached: workersAtEnd >= 1 }).toEqual({ outboxRowsNotRelayed: 0, workersAttached: true });
+    expect({ outboxRowsNotRelayed: missingUndispatched, workersAttached: workersAtEnd >= 1 }).toEqual({
+      outboxRowsNotRelayed: 0,
+      workersAttached: true,
+    });
     expect(audit.problems).toEqual([]);
     // Every submission's messages went out, once.
-    expect({ notificationsMissing: missing.length, lostDispatchedBeforeOutage }).toEqual({ notificationsMissing: 0, lostDispatchedBeforeOutage: 0 });
+    expect({ notificationsMissing: missing.length, lostDispatchedBeforeOutage }).toEqual({
+      notificationsMissing: 0,
+      lostDispatchedBeforeOutage: 0,
+    });
     expect(notes.problems).toEqual([]);
     expect(notes.emailRepeats + notes.smsRepeats).toBe(0);
     expect(caughtUp).toBeGreaterThan(0);
@@ -151,7 +205,8 @@ describe('Redis stopped during a stream of submissions', () => {
   it('20 s, Redis comes back with its data: no request fails; every message goes out exactly once', async () => {
     await env.waitHealthy();
     await outage('redis-outage: 20 s, data kept', {
-      outageMs: 20_000, wipe: false,
+      outageMs: 20_000,
+      wipe: false,
       before: async () => ({ jobsAtStop: await queue.getJobCounts('waiting', 'active') }),
     });
   });
@@ -161,17 +216,21 @@ describe('Redis stopped during a stream of submissions', () => {
   // without persistence loses are not re-sent. Fix: an outbox.done_at set on completion and a relay pass
   // that re-adds rows dispatched long ago whose job no longer exists. Marked `failing` until then:
   // it turns red the day it passes, so the marker is removed with the fix.
-  it.failing('10 s, Redis comes back empty with a backlog lost: every message still goes out exactly once', async () => {
-    await env.waitHealthy();
-    // A slow mail relay: jobs pile up in Redis (as on a deadline day), then Redis loses them.
-    env.smtp.delayMs = 1_000;
-    await outage('redis-outage: 10 s, back empty', {
-      outageMs: 10_000, wipe: true,
-      before: async () => {
-        const jobs = await queue.getJobCounts('waiting', 'active');
-        expect(jobs.waiting).toBeGreaterThan(0); // there is a backlog to lose
-        return { jobsAtStop: jobs };
-      },
-    });
-  });
+  it.failing(
+    '10 s, Redis comes back empty with a backlog lost: every message still goes out exactly once',
+    async () => {
+      await env.waitHealthy();
+      // A slow mail relay: jobs pile up in Redis (as on a deadline day), then Redis loses them.
+      env.smtp.delayMs = 1_000;
+      await outage('redis-outage: 10 s, back empty', {
+        outageMs: 10_000,
+        wipe: true,
+        before: async () => {
+          const jobs = await queue.getJobCounts('waiting', 'active');
+          expect(jobs.waiting).toBeGreaterThan(0); // there is a backlog to lose
+          return { jobsAtStop: jobs };
+        },
+      });
+    },
+  );
 });

@@ -26,7 +26,12 @@ describe('SIGTERM drains the API and the worker', () => {
   beforeAll(async () => {
     env = await FaultEnv.start({ label: 'sigterm' });
     queue = notificationsQueue(env.redis.url);
-    citizens = [await env.client.login(DEMO_CITIZEN), await env.client.newCitizen(), await env.client.newCitizen(), await env.client.newCitizen()];
+    citizens = [
+      await env.client.login(DEMO_CITIZEN),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+    ];
     record('sigterm: setup', env.bootMs);
   });
 
@@ -48,7 +53,13 @@ describe('SIGTERM drains the API and the worker', () => {
 
     // In flight: 8 uploads trickling in over 2 s, and 100 submissions at once.
     const fireAt = Date.now();
-    const uploads = uploadTargets.map((t) => env.client.upload(t.owner, t.id, { trickleMs: 2_000, timeoutMs: 20_000, content: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(256 * 1024, 0x20), Buffer.from('\n%%EOF\n')]) }));
+    const uploads = uploadTargets.map((t) =>
+      env.client.upload(t.owner, t.id, {
+        trickleMs: 2_000,
+        timeoutMs: 20_000,
+        content: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(256 * 1024, 0x20), Buffer.from('\n%%EOF\n')]),
+      }),
+    );
     const sent: Promise<void>[] = [];
     const submits = drafts.map((d) => {
       let onSent!: () => void;
@@ -76,13 +87,27 @@ describe('SIGTERM drains the API and the worker', () => {
     const exit = await env.api.waitExit(20_000).catch((e) => ({ error: (e as Error).message }));
     const exitedAt = Date.now();
     const inFlightAtTerm = [...upAnswers, ...subAnswers].filter((a) => a.startedAt + a.ms > termAt).length;
-    const status = (list: Answer[]) => list.reduce<Record<string, number>>((m, a) => ({ ...m, [a.status || a.error!]: (m[a.status || a.error!] ?? 0) + 1 }), {});
+    const status = (list: Answer[]) =>
+      list.reduce<Record<string, number>>(
+        (m, a) => ({ ...m, [a.status || a.error!]: (m[a.status || a.error!] ?? 0) + 1 }),
+        {},
+      );
 
     await env.api.start();
-    const audit = await auditDossiers(env.db, drafts.map((d) => d.id));
+    const audit = await auditDossiers(
+      env.db,
+      drafts.map((d) => d.id),
+    );
     record('sigterm: API', {
-      ms: since(t0), sigtermAfterMs: termAt - fireAt, inFlightAtTerm, uploads: status(upAnswers), submits: status(subAnswers),
-      probes: status(probes), refusedAfterMs: refusedAt ? refusedAt - termAt : null, exitAfterMs: exitedAt - termAt, exit,
+      ms: since(t0),
+      sigtermAfterMs: termAt - fireAt,
+      inFlightAtTerm,
+      uploads: status(upAnswers),
+      submits: status(subAnswers),
+      probes: status(probes),
+      refusedAfterMs: refusedAt ? refusedAt - termAt : null,
+      exitAfterMs: exitedAt - termAt,
+      exit,
     });
 
     expect(inFlightAtTerm).toBeGreaterThan(0);
@@ -132,11 +157,23 @@ describe('SIGTERM drains the API and the worker', () => {
     // The rest is sent after a restart; nothing twice.
     env.smtp.delayMs = 0;
     await env.worker.start();
-    await waitFor(async () => (await sentCount(env.db, ids, 'submit')) === ids.length, 'every message after the restart', 60_000, 250);
+    await waitFor(
+      async () => (await sentCount(env.db, ids, 'submit')) === ids.length,
+      'every message after the restart',
+      60_000,
+      250,
+    );
     const notes = await auditNotifications(env.db, env.smtp, env.sms, ids, 'submit');
     record('sigterm: worker', {
-      ms: since(t0), activeAtTerm: active.length, exitMs, exit, statesAfterExit: states, leftActive, failedReasons: failedReasons.length,
-      emailRepeats: notes.emailRepeats, smsRepeats: notes.smsRepeats,
+      ms: since(t0),
+      activeAtTerm: active.length,
+      exitMs,
+      exit,
+      statesAfterExit: states,
+      leftActive,
+      failedReasons: failedReasons.length,
+      emailRepeats: notes.emailRepeats,
+      smsRepeats: notes.smsRepeats,
     });
 
     expect(exit).not.toHaveProperty('error');

@@ -25,7 +25,12 @@ describe('worker killed (SIGKILL) in the middle of a batch of jobs', () => {
   beforeAll(async () => {
     env = await FaultEnv.start({ label: 'worker-kill', worker: false, smtpDelayMs: 150, smsDelayMs: 50 });
     queue = notificationsQueue(env.redis.url);
-    citizens = [await env.client.login(DEMO_CITIZEN), await env.client.newCitizen(), await env.client.newCitizen(), await env.client.newCitizen()];
+    citizens = [
+      await env.client.login(DEMO_CITIZEN),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+      await env.client.newCitizen(),
+    ];
     record('worker-kill: setup', env.bootMs);
   });
 
@@ -46,7 +51,9 @@ describe('worker killed (SIGKILL) in the middle of a batch of jobs', () => {
       ids.push(id);
     });
     const submitMs = since(t0);
-    const [pending] = await env.query(`SELECT count(*)::int AS n FROM outbox WHERE dispatched_at IS NULL AND payload->>'event' = 'submit'`);
+    const [pending] = await env.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE dispatched_at IS NULL AND payload->>'event' = 'submit'`,
+    );
     expect(pending.n).toBe(DOSSIERS);
 
     // The worker starts, relays the batch and sends; killed when about a third is out.
@@ -68,19 +75,38 @@ describe('worker killed (SIGKILL) in the middle of a batch of jobs', () => {
     // Restart: the waiting jobs go on at once; the ones killed mid-flight come back when BullMQ finds them stalled.
     const restartAt = Date.now();
     await env.worker.start();
-    await waitFor(async () => (await sentCount(env.db, ids, 'submit')) === DOSSIERS, 'every notification sent after the restart', 150_000, 250);
+    await waitFor(
+      async () => (await sentCount(env.db, ids, 'submit')) === DOSSIERS,
+      'every notification sent after the restart',
+      150_000,
+      250,
+    );
     const recoveredMs = since(restartAt);
-    await waitFor(async () => {
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      return c.waiting + c.active + c.delayed + c.prioritized === 0;
-    }, 'the queue to empty', 90_000, 250);
+    await waitFor(
+      async () => {
+        const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return c.waiting + c.active + c.delayed + c.prioritized === 0;
+      },
+      'the queue to empty',
+      90_000,
+      250,
+    );
     const jobsAfter = await queue.getJobCounts('completed', 'failed');
     const notes = await auditNotifications(env.db, env.smtp, env.sms, ids, 'submit');
 
     record('worker-kill: SIGKILL mid-batch', {
-      ms: since(t0), submitMs, untilKillMs: killedAt - started, emailsAtKill, rowsAtKill: atKill, jobsAtKill,
-      recoveredMs, jobsAfter, emailRepeats: notes.emailRepeats, smsRepeats: notes.smsRepeats,
-      emailsReceived: notes.emailsReceived, smsReceived: notes.smsReceived,
+      ms: since(t0),
+      submitMs,
+      untilKillMs: killedAt - started,
+      emailsAtKill,
+      rowsAtKill: atKill,
+      jobsAtKill,
+      recoveredMs,
+      jobsAfter,
+      emailRepeats: notes.emailRepeats,
+      smsRepeats: notes.smsRepeats,
+      emailsReceived: notes.emailsReceived,
+      smsReceived: notes.smsReceived,
     });
 
     expect(notes.problems).toEqual([]);

@@ -2,7 +2,18 @@ import { ConfigService } from '@nestjs/config';
 import { signBody } from '../../src/delivery/postal/postal.protocol';
 import { createTestApp, TestApp } from '../support/app';
 import { DEMO, PDF } from '../support/factories';
-import { Actor, ACTORS, API, buildFixture, Fixture, NOT_PROBLEM_JSON, openApiOperations, Operation, problemShapeError, randomId } from './support';
+import {
+  Actor,
+  ACTORS,
+  API,
+  buildFixture,
+  Fixture,
+  NOT_PROBLEM_JSON,
+  openApiOperations,
+  Operation,
+  problemShapeError,
+  randomId,
+} from './support';
 
 /**
  * The access matrix: EVERY (method, path) of the OpenAPI document is called
@@ -54,7 +65,8 @@ const AGENCY_STAFF: readonly Actor[] = ['clerk', 'supervisor'];
 const ADMIN: readonly Actor[] = ['admin'];
 
 /** The account id in a session's access token. */
-const subOf = (s: { token: string }): string => JSON.parse(Buffer.from(s.token.split('.')[1], 'base64url').toString()).sub;
+const subOf = (s: { token: string }): string =>
+  JSON.parse(Buffer.from(s.token.split('.')[1], 'base64url').toString()).sub;
 
 const period = () => ({ from: '2026-01-01T00:00:00+07:00', to: '2027-01-01T00:00:00+07:00' });
 
@@ -93,7 +105,11 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/v1/admin/procedures/{code}/versions/{version}/publish': { allow: ADMIN },
   'GET /api/v1/admin/queues': { allow: ADMIN },
   'GET /api/v1/admin/queues/{name}/failed': { allow: ADMIN },
-  'POST /api/v1/admin/queues/{name}/jobs/{id}/retry': { allow: ADMIN, params: () => ({ id: '999999' }), mayRefuse: 'no such failed job: 404' },
+  'POST /api/v1/admin/queues/{name}/jobs/{id}/retry': {
+    allow: ADMIN,
+    params: () => ({ id: '999999' }),
+    mayRefuse: 'no such failed job: 404',
+  },
   'GET /api/v1/admin/notifications': { allow: ADMIN },
 
   // ---- catalog and public lookup
@@ -107,14 +123,22 @@ const ACCESS: Record<string, RouteSpec> = {
   'GET /api/v1/applications/{id}': { allow: DOSSIER_READERS },
   'PATCH /api/v1/applications/{id}': { allow: DOSSIER_WORKERS, body: () => ({ formData: {} }) },
   'GET /api/v1/applications/{id}/history': { allow: DOSSIER_READERS },
-  'POST /api/v1/applications/{id}/submit': { allow: ['owner'], headers: () => ({ 'Idempotency-Key': `matrix-${randomId()}` }) },
+  'POST /api/v1/applications/{id}/submit': {
+    allow: ['owner'],
+    headers: () => ({ 'Idempotency-Key': `matrix-${randomId()}` }),
+  },
   'POST /api/v1/applications/{id}/actions/{action}': {
     allow: DOSSIER_WORKERS,
     body: () => ({}),
-    params: (_f, actor) => ({ action: actor === 'owner' ? 'resubmit' : actor === 'other' ? 'withdraw' : 'request_supplement' }),
+    params: (_f, actor) => ({
+      action: actor === 'owner' ? 'resubmit' : actor === 'other' ? 'withdraw' : 'request_supplement',
+    }),
   },
   'POST /api/v1/applications/{id}/assign': { allow: AGENCY_STAFF, body: () => ({}) },
-  'POST /api/v1/applications/{id}/apology': { allow: AGENCY_STAFF, body: () => ({ reason: 'Cần xác minh thêm', newDueAt: '2000-01-01T00:00:00Z' }) },
+  'POST /api/v1/applications/{id}/apology': {
+    allow: AGENCY_STAFF,
+    body: () => ({ reason: 'Cần xác minh thêm', newDueAt: '2000-01-01T00:00:00Z' }),
+  },
   'POST /api/v1/applications/{id}/rating': { allow: ['owner'], body: () => ({ score: 5 }) },
   'POST /api/v1/applications/{id}/documents': { allow: DOSSIER_WORKERS, multipart: { documentKey: 'id_card' } },
   'GET /api/v1/applications/{id}/documents': { allow: DOSSIER_READERS },
@@ -127,13 +151,20 @@ const ACCESS: Record<string, RouteSpec> = {
   'GET /api/v1/applications/{id}/payments/{attemptId}/receipt': { allow: DOSSIER_READERS },
   'GET /api/v1/reports/payments': { allow: ['supervisor', 'admin'], query: period },
   'GET /api/v1/payments/vnpay/ipn': { allow: PUBLIC, query: (f) => ({ vnp_TxnRef: f.txnRef, vnp_SecureHash: '00' }) },
-  'GET /api/v1/payments/vnpay/return': { allow: PUBLIC, query: (f) => ({ vnp_TxnRef: f.txnRef, vnp_SecureHash: '00' }) },
+  'GET /api/v1/payments/vnpay/return': {
+    allow: PUBLIC,
+    query: (f) => ({ vnp_TxnRef: f.txnRef, vnp_SecureHash: '00' }),
+  },
 
   // ---- results
   'POST /api/v1/applications/{id}/result': { allow: AGENCY_STAFF, multipart: {} },
   'GET /api/v1/applications/{id}/result': { allow: DOSSIER_WORKERS, mayRefuse: 'no result issued yet: 404' },
   'POST /api/v1/applications/{id}/result/link': { allow: ['owner'] },
-  'GET /api/v1/results/download': { allow: PUBLIC, query: () => ({ token: 'not-a-valid-link-token' }), mayRefuse: 'a forged link: 401/404' },
+  'GET /api/v1/results/download': {
+    allow: PUBLIC,
+    query: () => ({ token: 'not-a-valid-link-token' }),
+    mayRefuse: 'a forged link: 401/404',
+  },
   'GET /api/v1/verify/{code}': { allow: PUBLIC, mayRefuse: 'unknown verification code: 404' },
   'POST /api/v1/verify/{code}': { allow: PUBLIC, multipart: {}, mayRefuse: 'unknown verification code: 404' },
   'GET /api/v1/reports/indicators': { allow: ['supervisor', 'admin'], query: period },
@@ -144,12 +175,18 @@ const ACCESS: Record<string, RouteSpec> = {
 
   // ---- provider callbacks and the built-in provider sandboxes (public by nature; never mounted in production)
   'POST /api/v1/postal/webhook': {
-    allow: PUBLIC, body: () => ({}),
-    headers: (_f, t) => ({ 'x-postal-signature': signBody(t.app.get(ConfigService).get('POSTAL_WEBHOOK_SECRET')!, '{}') }),
+    allow: PUBLIC,
+    body: () => ({}),
+    headers: (_f, t) => ({
+      'x-postal-signature': signBody(t.app.get(ConfigService).get('POSTAL_WEBHOOK_SECRET')!, '{}'),
+    }),
   },
   'GET /api/v1/sandbox/vnpay/pay': { allow: PUBLIC },
   'GET /api/v1/sandbox/vnpay/pay/{txnRef}/decide': { allow: PUBLIC, query: () => ({ outcome: 'pay' }) },
-  'POST /api/v1/sandbox/vnpay/transactions/{txnRef}/complete': { allow: PUBLIC, body: () => ({ outcome: 'pay', ipn: 'skip' }) },
+  'POST /api/v1/sandbox/vnpay/transactions/{txnRef}/complete': {
+    allow: PUBLIC,
+    body: () => ({ outcome: 'pay', ipn: 'skip' }),
+  },
   'POST /api/v1/sandbox/vnpay/api/transaction': { allow: PUBLIC, body: () => ({}) },
   'POST /api/v1/sandbox/postal/api/shipments': { allow: PUBLIC, body: () => ({}) },
   'POST /api/v1/sandbox/postal/shipments/{waybill}/events': { allow: PUBLIC, body: () => ({}) },
@@ -169,7 +206,11 @@ function pathParams(op: Operation, f: Fixture): Params {
     else if (name === 'version') p.version = '1';
     else if (name === 'name') p.name = 'notifications';
     else if (name === 'code') {
-      p.code = op.path.startsWith('/api/v1/admin/agencies') ? f.agencyCode : op.path.startsWith('/api/v1/verify') ? 'ABCDEF234567' : f.procedureCode;
+      p.code = op.path.startsWith('/api/v1/admin/agencies')
+        ? f.agencyCode
+        : op.path.startsWith('/api/v1/verify')
+          ? 'ABCDEF234567'
+          : f.procedureCode;
     } else p[name] = randomId(); // a value that cannot be made real: a random id
   }
   return p;
@@ -213,8 +254,10 @@ describe('access matrix (every OpenAPI route x every kind of caller)', () => {
   it('the table names exactly the routes of the OpenAPI document (a new route fails here until it is added)', () => {
     const inDocument = ops.map((o) => o.key).sort();
     const inTable = Object.keys(ACCESS).sort();
-    expect({ missingFromTable: inDocument.filter((k) => !inTable.includes(k)), notInDocument: inTable.filter((k) => !inDocument.includes(k)) })
-      .toEqual({ missingFromTable: [], notInDocument: [] });
+    expect({
+      missingFromTable: inDocument.filter((k) => !inTable.includes(k)),
+      notInDocument: inTable.filter((k) => !inDocument.includes(k)),
+    }).toEqual({ missingFromTable: [], notInDocument: [] });
   });
 
   it('zero unexpected allows: everyone outside the table is refused (401/403/404); the listed callers get in', async () => {
@@ -234,13 +277,17 @@ describe('access matrix (every OpenAPI route x every kind of caller)', () => {
         const shape = NOT_PROBLEM_JSON[op.key] ? null : problemShapeError(res);
         if (outcome === 'error') failures.push(`${op.key} as ${actor}: ${res.status} ${res.text?.slice(0, 200)}`);
         if (shape) failures.push(`${op.key} as ${actor}: ${res.status} is not problem+json (${shape})`);
-        if (outcome === 'allowed' && !permitted) unexpected.push(`${op.key} as ${actor}: ${res.status} ${res.text?.slice(0, 120)}`);
-        if (outcome === 'refused' && permitted && !spec.mayRefuse) wronglyRefused.push(`${op.key} as ${actor}: ${res.status} ${res.text?.slice(0, 120)}`);
-        if (spec.mustNotSee?.includes(actor) && res.text?.includes(f.dossier.id)) unexpected.push(`${op.key} as ${actor}: the answer lists the owner's dossier`);
+        if (outcome === 'allowed' && !permitted)
+          unexpected.push(`${op.key} as ${actor}: ${res.status} ${res.text?.slice(0, 120)}`);
+        if (outcome === 'refused' && permitted && !spec.mayRefuse)
+          wronglyRefused.push(`${op.key} as ${actor}: ${res.status} ${res.text?.slice(0, 120)}`);
+        if (spec.mustNotSee?.includes(actor) && res.text?.includes(f.dossier.id))
+          unexpected.push(`${op.key} as ${actor}: the answer lists the owner's dossier`);
       }
       matrix.push(`${op.key.padEnd(70)} ${cells.join(' ')}`);
     }
-    if (unexpected.length || wronglyRefused.length || failures.length) console.log(`access matrix:\n${matrix.join('\n')}`);
+    if (unexpected.length || wronglyRefused.length || failures.length)
+      console.log(`access matrix:\n${matrix.join('\n')}`);
     expect({ unexpected, wronglyRefused, failures }).toEqual({ unexpected: [], wronglyRefused: [], failures: [] });
     // Sanity: every route was exercised by all seven callers.
     expect(matrix).toHaveLength(ops.length);
@@ -251,7 +298,10 @@ describe('access matrix (every OpenAPI route x every kind of caller)', () => {
     for (const origin of ['https://evil.example', 'http://127.0.0.1:3000', 'null']) {
       const res = await t.http.get(`${API}/procedures`).set('Origin', origin).expect(200);
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
-      const preflight = await t.http.options(`${API}/applications`).set('Origin', origin).set('Access-Control-Request-Method', 'POST');
+      const preflight = await t.http
+        .options(`${API}/applications`)
+        .set('Origin', origin)
+        .set('Access-Control-Request-Method', 'POST');
       expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
     }
   });
@@ -260,7 +310,8 @@ describe('access matrix (every OpenAPI route x every kind of caller)', () => {
     // The same rule from the other side: every route with the dossier's id in its path, as the two strangers, is 401/403/404.
     const withId = ops.filter((o) => o.path.includes('/applications/{id}'));
     expect(withId.length).toBeGreaterThanOrEqual(15);
-    const before = (await t.http.get(`${API}/applications/${f.dossier.id}`).set(f.sessions.owner.auth).expect(200)).body;
+    const before = (await t.http.get(`${API}/applications/${f.dossier.id}`).set(f.sessions.owner.auth).expect(200))
+      .body;
     for (const actor of ['other', 'otherClerk'] as const) {
       for (const op of withId) {
         const res = await call(op, actor);

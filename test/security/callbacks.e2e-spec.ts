@@ -15,7 +15,12 @@ import { API, JUDICIAL_FORM } from './support';
  * while a genuine callback from another address goes through.
  */
 const LIMIT = 5;
-const BY_POST = { method: 'post', recipient: 'Lê Thị Hoa', address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh', phone: '0901234567' };
+const BY_POST = {
+  method: 'post',
+  recipient: 'Lê Thị Hoa',
+  address: '12 Lê Lợi, Quận 1, TP. Hồ Chí Minh',
+  phone: '0901234567',
+};
 
 describe('signed callbacks: bad signatures are rate-limited per address, counted, and never stored', () => {
   let t: TestApp;
@@ -42,10 +47,17 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
   }
 
   async function awaitingPayment(citizen: Session, delivery?: typeof BY_POST): Promise<string> {
-    const created = await t.http.post(`${API}/applications`).set(citizen.auth)
-      .send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM, ...(delivery ? { delivery } : {}) }).expect(201);
+    const created = await t.http
+      .post(`${API}/applications`)
+      .set(citizen.auth)
+      .send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM, ...(delivery ? { delivery } : {}) })
+      .expect(201);
     await uploadDocument(t, citizen, created.body.id, 'id_card').expect(201);
-    const submitted = await t.http.post(`${API}/applications/${created.body.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+    const submitted = await t.http
+      .post(`${API}/applications/${created.body.id}/submit`)
+      .set(citizen.auth)
+      .set(idem())
+      .expect(200);
     expect(submitted.body.state).toBe('awaiting_payment');
     return created.body.id;
   }
@@ -90,23 +102,33 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
     expect(forgeries).toHaveLength(LIMIT);
     for (const forged of forgeries) {
       const res = await ipn(attacker, forged);
-      expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { RspCode: '97', Message: 'Invalid signature' } });
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 200,
+        body: { RspCode: '97', Message: 'Invalid signature' },
+      });
     }
     // Over the limit: 429 without checking anything, even for a message that would have been genuine.
     expect429(await ipn(attacker, forgeries[0]));
     expect429(await ipn(attacker, p.ipnParams));
 
     expect(await everyTable()).toEqual(before);
-    expect((await t.db.query(`SELECT state FROM payment_attempts WHERE id = $1`, [p.attemptId]))[0].state).toBe('pending');
+    expect((await t.db.query(`SELECT state FROM payment_attempts WHERE id = $1`, [p.attemptId]))[0].state).toBe(
+      'pending',
+    );
 
     // VNPay's server, at another address, is not affected.
     const genuine = await ipn('198.51.100.20', p.ipnParams);
     expect(genuine.body).toEqual({ RspCode: '00', Message: 'Confirm Success' });
-    expect((await t.db.query(`SELECT state FROM payment_attempts WHERE id = $1`, [p.attemptId]))[0].state).toBe('succeeded');
+    expect((await t.db.query(`SELECT state FROM payment_attempts WHERE id = $1`, [p.attemptId]))[0].state).toBe(
+      'succeeded',
+    );
 
     // Counted for the operator.
     const now = await totals();
-    expect(now['vnpay-ipn']).toEqual({ badSignatures: counted['vnpay-ipn'].badSignatures + LIMIT, rateLimited: counted['vnpay-ipn'].rateLimited + 2 });
+    expect(now['vnpay-ipn']).toEqual({
+      badSignatures: counted['vnpay-ipn'].badSignatures + LIMIT,
+      rateLimited: counted['vnpay-ipn'].rateLimited + 2,
+    });
   });
 
   it(`VNPay return: ${LIMIT} forged returns answer 400 and write nothing; the next gets 429; another address still gets its answer`, async () => {
@@ -118,10 +140,16 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
     const counted = await totals();
     const browser = '203.0.113.8';
     const ret = (from: string, params: Record<string, string>) =>
-      t.http.get(`${API}/payments/vnpay/return?${new URLSearchParams(params)}`).set('X-Forwarded-For', from).set('accept', 'application/json');
+      t.http
+        .get(`${API}/payments/vnpay/return?${new URLSearchParams(params)}`)
+        .set('X-Forwarded-For', from)
+        .set('accept', 'application/json');
 
     for (let i = 0; i < LIMIT; i++) {
-      const res = await ret(browser, resign(p.ipnParams, { vnp_Amount: String(100 * (i + 1)) }, 'not-the-merchant-secret'));
+      const res = await ret(
+        browser,
+        resign(p.ipnParams, { vnp_Amount: String(100 * (i + 1)) }, 'not-the-merchant-secret'),
+      );
       expect(res.status).toBe(400);
     }
     expect429(await ret(browser, p.ipnParams));
@@ -131,7 +159,8 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ txnRef: p.txnRef, dossierId });
     expect((await totals())['vnpay-return']).toEqual({
-      badSignatures: counted['vnpay-return'].badSignatures + LIMIT, rateLimited: counted['vnpay-return'].rateLimited + 1,
+      badSignatures: counted['vnpay-return'].badSignatures + LIMIT,
+      rateLimited: counted['vnpay-return'].rateLimited + 1,
     });
   });
 
@@ -144,11 +173,15 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
     const before = await everyTable();
     const counted = await totals();
     const post = (from: string, raw: string, signature?: string) => {
-      const req = t.http.post(`${API}/postal/webhook`).set('content-type', 'application/json').set('X-Forwarded-For', from);
+      const req = t.http
+        .post(`${API}/postal/webhook`)
+        .set('content-type', 'application/json')
+        .set('X-Forwarded-For', from);
       if (signature !== undefined) req.set('x-postal-signature', signature);
       return req.send(raw);
     };
-    const event = (eventId: string, status: string) => JSON.stringify({ eventId, waybill: created.waybill, status, at: new Date().toISOString() });
+    const event = (eventId: string, status: string) =>
+      JSON.stringify({ eventId, waybill: created.waybill, status, at: new Date().toISOString() });
     const attacker = '2001:db8:1:2::7';
 
     for (let i = 0; i < LIMIT; i++) {
@@ -163,9 +196,12 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
 
     const ok = await post('198.51.100.22', genuineBody, signBody(postalSecret, genuineBody));
     expect(ok.status).toBe(200);
-    expect((await t.db.query(`SELECT status FROM shipments WHERE dossier_id = $1`, [dossierId]))[0].status).toBe('picked_up');
+    expect((await t.db.query(`SELECT status FROM shipments WHERE dossier_id = $1`, [dossierId]))[0].status).toBe(
+      'picked_up',
+    );
     expect((await totals())['postal-webhook']).toEqual({
-      badSignatures: counted['postal-webhook'].badSignatures + LIMIT, rateLimited: counted['postal-webhook'].rateLimited + 1,
+      badSignatures: counted['postal-webhook'].badSignatures + LIMIT,
+      rateLimited: counted['postal-webhook'].rateLimited + 1,
     });
   });
 
@@ -175,7 +211,10 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
     const p = await payInSandbox(t, citizen, dossierId, { ipn: 'skip' });
     const from = '203.0.113.9';
     for (let i = 0; i < LIMIT + 2; i++) {
-      const res = await ipn(from, resign(p.ipnParams, { vnp_TxnRef: `UNKNOWN${String(i).padStart(7, '0')}` }, vnpaySecret));
+      const res = await ipn(
+        from,
+        resign(p.ipnParams, { vnp_TxnRef: `UNKNOWN${String(i).padStart(7, '0')}` }, vnpaySecret),
+      );
       expect(res.body.RspCode).toBe('01');
     }
   });

@@ -18,7 +18,9 @@ describe('privacy in logs', () => {
 
   beforeAll(async () => {
     // Only the destination changes: the level, redaction, serializers and hooks are the portal's.
-    jest.spyOn(logging, 'loggerParams').mockImplementation((level) => realLoggerParams(level, { write: (s: string) => void lines.push(s) }));
+    jest
+      .spyOn(logging, 'loggerParams')
+      .mockImplementation((level) => realLoggerParams(level, { write: (s: string) => void lines.push(s) }));
     t = await createTestApp({ env: { LOG_LEVEL: 'debug' } });
   });
   afterAll(async () => {
@@ -69,7 +71,10 @@ describe('privacy in logs', () => {
 
   it('a failed sign-in, a registration and a registration conflict log neither the password, its hash, the ID number nor the phone', async () => {
     const p = person();
-    await t.http.post(`${API}/auth/register`).send({ ...p, fullName: 'Lê Thị Hoa', locale: 'vi' }).expect(201);
+    await t.http
+      .post(`${API}/auth/register`)
+      .send({ ...p, fullName: 'Lê Thị Hoa', locale: 'vi' })
+      .expect(201);
     const conflict = await t.http.post(`${API}/auth/register`).send({ ...p, fullName: 'Lê Thị Hoa', locale: 'vi' });
     expect(conflict.status).toBe(409);
     const wrong = `Wrong-${randomUUID()}`;
@@ -78,8 +83,19 @@ describe('privacy in logs', () => {
     const ok = await t.http.post(`${API}/auth/login`).send({ email: p.email, password: p.password }).expect(200);
     await t.http.get(`${API}/applications`).set('Authorization', `Bearer ${ok.body.accessToken}`);
     await lineWith((e) => e.req?.url === `${API}/applications`);
-    const [{ password_hash: hash }] = await t.db.query(`SELECT password_hash FROM accounts WHERE email = $1`, [p.email]);
-    for (const secret of [p.password, wrong, hash, hash.split('$').pop(), p.idNumber, p.phone, ok.body.accessToken, ok.body.refreshToken]) {
+    const [{ password_hash: hash }] = await t.db.query(`SELECT password_hash FROM accounts WHERE email = $1`, [
+      p.email,
+    ]);
+    for (const secret of [
+      p.password,
+      wrong,
+      hash,
+      hash.split('$').pop(),
+      p.idNumber,
+      p.phone,
+      ok.body.accessToken,
+      ok.body.refreshToken,
+    ]) {
       expect(logged()).not.toContain(secret);
     }
   });
@@ -87,11 +103,23 @@ describe('privacy in logs', () => {
   it('a forged callback is logged in one warning line, without the address or the message', async () => {
     const phone = `09${String(randomInt(0, 10 ** 8)).padStart(8, '0')}`;
     const before = lines.length;
-    const res = await t.http.get(`${API}/payments/vnpay/ipn`).query({ vnp_TxnRef: 'FORGED1', vnp_OrderInfo: `call ${phone}`, vnp_SecureHash: 'ab'.repeat(64) });
+    const res = await t.http
+      .get(`${API}/payments/vnpay/ipn`)
+      .query({ vnp_TxnRef: 'FORGED1', vnp_OrderInfo: `call ${phone}`, vnp_SecureHash: 'ab'.repeat(64) });
     expect(res.body).toEqual({ RspCode: '97', Message: 'Invalid signature' });
     await lineWith((e) => e.req?.url?.startsWith(`${API}/payments/vnpay/ipn`));
-    const warnings = lines.slice(before).map((l) => JSON.parse(l)).filter((e) => e.msg === 'callback with a bad signature refused (not stored)');
-    expect(warnings).toEqual([expect.objectContaining({ level: 40, channel: 'vnpay-ipn', client: expect.stringMatching(/^[0-9a-f]{16}$/), failures: 1 })]);
+    const warnings = lines
+      .slice(before)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.msg === 'callback with a bad signature refused (not stored)');
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        level: 40,
+        channel: 'vnpay-ipn',
+        client: expect.stringMatching(/^[0-9a-f]{16}$/),
+        failures: 1,
+      }),
+    ]);
     expect(lines.slice(before).join('')).not.toMatch(/127\.0\.0\.1|FORGED1/);
     expect(logged()).not.toContain(phone);
   });
@@ -119,7 +147,8 @@ describe('privacy in logs', () => {
       expect(entry.err).toMatchObject({ type: 'QueryFailedError', code: 'XX000', parameters: '[redacted]' });
       expect(entry.err.query).toMatch(/INSERT INTO accounts/);
       // ... and none of the row: not the ID number, the phone, the hash (from the parameters, message, detail or hint).
-      for (const secret of [p.idNumber, p.phone, p.password, '$argon2', p.email.slice(6)]) expect(JSON.stringify(entry)).not.toContain(secret);
+      for (const secret of [p.idNumber, p.phone, p.password, '$argon2', p.email.slice(6)])
+        expect(JSON.stringify(entry)).not.toContain(secret);
       for (const secret of [p.idNumber, p.phone, p.password, '$argon2']) expect(logged()).not.toContain(secret);
     } finally {
       await t.db.query(`DROP TRIGGER log_privacy_fault ON accounts; DROP FUNCTION log_privacy_fault();`);

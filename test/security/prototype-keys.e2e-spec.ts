@@ -9,8 +9,17 @@ import { API, openApiOperations, Operation, problemShapeError } from './support'
  * called with each key in each parameter, by an admin and by a citizen.
  */
 const PROTOTYPE_KEYS = [
-  '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', 'isPrototypeOf',
-  'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupGetter__',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupGetter__',
 ];
 
 describe('prototype keys in path parameters', () => {
@@ -23,7 +32,9 @@ describe('prototype keys in path parameters', () => {
     t = await createTestApp();
     ops = (await openApiOperations(t)).filter((op) => op.params.some((p) => p.in === 'path'));
     [adm, citizen] = await Promise.all([admin(t), newCitizen(t)]);
-    dossierId = (await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.birthExtract }).expect(201)).body.id;
+    dossierId = (
+      await t.http.post(`${API}/applications`).set(citizen.auth).send({ procedureCode: DEMO.birthExtract }).expect(201)
+    ).body.id;
   });
   afterAll(() => t.close());
 
@@ -37,9 +48,13 @@ describe('prototype keys in path parameters', () => {
   }
 
   it('covers the admin routes with a path parameter', () => {
-    expect(ops.map((o) => o.key)).toEqual(expect.arrayContaining([
-      'GET /api/v1/admin/queues/{name}/failed', 'POST /api/v1/admin/queues/{name}/jobs/{id}/retry', 'PATCH /api/v1/admin/agencies/{code}',
-    ]));
+    expect(ops.map((o) => o.key)).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/admin/queues/{name}/failed',
+        'POST /api/v1/admin/queues/{name}/jobs/{id}/retry',
+        'PATCH /api/v1/admin/agencies/{code}',
+      ]),
+    );
   });
 
   it('an admin route answers 404 (a route that takes a body: a 4xx), never 5xx; no route answers 5xx to anyone', async () => {
@@ -48,14 +63,19 @@ describe('prototype keys in path parameters', () => {
       const adminRoute = op.path.startsWith(`${API}/admin/`);
       for (const { name } of op.params.filter((p) => p.in === 'path')) {
         for (const key of PROTOTYPE_KEYS) {
-          for (const [who, session] of [['admin', adm], ['citizen', citizen]] as const) {
+          for (const [who, session] of [
+            ['admin', adm],
+            ['citizen', citizen],
+          ] as const) {
             const u = url(op, name, key);
             let req = t.http[op.method](u).set(session.auth);
             if (op.bodyTypes.includes('application/json')) req = req.send({});
             const res = await req;
             const shape = problemShapeError(res);
             const takesBody = op.bodyTypes.length > 0;
-            const ok = res.status < 500 && !shape &&
+            const ok =
+              res.status < 500 &&
+              !shape &&
               (!(adminRoute && who === 'admin') || (takesBody ? res.status >= 400 : res.status === 404));
             if (!ok) wrong.push(`${who} ${op.method.toUpperCase()} ${u}: ${res.status}${shape ? ` (${shape})` : ''}`);
           }

@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { TestApp } from '../support/app';
-import { admin, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument, waitFor } from '../support/factories';
+import {
+  admin,
+  DEMO,
+  idem,
+  newCitizen,
+  payInSandbox,
+  Session,
+  staff,
+  uploadDocument,
+  waitFor,
+} from '../support/factories';
 
 /** Shared by the security suites: the OpenAPI routes, a fixed cast of callers and one dossier they disagree about. */
 
@@ -25,7 +35,16 @@ export interface Operation {
 export async function openApiOperations(t: TestApp): Promise<Operation[]> {
   const res = await t.http.get('/docs/json').expect(200);
   const doc = res.body as {
-    paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean }[]; requestBody?: { content: Record<string, { schema?: { $ref?: string } }> } }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: { name: string; in: string; required?: boolean }[];
+          requestBody?: { content: Record<string, { schema?: { $ref?: string } }> };
+        }
+      >
+    >;
     components?: { schemas?: Record<string, { properties?: Record<string, { type?: string }> }> };
   };
   const ops: Operation[] = [];
@@ -39,9 +58,15 @@ export async function openApiOperations(t: TestApp): Promise<Operation[]> {
         key: `${method.toUpperCase()} ${path}`,
         method: method as Operation['method'],
         path,
-        params: (op.parameters ?? []).map((p) => ({ name: p.name, in: p.in as 'path' | 'query' | 'header', required: !!p.required })),
+        params: (op.parameters ?? []).map((p) => ({
+          name: p.name,
+          in: p.in as 'path' | 'query' | 'header',
+          required: !!p.required,
+        })),
         bodyTypes: Object.keys(content),
-        bodyProps: Object.fromEntries(Object.entries(schema?.properties ?? {}).map(([k, v]) => [k, v.type ?? 'object'])),
+        bodyProps: Object.fromEntries(
+          Object.entries(schema?.properties ?? {}).map(([k, v]) => [k, v.type ?? 'object']),
+        ),
       });
     }
   }
@@ -60,7 +85,13 @@ export interface Fixture {
   procedureCode: string;
 }
 
-export const JUDICIAL_FORM = { fullName: 'Lê Thị Hoa', dateOfBirth: '1990-05-01', placeOfBirth: 'TP. Hồ Chí Minh', certificateType: 1, purpose: 'Xin việc' };
+export const JUDICIAL_FORM = {
+  fullName: 'Lê Thị Hoa',
+  dateOfBirth: '1990-05-01',
+  placeOfBirth: 'TP. Hồ Chí Minh',
+  certificateType: 1,
+  purpose: 'Xin việc',
+};
 
 /**
  * The cast: the owner, another citizen, a clerk and the supervisor of the
@@ -71,15 +102,25 @@ export async function buildFixture(t: TestApp): Promise<Fixture> {
   const owner = await newCitizen(t);
   const other = await newCitizen(t);
   const [clerk, otherClerk, supervisor, adm] = await Promise.all([
-    staff(t, 'clerk', 'sotuphap'), staff(t, 'clerk', 'bennghe'), staff(t, 'supervisor', 'sotuphap'), admin(t),
+    staff(t, 'clerk', 'sotuphap'),
+    staff(t, 'clerk', 'bennghe'),
+    staff(t, 'supervisor', 'sotuphap'),
+    admin(t),
   ]);
-  const created = await t.http.post(`${API}/applications`).set(owner.auth).send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM }).expect(201);
+  const created = await t.http
+    .post(`${API}/applications`)
+    .set(owner.auth)
+    .send({ procedureCode: DEMO.judicialRecord, formData: JUDICIAL_FORM })
+    .expect(201);
   const id: string = created.body.id;
   const doc = await uploadDocument(t, owner, id, 'id_card').expect(201);
   await t.http.post(`${API}/applications/${id}/submit`).set(owner.auth).set(idem()).expect(200);
   const paid = await payInSandbox(t, owner, id);
   await t.drain();
-  await waitFor(async () => (await t.http.get(`${API}/applications/${id}`).set(owner.auth)).body.state === 'submitted', 'payment confirmed');
+  await waitFor(
+    async () => (await t.http.get(`${API}/applications/${id}`).set(owner.auth)).body.state === 'submitted',
+    'payment confirmed',
+  );
   const received = await t.http.post(`${API}/applications/${id}/actions/receive`).set(clerk.auth).send({}).expect(200);
   expect(received.body.state).toBe('processing');
   return {
@@ -105,10 +146,31 @@ export const NOT_PROBLEM_JSON: Record<string, string> = {};
 
 /** Main tables: what a refused request must not change. */
 export const MAIN_TABLES = [
-  'accounts', 'agencies', 'procedures', 'procedure_versions', 'dossiers', 'dossier_history', 'dossier_documents',
-  'dossier_code_counters', 'idempotency_keys', 'refresh_tokens', 'outbox', 'notifications', 'payment_requests', 'payment_attempts',
-  'payment_receipts', 'payment_refunds', 'dossier_results', 'result_downloads', 'shipments', 'shipment_events',
-  'dossier_apologies', 'dossier_ratings', 'sandbox_vnpay_transactions', 'sandbox_postal_shipments', 'sandbox_sms_messages',
+  'accounts',
+  'agencies',
+  'procedures',
+  'procedure_versions',
+  'dossiers',
+  'dossier_history',
+  'dossier_documents',
+  'dossier_code_counters',
+  'idempotency_keys',
+  'refresh_tokens',
+  'outbox',
+  'notifications',
+  'payment_requests',
+  'payment_attempts',
+  'payment_receipts',
+  'payment_refunds',
+  'dossier_results',
+  'result_downloads',
+  'shipments',
+  'shipment_events',
+  'dossier_apologies',
+  'dossier_ratings',
+  'sandbox_vnpay_transactions',
+  'sandbox_postal_shipments',
+  'sandbox_sms_messages',
 ] as const;
 
 export async function rowCounts(t: TestApp, tables: readonly string[] = MAIN_TABLES): Promise<Record<string, number>> {
@@ -126,11 +188,18 @@ export async function dossierVersions(t: TestApp): Promise<Record<string, string
 }
 
 /** Problem+json shape of every 4xx/5xx. */
-export function problemShapeError(res: { status: number; headers: Record<string, string>; body: unknown; text?: string }): string | null {
+export function problemShapeError(res: {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  text?: string;
+}): string | null {
   if (res.status < 400) return null;
-  if (!/^application\/problem\+json/.test(res.headers['content-type'] ?? '')) return `content-type ${res.headers['content-type']}`;
+  if (!/^application\/problem\+json/.test(res.headers['content-type'] ?? ''))
+    return `content-type ${res.headers['content-type']}`;
   const b = res.body as Record<string, unknown>;
-  if (!b || typeof b.type !== 'string' || typeof b.title !== 'string' || b.status !== res.status) return `body ${String(res.text).slice(0, 200)}`;
+  if (!b || typeof b.type !== 'string' || typeof b.title !== 'string' || b.status !== res.status)
+    return `body ${String(res.text).slice(0, 200)}`;
   return null;
 }
 
@@ -141,9 +210,15 @@ const LEAKS: [string, RegExp][] = [
   ['source path', /(?:\/src\/|\/dist\/|node_modules)[^\s"]*\.(?:js|ts)\b/],
   ['SQL', /\bSELECT\b/],
   ['SQL', /\bINSERT\b/],
-  ['SQL', /\b(?:FROM|INTO|UPDATE|JOIN)\s+"?(?:accounts|agencies|procedures|procedure_versions|dossiers|dossier_\w+|refresh_tokens|idempotency_keys|outbox|notifications|payment_\w+|shipments?|shipment_events|sandbox_\w+|result_downloads)\b/i],
+  [
+    'SQL',
+    /\b(?:FROM|INTO|UPDATE|JOIN)\s+"?(?:accounts|agencies|procedures|procedure_versions|dossiers|dossier_\w+|refresh_tokens|idempotency_keys|outbox|notifications|payment_\w+|shipments?|shipment_events|sandbox_\w+|result_downloads)\b/i,
+  ],
   ['relation', /\brelation\b/],
-  ['driver error', /QueryFailedError|TypeORMError|duplicate key value|violates (?:foreign key|unique|check|not-null) constraint|syntax error at or near|invalid input syntax|invalid byte sequence|SQLSTATE/i],
+  [
+    'driver error',
+    /QueryFailedError|TypeORMError|duplicate key value|violates (?:foreign key|unique|check|not-null) constraint|syntax error at or near|invalid input syntax|invalid byte sequence|SQLSTATE/i,
+  ],
 ];
 
 /**

@@ -59,11 +59,24 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   return wrap(app, database, smtp, storage);
 }
 
-async function startApp(opts: TestAppOptions, database: { name: string; url: string }, smtp: SmtpSandbox, storage: string): Promise<NestFastifyApplication> {
+async function startApp(
+  opts: TestAppOptions,
+  database: { name: string; url: string },
+  smtp: SmtpSandbox,
+  storage: string,
+): Promise<NestFastifyApplication> {
   // The port is known before the app starts, so the URLs the portal gives out (payment return, IPN) are real.
   const port = await freePort();
   // URLs derived from the port (ConfigModule writes them back into process.env): recomputed for this app.
-  for (const derived of ['VNPAY_PAY_URL', 'VNPAY_API_URL', 'VNPAY_IPN_URL', 'VNPAY_RETURN_URL', 'POSTAL_API_URL', 'POSTAL_WEBHOOK_URL', 'SMS_API_URL']) {
+  for (const derived of [
+    'VNPAY_PAY_URL',
+    'VNPAY_API_URL',
+    'VNPAY_IPN_URL',
+    'VNPAY_RETURN_URL',
+    'POSTAL_API_URL',
+    'POSTAL_WEBHOOK_URL',
+    'SMS_API_URL',
+  ]) {
     delete process.env[derived];
   }
   Object.assign(process.env, {
@@ -85,7 +98,11 @@ async function startApp(opts: TestAppOptions, database: { name: string; url: str
     else process.env[key] = value;
   }
   if (opts.prepare) await prepareInfrastructure(() => undefined);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), { logger: process.env.TEST_NEST_LOGS ? undefined : false, abortOnError: false, rawBody: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(opts.role ?? 'all'), createAdapter(), {
+    logger: process.env.TEST_NEST_LOGS ? undefined : false,
+    abortOnError: false,
+    rawBody: true,
+  });
   try {
     await configureApp(app);
     await app.listen(port, '127.0.0.1');
@@ -96,7 +113,12 @@ async function startApp(opts: TestAppOptions, database: { name: string; url: str
   return app;
 }
 
-async function wrap(app: NestFastifyApplication, database: { name: string }, smtp: SmtpSandbox, storage: string): Promise<TestApp> {
+async function wrap(
+  app: NestFastifyApplication,
+  database: { name: string },
+  smtp: SmtpSandbox,
+  storage: string,
+): Promise<TestApp> {
   const url = await app.getUrl();
   const db = app.get<DataSource>(getDataSourceToken());
   const relay = app.get(OutboxRelay, { strict: false });

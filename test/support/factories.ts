@@ -25,7 +25,12 @@ export interface Session {
 export async function login(t: TestApp, email: string, password = DEMO_PASSWORD): Promise<Session> {
   const res = await t.http.post('/api/v1/auth/login').send({ email, password });
   if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(res.body)}`);
-  return { email, token: res.body.accessToken, refreshToken: res.body.refreshToken, auth: { Authorization: `Bearer ${res.body.accessToken}` } };
+  return {
+    email,
+    token: res.body.accessToken,
+    refreshToken: res.body.refreshToken,
+    auth: { Authorization: `Bearer ${res.body.accessToken}` },
+  };
 }
 
 export const staff = (t: TestApp, role: 'clerk' | 'supervisor', agency: 'bennghe' | 'quan1' | 'sotuphap') =>
@@ -33,19 +38,34 @@ export const staff = (t: TestApp, role: 'clerk' | 'supervisor', agency: 'bennghe
 export const admin = (t: TestApp) => login(t, 'admin@demo.local');
 
 /** A new citizen with unique email, phone and ID number; logged in. */
-export async function newCitizen(t: TestApp, overrides: Partial<{ locale: 'vi' | 'en'; fullName: string }> = {}): Promise<Session & { idNumber: string }> {
+export async function newCitizen(
+  t: TestApp,
+  overrides: Partial<{ locale: 'vi' | 'en'; fullName: string }> = {},
+): Promise<Session & { idNumber: string }> {
   const email = `citizen-${randomUUID().slice(0, 12)}@example.vn`;
   const idNumber = String(randomInt(10 ** 11, 10 ** 12 - 1)).padStart(12, '0');
   const phone = `09${String(randomInt(0, 10 ** 8)).padStart(8, '0')}`;
   const res = await t.http.post('/api/v1/auth/register').send({
-    email, password: 'Citizen-pass-1', fullName: overrides.fullName ?? 'Lê Thị Hoa', idNumber, phone, locale: overrides.locale ?? 'vi',
+    email,
+    password: 'Citizen-pass-1',
+    fullName: overrides.fullName ?? 'Lê Thị Hoa',
+    idNumber,
+    phone,
+    locale: overrides.locale ?? 'vi',
   });
   if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
   const session = await login(t, email, 'Citizen-pass-1');
   return { ...session, id: res.body.id, idNumber };
 }
 
-export function uploadDocument(t: TestApp, s: Session, dossierId: string, documentKey: string, content = PDF, fileName = 'scan.pdf') {
+export function uploadDocument(
+  t: TestApp,
+  s: Session,
+  dossierId: string,
+  documentKey: string,
+  content = PDF,
+  fileName = 'scan.pdf',
+) {
   return t.http
     .post(`/api/v1/applications/${dossierId}/documents`)
     .set(s.auth)
@@ -80,15 +100,23 @@ export interface SandboxCompletion {
  * then the sandbox decides and, unless told to skip it, sends the signed IPN.
  */
 export async function payInSandbox(
-  t: TestApp, citizen: Session, dossierId: string, opts: { outcome?: 'pay' | 'cancel'; ipn?: 'deliver' | 'skip' } = {},
+  t: TestApp,
+  citizen: Session,
+  dossierId: string,
+  opts: { outcome?: 'pay' | 'cancel'; ipn?: 'deliver' | 'skip' } = {},
 ): Promise<SandboxCompletion> {
-  const started = await t.http.post(`/api/v1/applications/${dossierId}/payments`).set(citizen.auth).send({ provider: 'vnpay' });
+  const started = await t.http
+    .post(`/api/v1/applications/${dossierId}/payments`)
+    .set(citizen.auth)
+    .send({ provider: 'vnpay' });
   if (started.status !== 201) throw new Error(`start payment: ${started.status} ${JSON.stringify(started.body)}`);
   const redirectUrl: string = started.body.redirectUrl;
   const page = await fetch(redirectUrl);
   if (page.status !== 200) throw new Error(`sandbox pay page: ${page.status} ${await page.text()}`);
   const txnRef = new URL(redirectUrl).searchParams.get('vnp_TxnRef')!;
-  const done = await t.http.post(`/api/v1/sandbox/vnpay/transactions/${txnRef}/complete`).send({ outcome: opts.outcome ?? 'pay', ipn: opts.ipn ?? 'deliver' });
+  const done = await t.http
+    .post(`/api/v1/sandbox/vnpay/transactions/${txnRef}/complete`)
+    .send({ outcome: opts.outcome ?? 'pay', ipn: opts.ipn ?? 'deliver' });
   if (done.status !== 200) throw new Error(`sandbox complete: ${done.status} ${JSON.stringify(done.body)}`);
   return { attemptId: started.body.attemptId, txnRef, redirectUrl, ...done.body };
 }

@@ -18,7 +18,8 @@ export default async function globalSetup(): Promise<void> {
     const { rows } = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${DB_PREFIX}%`]);
     for (const { datname } of rows) {
       const started = parseInt(String(datname).slice(DB_PREFIX.length, DB_PREFIX.length + 8), 36);
-      if (Number.isFinite(started) && Date.now() - started > 6 * 3600_000) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      if (Number.isFinite(started) && Date.now() - started > 6 * 3600_000)
+        await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     }
     await c.query(`CREATE DATABASE "${template}"`);
   });

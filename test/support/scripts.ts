@@ -13,13 +13,21 @@ export interface ScriptResult {
  * Runs `scripts/<name>.ts` as its own process, from source (test/support/ts-register.js),
  * with `input` piped to its stdin and exactly `env` as its environment (plus PATH).
  */
-export function runScript(name: string, args: string[], opts: { env: Record<string, string | undefined>; input?: string }): Promise<ScriptResult> {
+export function runScript(
+  name: string,
+  args: string[],
+  opts: { env: Record<string, string | undefined>; input?: string },
+): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', join(ROOT, 'test', 'support', 'ts-register.js'), join(ROOT, 'scripts', `${name}.ts`), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', join(ROOT, 'test', 'support', 'ts-register.js'), join(ROOT, 'scripts', `${name}.ts`), ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/configuration';
-import { CreatedShipment, CreateShipmentRequest, PostalProvider, PostalProviderError, PostalWebhookEvent } from './postal-provider';
+import {
+  CreatedShipment,
+  CreateShipmentRequest,
+  PostalProvider,
+  PostalProviderError,
+  PostalWebhookEvent,
+} from './postal-provider';
 import { API_KEY_HEADER, CreateShipmentBody, parseWebhookBody, verifySignature } from './postal.protocol';
 
 const TIMEOUT_MS = 10_000;
@@ -47,13 +53,20 @@ export class HttpPostalProvider implements PostalProvider {
       });
     } catch (e) {
       const err = e as Error;
-      throw new PostalProviderError(`postal operator unreachable: ${err.name === 'TimeoutError' ? 'timeout' : err.message}`, true);
+      throw new PostalProviderError(
+        `postal operator unreachable: ${err.name === 'TimeoutError' ? 'timeout' : err.message}`,
+        true,
+      );
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
       // 401/403: credentials (fixable by configuration); 408/409/425/429 and 5xx: try again later; other 4xx: the request is wrong.
       const retryable = res.status >= 500 || [401, 403, 408, 409, 425, 429].includes(res.status);
-      throw new PostalProviderError(`postal operator answered HTTP ${res.status}: ${text.slice(0, 300)}`, retryable, res.status);
+      throw new PostalProviderError(
+        `postal operator answered HTTP ${res.status}: ${text.slice(0, 300)}`,
+        retryable,
+        res.status,
+      );
     }
     let answer: { waybill?: unknown; feeVnd?: unknown };
     try {
@@ -62,8 +75,17 @@ export class HttpPostalProvider implements PostalProvider {
       throw new PostalProviderError(`postal operator answered non-JSON: ${text.slice(0, 300)}`, true, res.status);
     }
     const { waybill, feeVnd } = answer ?? {};
-    if (typeof waybill !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(waybill) || !Number.isSafeInteger(feeVnd) || (feeVnd as number) < 0) {
-      throw new PostalProviderError(`postal operator answered an unexpected body: ${text.slice(0, 300)}`, true, res.status);
+    if (
+      typeof waybill !== 'string' ||
+      !/^[A-Za-z0-9-]{1,64}$/.test(waybill) ||
+      !Number.isSafeInteger(feeVnd) ||
+      (feeVnd as number) < 0
+    ) {
+      throw new PostalProviderError(
+        `postal operator answered an unexpected body: ${text.slice(0, 300)}`,
+        true,
+        res.status,
+      );
     }
     return { waybill, feeVnd: feeVnd as number };
   }

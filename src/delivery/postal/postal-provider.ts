@@ -13,7 +13,13 @@ export const TRACKING_STATUSES = ['picked_up', 'in_transit', 'delivered', 'retur
 export type TrackingStatus = (typeof TRACKING_STATUSES)[number];
 
 /** Progress order: a status only moves forward; delivered and returned are both final. */
-export const STATUS_RANK: Record<ShipmentStatus, number> = { created: 0, picked_up: 1, in_transit: 2, delivered: 3, returned: 3 };
+export const STATUS_RANK: Record<ShipmentStatus, number> = {
+  created: 0,
+  picked_up: 1,
+  in_transit: 2,
+  delivered: 3,
+  returned: 3,
+};
 
 export function isFinal(status: ShipmentStatus): boolean {
   return status === 'delivered' || status === 'returned';
@@ -54,7 +60,11 @@ export interface PostalWebhookEvent {
  * fixed); otherwise the request itself is wrong and retrying cannot help.
  */
 export class PostalProviderError extends Error {
-  constructor(message: string, readonly retryable: boolean, readonly httpStatus?: number) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly httpStatus?: number,
+  ) {
     super(message);
     this.name = 'PostalProviderError';
   }

@@ -12,17 +12,31 @@ import { BadWebhookSignature, PostalService } from './postal.service';
 @ApiTags('delivery')
 @Controller('postal')
 export class PostalController {
-  constructor(private readonly postal: PostalService, private readonly callbacks: CallbackFailures) {}
+  constructor(
+    private readonly postal: PostalService,
+    private readonly callbacks: CallbackFailures,
+  ) {}
 
-  @Public() @Post('webhook') @HttpCode(200) @SignedCallback('postal-webhook')
+  @Public()
+  @Post('webhook')
+  @HttpCode(200)
+  @SignedCallback('postal-webhook')
   @ApiOperation({
     summary: 'Tracking event from the postal operator: JSON {eventId, waybill, status, at}, signed over the raw body',
-    description: '401 bad signature (counted per address, never stored; 429 from an address over CALLBACK_FAILURE_RATE_LIMIT), 400 not an event, ' +
+    description:
+      '401 bad signature (counted per address, never stored; 429 from an address over CALLBACK_FAILURE_RATE_LIMIT), 400 not an event, ' +
       '404 unknown waybill; a repeated event id answers 200 and changes nothing.',
   })
-  @ApiHeader({ name: SIGNATURE_HEADER, description: 'sha256=<hex HMAC-SHA256(POSTAL_WEBHOOK_SECRET, raw body)>', required: true })
+  @ApiHeader({
+    name: SIGNATURE_HEADER,
+    description: 'sha256=<hex HMAC-SHA256(POSTAL_WEBHOOK_SECRET, raw body)>',
+    required: true,
+  })
   @ApiOkResponse({ schema: { type: 'object', properties: { ok: { type: 'boolean', enum: [true] } } } })
-  async webhook(@Req() req: RawBodyRequest<FastifyRequest>, @Headers(SIGNATURE_HEADER) signature: string | undefined): Promise<{ ok: true }> {
+  async webhook(
+    @Req() req: RawBodyRequest<FastifyRequest>,
+    @Headers(SIGNATURE_HEADER) signature: string | undefined,
+  ): Promise<{ ok: true }> {
     try {
       await this.postal.handleWebhook(req.rawBody, signature);
     } catch (e) {

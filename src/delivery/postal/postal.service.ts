@@ -22,8 +22,7 @@ export interface ShipmentView {
 }
 
 export type CreateShipmentOutcome =
-  | { outcome: 'created' | 'exists'; shipmentId: string; waybill: string }
-  | { outcome: 'not_by_post' | 'no_dossier' };
+  { outcome: 'created' | 'exists'; shipmentId: string; waybill: string } | { outcome: 'not_by_post' | 'no_dossier' };
 
 /** How a webhook event was taken: applied (status moved), recorded only (stale, out of order, after a final status), or a repeat. */
 export type WebhookOutcome = 'applied' | 'recorded' | 'duplicate';
@@ -72,7 +71,12 @@ export class PostalService {
       this.logger.warn({ dossierId }, 'create-shipment for an unknown dossier: nothing to do');
       return { outcome: 'no_dossier' };
     }
-    const delivery = (dossier.delivery ?? {}) as { method?: string; recipient?: string; address?: string; phone?: string };
+    const delivery = (dossier.delivery ?? {}) as {
+      method?: string;
+      recipient?: string;
+      address?: string;
+      phone?: string;
+    };
     if (delivery.method !== 'post') return { outcome: 'not_by_post' };
     if (!delivery.recipient || !delivery.address || !delivery.phone) {
       throw new UnrecoverableError(`dossier ${dossierId} is delivered by post but lacks recipient, address or phone`);
@@ -103,15 +107,29 @@ export class PostalService {
       if (!row) {
         // Another run got there first (with the same waybill: the operator keys on the dossier id).
         const other = await this.findByDossier(m, dossierId);
-        if (!other) throw new UnrecoverableError(`the operator answered waybill ${created.waybill} for dossier ${dossierId}, already used by another dossier`);
+        if (!other)
+          throw new UnrecoverableError(
+            `the operator answered waybill ${created.waybill} for dossier ${dossierId}, already used by another dossier`,
+          );
         if (other.waybill !== created.waybill) {
-          this.logger.error({ dossierId, kept: other.waybill, answered: created.waybill }, 'operator answered another waybill for the same reference');
+          this.logger.error(
+            { dossierId, kept: other.waybill, answered: created.waybill },
+            'operator answered another waybill for the same reference',
+          );
         }
         return { outcome: 'exists' as const, shipmentId: other.id, waybill: other.waybill };
       }
       await m.query(
         `INSERT INTO shipment_events (shipment_id, event_id, status, applied, raw) VALUES ($1, 'portal:created', 'created', true, $2)`,
-        [row.id, JSON.stringify({ source: 'create', provider: this.provider.name, waybill: created.waybill, feeVnd: created.feeVnd })],
+        [
+          row.id,
+          JSON.stringify({
+            source: 'create',
+            provider: this.provider.name,
+            waybill: created.waybill,
+            feeVnd: created.feeVnd,
+          }),
+        ],
       );
       await this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId, event: 'shipped', sourceId: row.id } }]);
       return { outcome: 'created' as const, shipmentId: row.id as string, waybill: created.waybill };
@@ -149,7 +167,10 @@ export class PostalService {
       );
       if (!inserted) return 'duplicate';
       if (!apply) {
-        this.logger.log({ waybill: shipment.waybill, at: shipment.status, reported: event.status }, 'stale postal event recorded, not applied');
+        this.logger.log(
+          { waybill: shipment.waybill, at: shipment.status, reported: event.status },
+          'stale postal event recorded, not applied',
+        );
         return 'recorded';
       }
       await m.query(`UPDATE shipments SET status = $2, updated_at = now() WHERE id = $1`, [shipment.id, event.status]);
@@ -158,12 +179,23 @@ export class PostalService {
         event.status === 'delivered'
           ? [
               { name: 'shipment-delivered', data },
-              { name: 'dossier-event', data: { dossierId: shipment.dossier_id, event: 'delivered', sourceId: shipment.id } },
+              {
+                name: 'dossier-event',
+                data: { dossierId: shipment.dossier_id, event: 'delivered', sourceId: shipment.id },
+              },
             ]
           : event.status === 'returned'
             ? [
                 { name: 'shipment-returned', data },
-                { name: 'dossier-event', data: { dossierId: shipment.dossier_id, event: 'shipment_returned', sourceId: shipment.id, audience: 'staff' } },
+                {
+                  name: 'dossier-event',
+                  data: {
+                    dossierId: shipment.dossier_id,
+                    event: 'shipment_returned',
+                    sourceId: shipment.id,
+                    audience: 'staff',
+                  },
+                },
               ]
             : [];
       await this.outbox.add(m, messages);
@@ -180,7 +212,9 @@ export class PostalService {
   }
 
   private async findByDossier(m: EntityManager, dossierId: string): Promise<ShipmentRow | null> {
-    const [row] = await m.query(`SELECT id, dossier_id, waybill, status FROM shipments WHERE dossier_id = $1`, [dossierId]);
+    const [row] = await m.query(`SELECT id, dossier_id, waybill, status FROM shipments WHERE dossier_id = $1`, [
+      dossierId,
+    ]);
     return row ?? null;
   }
 }

@@ -29,14 +29,20 @@ class ListSmsQuery {
 export class SmsSandboxController {
   private readonly key: Buffer;
 
-  constructor(@InjectDataSource() private readonly db: DataSource, config: ConfigService<AppConfig, true>) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    config: ConfigService<AppConfig, true>,
+  ) {
     this.key = Buffer.from(config.get('SMS_API_KEY', { infer: true }));
   }
 
-  @Public() @Post('messages') @HttpCode(200)
+  @Public()
+  @Post('messages')
+  @HttpCode(200)
   async send(@Headers('x-api-key') key: string | undefined, @Body() dto: SendSmsDto): Promise<{ messageId: string }> {
     const given = Buffer.from(key ?? '');
-    if (given.length !== this.key.length || !timingSafeEqual(given, this.key)) throw new Unauthorized('Invalid API key.');
+    if (given.length !== this.key.length || !timingSafeEqual(given, this.key))
+      throw new Unauthorized('Invalid API key.');
     const [row] = await this.db.query(
       `WITH ins AS (
          INSERT INTO sandbox_sms_messages (client_ref, phone, text) VALUES ($1, $2, $3) ON CONFLICT (client_ref) DO NOTHING RETURNING id
@@ -46,7 +52,8 @@ export class SmsSandboxController {
     return { messageId: row.id };
   }
 
-  @Public() @Get('messages')
+  @Public()
+  @Get('messages')
   list(@Query() q: ListSmsQuery) {
     return this.db.query(
       `SELECT id, client_ref AS "clientRef", phone, text, at FROM sandbox_sms_messages WHERE ($1::text IS NULL OR phone = $1) ORDER BY at, id`,

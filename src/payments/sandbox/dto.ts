@@ -6,17 +6,24 @@ export type SandboxOutcomeValue = (typeof SANDBOX_OUTCOMES)[number];
 
 /** The payment page's buttons. */
 export class DecideQueryDto {
-  @ApiProperty({ enum: SANDBOX_OUTCOMES }) @IsIn(SANDBOX_OUTCOMES)
+  @ApiProperty({ enum: SANDBOX_OUTCOMES })
+  @IsIn(SANDBOX_OUTCOMES)
   outcome: SandboxOutcomeValue;
 }
 
 /** Test API: decide a transaction without a browser. */
 export class CompleteTransactionDto {
-  @ApiProperty({ enum: SANDBOX_OUTCOMES }) @IsIn(SANDBOX_OUTCOMES)
+  @ApiProperty({ enum: SANDBOX_OUTCOMES })
+  @IsIn(SANDBOX_OUTCOMES)
   outcome: SandboxOutcomeValue;
 
-  @ApiPropertyOptional({ enum: ['deliver', 'skip'], default: 'deliver', description: "'skip' sends no IPN (a lost IPN)" })
-  @IsOptional() @IsIn(['deliver', 'skip'])
+  @ApiPropertyOptional({
+    enum: ['deliver', 'skip'],
+    default: 'deliver',
+    description: "'skip' sends no IPN (a lost IPN)",
+  })
+  @IsOptional()
+  @IsIn(['deliver', 'skip'])
   ipn?: 'deliver' | 'skip';
 }
 
@@ -29,7 +36,11 @@ export class CompletionDto {
   @ApiProperty({ description: 'vnp_ReturnUrl with the signed result parameters' })
   returnUrl: string;
 
-  @ApiProperty({ description: 'The signed IPN parameters, vnp_SecureHash included', type: 'object', additionalProperties: { type: 'string' } })
+  @ApiProperty({
+    description: 'The signed IPN parameters, vnp_SecureHash included',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
   ipnParams: Record<string, string>;
 
   @ApiPropertyOptional({ type: IpnAnswerDto, description: "The merchant's answer to the first IPN delivery" })
@@ -52,7 +63,8 @@ const S = () => (target: object, key: string) => {
  * get a 400 problem; protocol errors get VNPay's JSON response codes.
  */
 export class TransactionApiDto {
-  @ApiProperty({ enum: ['querydr', 'refund'] }) @IsIn(['querydr', 'refund'])
+  @ApiProperty({ enum: ['querydr', 'refund'] })
+  @IsIn(['querydr', 'refund'])
   vnp_Command: 'querydr' | 'refund';
 
   @S() vnp_RequestId?: string;

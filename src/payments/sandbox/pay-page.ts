@@ -5,7 +5,14 @@
  * over); the app parses neither urlencoded bodies nor needs to.
  */
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
@@ -15,7 +22,10 @@ export function escapeHtml(value: unknown): string {
 export function formatVndAmount(amountRaw: string): string {
   const minor = Number(amountRaw);
   if (!Number.isSafeInteger(minor)) return `${amountRaw} (x100)`;
-  const fmt = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2, minimumFractionDigits: minor % 100 === 0 ? 0 : 2 });
+  const fmt = new Intl.NumberFormat('vi-VN', {
+    maximumFractionDigits: 2,
+    minimumFractionDigits: minor % 100 === 0 ? 0 : 2,
+  });
   return `${fmt.format(minor / 100)} ₫`;
 }
 

@@ -18,7 +18,13 @@ export interface IpnDeliveryResult {
 
 /** The gateway stops retrying once the merchant answers 00 (confirmed) or 02 (already confirmed) with HTTP 2xx. */
 export function isAcknowledged(r: IpnDeliveryResult): boolean {
-  return !!r.response && !!r.httpStatus && r.httpStatus >= 200 && r.httpStatus < 300 && (r.response.RspCode === '00' || r.response.RspCode === '02');
+  return (
+    !!r.response &&
+    !!r.httpStatus &&
+    r.httpStatus >= 200 &&
+    r.httpStatus < 300 &&
+    (r.response.RspCode === '00' || r.response.RspCode === '02')
+  );
 }
 
 interface Chain {
@@ -120,7 +126,12 @@ export class SandboxIpnSender implements OnModuleDestroy {
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.options.ipnTimeoutMs)]);
     let result: IpnDeliveryResult;
     try {
-      const res = await fetch(url, { method: 'GET', headers: { accept: 'application/json' }, redirect: 'manual', signal });
+      const res = await fetch(url, {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        redirect: 'manual',
+        signal,
+      });
       const text = await res.text();
       result = { httpStatus: res.status, ...readAnswer(text) };
     } catch (e) {
@@ -129,13 +140,17 @@ export class SandboxIpnSender implements OnModuleDestroy {
       if (chain.abort === abort) chain.abort = undefined;
     }
     if (!this.destroyed) {
-      await this.record(txnRef, result).catch((err) => this.logger.warn({ err, txnRef }, 'could not record a sandbox IPN attempt'));
+      await this.record(txnRef, result).catch((err) =>
+        this.logger.warn({ err, txnRef }, 'could not record a sandbox IPN attempt'),
+      );
     }
     return result;
   }
 
   private async record(txnRef: string, r: IpnDeliveryResult): Promise<void> {
-    const text = (r.response ? JSON.stringify(r.response) : `${r.httpStatus ? `HTTP ${r.httpStatus}: ` : ''}${r.error ?? ''}`).slice(0, MAX_RECORDED);
+    const text = (
+      r.response ? JSON.stringify(r.response) : `${r.httpStatus ? `HTTP ${r.httpStatus}: ` : ''}${r.error ?? ''}`
+    ).slice(0, MAX_RECORDED);
     await this.db.query(
       `UPDATE sandbox_vnpay_transactions
           SET ipn_attempts = ipn_attempts + 1, ipn_last_response = $2, updated_at = now()

@@ -126,18 +126,24 @@ export class SandboxVnpayService {
     if (!verifyParams(query, this.secret)) throw new BadRequest('Invalid signature (vnp_SecureHash).');
     const q = query as Record<string, string>;
     const missing = REQUIRED_PAY_FIELDS.filter((f) => typeof q[f] !== 'string' || q[f] === '');
-    if (missing.length) throw new BadRequest('Missing parameters.', missing.map((field) => ({ field, message: `${field} is required` })));
+    if (missing.length)
+      throw new BadRequest(
+        'Missing parameters.',
+        missing.map((field) => ({ field, message: `${field} is required` })),
+      );
     if (q.vnp_Version !== VNP_VERSION) throw invalid('vnp_Version', `must be ${VNP_VERSION}`);
     if (q.vnp_Command !== 'pay') throw invalid('vnp_Command', 'must be pay');
     if (q.vnp_TmnCode !== this.tmnCode) throw invalid('vnp_TmnCode', 'unknown merchant');
-    if (!AMOUNT_RE.test(q.vnp_Amount)) throw invalid('vnp_Amount', 'must be a positive integer of at most 12 digits (VND x 100)');
+    if (!AMOUNT_RE.test(q.vnp_Amount))
+      throw invalid('vnp_Amount', 'must be a positive integer of at most 12 digits (VND x 100)');
     if (q.vnp_CurrCode !== 'VND') throw invalid('vnp_CurrCode', 'must be VND');
     if (q.vnp_Locale !== 'vn' && q.vnp_Locale !== 'en') throw invalid('vnp_Locale', 'must be vn or en');
     if (!TXN_REF_RE.test(q.vnp_TxnRef)) throw invalid('vnp_TxnRef', 'must be 1 to 100 letters or digits');
     if (!isHttpUrl(q.vnp_ReturnUrl)) throw invalid('vnp_ReturnUrl', 'must be an absolute http(s) URL');
     if (!isVnpDate(q.vnp_CreateDate)) throw invalid('vnp_CreateDate', 'must be yyyyMMddHHmmss (GMT+7)');
     if (!isVnpDate(q.vnp_ExpireDate)) throw invalid('vnp_ExpireDate', 'must be yyyyMMddHHmmss (GMT+7)');
-    if (parseVnpDate(q.vnp_ExpireDate).getTime() <= now.getTime()) throw invalid('vnp_ExpireDate', 'the payment has expired');
+    if (parseVnpDate(q.vnp_ExpireDate).getTime() <= now.getTime())
+      throw invalid('vnp_ExpireDate', 'the payment has expired');
 
     await this.db.query(
       `INSERT INTO sandbox_vnpay_transactions (txn_ref, tmn_code, amount_raw, order_info, return_url, create_date, status)
@@ -169,7 +175,12 @@ export class SandboxVnpayService {
    * the signed return URL. A transaction decided before keeps its first
    * outcome; deciding again re-sends that outcome (a duplicate IPN).
    */
-  async complete(txnRef: string, outcome: SandboxOutcome, ipn: 'deliver' | 'skip' = 'deliver', now = new Date()): Promise<CompletionResult> {
+  async complete(
+    txnRef: string,
+    outcome: SandboxOutcome,
+    ipn: 'deliver' | 'skip' = 'deliver',
+    now = new Date(),
+  ): Promise<CompletionResult> {
     const txn = await this.decide(txnRef, outcome, now);
     const ipnParams = this.signedResult(txn);
     const result: CompletionResult = { returnUrl: this.returnUrl(txn, ipnParams), ipnParams };
@@ -182,7 +193,9 @@ export class SandboxVnpayService {
   }
 
   async find(txnRef: string): Promise<SandboxTxn | null> {
-    const rows: SandboxTxn[] = await this.db.query(`SELECT * FROM sandbox_vnpay_transactions WHERE txn_ref = $1`, [txnRef]);
+    const rows: SandboxTxn[] = await this.db.query(`SELECT * FROM sandbox_vnpay_transactions WHERE txn_ref = $1`, [
+      txnRef,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -309,7 +322,13 @@ export class SandboxVnpayService {
     }
     const txn = await this.find(b.vnp_TxnRef!);
     let code: string;
-    if (!txn || txn.tmn_code !== b.vnp_TmnCode || txn.create_date !== b.vnp_TransactionDate || (txnNo && txn.transaction_no !== txnNo)) code = '91';
+    if (
+      !txn ||
+      txn.tmn_code !== b.vnp_TmnCode ||
+      txn.create_date !== b.vnp_TransactionDate ||
+      (txnNo && txn.transaction_no !== txnNo)
+    )
+      code = '91';
     else if (txn.status === 'refunded') code = '94';
     else if (txn.status !== 'paid') code = '95';
     else code = '03'; // amount above the paid amount, or a full refund of another amount
@@ -363,7 +382,12 @@ export class SandboxVnpayService {
 
 /** A bad checksum gets an unsigned answer: whoever sent it does not hold the secret. */
 function unsignedAnswer(command: string, code: string): ApiAnswer {
-  return { vnp_ResponseId: randomBytes(16).toString('hex'), vnp_Command: command, vnp_ResponseCode: code, vnp_Message: API_MESSAGES[code] };
+  return {
+    vnp_ResponseId: randomBytes(16).toString('hex'),
+    vnp_Command: command,
+    vnp_ResponseCode: code,
+    vnp_Message: API_MESSAGES[code],
+  };
 }
 
 function invalid(field: string, message: string): BadRequest {

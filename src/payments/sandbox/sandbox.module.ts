@@ -25,7 +25,12 @@ export class SandboxVnpayModule {
     return {
       module: SandboxVnpayModule,
       controllers: [SandboxVnpayController],
-      providers: [{ provide: SANDBOX_VNPAY_OPTIONS, useValue: resolved }, SandboxGuard, SandboxIpnSender, SandboxVnpayService],
+      providers: [
+        { provide: SANDBOX_VNPAY_OPTIONS, useValue: resolved },
+        SandboxGuard,
+        SandboxIpnSender,
+        SandboxVnpayService,
+      ],
     };
   }
 }

@@ -29,10 +29,16 @@ const IPN_ANSWER: Record<SettleOutcome, VnpIpnResponse> = {
 export class VnpayController {
   private readonly logger = new Logger(VnpayController.name);
 
-  constructor(private readonly payments: PaymentsService, private readonly vnpay: VnpayProvider, private readonly callbacks: CallbackFailures) {}
+  constructor(
+    private readonly payments: PaymentsService,
+    private readonly vnpay: VnpayProvider,
+    private readonly callbacks: CallbackFailures,
+  ) {}
 
   /** Answers `{RspCode, Message}`: 97 bad signature, 01 unknown order, 04 wrong amount, 02 already confirmed, 00 confirmed, 99 error. */
-  @Public() @Get('ipn') @SignedCallback('vnpay-ipn')
+  @Public()
+  @Get('ipn')
+  @SignedCallback('vnpay-ipn')
   async ipn(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest): Promise<VnpIpnResponse> {
     try {
       const check = this.vnpay.verifyCallback(query);
@@ -45,7 +51,12 @@ export class VnpayController {
         await this.payments.recordRejectedCallback('ipn', `invalid_${check.reason}`, query);
         return check.reason === 'merchant' ? IPN_RESPONSES.orderNotFound : IPN_RESPONSES.unknownError;
       }
-      if (check.report.outcome === 'pending' || check.report.outcome === 'not_found' || check.report.outcome === 'refunded') return IPN_RESPONSES.unknownError;
+      if (
+        check.report.outcome === 'pending' ||
+        check.report.outcome === 'not_found' ||
+        check.report.outcome === 'refunded'
+      )
+        return IPN_RESPONSES.unknownError;
       return IPN_ANSWER[await this.payments.settle(check.report, 'ipn', query)];
     } catch (e) {
       this.logger.error({ err: e }, 'IPN failed');
@@ -54,9 +65,14 @@ export class VnpayController {
   }
 
   /** Where the browser lands after the gateway. Shows the current state; a signed success only triggers a status query. */
-  @Public() @Get('return') @SignedCallback('vnpay-return')
+  @Public()
+  @Get('return')
+  @SignedCallback('vnpay-return')
   async return(
-    @Query() query: Record<string, unknown>, @Headers('accept') accept: string | undefined, @Req() req: FastifyRequest, @Res() reply: FastifyReply,
+    @Query() query: Record<string, unknown>,
+    @Headers('accept') accept: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
   ) {
     const check = this.vnpay.verifyCallback(query);
     let body: { status: string; message: string; dossierId?: string; code?: string | null; txnRef?: string };
@@ -71,18 +87,28 @@ export class VnpayController {
         if (attempt.state === 'pending' || attempt.state === 'created') await this.payments.queueCheck(attempt.id);
         const status = attempt.state === 'created' ? 'pending' : attempt.state;
         body = {
-          status, txnRef: check.report.txnRef, dossierId: attempt.dossierId, code: attempt.code,
-          message: status === 'succeeded' ? 'Payment confirmed.' : status === 'pending'
-            ? (check.report.outcome === 'succeeded' ? 'Payment received by the gateway; waiting for its confirmation.' : 'Payment not completed.')
-            : `Payment ${status}.`,
+          status,
+          txnRef: check.report.txnRef,
+          dossierId: attempt.dossierId,
+          code: attempt.code,
+          message:
+            status === 'succeeded'
+              ? 'Payment confirmed.'
+              : status === 'pending'
+                ? check.report.outcome === 'succeeded'
+                  ? 'Payment received by the gateway; waiting for its confirmation.'
+                  : 'Payment not completed.'
+                : `Payment ${status}.`,
         };
       }
     }
     if (accept?.includes('text/html')) {
-      reply.header('content-type', 'text/html; charset=utf-8').send(
-        `<!doctype html><meta charset="utf-8"><title>Payment</title><p>${escapeHtml(body.message)}</p>` +
-          (body.code ? `<p>Hồ sơ / Dossier: ${escapeHtml(body.code)}</p>` : ''),
-      );
+      reply
+        .header('content-type', 'text/html; charset=utf-8')
+        .send(
+          `<!doctype html><meta charset="utf-8"><title>Payment</title><p>${escapeHtml(body.message)}</p>` +
+            (body.code ? `<p>Hồ sơ / Dossier: ${escapeHtml(body.code)}</p>` : ''),
+        );
     } else {
       reply.send(body);
     }

@@ -78,7 +78,9 @@ describe('canonical query and HMAC-SHA512 (vectors)', () => {
     it('verifies', () => {
       expect(verifyParams({ ...v.params, vnp_SecureHash: v.vnp_SecureHash }, SECRET)).toBe(true);
       expect(verifyParams({ ...v.params, vnp_SecureHash: v.vnp_SecureHash.toUpperCase() }, SECRET)).toBe(true);
-      expect(verifyParams({ ...v.params, vnp_SecureHash: v.vnp_SecureHash, vnp_SecureHashType: 'HmacSHA512' }, SECRET)).toBe(true);
+      expect(
+        verifyParams({ ...v.params, vnp_SecureHash: v.vnp_SecureHash, vnp_SecureHashType: 'HmacSHA512' }, SECRET),
+      ).toBe(true);
     });
   });
 
@@ -135,7 +137,9 @@ describe('verifyParams', () => {
   });
 
   it('fails on tampered status or an added parameter', () => {
-    expect(verifyParams({ ...ipnCancel.params, vnp_ResponseCode: '00', vnp_TransactionStatus: '00' }, SECRET)).toBe(false);
+    expect(verifyParams({ ...ipnCancel.params, vnp_ResponseCode: '00', vnp_TransactionStatus: '00' }, SECRET)).toBe(
+      false,
+    );
     expect(verifyParams({ ...signed, extra: '1' }, SECRET)).toBe(false);
   });
 
@@ -193,7 +197,15 @@ describe('dates (GMT+7)', () => {
   });
 
   it('rejects malformed dates', () => {
-    for (const s of ['', '2026112300300', '202611230030000', '20261323000000', '20260230000000', '20261123246000', '2026-11-23 00:30']) {
+    for (const s of [
+      '',
+      '2026112300300',
+      '202611230030000',
+      '20261323000000',
+      '20260230000000',
+      '20261123246000',
+      '2026-11-23 00:30',
+    ]) {
       expect(() => parseVnpDate(s)).toThrow(RangeError);
     }
     expect(() => formatVnpDate(new Date('nope'))).toThrow(RangeError);
@@ -208,7 +220,16 @@ describe('amounts', () => {
   });
 
   it('rejects non-integer, non-positive and oversized amounts', () => {
-    for (const a of [0, -1, 1.5, 70000.01, Number.NaN, Number.POSITIVE_INFINITY, 10_000_000_000, '70000' as unknown as number]) {
+    for (const a of [
+      0,
+      -1,
+      1.5,
+      70000.01,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      10_000_000_000,
+      '70000' as unknown as number,
+    ]) {
       expect(() => toVnpAmount(a)).toThrow(RangeError);
     }
   });
@@ -368,7 +389,9 @@ describe('querydr', () => {
 
   it('vector: pipe-joined string and hash', () => {
     expect(pipeSignData(p, QUERYDR_REQUEST_FIELDS)).toBe(queryDrVector.canonical);
-    expect(createHmac('sha512', SECRET).update(queryDrVector.canonical, 'utf8').digest('hex')).toBe(queryDrVector.vnp_SecureHash);
+    expect(createHmac('sha512', SECRET).update(queryDrVector.canonical, 'utf8').digest('hex')).toBe(
+      queryDrVector.vnp_SecureHash,
+    );
   });
 
   it('buildQueryDr reproduces the vector body and hash', () => {

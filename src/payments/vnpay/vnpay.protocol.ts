@@ -278,7 +278,12 @@ export function buildPaymentUrl(payUrl: string, input: VnpPaymentInput, secret: 
   } catch {
     throw new TypeError(`Invalid VNPay payment URL: ${payUrl}`);
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '' || payUrl.includes('?')) {
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    payUrl.includes('?')
+  ) {
     throw new TypeError('VNPay payment URL must be an http(s) URL without query or fragment');
   }
   const params = buildPaymentParams(input);

@@ -1,9 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/configuration';
-import type { CallbackCheck, CheckoutInput, PaymentProvider, ProviderReport, RefundRequest, RefundResult } from '../payment-provider';
+import type {
+  CallbackCheck,
+  CheckoutInput,
+  PaymentProvider,
+  ProviderReport,
+  RefundRequest,
+  RefundResult,
+} from '../payment-provider';
 import {
-  buildPaymentUrl, buildQueryDr, buildRefund, isSuccess, parseCallback, parseVnpDate, verifyParams, verifyQueryDrResponse,
+  buildPaymentUrl,
+  buildQueryDr,
+  buildRefund,
+  isSuccess,
+  parseCallback,
+  parseVnpDate,
+  verifyParams,
+  verifyQueryDrResponse,
   verifyRefundResponse,
 } from './vnpay.protocol';
 
@@ -33,17 +47,21 @@ export class VnpayProvider implements PaymentProvider {
   }
 
   createCheckout(input: CheckoutInput): string {
-    return buildPaymentUrl(this.payUrl, {
-      tmnCode: this.tmnCode,
-      amountVnd: input.amountVnd,
-      txnRef: input.txnRef,
-      orderInfo: input.orderInfo,
-      ipAddr: input.ipAddr,
-      returnUrl: this.returnUrl,
-      createDate: input.createdAt,
-      expireDate: input.expiresAt,
-      locale: input.locale === 'en' ? 'en' : 'vn',
-    }, this.secret);
+    return buildPaymentUrl(
+      this.payUrl,
+      {
+        tmnCode: this.tmnCode,
+        amountVnd: input.amountVnd,
+        txnRef: input.txnRef,
+        orderInfo: input.orderInfo,
+        ipAddr: input.ipAddr,
+        returnUrl: this.returnUrl,
+        createDate: input.createdAt,
+        expireDate: input.expiresAt,
+        locale: input.locale === 'en' ? 'en' : 'vn',
+      },
+      this.secret,
+    );
   }
 
   verifyCallback(query: Record<string, unknown>): CallbackCheck {
@@ -55,27 +73,61 @@ export class VnpayProvider implements PaymentProvider {
     return {
       valid: true,
       report: {
-        txnRef: cb.txnRef, amountVnd: cb.amountVnd, outcome, providerTxnNo: cb.transactionNo, bankCode: cb.bankCode,
-        paidAt: cb.paidAt, responseCode: cb.responseCode,
+        txnRef: cb.txnRef,
+        amountVnd: cb.amountVnd,
+        outcome,
+        providerTxnNo: cb.transactionNo,
+        bankCode: cb.bankCode,
+        paidAt: cb.paidAt,
+        responseCode: cb.responseCode,
       },
     };
   }
 
-  async queryStatus(txnRef: string, attemptCreatedAt: Date, requestId: string): Promise<{ report: ProviderReport; raw: unknown }> {
-    const body = buildQueryDr({
-      requestId, tmnCode: this.tmnCode, txnRef, transactionDate: attemptCreatedAt, createDate: new Date(), ipAddr: SERVER_IP,
-      orderInfo: `Truy van giao dich ${txnRef}`,
-    }, this.secret);
+  async queryStatus(
+    txnRef: string,
+    attemptCreatedAt: Date,
+    requestId: string,
+  ): Promise<{ report: ProviderReport; raw: unknown }> {
+    const body = buildQueryDr(
+      {
+        requestId,
+        tmnCode: this.tmnCode,
+        txnRef,
+        transactionDate: attemptCreatedAt,
+        createDate: new Date(),
+        ipAddr: SERVER_IP,
+        orderInfo: `Truy van giao dich ${txnRef}`,
+      },
+      this.secret,
+    );
     const raw = await this.post(body);
     if (raw.vnp_ResponseCode === '91') return { report: { txnRef, amountVnd: null, outcome: 'not_found' }, raw };
-    if (raw.vnp_ResponseCode !== '00' || !verifyQueryDrResponse(raw, this.secret) || raw.vnp_TxnRef !== txnRef || raw.vnp_TmnCode !== this.tmnCode) {
+    if (
+      raw.vnp_ResponseCode !== '00' ||
+      !verifyQueryDrResponse(raw, this.secret) ||
+      raw.vnp_TxnRef !== txnRef ||
+      raw.vnp_TmnCode !== this.tmnCode
+    ) {
       // Unsigned or unexpected: decides nothing.
-      return { report: { txnRef, amountVnd: null, outcome: 'pending', responseCode: String(raw.vnp_ResponseCode ?? '') }, raw };
+      return {
+        report: { txnRef, amountVnd: null, outcome: 'pending', responseCode: String(raw.vnp_ResponseCode ?? '') },
+        raw,
+      };
     }
-    const amount = /^\d+$/.test(String(raw.vnp_Amount)) && Number(raw.vnp_Amount) % 100 === 0 ? Number(raw.vnp_Amount) / 100 : null;
+    const amount =
+      /^\d+$/.test(String(raw.vnp_Amount)) && Number(raw.vnp_Amount) % 100 === 0 ? Number(raw.vnp_Amount) / 100 : null;
     const status = String(raw.vnp_TransactionStatus);
     const outcome: ProviderReport['outcome'] =
-      status === '00' ? 'succeeded' : status === '01' ? 'pending' : status === '05' || status === '06' ? 'refunded' : status === '02' ? 'failed' : 'pending';
+      status === '00'
+        ? 'succeeded'
+        : status === '01'
+          ? 'pending'
+          : status === '05' || status === '06'
+            ? 'refunded'
+            : status === '02'
+              ? 'failed'
+              : 'pending';
     let paidAt: Date | undefined;
     try {
       paidAt = raw.vnp_PayDate ? parseVnpDate(String(raw.vnp_PayDate)) : undefined;
@@ -83,17 +135,36 @@ export class VnpayProvider implements PaymentProvider {
       paidAt = undefined;
     }
     return {
-      report: { txnRef, amountVnd: amount, outcome, providerTxnNo: raw.vnp_TransactionNo ? String(raw.vnp_TransactionNo) : undefined, bankCode: raw.vnp_BankCode, paidAt, responseCode: '00' },
+      report: {
+        txnRef,
+        amountVnd: amount,
+        outcome,
+        providerTxnNo: raw.vnp_TransactionNo ? String(raw.vnp_TransactionNo) : undefined,
+        bankCode: raw.vnp_BankCode,
+        paidAt,
+        responseCode: '00',
+      },
       raw,
     };
   }
 
   async refund(r: RefundRequest): Promise<RefundResult> {
-    const body = buildRefund({
-      requestId: r.requestId, tmnCode: this.tmnCode, transactionType: r.fullAmount ? '02' : '03', txnRef: r.txnRef,
-      amountVnd: r.amountVnd, transactionNo: r.providerTxnNo ?? undefined, transactionDate: r.attemptCreatedAt, createBy: 'portal',
-      createDate: new Date(), ipAddr: SERVER_IP, orderInfo: `Hoan tien ${r.txnRef}`,
-    }, this.secret);
+    const body = buildRefund(
+      {
+        requestId: r.requestId,
+        tmnCode: this.tmnCode,
+        transactionType: r.fullAmount ? '02' : '03',
+        txnRef: r.txnRef,
+        amountVnd: r.amountVnd,
+        transactionNo: r.providerTxnNo ?? undefined,
+        transactionDate: r.attemptCreatedAt,
+        createBy: 'portal',
+        createDate: new Date(),
+        ipAddr: SERVER_IP,
+        orderInfo: `Hoan tien ${r.txnRef}`,
+      },
+      this.secret,
+    );
     let raw: Record<string, any>;
     try {
       raw = await this.post(body);
@@ -101,7 +172,8 @@ export class VnpayProvider implements PaymentProvider {
       return { outcome: 'retry', raw: { error: (e as Error).message } };
     }
     const code = String(raw.vnp_ResponseCode ?? '');
-    if (code === '00' && verifyRefundResponse(raw, this.secret)) return { outcome: 'succeeded', providerRef: raw.vnp_TransactionNo, responseCode: code, raw };
+    if (code === '00' && verifyRefundResponse(raw, this.secret))
+      return { outcome: 'succeeded', providerRef: raw.vnp_TransactionNo, responseCode: code, raw };
     // 94: a refund for this transaction is already being processed (ours, sent before a crash).
     if (code === '94') return { outcome: 'succeeded', responseCode: code, raw };
     if (['91', '95', '02', '03', '04'].includes(code)) return { outcome: 'failed', responseCode: code, raw };

@@ -23,8 +23,9 @@ export interface DossierAudit {
  * that. And the history chain of each is whole.
  */
 export async function auditDossiers(db: Pool, ids?: string[]): Promise<DossierAudit> {
-  const rows: any[] = (await db.query(
-    `SELECT d.id, d.state, d.code, d.submitted_at, d.history_seq, d.history_hash,
+  const rows: any[] = (
+    await db.query(
+      `SELECT d.id, d.state, d.code, d.submitted_at, d.history_seq, d.history_hash,
             (SELECT count(*)::int FROM dossier_history h WHERE h.dossier_id = d.id AND h.action = 'submit') AS submit_entries,
             (SELECT h.id FROM dossier_history h WHERE h.dossier_id = d.id AND h.action = 'submit' LIMIT 1) AS submit_entry,
             (SELECT count(*)::int FROM outbox o WHERE o.payload->>'dossierId' = d.id::text AND o.payload->>'event' = 'submit') AS submit_outbox,
@@ -34,28 +35,41 @@ export async function auditDossiers(db: Pool, ids?: string[]): Promise<DossierAu
             (SELECT count(*)::int FROM idempotency_keys k WHERE k.body->>'id' = d.id::text AND k.body->>'code' = d.code AND k.status = 200) AS idem_keys_matching
        FROM dossiers d
       WHERE ($1::uuid[] IS NULL OR d.id = ANY($1::uuid[]))`,
-    [ids ?? null],
-  )).rows;
+      [ids ?? null],
+    )
+  ).rows;
   const out: DossierAudit = { total: rows.length, submitted: [], drafts: [], problems: [] };
   for (const r of rows) {
     if (r.state === 'draft') {
       out.drafts.push(r.id);
       const extra = [
-        r.code && `code ${r.code}`, r.submitted_at && 'submitted_at', r.submit_entries && `${r.submit_entries} submit entries`,
-        r.submit_outbox && `${r.submit_outbox} submit outbox rows`, r.idem_keys && `${r.idem_keys} idempotency keys`,
+        r.code && `code ${r.code}`,
+        r.submitted_at && 'submitted_at',
+        r.submit_entries && `${r.submit_entries} submit entries`,
+        r.submit_outbox && `${r.submit_outbox} submit outbox rows`,
+        r.idem_keys && `${r.idem_keys} idempotency keys`,
       ].filter(Boolean);
       if (extra.length) out.problems.push(`draft ${r.id} is half-submitted: ${extra.join(', ')}`);
     } else {
       out.submitted.push(r.id);
       const missing = [
-        !r.code && 'no code', !r.submitted_at && 'no submitted_at', r.submit_entries !== 1 && `${r.submit_entries} submit entries`,
-        r.submit_outbox !== 1 && `${r.submit_outbox} submit outbox rows`, r.submit_outbox_linked !== 1 && 'outbox row not linked to the submit entry',
-        r.idem_keys !== 1 && `${r.idem_keys} idempotency keys`, r.idem_keys === 1 && r.idem_keys_matching !== 1 && 'idempotency answer does not match the dossier',
+        !r.code && 'no code',
+        !r.submitted_at && 'no submitted_at',
+        r.submit_entries !== 1 && `${r.submit_entries} submit entries`,
+        r.submit_outbox !== 1 && `${r.submit_outbox} submit outbox rows`,
+        r.submit_outbox_linked !== 1 && 'outbox row not linked to the submit entry',
+        r.idem_keys !== 1 && `${r.idem_keys} idempotency keys`,
+        r.idem_keys === 1 && r.idem_keys_matching !== 1 && 'idempotency answer does not match the dossier',
       ].filter(Boolean);
       if (missing.length) out.problems.push(`dossier ${r.id} (${r.state}) is not whole: ${missing.join(', ')}`);
     }
   }
-  out.problems.push(...(await verifyChains(db, rows.map((r) => r.id))));
+  out.problems.push(
+    ...(await verifyChains(
+      db,
+      rows.map((r) => r.id),
+    )),
+  );
   return out;
 }
 
@@ -67,11 +81,13 @@ export async function auditDossiers(db: Pool, ids?: string[]): Promise<DossierAu
 export async function verifyChains(db: Pool, ids: string[]): Promise<string[]> {
   const problems: string[] = [];
   if (ids.length === 0) return problems;
-  const entries: any[] = (await db.query(
-    `SELECT h.*, d.history_seq AS head_seq, d.history_hash AS head_hash FROM dossier_history h JOIN dossiers d ON d.id = h.dossier_id
+  const entries: any[] = (
+    await db.query(
+      `SELECT h.*, d.history_seq AS head_seq, d.history_hash AS head_hash FROM dossier_history h JOIN dossiers d ON d.id = h.dossier_id
       WHERE h.dossier_id = ANY($1::uuid[]) ORDER BY h.dossier_id, h.seq`,
-    [ids],
-  )).rows;
+      [ids],
+    )
+  ).rows;
   const byDossier = new Map<string, any[]>();
   for (const e of entries) byDossier.set(e.dossier_id, [...(byDossier.get(e.dossier_id) ?? []), e]);
   for (const id of ids) {
@@ -83,12 +99,22 @@ export async function verifyChains(db: Pool, ids: string[]): Promise<string[]> {
     let prev: string | null = null;
     chain.forEach((e, i) => {
       if (e.seq !== i + 1) problems.push(`dossier ${id}: history seq ${e.seq} at position ${i + 1}`);
-      if (e.prev_hash !== prev) problems.push(`dossier ${id}: entry ${e.seq} (${e.action}) prev_hash does not link to entry ${e.seq - 1}`);
+      if (e.prev_hash !== prev)
+        problems.push(`dossier ${id}: entry ${e.seq} (${e.action}) prev_hash does not link to entry ${e.seq - 1}`);
       const recomputed = historyHash(prev, {
-        dossierId: e.dossier_id, seq: e.seq, action: e.action, fromState: e.from_state, toState: e.to_state, actorId: e.actor_id,
-        actorRole: e.actor_role, comment: e.comment, data: e.data, at: e.at,
+        dossierId: e.dossier_id,
+        seq: e.seq,
+        action: e.action,
+        fromState: e.from_state,
+        toState: e.to_state,
+        actorId: e.actor_id,
+        actorRole: e.actor_role,
+        comment: e.comment,
+        data: e.data,
+        at: e.at,
       });
-      if (recomputed !== e.hash) problems.push(`dossier ${id}: entry ${e.seq} (${e.action}) hash does not recompute from the stored entry`);
+      if (recomputed !== e.hash)
+        problems.push(`dossier ${id}: entry ${e.seq} (${e.action}) hash does not recompute from the stored entry`);
       prev = e.hash;
     });
     const last = chain[chain.length - 1];
@@ -119,21 +145,34 @@ export interface NotificationAudit {
  * them by Message-ID; the SMS gateway by client reference).
  */
 export async function auditNotifications(
-  db: Pool, smtp: SmtpSink, sms: SmsSink | null, dossierIds: string[], event: string,
+  db: Pool,
+  smtp: SmtpSink,
+  sms: SmsSink | null,
+  dossierIds: string[],
+  event: string,
 ): Promise<NotificationAudit> {
-  const rows: any[] = (await db.query(
-    `SELECT id, dossier_id, channel, status, attempts, last_error FROM notifications WHERE dossier_id = ANY($1::uuid[]) AND event = $2`,
-    [dossierIds, event],
-  )).rows;
+  const rows: any[] = (
+    await db.query(
+      `SELECT id, dossier_id, channel, status, attempts, last_error FROM notifications WHERE dossier_id = ANY($1::uuid[]) AND event = $2`,
+      [dossierIds, event],
+    )
+  ).rows;
   const email = smtp.copiesByNotification();
   const text = sms?.copiesByNotification() ?? new Map<string, number>();
   const channels = sms ? ['email', 'sms'] : ['email'];
   const out: NotificationAudit = {
-    expected: dossierIds.length * channels.length, sent: 0, problems: [], emailRepeats: 0, smsRepeats: 0, emailsReceived: 0, smsReceived: 0,
+    expected: dossierIds.length * channels.length,
+    sent: 0,
+    problems: [],
+    emailRepeats: 0,
+    smsRepeats: 0,
+    emailsReceived: 0,
+    smsReceived: 0,
   };
   const key = (d: string, c: string) => `${d}/${c}`;
   const byKey = new Map<string, any[]>();
-  for (const r of rows) byKey.set(key(r.dossier_id, r.channel), [...(byKey.get(key(r.dossier_id, r.channel)) ?? []), r]);
+  for (const r of rows)
+    byKey.set(key(r.dossier_id, r.channel), [...(byKey.get(key(r.dossier_id, r.channel)) ?? []), r]);
   for (const d of dossierIds) {
     for (const c of channels) {
       const list = byKey.get(key(d, c)) ?? [];
@@ -143,7 +182,8 @@ export async function auditNotifications(
       }
       const [r] = list;
       const copies = (c === 'email' ? email : text).get(r.id) ?? 0;
-      if (r.status !== 'sent') out.problems.push(`dossier ${d}: ${c} notification ${r.id} is '${r.status}' (${r.last_error ?? 'no error'})`);
+      if (r.status !== 'sent')
+        out.problems.push(`dossier ${d}: ${c} notification ${r.id} is '${r.status}' (${r.last_error ?? 'no error'})`);
       if (copies === 0) out.problems.push(`dossier ${d}: ${c} notification ${r.id} never reached the ${c} sink`);
       if (r.status === 'sent' && copies >= 1) out.sent++;
       if (copies > 1) {
@@ -156,8 +196,10 @@ export async function auditNotifications(
   const known = new Set(rows.map((r) => r.id));
   const all: any[] = (await db.query(`SELECT id FROM notifications`)).rows;
   const everyRow = new Set(all.map((r) => r.id));
-  for (const id of email.keys()) if (!everyRow.has(id)) out.problems.push(`an email with Message-ID ${id} matches no notification row`);
-  for (const id of text.keys()) if (!everyRow.has(id)) out.problems.push(`an SMS with client reference ${id} matches no notification row`);
+  for (const id of email.keys())
+    if (!everyRow.has(id)) out.problems.push(`an email with Message-ID ${id} matches no notification row`);
+  for (const id of text.keys())
+    if (!everyRow.has(id)) out.problems.push(`an SMS with client reference ${id} matches no notification row`);
   out.emailsReceived = [...email.entries()].filter(([id]) => known.has(id)).reduce((n, [, v]) => n + v, 0);
   out.smsReceived = [...text.entries()].filter(([id]) => known.has(id)).reduce((n, [, v]) => n + v, 0);
   return out;
@@ -165,11 +207,13 @@ export async function auditNotifications(
 
 /** Count of (dossier, event) rows sent on every channel expected: for waiting until the worker caught up. */
 export async function sentCount(db: Pool, dossierIds: string[], event: string, channels = 2): Promise<number> {
-  const [r] = (await db.query(
-    `SELECT count(*)::int AS n FROM (
+  const [r] = (
+    await db.query(
+      `SELECT count(*)::int AS n FROM (
        SELECT dossier_id FROM notifications WHERE dossier_id = ANY($1::uuid[]) AND event = $2 AND status = 'sent'
         GROUP BY dossier_id HAVING count(*) >= $3) x`,
-    [dossierIds, event, channels],
-  )).rows;
+      [dossierIds, event, channels],
+    )
+  ).rows;
   return r.n;
 }

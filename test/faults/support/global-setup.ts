@@ -19,7 +19,15 @@ export default async function globalSetup(): Promise<void> {
     const out = join(root, '.data', 'faults-dist');
     execFileSync(
       process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out, '--tsBuildInfoFile', join(out, '.tsbuildinfo')],
+      [
+        require.resolve('typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        out,
+        '--tsBuildInfoFile',
+        join(out, '.tsbuildinfo'),
+      ],
       { cwd: root, stdio: 'inherit' },
     );
   }
@@ -32,6 +40,8 @@ export default async function globalSetup(): Promise<void> {
     const path = join(tmpdir(), name);
     try {
       if (Date.now() - statSync(path).mtimeMs > 6 * 3600_000) rmSync(path, { recursive: true, force: true });
-    } catch { /* another run's, in use */ }
+    } catch {
+      /* another run's, in use */
+    }
   }
 }

@@ -51,7 +51,8 @@ export function call(base: string, method: string, path: string, opts: RequestOp
       clearTimeout(timer);
       resolve({ ...a, startedAt, ms: Date.now() - startedAt });
     };
-    const fail = (code: string) => done({ ok: false, status: 0, contentType: '', body: undefined, text: '', error: code });
+    const fail = (code: string) =>
+      done({ ok: false, status: 0, contentType: '', body: undefined, text: '', error: code });
     const req = httpRequest(
       { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, agent: false },
       (res) => {
@@ -62,7 +63,12 @@ export function call(base: string, method: string, path: string, opts: RequestOp
           const text = Buffer.concat(chunks).toString('utf8');
           const contentType = String(res.headers['content-type'] ?? '');
           let parsed: unknown = text;
-          if (/json/.test(contentType)) try { parsed = JSON.parse(text); } catch { /* keep text */ }
+          if (/json/.test(contentType))
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* keep text */
+            }
           const status = res.statusCode ?? 0;
           done({ ok: status >= 200 && status < 300, status, contentType, body: parsed, text });
         });
@@ -95,13 +101,20 @@ export function call(base: string, method: string, path: string, opts: RequestOp
 }
 
 /** multipart/form-data with fields and one file. */
-export function multipart(fields: Record<string, string>, file: { field: string; name: string; type: string; content: Buffer }) {
+export function multipart(
+  fields: Record<string, string>,
+  file: { field: string; name: string; type: string; content: Buffer },
+) {
   const boundary = `----faults${randomBytes(8).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) {
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
   }
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`));
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`,
+    ),
+  );
   parts.push(file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }

@@ -23,7 +23,12 @@ export const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-serv
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs: number, intervalMs = 100): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -34,7 +39,9 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
       lastError = e;
     }
     if (Date.now() > until) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
@@ -68,10 +75,21 @@ function trackExit(): void {
   exitHook = true;
   // Last resort if a test file dies without its afterAll: nothing may outlive the run.
   process.on('exit', () => {
-    for (const c of live) if (c.pid && c.exitCode === null) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const c of live)
+      if (c.pid && c.exitCode === null)
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     for (const dir of postmasters) {
       const pid = postmasterPid(dir);
-      if (pid) try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+      if (pid)
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          /* gone */
+        }
     }
   });
 }
@@ -85,7 +103,10 @@ function postmasterPid(dataDir: string): number | null {
   }
 }
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 /** One child process: output to a log file and a ring buffer, bounded waits on lines and exit. */
 export class Child {
@@ -96,7 +117,12 @@ export class Child {
   private readonly lineWaiters: { re: RegExp; resolve: (line: string) => void }[] = [];
   private readonly log: WriteStream;
 
-  constructor(readonly name: string, cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; logFile: string; cwd?: string }) {
+  constructor(
+    readonly name: string,
+    cmd: string,
+    args: string[],
+    opts: { env: NodeJS.ProcessEnv; logFile: string; cwd?: string },
+  ) {
     trackExit();
     this.log = createWriteStream(opts.logFile, { flags: 'a' });
     this.log.write(`\n===== ${new Date().toISOString()} start ${name}: ${cmd} ${args.join(' ')}\n`);
@@ -159,15 +185,28 @@ export class Child {
     const seen = this.tail.find((l) => re.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms\n${this.lastLines()}`)), timeoutMs);
-      const waiter = { re, resolve: (l: string) => { clearTimeout(timer); res(l); } };
+      const timer = setTimeout(
+        () => rej(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms\n${this.lastLines()}`)),
+        timeoutMs,
+      );
+      const waiter = {
+        re,
+        resolve: (l: string) => {
+          clearTimeout(timer);
+          res(l);
+        },
+      };
       this.lineWaiters.push(waiter);
       void this.exited.then((e) => {
         clearTimeout(timer);
         const i = this.lineWaiters.indexOf(waiter);
         if (i >= 0) {
           this.lineWaiters.splice(i, 1);
-          rej(new Error(`${this.name} exited (code ${e.code}, signal ${e.signal}) before printing ${re}\n${this.lastLines()}`));
+          rej(
+            new Error(
+              `${this.name} exited (code ${e.code}, signal ${e.signal}) before printing ${re}\n${this.lastLines()}`,
+            ),
+          );
         }
       });
     });
@@ -181,7 +220,10 @@ export class Child {
   async waitExit(timeoutMs: number): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, rej) => {
-      timer = setTimeout(() => rej(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.lastLines()}`)), timeoutMs);
+      timer = setTimeout(
+        () => rej(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.lastLines()}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -220,7 +262,11 @@ export class EmbeddedPostgres {
   private child?: Child;
   readonly url: string;
 
-  private constructor(readonly port: number, readonly dataDir: string, private readonly logFile: string) {
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly logFile: string,
+  ) {
     this.url = `postgres://postgres:postgres@127.0.0.1:${port}/portal`;
   }
 
@@ -236,10 +282,15 @@ export class EmbeddedPostgres {
   }
 
   async start(): Promise<void> {
-    const child = new Child('postgres', process.execPath, [join(__dirname, 'pg-server.mjs'), this.dataDir, String(this.port)], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      logFile: this.logFile,
-    });
+    const child = new Child(
+      'postgres',
+      process.execPath,
+      [join(__dirname, 'pg-server.mjs'), this.dataDir, String(this.port)],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        logFile: this.logFile,
+      },
+    );
     this.child = child;
     await child.waitForLine(/^READY /, 60_000);
   }
@@ -250,7 +301,12 @@ export class EmbeddedPostgres {
     const exit = await this.child.stop(30_000);
     if (exit.signal === 'SIGKILL') {
       const pid = postmasterPid(this.dataDir);
-      if (pid) try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+      if (pid)
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          /* gone */
+        }
     }
   }
 
@@ -281,7 +337,11 @@ export class RedisServer {
   private child?: Child;
   readonly url: string;
 
-  constructor(readonly port: number, private readonly dir: string, private readonly opts: { persistent?: boolean } = {}) {
+  constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly opts: { persistent?: boolean } = {},
+  ) {
     this.url = `redis://127.0.0.1:${port}`;
   }
 
@@ -297,11 +357,28 @@ export class RedisServer {
     const persistent = opts.persistent ?? this.opts.persistent ?? false;
     const dataDir = join(this.dir, 'redis');
     mkdirSync(dataDir, { recursive: true });
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', dataDir, '--logfile', '', '--daemonize', 'no',
-      '--maxmemory-policy', 'noeviction'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--dir',
+      dataDir,
+      '--logfile',
+      '',
+      '--daemonize',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ];
     args.push(...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
     if (!existsSync(REDIS_SERVER)) throw new Error(`redis-server not found at ${REDIS_SERVER} (set REDIS_SERVER_BIN)`);
-    this.child = new Child('redis', REDIS_SERVER, args, { env: { PATH: process.env.PATH }, logFile: join(this.dir, 'redis.log') });
+    this.child = new Child('redis', REDIS_SERVER, args, {
+      env: { PATH: process.env.PATH },
+      logFile: join(this.dir, 'redis.log'),
+    });
     await this.child.waitForLine(/Ready to accept connections/, 20_000);
   }
 
@@ -334,7 +411,11 @@ export class PortalProcess {
   child?: Child;
   starts = 0;
 
-  constructor(readonly role: Role, private readonly env: Record<string, string>, private readonly logFile: string) {}
+  constructor(
+    readonly role: Role,
+    private readonly env: Record<string, string>,
+    private readonly logFile: string,
+  ) {}
 
   get running(): boolean {
     return !!this.child?.running;
@@ -346,7 +427,8 @@ export class PortalProcess {
 
   async start(timeoutMs = 60_000): Promise<void> {
     const script = join(PORTAL_DIST, 'src', this.role === 'api' ? 'main.js' : 'worker.js');
-    if (!existsSync(script)) throw new Error(`${script} is missing: the fault tests run the built portal (built by their global setup)`);
+    if (!existsSync(script))
+      throw new Error(`${script} is missing: the fault tests run the built portal (built by their global setup)`);
     this.starts++;
     this.child = new Child(`${this.role}#${this.starts}`, process.execPath, [script], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...this.env, PORTAL_ROLE: this.role },

@@ -90,9 +90,16 @@ export class SmsSink {
           return;
         }
         let body: { clientRef?: string; phone?: string } = {};
-        try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { /* empty */ }
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          /* empty */
+        }
         this.messages.push({ clientRef: String(body.clientRef), phone: String(body.phone), at: Date.now() });
-        const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ messageId: `sms-${body.clientRef}` }));
+        const answer = () =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ messageId: `sms-${body.clientRef}` }));
         if (this.delayMs > 0) setTimeout(answer, this.delayMs);
         else answer();
       });

@@ -3,7 +3,13 @@ import { ApiHeader, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Public } from '../../../auth/auth-user';
 import { SandboxController } from '../../../sandbox/sandbox.guard';
 import { API_KEY_HEADER } from '../postal.protocol';
-import { SandboxCreateShipmentDto, SandboxEventDto, SandboxEventResultDto, SandboxLedgerQuery, SandboxShipmentCreatedDto } from './dto';
+import {
+  SandboxCreateShipmentDto,
+  SandboxEventDto,
+  SandboxEventResultDto,
+  SandboxLedgerQuery,
+  SandboxShipmentCreatedDto,
+} from './dto';
 import { PostalSandboxService } from './postal-sandbox.service';
 
 /**
@@ -16,23 +22,35 @@ import { PostalSandboxService } from './postal-sandbox.service';
 export class PostalSandboxController {
   constructor(private readonly sandbox: PostalSandboxService) {}
 
-  @Public() @Post('api/shipments') @HttpCode(200)
-  @ApiOperation({ summary: 'Operator API (POSTAL_API_URL/shipments): create a shipment; the same reference answers the same waybill' })
+  @Public()
+  @Post('api/shipments')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Operator API (POSTAL_API_URL/shipments): create a shipment; the same reference answers the same waybill',
+  })
   @ApiHeader({ name: API_KEY_HEADER, required: true, description: 'POSTAL_API_KEY' })
   @ApiOkResponse({ type: SandboxShipmentCreatedDto })
-  create(@Headers(API_KEY_HEADER) key: string | undefined, @Body() dto: SandboxCreateShipmentDto): Promise<SandboxShipmentCreatedDto> {
+  create(
+    @Headers(API_KEY_HEADER) key: string | undefined,
+    @Body() dto: SandboxCreateShipmentDto,
+  ): Promise<SandboxShipmentCreatedDto> {
     this.sandbox.checkApiKey(key);
     return this.sandbox.createShipment(dto);
   }
 
-  @Public() @Post('shipments/:waybill/events') @HttpCode(200)
-  @ApiOperation({ summary: "Test API: the operator reports a tracking event to the portal's signed webhook, over HTTP" })
+  @Public()
+  @Post('shipments/:waybill/events')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Test API: the operator reports a tracking event to the portal's signed webhook, over HTTP",
+  })
   @ApiOkResponse({ type: SandboxEventResultDto })
   event(@Param('waybill') waybill: string, @Body() dto: SandboxEventDto): Promise<SandboxEventResultDto> {
     return this.sandbox.reportEvent(waybill, dto.status, dto.eventId, dto.at);
   }
 
-  @Public() @Get('shipments')
+  @Public()
+  @Get('shipments')
   @ApiOperation({ summary: "The operator's ledger, optionally for one reference" })
   list(@Query() q: SandboxLedgerQuery) {
     return this.sandbox.ledger(q.reference);

@@ -39,18 +39,28 @@ export class PostalSandboxService {
   private readonly apiKey: Buffer;
   private readonly webhookSecret: string;
 
-  constructor(@InjectDataSource() private readonly db: DataSource, config: ConfigService<AppConfig, true>) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    config: ConfigService<AppConfig, true>,
+  ) {
     this.apiKey = Buffer.from(config.get('POSTAL_API_KEY', { infer: true }));
     this.webhookSecret = config.get('POSTAL_WEBHOOK_SECRET', { infer: true });
   }
 
   checkApiKey(given: string | undefined): void {
     const key = Buffer.from(given ?? '');
-    if (key.length !== this.apiKey.length || !timingSafeEqual(key, this.apiKey)) throw new Unauthorized('Invalid API key.');
+    if (key.length !== this.apiKey.length || !timingSafeEqual(key, this.apiKey))
+      throw new Unauthorized('Invalid API key.');
   }
 
   async createShipment(dto: SandboxCreateShipmentDto): Promise<{ waybill: string; feeVnd: number }> {
-    const parcel = { name: dto.recipient, address: dto.address, phone: dto.phone, weightGrams: dto.weightGrams, feeVnd: sandboxFee(dto.weightGrams) };
+    const parcel = {
+      name: dto.recipient,
+      address: dto.address,
+      phone: dto.phone,
+      weightGrams: dto.weightGrams,
+      feeVnd: sandboxFee(dto.weightGrams),
+    };
     // Concurrent requests with one reference meet at the unique index: one inserts, the others read its row.
     const [row]: SandboxShipmentRow[] = await this.db.query(
       `WITH ins AS (
@@ -61,7 +71,8 @@ export class PostalSandboxService {
       [dto.reference, JSON.stringify(parcel), dto.callbackUrl],
     );
     // The statement's snapshot predates a winner that committed while this insert waited on it: read again.
-    const shipment = row ?? (await this.db.query(`SELECT * FROM sandbox_postal_shipments WHERE reference = $1`, [dto.reference]))[0];
+    const shipment =
+      row ?? (await this.db.query(`SELECT * FROM sandbox_postal_shipments WHERE reference = $1`, [dto.reference]))[0];
     return { waybill: shipment.waybill, feeVnd: shipment.recipient.feeVnd };
   }
 
@@ -71,7 +82,12 @@ export class PostalSandboxService {
       [reference ?? null],
     );
     return rows.map((r) => ({
-      waybill: r.waybill, reference: r.reference, recipient: r.recipient, status: r.status, callbackUrl: r.callback_url, createdAt: r.created_at,
+      waybill: r.waybill,
+      reference: r.reference,
+      recipient: r.recipient,
+      status: r.status,
+      callbackUrl: r.callback_url,
+      createdAt: r.created_at,
     }));
   }
 
@@ -81,8 +97,16 @@ export class PostalSandboxService {
    * order, so late and repeated deliveries can be played; the ledger keeps
    * the furthest status reached.
    */
-  async reportEvent(waybill: string, status: TrackingStatus, eventId?: string, at?: string): Promise<SandboxEventResultDto> {
-    const [shipment]: SandboxShipmentRow[] = await this.db.query(`SELECT * FROM sandbox_postal_shipments WHERE waybill = $1`, [waybill]);
+  async reportEvent(
+    waybill: string,
+    status: TrackingStatus,
+    eventId?: string,
+    at?: string,
+  ): Promise<SandboxEventResultDto> {
+    const [shipment]: SandboxShipmentRow[] = await this.db.query(
+      `SELECT * FROM sandbox_postal_shipments WHERE waybill = $1`,
+      [waybill],
+    );
     if (!shipment) throw new NotFound('sandbox shipment');
     const body: WebhookBody = {
       eventId: eventId ?? `EV-${randomUUID()}`,
@@ -99,7 +123,11 @@ export class PostalSandboxService {
     try {
       const res = await fetch(shipment.callback_url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', [SIGNATURE_HEADER]: signBody(this.webhookSecret, raw) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          [SIGNATURE_HEADER]: signBody(this.webhookSecret, raw),
+        },
         body: raw,
         redirect: 'manual',
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
@@ -109,7 +137,12 @@ export class PostalSandboxService {
     } catch (e) {
       const err = e as Error;
       this.logger.warn({ waybill, err: err.message }, 'sandbox postal webhook delivery failed');
-      return { delivered: false, portalStatus: 0, eventId: body.eventId, error: err.name === 'TimeoutError' ? 'timeout' : err.message };
+      return {
+        delivered: false,
+        portalStatus: 0,
+        eventId: body.eventId,
+        error: err.name === 'TimeoutError' ? 'timeout' : err.message,
+      };
     }
   }
 }
