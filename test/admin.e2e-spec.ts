@@ -444,15 +444,12 @@ describe('administration', () => {
 
     it('refuses a staff account whose email is taken (any case) with 409', async () => {
       const before = await count('accounts');
-      const res = await t.http
-        .post('/api/v1/admin/staff')
-        .set(adm.auth)
-        .send({
-          email: 'Clerk.Bennghe@demo.local',
-          password: 'Staff-pass-2026',
-          role: 'clerk',
-          agencyCode: DEMO.agencies.quan1,
-        });
+      const res = await t.http.post('/api/v1/admin/staff').set(adm.auth).send({
+        email: 'Clerk.Bennghe@demo.local',
+        password: 'Staff-pass-2026',
+        role: 'clerk',
+        agencyCode: DEMO.agencies.quan1,
+      });
       expectProblem(res, 409);
       expect(await count('accounts')).toBe(before);
       // The existing clerk is untouched: same agency, same password.

@@ -842,15 +842,13 @@ describe('bad input (property-based, every route)', () => {
         fc.asyncProperty(text, async (s) => {
           const before = (await rowCounts(t, ['accounts'])).accounts;
           const email = `fz-${Math.random().toString(36).slice(2, 10)}@example.vn`;
-          const res = await t.http
-            .post(`${API}/auth/register`)
-            .send({
-              email,
-              password: 'Fuzz-pass-2026',
-              fullName: s,
-              idNumber: String(Math.floor(1e11 + Math.random() * 9e11)),
-              phone: `09${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`,
-            });
+          const res = await t.http.post(`${API}/auth/register`).send({
+            email,
+            password: 'Fuzz-pass-2026',
+            fullName: s,
+            idNumber: String(Math.floor(1e11 + Math.random() * 9e11)),
+            phone: `09${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`,
+          });
           if (res.status >= 500 || problemShapeError(res))
             throw new Error(`${res.status} ${res.text?.slice(0, 200)} (seed ${SEED})`);
           const [row] = await t.db.query(`SELECT full_name FROM accounts WHERE email = $1`, [email]);
