@@ -542,7 +542,7 @@ describe('indicators report', () => {
     ['an unknown format', { ...NOVEMBER, format: 'xml' }, 'format'],
     ['an unknown parameter', { ...NOVEMBER, foo: '1' }, 'foo'],
   ])('400 problem+json for %s', async (_what, query, field) => {
-    const res = await get(adm, query as Record<string, string>);
+    const res = await get(adm, query);
     expectProblem(res, 400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
   });

@@ -106,7 +106,7 @@ describe('provider sandboxes: one module, one guard, one switch', () => {
         LoggerModule.forRoot(loggerParams('silent')),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('DATABASE_URL', { infer: true })!),
+          useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('DATABASE_URL', { infer: true })),
         }),
         SandboxModule,
       ],

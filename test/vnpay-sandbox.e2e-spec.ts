@@ -81,7 +81,7 @@ class FakeMerchant {
       }
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/api/v1/payments/vnpay/ipn`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/v1/payments/vnpay/ipn`;
     return this;
   }
 
@@ -111,7 +111,7 @@ async function bootSandbox(env: Record<string, string>): Promise<SandboxApp> {
       LoggerModule.forRoot(loggerParams('silent')),
       TypeOrmModule.forRootAsync({
         inject: [ConfigService],
-        useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('DATABASE_URL', { infer: true })!),
+        useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('DATABASE_URL', { infer: true })),
       }),
       SandboxVnpayModule.register({ ipnRetryDelaysMs: RETRY_DELAYS, ipnTimeoutMs: 2000 }),
     ],

@@ -219,8 +219,8 @@ export class BenchContext {
       env: { ...env, BENCH_QUERY_COUNT_FILE: queryFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
     const portal: Portal = { name, child, pid: child.pid!, log, queryFile };
     this.children.add(portal);
     let exited: number | null = null;

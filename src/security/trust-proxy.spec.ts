@@ -11,7 +11,7 @@ describe('TRUST_PROXY', () => {
     ['2', 2],
     ['10.0.0.0/8, 192.168.1.1', ['10.0.0.0/8', '192.168.1.1']],
   ])('%j -> %j', (raw, expected) => {
-    expect(trustProxySetting(raw as string | undefined)).toEqual(expected);
+    expect(trustProxySetting(raw)).toEqual(expected);
   });
 
   async function ipSeen(setting: string, xff: string): Promise<string> {

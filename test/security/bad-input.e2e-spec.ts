@@ -534,7 +534,7 @@ function caseFor(op: Operation, f: Fixture): fc.Arbitrary<Case> {
         n,
         fc.oneof({ weight: 2, arbitrary: fc.constant(real[n]) }, { weight: 3, arbitrary: shortString }),
       ]),
-    ) as Record<string, fc.Arbitrary<string>>,
+    ),
   );
   const query = fc
     .tuple(

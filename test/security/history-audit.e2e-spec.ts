@@ -167,7 +167,7 @@ describe('tamper-evident dossier history (npm run audit:verify)', () => {
       ],
     ] as const)('finds %s, at the row concerned', (_what, tamper, expected) => {
       const { head, rows } = chain(4);
-      tamper(rows as HistoryRow[]);
+      tamper(rows);
       const found = auditDossierChain(head, rows).map((f) => [f.kind, f.seq]);
       expect(found).toEqual(expected);
     });

@@ -87,7 +87,7 @@ export function call(base: string, method: string, path: string, opts: RequestOp
       let i = 0;
       const next = () => {
         if (settled) return;
-        const part = body!.subarray(i * size, (i + 1) * size);
+        const part = body.subarray(i * size, (i + 1) * size);
         i++;
         if (i >= pieces) return void req.end(part);
         req.write(part);
