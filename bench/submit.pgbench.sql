@@ -21,8 +21,8 @@ INSERT INTO dossier_code_counters (agency_id, day, last_value) VALUES (:agency_i
 ON CONFLICT (agency_id, day) DO UPDATE SET last_value = dossier_code_counters.last_value + 1
 RETURNING last_value
 \gset
--- the state change, the clock and the queue's sort key
-UPDATE dossiers SET state = 'submitted', code = :agency_code::text || '-' || :yymmdd::text || '-' || lpad(:last_value::text, 4, '0'),
+-- the state change, the clock and the queue's sort key (the code padded to 4 digits, never cut: as dossierCode())
+UPDATE dossiers SET state = 'submitted', code = :agency_code::text || '-' || :yymmdd::text || '-' || CASE WHEN :last_value < 10000 THEN lpad(:last_value::text, 4, '0') ELSE :last_value::text END,
        submitted_at = now(), received_at = NULL, due_at = NULL, paused_at = NULL, paused_ms = 0, finished_at = NULL,
        attention_at = now(), version = version + 1, updated_at = now()
  WHERE id = :id::uuid;
