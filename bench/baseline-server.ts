@@ -40,8 +40,8 @@ async function main(): Promise<void> {
       .close()
       .then(() => pool.end())
       .finally(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
 }
 
 main().catch((e) => {

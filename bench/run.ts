@@ -107,7 +107,7 @@ async function main(): Promise<number> {
       const smtpUrl = await smtp.start();
       ctx.onCleanup(() => smtp.stop());
       const sms = Fastify({ logger: false });
-      sms.post('/sms', async () => ({ messageId: `sms-${++sink.sms}` }));
+      sms.post('/sms', () => Promise.resolve({ messageId: `sms-${++sink.sms}` }));
       const smsPort = await freePort();
       await sms.listen({ port: smsPort, host: '127.0.0.1' });
       ctx.onCleanup(() => sms.close());
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
           SMS_API_URL: `http://127.0.0.1:${smsPort}/sms`,
           SMS_API_KEY: 'bench-sms-key',
         }),
-        async () => /portal worker running/.test(readFileSync(join(ctx.dir, 'worker.log'), 'utf8')),
+        () => Promise.resolve(/portal worker running/.test(readFileSync(join(ctx.dir, 'worker.log'), 'utf8'))),
         prof('worker'),
       );
 

@@ -19,11 +19,10 @@ describe('admin:create', () => {
   const newEmail = () => `ops.${randomBytes(4).toString('hex')}@agency.gov.vn`;
   const PASSWORD = 'Correct horse battery 42';
   const accounts = async (email: string) =>
-    (await t.db.query(`SELECT role, full_name, password_hash FROM accounts WHERE email = $1`, [email])) as {
-      role: string;
-      full_name: string;
-      password_hash: string;
-    }[];
+    t.db.query<{ role: string; full_name: string; password_hash: string }[]>(
+      `SELECT role, full_name, password_hash FROM accounts WHERE email = $1`,
+      [email],
+    );
   const login = (email: string, password: string) => t.http.post('/api/v1/auth/login').send({ email, password });
 
   it('creates an administrator from the password on stdin (argon2id); it signs in and reaches admin routes', async () => {

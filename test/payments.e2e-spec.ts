@@ -1,6 +1,5 @@
 import { ConfigService } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
-import type { Response } from 'supertest';
 import { PaymentsService } from '../src/payments/payments.service';
 import { buildQueryDr, formatVnpDate, signParams, VNP_SECURE_HASH } from '../src/payments/vnpay/vnpay.protocol';
 import { createTestApp, TestApp } from './support/app';
@@ -104,7 +103,7 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
 
   /** The portal's IPN endpoint, called as the gateway does (GET with the signed parameters). */
   async function ipn(params: Record<string, string>): Promise<{ RspCode: string; Message: string }> {
-    const res = await t.http.get(`${api}/payments/vnpay/ipn?${new URLSearchParams(params)}`);
+    const res = await t.http.get(`${api}/payments/vnpay/ipn?${new URLSearchParams(params).toString()}`);
     expect(res.status).toBe(200);
     return res.body;
   }
@@ -134,10 +133,10 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     count(`payment_receipts r JOIN payment_attempts a ON a.id = r.attempt_id WHERE a.dossier_id = $1`, [dossierId]);
 
   async function events(attemptId: string) {
-    return (await t.db.query(
+    return t.db.query<{ source: string; outcome: string; from_state: string | null; to_state: string | null }[]>(
       `SELECT source, outcome, from_state, to_state FROM payment_events WHERE attempt_id = $1 ORDER BY id`,
       [attemptId],
-    )) as { source: string; outcome: string; from_state: string | null; to_state: string | null }[];
+    );
   }
 
   /**
@@ -402,7 +401,7 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     const citizen = await newCitizen(t);
     const d = await judicialAwaitingPayment(citizen);
     const p = await payInSandbox(t, citizen, d.id, { ipn: 'skip' });
-    const url = `${t.url}${api}/payments/vnpay/ipn?${new URLSearchParams(p.ipnParams)}`;
+    const url = `${t.url}${api}/payments/vnpay/ipn?${new URLSearchParams(p.ipnParams).toString()}`;
     const answers = await Promise.all(
       Array.from({ length: 50 }, async () => {
         const res = await fetch(url);
@@ -438,7 +437,7 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
     expect(await receipts(d.id)).toBe(0);
     // A tampered return is not believed.
     const forged = await t.http
-      .get(`${ret.pathname}?${new URLSearchParams({ ...p.ipnParams, vnp_Amount: '100' })}`)
+      .get(`${ret.pathname}?${new URLSearchParams({ ...p.ipnParams, vnp_Amount: '100' }).toString()}`)
       .set('accept', 'application/json');
     expect(forged.status).toBe(400);
     expect(forged.headers['content-type']).toMatch(/application\/problem\+json/);

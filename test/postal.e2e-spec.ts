@@ -71,9 +71,10 @@ describe('postal delivery (operator adapter, signed webhook, sandbox operator)',
       shipmentId,
     ]);
   const outbox = (dossierId: string) =>
-    t.db.query(`SELECT job_name, payload FROM outbox WHERE payload->>'dossierId' = $1 ORDER BY created_at, id`, [
-      dossierId,
-    ]) as Promise<{ job_name: string; payload: any }[]>;
+    t.db.query<{ job_name: string; payload: any }[]>(
+      `SELECT job_name, payload FROM outbox WHERE payload->>'dossierId' = $1 ORDER BY created_at, id`,
+      [dossierId],
+    );
   const ledger = async (reference: string) => {
     const res = await t.http.get(`${api}/sandbox/postal/shipments`).query({ reference });
     expect(res.status).toBe(200);

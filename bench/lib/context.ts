@@ -230,7 +230,7 @@ export class BenchContext {
     });
     const until = Date.now() + 60_000;
     for (;;) {
-      if (exited !== null) throw new Error(`${name} exited with ${exited} while starting:\n${tail(log)}`);
+      if (exited !== null) throw new Error(`${name} exited with ${String(exited)} while starting:\n${tail(log)}`);
       if (await ready().catch(() => false)) return portal;
       if (Date.now() > until) throw new Error(`${name} not ready within 60 s:\n${tail(log)}`);
       await sleep(200);

@@ -79,7 +79,7 @@ export class Probe {
     }
   }
 
-  async stop(ops?: number): Promise<ProbeResult> {
+  stop(ops?: number): ProbeResult {
     clearInterval(this.timer);
     const seconds = (Date.now() - this.t0) / 1000;
     for (const pid of this.backendLast.keys()) this.backendLast.set(pid, cpuSeconds(pid) || this.backendLast.get(pid)!);

@@ -41,8 +41,7 @@ const pg = require('pg') as { Client: { prototype: { query: (...args: unknown[])
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function patched(this: unknown, ...args: unknown[]) {
   const q = args[0];
-  const text =
-    typeof q === 'string' ? q : q && typeof q === 'object' && 'text' in q ? String((q).text) : '';
+  const text = typeof q === 'string' ? q : q && typeof q === 'object' && 'text' in q ? String(q.text) : '';
   const t0 = performance.now();
   const result = query.apply(this, args);
   if (!text) return result;

@@ -182,7 +182,7 @@ export async function benchIpn(
     'ipn storm',
   );
   const elapsedS = Number(process.hrtime.bigint() - t1) / 1e9;
-  const probed = await probe.stop(statuses.length);
+  const probed = probe.stop(statuses.length);
 
   const refs = attempts.map((a) => a.txnRef);
   const [counts] = (

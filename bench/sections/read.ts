@@ -152,14 +152,14 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
   probe.start();
   const a = await api(o.durationS, apiStatuses);
   const apiOk = apiStatuses.filter((s) => s === 200).length;
-  const probed = await probe.stop(apiOk);
+  const probed = probe.stop(apiOk);
   const during = await takeStatements(env.api);
   await bare(o.warmupS);
   probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid });
   probe.start();
   const b = await bare(o.durationS, bareStatuses);
   const bareOk = bareStatuses.filter((s) => s === 200).length;
-  const baselineProbed = await probe.stop(bareOk);
+  const baselineProbed = probe.stop(bareOk);
   await ctx.stopPortal(baseline);
 
   const rps = apiOk / a.elapsedS;

@@ -104,7 +104,7 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
   const apiPeakKb = apiRss.stop();
   const workerPeakKb = workerRss?.stop() ?? 0;
   const ok = statuses.filter((s) => s === 200).length;
-  const probed = await probe.stop(ok);
+  const probed = probe.stop(ok);
   const statements = await takeStatements(env.api);
   if (exhausted) console.warn(`  submit: ran out of drafts (${drafts.length}); raise BENCH_SUBMIT_DRAFTS`);
   const rps = ok / elapsedS;
@@ -147,7 +147,7 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
   await pgbench(pgArgs(o.warmupS, 'warm-up'));
   const baselineProbe = new Probe(ctx.pool, ctx.dbName, env.worker ? { worker: env.worker.pid } : {}).start();
   const pg = await pgbench(pgArgs(o.durationS, 'run'));
-  const baselineProbed = await baselineProbe.stop(pg.transactions);
+  const baselineProbed = baselineProbe.stop(pg.transactions);
 
   // The notifications of both runs (one per submit) are not what the next sections measure: dropped.
   await dropBacklog(env);

@@ -86,7 +86,7 @@ export async function benchWorkers(
   await notifications.resume();
   const real = await untilDone(notifications, o.jobs, o.maxS);
   const realS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const probed = await probe.stop(real.completed);
+  const probed = probe.stop(real.completed);
   const workerPeakKb = rss.stop();
   const statements = await takeStatements(env.worker);
   const sinkAfter = o.sinkCounts();
@@ -108,7 +108,7 @@ export async function benchWorkers(
   }
   const noopProbe = new Probe(ctx.pool, ctx.dbName, { bench: process.pid }).start();
   const t1 = process.hrtime.bigint();
-  const worker = new Worker(noopName, async () => undefined, {
+  const worker = new Worker(noopName, () => Promise.resolve(undefined), {
     connection,
     prefix: ctx.redisPrefix,
     concurrency: o.concurrency,
@@ -116,7 +116,7 @@ export async function benchWorkers(
   ctx.onCleanup(() => worker.close(true));
   const noop = await untilDone(noopQueue, o.jobs, o.maxS);
   const noopS = Number(process.hrtime.bigint() - t1) / 1e9;
-  const noopProbed = await noopProbe.stop(noop.completed);
+  const noopProbed = noopProbe.stop(noop.completed);
   await worker.close();
   await noopQueue.obliterate({ force: true }).catch(() => undefined);
 

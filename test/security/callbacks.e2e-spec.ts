@@ -68,7 +68,7 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
     return { ...p, [VNP_SECURE_HASH]: signParams(p, key) };
   };
   const ipn = (from: string, params: Record<string, string>) =>
-    t.http.get(`${API}/payments/vnpay/ipn?${new URLSearchParams(params)}`).set('X-Forwarded-For', from);
+    t.http.get(`${API}/payments/vnpay/ipn?${new URLSearchParams(params).toString()}`).set('X-Forwarded-For', from);
 
   async function totals() {
     const res = await t.http.get(`${API}/admin/queues`).set(operator.auth).expect(200);
@@ -141,7 +141,7 @@ describe('signed callbacks: bad signatures are rate-limited per address, counted
     const browser = '203.0.113.8';
     const ret = (from: string, params: Record<string, string>) =>
       t.http
-        .get(`${API}/payments/vnpay/return?${new URLSearchParams(params)}`)
+        .get(`${API}/payments/vnpay/return?${new URLSearchParams(params).toString()}`)
         .set('X-Forwarded-For', from)
         .set('accept', 'application/json');
 

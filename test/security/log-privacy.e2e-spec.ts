@@ -1,7 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import * as logging from '../../src/common/logging';
 import { createTestApp, TestApp } from '../support/app';
-import { newCitizen } from '../support/factories';
 import { API } from './support';
 
 /**

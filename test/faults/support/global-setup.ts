@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
  * file the reporter prints; and removes temp directories that earlier runs
  * killed mid-way left behind (older than 6 h).
  */
-export default async function globalSetup(): Promise<void> {
+export default function globalSetup(): void {
   const root = resolve(__dirname, '../../..');
   const t0 = Date.now();
   process.env.FAULTS_RUN_STARTED_AT = String(t0);

