@@ -10,7 +10,43 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+    },
+  },
+  {
+    // Dependencies run one way: the dossier module declares the effect port and the triggers; payments and delivery
+    // register with it and may import it, never the other way round.
+    files: ['src/applications/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/payments', '**/payments/**', '**/delivery', '**/delivery/**'],
+              message: 'The dossier module imports neither payments nor delivery: use the effect port (effects.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The workflow core is pure: no framework, no database, nothing outside src/workflow.
+    files: ['src/workflow/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*', 'typeorm', 'typeorm/**'], message: 'src/workflow is pure: no Nest, no TypeORM.' },
+            { group: ['../*', '../**'], message: 'src/workflow imports only from src/workflow.' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DeadlinesService } from '../src/delivery/deadlines.service';
+import { DeadlinesService } from '../src/applications/deadlines.service';
 import { createTestApp, TestApp } from './support/app';
 import { binary, DEMO, idem, newCitizen, payInSandbox, PDF, Session, staff, uploadDocument } from './support/factories';
 

@@ -3,10 +3,12 @@ import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Public, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
-import { BadRequest, NotFound, UnsupportedMediaType, ValidationFailed } from '../common/problem';
+import { BadRequest, NotFound } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
 import { RateLimit } from '../security/rate-limit';
+import { readOneFile } from '../storage/upload';
 import { ApplicationsService } from './applications.service';
+import { StoredDocument } from './documents.repository';
 import { DocumentsService } from './documents.service';
 import {
   ActionDto,
@@ -127,29 +129,13 @@ export class ApplicationsController {
 
   @Roles('citizen', 'clerk', 'supervisor')
   @Post(':id/documents')
-  async upload(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Req() req: FastifyRequest) {
-    if (!req.isMultipart())
-      throw new UnsupportedMediaType('Expected a multipart upload.', [
-        { field: 'file', message: 'send multipart/form-data with a file field' },
-      ]);
-    let documentKey: string | undefined;
-    let file: { fileName: string; content: Buffer } | undefined;
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file' || file) {
-          await part.toBuffer().catch(() => undefined);
-          throw new ValidationFailed([
-            { field: part.fieldname, message: 'send exactly one file, in the field "file"' },
-          ]);
-        }
-        file = { fileName: part.filename, content: await part.toBuffer() };
-      } else if (part.fieldname === 'documentKey') {
-        documentKey = String(part.value);
-      }
-    }
-    if (!file) throw new ValidationFailed([{ field: 'file', message: 'a file is required' }]);
-    if (file.content.length === 0) throw new ValidationFailed([{ field: 'file', message: 'the file is empty' }]);
-    return this.documents.upload(user, id, documentKey, file);
+  async upload(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Req() req: FastifyRequest,
+  ): Promise<StoredDocument> {
+    const { fileName, content, fields } = await readOneFile(req, ['documentKey']);
+    return this.documents.upload(user, id, fields.documentKey, { fileName, content });
   }
 
   @Get(':id/documents')

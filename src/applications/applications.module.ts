@@ -1,16 +1,36 @@
 import { Module } from '@nestjs/common';
-import { DeliveryCoreModule } from '../delivery/delivery-core.module';
-import { PaymentsCoreModule } from '../payments/payments-core.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { ApplicationsController, LookupController, QueueController } from './applications.controller';
 import { ApplicationsService } from './applications.service';
+import { DeadlinesService } from './deadlines.service';
+import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
+import { DossierRepository } from './dossier.repository';
+import { DossierEffects } from './effects';
+import { IdempotencyRepository } from './idempotency.repository';
 import { QueueService } from './queue.service';
+import { DossierTriggers } from './triggers';
 
+/**
+ * Dossiers: drafts, submission, workflow actions, documents, history, the
+ * clerk's queue, the deadline sweep. Imports neither payments nor delivery:
+ * they register their effect handlers with DossierEffects and report events
+ * through DossierTriggers (src/applications/effects.ts, triggers.ts).
+ */
 @Module({
-  imports: [ProceduresModule, PaymentsCoreModule, DeliveryCoreModule],
+  imports: [ProceduresModule],
   controllers: [ApplicationsController, QueueController, LookupController],
-  providers: [ApplicationsService, DocumentsService, QueueService],
-  exports: [ApplicationsService],
+  providers: [
+    DossierRepository,
+    DocumentsRepository,
+    IdempotencyRepository,
+    ApplicationsService,
+    DocumentsService,
+    QueueService,
+    DossierEffects,
+    DossierTriggers,
+    DeadlinesService,
+  ],
+  exports: [ApplicationsService, DossierEffects, DossierTriggers, DeadlinesService],
 })
 export class ApplicationsModule {}

@@ -10,7 +10,9 @@ import { ProceduresService } from '../procedures/procedures.service';
 import { FileStorage } from '../storage/file-storage';
 import { detectFileType, safeFileName } from '../storage/file-type';
 import { canEdit, stateOf } from '../workflow/engine';
-import { ApplicationsService, workflowRoles } from './applications.service';
+import { workflowRoles } from './actor';
+import { ApplicationsService } from './applications.service';
+import { DocumentsRepository, ListedDocument, StoredDocument } from './documents.repository';
 
 /** Documents a clerk attaches to a step (a notice, a scan) use this key. */
 export const ATTACHMENT_KEY = 'attachment';
@@ -25,6 +27,7 @@ export class DocumentsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly applications: ApplicationsService,
+    private readonly documents: DocumentsRepository,
     private readonly procedures: ProceduresService,
     private readonly storage: FileStorage,
     config: ConfigService<AppConfig, true>,
@@ -42,7 +45,12 @@ export class DocumentsService {
    * DOSSIER_MAX_BYTES) hold under concurrency. The file is stored only once
    * every check passed, so a refusal leaves nothing behind.
    */
-  async upload(user: AuthUser, dossierId: string, documentKey: string | undefined, file: UploadedFile) {
+  async upload(
+    user: AuthUser,
+    dossierId: string,
+    documentKey: string | undefined,
+    file: UploadedFile,
+  ): Promise<StoredDocument> {
     return this.db.transaction((m) => this.uploadLocked(m, user, dossierId, documentKey, file));
   }
 
@@ -52,7 +60,7 @@ export class DocumentsService {
     dossierId: string,
     documentKey: string | undefined,
     file: UploadedFile,
-  ) {
+  ): Promise<StoredDocument> {
     const row = await this.applications.load(m, user, dossierId, true);
     const version = await this.procedures.version(row.procedure_version_id);
     const keys = new Set([...version.requiredDocuments.map((d) => d.key), ...(isStaff(user) ? [ATTACHMENT_KEY] : [])]);
@@ -83,60 +91,42 @@ export class DocumentsService {
       throw new UnsupportedMediaType('Unsupported file type.', [
         { field: 'file', message: 'only PDF, JPEG and PNG files are accepted (judged from the content)' },
       ]);
-    const [held] = await m.query(
-      `SELECT count(*)::int AS files, coalesce(sum(size_bytes), 0)::bigint AS bytes FROM dossier_documents WHERE dossier_id = $1`,
-      [dossierId],
-    );
+    const held = await this.documents.usage(m, dossierId);
     if (held.files + 1 > this.maxFiles) {
       throw new Conflict(`A dossier holds at most ${this.maxFiles} documents.`, 'dossier-file-limit');
     }
-    if (Number(held.bytes) + file.content.length > this.maxBytes) {
+    if (held.bytes + file.content.length > this.maxBytes) {
       throw new Conflict(`A dossier's documents add up to at most ${this.maxBytes} bytes.`, 'dossier-size-limit');
     }
     const sha256 = createHash('sha256').update(file.content).digest('hex');
     const storageKey = `documents/${dossierId}/${randomUUID()}`;
     await this.storage.put(storageKey, file.content, contentType);
-    const [doc] = await m.query(
-      `INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_role)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       RETURNING id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
-                 size_bytes AS "sizeBytes", sha256, created_at AS "createdAt"`,
-      [
-        dossierId,
-        documentKey,
-        safeFileName(file.fileName),
-        contentType,
-        file.content.length,
-        sha256,
-        storageKey,
-        user.id,
-        user.role,
-      ],
-    );
-    return doc;
+    return this.documents.insert(m, {
+      dossierId,
+      documentKey,
+      fileName: safeFileName(file.fileName),
+      contentType,
+      sizeBytes: file.content.length,
+      sha256,
+      storageKey,
+      uploadedBy: user.id,
+      uploadedRole: user.role,
+    });
   }
 
-  async list(user: AuthUser, dossierId: string) {
-    await this.applications.load(this.db.manager, user, dossierId, false);
-    return this.db.query(
-      `SELECT id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
-              size_bytes AS "sizeBytes", sha256, uploaded_role AS "uploadedRole", created_at AS "createdAt"
-         FROM dossier_documents WHERE dossier_id = $1 ORDER BY created_at`,
-      [dossierId],
-    );
+  async list(user: AuthUser, dossierId: string): Promise<ListedDocument[]> {
+    await this.applications.find(user, dossierId);
+    return this.documents.list(dossierId);
   }
 
-  async download(user: AuthUser, dossierId: string, documentId: string) {
-    await this.applications.load(this.db.manager, user, dossierId, false);
-    const [doc] = await this.db.query(
-      `SELECT file_name, content_type, storage_key FROM dossier_documents WHERE id = $1 AND dossier_id = $2`,
-      [documentId, dossierId],
-    );
+  async download(
+    user: AuthUser,
+    dossierId: string,
+    documentId: string,
+  ): Promise<{ fileName: string; contentType: string; content: Buffer }> {
+    await this.applications.find(user, dossierId);
+    const doc = await this.documents.find(dossierId, documentId);
     if (!doc) throw new NotFound('document');
-    return {
-      fileName: doc.file_name as string,
-      contentType: doc.content_type as string,
-      content: await this.storage.get(doc.storage_key),
-    };
+    return { fileName: doc.fileName, contentType: doc.contentType, content: await this.storage.get(doc.storageKey) };
   }
 }

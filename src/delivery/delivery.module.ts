@@ -2,22 +2,28 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ApplicationsModule } from '../applications/applications.module';
 import { QUEUES } from '../jobs/jobs';
-import { DeadlinesService } from './deadlines.service';
-import { DeliveryCoreModule } from './delivery-core.module';
 import { DeliveryProcessor } from './delivery.processor';
 import { PostalModule } from './postal/postal.module';
+import { ResultEffects } from './result-effects';
 import { ResultsController } from './results.controller';
+import { ResultsService } from './results.service';
 
-/** HTTP side: results (stage, download, links, verification) and the postal operator's webhook. */
+/**
+ * Delivery: results (stage, issue, download, links, verification), the
+ * dossier effects it handles (registered with the dossier module's effect
+ * port) and the postal operator's webhook.
+ */
 @Module({
-  imports: [DeliveryCoreModule, ApplicationsModule, PostalModule],
+  imports: [ApplicationsModule, PostalModule],
+  providers: [ResultsService, ResultEffects],
   controllers: [ResultsController],
+  exports: [ResultsService],
 })
 export class DeliveryModule {}
 
 /** Worker side: rendering results, shipments, delivery events, the deadline sweep. */
 @Module({
-  imports: [DeliveryCoreModule, ApplicationsModule, PostalModule, BullModule.registerQueue({ name: QUEUES.delivery })],
-  providers: [DeliveryProcessor, DeadlinesService],
+  imports: [DeliveryModule, ApplicationsModule, PostalModule, BullModule.registerQueue({ name: QUEUES.delivery })],
+  providers: [DeliveryProcessor],
 })
 export class DeliveryWorkerModule {}

@@ -1,9 +1,9 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
-import { ApplicationsService } from '../applications/applications.service';
+import { DeadlinesService } from '../applications/deadlines.service';
+import { DossierTriggers } from '../applications/triggers';
 import { JobDataByName, JobName, QUEUES, upsertSchedules } from '../jobs/jobs';
-import { DeadlinesService } from './deadlines.service';
 import { PostalService } from './postal/postal.service';
 import { ResultsService } from './results.service';
 
@@ -31,7 +31,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly results: ResultsService,
     private readonly postal: PostalService,
     private readonly deadlines: DeadlinesService,
-    private readonly applications: ApplicationsService,
+    private readonly triggers: DossierTriggers,
     @InjectQueue(QUEUES.delivery) private readonly queue: Queue,
   ) {
     super();
@@ -50,15 +50,13 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         return this.postal.createShipment(job.data.dossierId);
       case 'shipment-delivered':
         return {
-          moved: await this.applications.trigger(job.data.dossierId, 'shipment.delivered', {
+          moved: await this.triggers.fire('shipment.delivered', job.data.dossierId, {
             shipmentId: job.data.shipmentId,
           }),
         };
       case 'shipment-returned':
         return {
-          moved: await this.applications.trigger(job.data.dossierId, 'shipment.returned', {
-            shipmentId: job.data.shipmentId,
-          }),
+          moved: await this.triggers.fire('shipment.returned', job.data.dossierId, { shipmentId: job.data.shipmentId }),
         };
       case 'deadline-sweep':
         return this.deadlines.sweep();

@@ -8,9 +8,10 @@ import { DataSource } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
 import { CurrentUser, isStaff, Public, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
-import { Conflict, NotFound, UnsupportedMediaType, ValidationFailed } from '../common/problem';
+import { Conflict, NotFound } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
 import { RateLimit } from '../security/rate-limit';
+import { readOneFile } from '../storage/upload';
 import { ResultsService } from './results.service';
 
 class VerifyQuery {
@@ -28,22 +29,9 @@ class DownloadQuery {
 
 const VERIFY_CODE = /^[A-Za-z0-9]{6,20}$/;
 
+/** The one file of a multipart upload (the shared rules: src/storage/upload.ts). */
 async function onePdf(req: FastifyRequest): Promise<Buffer> {
-  if (!req.isMultipart())
-    throw new UnsupportedMediaType('Expected a multipart upload.', [
-      { field: 'file', message: 'send multipart/form-data with a file field' },
-    ]);
-  let file: Buffer | undefined;
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      const content = await part.toBuffer();
-      if (part.fieldname !== 'file' || file)
-        throw new ValidationFailed([{ field: part.fieldname, message: 'send exactly one file, in the field "file"' }]);
-      file = content;
-    }
-  }
-  if (!file?.length) throw new ValidationFailed([{ field: 'file', message: 'a file is required' }]);
-  return file;
+  return (await readOneFile(req)).content;
 }
 
 function sendPdf(reply: FastifyReply, content: Buffer, fileName: string) {
@@ -67,7 +55,7 @@ export class ResultsController {
   @Roles('clerk', 'supervisor')
   @Post('applications/:id/result')
   async stage(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Req() req: FastifyRequest) {
-    const dossier = await this.applications.load(this.db.manager, user, id, false);
+    const dossier = await this.applications.find(user, id);
     return this.results.stage(user, dossier, await onePdf(req));
   }
 
@@ -80,7 +68,7 @@ export class ResultsController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    await this.applications.load(this.db.manager, user, id, false);
+    await this.applications.find(user, id);
     const file = await this.results.download(id, {
       accountId: user.id,
       via: isStaff(user) ? 'staff' : 'owner',
@@ -94,7 +82,7 @@ export class ResultsController {
   @Post('applications/:id/result/link')
   @HttpCode(200)
   async link(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
-    await this.applications.load(this.db.manager, user, id, false);
+    await this.applications.find(user, id);
     const [issued] = await this.db.query(
       `SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status = 'issued' AND sha256 IS NOT NULL`,
       [id],

@@ -28,6 +28,8 @@ export interface JobDataByName {
   'account-event': { event: 'password_reset'; sourceId: string };
   /** A confirmed payment moves its dossier on (the workflow's `payment.succeeded` system action). */
   'payment-succeeded': { dossierId: string; attemptId: string };
+  /** An unpaid attempt was given up (expired): the workflow's `payment.expired` system action, if its state has one. */
+  'payment-expired': { dossierId: string; attemptId: string };
   /** Ask the provider to refund a payment, until it answers. */
   refund: { refundId: string };
   /** Query the provider about one attempt now (after the browser came back). */
@@ -50,6 +52,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   'dossier-event': QUEUES.notifications,
   'account-event': QUEUES.notifications,
   'payment-succeeded': QUEUES.payments,
+  'payment-expired': QUEUES.payments,
   refund: QUEUES.payments,
   'check-attempt': QUEUES.payments,
   'reconcile-payments': QUEUES.payments,

@@ -35,7 +35,7 @@ export class PaymentsController {
 
   @Get('applications/:id/payments')
   async list(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
-    await this.applications.load(this.db.manager, user, id, false);
+    await this.applications.find(user, id);
     return this.payments.list(id);
   }
 
@@ -47,7 +47,7 @@ export class PaymentsController {
     @Param('attemptId', UuidParam) attemptId: string,
     @Res() reply: FastifyReply,
   ) {
-    await this.applications.load(this.db.manager, user, id, false);
+    await this.applications.find(user, id);
     const r = await this.payments.receipt(id, attemptId);
     const pdf = await renderPaymentReceipt({ ...r, issuedAt: new Date(r.issuedAt), paidAt: new Date(r.paidAt) });
     reply

@@ -1,12 +1,13 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
-import { ApplicationsService } from '../applications/applications.service';
+import { DossierTriggers } from '../applications/triggers';
 import { JobDataByName, JobName, QUEUES, upsertSchedules } from '../jobs/jobs';
 import { PaymentsService } from './payments.service';
 
 type PaymentJob =
   | Job<JobDataByName['payment-succeeded'], unknown, 'payment-succeeded'>
+  | Job<JobDataByName['payment-expired'], unknown, 'payment-expired'>
   | Job<JobDataByName['refund'], unknown, 'refund'>
   | Job<JobDataByName['check-attempt'], unknown, 'check-attempt'>
   | Job<JobDataByName['reconcile-payments'], unknown, 'reconcile-payments'>;
@@ -14,13 +15,19 @@ type PaymentJob =
 @Processor(QUEUES.payments, { concurrency: 4 })
 export class PaymentsProcessor extends WorkerHost implements OnApplicationBootstrap {
   static readonly queue = QUEUES.payments;
-  static readonly handles: JobName[] = ['payment-succeeded', 'refund', 'check-attempt', 'reconcile-payments'];
+  static readonly handles: JobName[] = [
+    'payment-succeeded',
+    'payment-expired',
+    'refund',
+    'check-attempt',
+    'reconcile-payments',
+  ];
 
   private readonly logger = new Logger(PaymentsProcessor.name);
 
   constructor(
     private readonly payments: PaymentsService,
-    private readonly applications: ApplicationsService,
+    private readonly triggers: DossierTriggers,
     @InjectQueue(QUEUES.payments) private readonly queue: Queue,
   ) {
     super();
@@ -35,9 +42,17 @@ export class PaymentsProcessor extends WorkerHost implements OnApplicationBootst
     switch (job.name) {
       case 'payment-succeeded': {
         const { dossierId, attemptId } = job.data;
-        const moved = await this.applications.trigger(dossierId, 'payment.succeeded', { attemptId });
-        if (!moved) await this.applications.refundIfClosed(dossierId, 'payment confirmed after the dossier was closed');
+        const moved = await this.triggers.fire('payment.succeeded', dossierId, { attemptId });
+        // A payment confirmed after its dossier was closed (withdrawn while paying) is given back.
+        if (!moved)
+          await this.triggers.ifClosed(dossierId, (m) =>
+            this.payments.requestRefund(m, dossierId, true, 'payment confirmed after the dossier was closed'),
+          );
         return { moved };
+      }
+      case 'payment-expired': {
+        const { dossierId, attemptId } = job.data;
+        return { moved: await this.triggers.fire('payment.expired', dossierId, { attemptId }) };
       }
       case 'refund': {
         const outcome = await this.payments.processRefund(job.data.refundId);

@@ -396,12 +396,13 @@ export class PaymentsService {
     }
     const outcome = await this.settle(report, 'querydr', raw);
     if (outcome === 'undecided' && attempt.expires_at <= now) {
-      return this.expire(attempt.id, raw);
+      return this.expire(attempt.id, raw, attempt.dossier_id);
     }
     return outcome;
   }
 
-  private async expire(attemptId: string, raw: unknown): Promise<'expired' | 'already_settled'> {
+  /** Gives up an unpaid attempt; the dossier's workflow hears `payment.expired` (a worker takes its system action, if any). */
+  private async expire(attemptId: string, raw: unknown, dossierId: string): Promise<'expired' | 'already_settled'> {
     return this.db.transaction(async (m) => {
       const [rows] = await m.query(
         `UPDATE payment_attempts SET state = 'expired', updated_at = now() WHERE id = $1 AND state IN ('created','pending') RETURNING state`,
@@ -409,6 +410,7 @@ export class PaymentsService {
       );
       if (!rows.length) return 'already_settled';
       await this.event(m, attemptId, 'expiry', 'expired', 'pending', 'expired', raw);
+      await this.outbox.add(m, [{ name: 'payment-expired', data: { dossierId, attemptId } }]);
       return 'expired';
     });
   }

@@ -50,7 +50,7 @@ export const DEFAULT_CALENDAR: WorkCalendar = Object.freeze({
   workingWeekdays: Object.freeze([1, 2, 3, 4, 5]) as number[],
   holidays: Object.freeze([]) as unknown as string[],
   extraWorkingDays: Object.freeze([]) as unknown as string[],
-}) as WorkCalendar;
+});
 
 /** The most days any calendar walk may cover before giving up (about 10 years). */
 export const MAX_CALENDAR_DAYS = 3660;
@@ -211,7 +211,7 @@ export function workingMsPerDay(cal: WorkCalendar): number {
 
 /** Whether the local date 'YYYY-MM-DD' is a working day in `cal`. */
 export function isWorkingDay(cal: WorkCalendar, localDate: string): boolean {
-  if (!isValidDate(localDate)) throw new RangeError(`"${localDate}" is not a date YYYY-MM-DD`);
+  if (!isValidDate(localDate)) throw new RangeError(`"${String(localDate)}" is not a date YYYY-MM-DD`);
   const c = compile(cal);
   return workingDay(c, Math.round(new Date(`${localDate}T00:00:00Z`).getTime() / DAY_MS));
 }

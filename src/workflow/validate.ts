@@ -139,7 +139,7 @@ function checkOptionalBoolean(c: Collector, o: Obj, prop: string, path: string):
     c.add(path, 'type', `"${prop}" must be a boolean, got ${typeName(o[prop])}`);
     return false;
   }
-  return o[prop] as boolean;
+  return o[prop];
 }
 
 function checkOptionalString(c: Collector, o: Obj, prop: string, path: string): void {

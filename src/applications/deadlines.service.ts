@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { OutboxService } from '../outbox/outbox.service';
-import { addWorkingTime, WorkCalendar } from '../workflow/calendar';
+import { addWorkingTime } from '../workflow/calendar';
+import { DossierRepository } from './dossier.repository';
 
 /** "Due soon" means within this much working time (default: one working day). */
 export const DUE_SOON_MS = Number(process.env.DUE_SOON_WORKING_HOURS ?? 8) * 3_600_000;
@@ -12,39 +13,27 @@ export const DUE_SOON_MS = Number(process.env.DUE_SOON_WORKING_HOURS ?? 8) * 3_6
  * whose clock is paused is neither. Staff (the assignee, or the agency's
  * clerks and supervisors) are warned once per level: the flag moves forward
  * in the same statement that picks the dossier, and the warning's
- * notification key is the dossier itself.
+ * notification key is the dossier itself. Run by the delivery worker's
+ * scheduled 'deadline-sweep' job.
  */
 @Injectable()
 export class DeadlinesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly dossiers: DossierRepository,
     private readonly outbox: OutboxService,
   ) {}
 
   async sweep(now = new Date()): Promise<{ dueSoon: number; overdue: number }> {
     return this.db.transaction(async (m) => {
-      const [overdue] = await m.query(
-        `UPDATE dossiers SET deadline_alert = 'overdue'
-          WHERE finished_at IS NULL AND paused_at IS NULL AND due_at < $1 AND deadline_alert IS DISTINCT FROM 'overdue'
-          RETURNING id`,
-        [now],
-      );
-      const agencies: { id: string; calendar: WorkCalendar }[] = await m.query(
-        `SELECT id, calendar FROM agencies a WHERE EXISTS (SELECT 1 FROM dossiers d WHERE d.agency_id = a.id AND d.finished_at IS NULL AND d.due_at >= $1)`,
-        [now],
-      );
+      const overdue = await this.dossiers.flagOverdue(m, now);
+      const agencies = await this.dossiers.agenciesWithOpenDossiers(m, now);
       const dueSoon: { id: string }[] = [];
       for (const a of agencies) {
-        const [rows] = await m.query(
-          `UPDATE dossiers SET deadline_alert = 'due_soon'
-            WHERE agency_id = $1 AND finished_at IS NULL AND paused_at IS NULL AND due_at >= $2 AND due_at < $3 AND deadline_alert IS NULL
-            RETURNING id`,
-          [a.id, now, addWorkingTime(a.calendar, now, DUE_SOON_MS)],
-        );
-        dueSoon.push(...rows);
+        dueSoon.push(...(await this.dossiers.flagDueSoon(m, a.id, now, addWorkingTime(a.calendar, now, DUE_SOON_MS))));
       }
       await this.outbox.add(m, [
-        ...overdue.map((d: { id: string }) => ({
+        ...overdue.map((d) => ({
           name: 'dossier-event' as const,
           data: { dossierId: d.id, event: 'overdue', sourceId: d.id, audience: 'staff' as const },
         })),

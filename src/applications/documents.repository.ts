@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface StoredDocument {
+  id: string;
+  documentKey: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: string;
+  sha256: string;
+  createdAt: Date;
+}
+
+export interface ListedDocument extends StoredDocument {
+  uploadedRole: string;
+}
+
+export interface NewDocument {
+  dossierId: string;
+  documentKey: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+  uploadedBy: string;
+  uploadedRole: string;
+}
+
+/** A dossier's documents (dossier_documents): the only place that reads or writes them. */
+@Injectable()
+export class DocumentsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** How many documents the dossier holds and their total size in bytes. */
+  async usage(m: EntityManager, dossierId: string): Promise<{ files: number; bytes: number }> {
+    const [held]: { files: number; bytes: string }[] = await m.query(
+      `SELECT count(*)::int AS files, coalesce(sum(size_bytes), 0)::bigint AS bytes FROM dossier_documents WHERE dossier_id = $1`,
+      [dossierId],
+    );
+    return { files: held.files, bytes: Number(held.bytes) };
+  }
+
+  async insert(m: EntityManager, d: NewDocument): Promise<StoredDocument> {
+    const [doc]: StoredDocument[] = await m.query(
+      `INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_role)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       RETURNING id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
+                 size_bytes AS "sizeBytes", sha256, created_at AS "createdAt"`,
+      [
+        d.dossierId,
+        d.documentKey,
+        d.fileName,
+        d.contentType,
+        d.sizeBytes,
+        d.sha256,
+        d.storageKey,
+        d.uploadedBy,
+        d.uploadedRole,
+      ],
+    );
+    return doc;
+  }
+
+  async list(dossierId: string): Promise<ListedDocument[]> {
+    return this.db.query(
+      `SELECT id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
+              size_bytes AS "sizeBytes", sha256, uploaded_role AS "uploadedRole", created_at AS "createdAt"
+         FROM dossier_documents WHERE dossier_id = $1 ORDER BY created_at`,
+      [dossierId],
+    );
+  }
+
+  async find(
+    dossierId: string,
+    documentId: string,
+  ): Promise<{ fileName: string; contentType: string; storageKey: string } | undefined> {
+    const [doc]: { file_name: string; content_type: string; storage_key: string }[] = await this.db.query(
+      `SELECT file_name, content_type, storage_key FROM dossier_documents WHERE id = $1 AND dossier_id = $2`,
+      [documentId, dossierId],
+    );
+    return doc && { fileName: doc.file_name, contentType: doc.content_type, storageKey: doc.storage_key };
+  }
+
+  /** The document keys the dossier holds (each once). */
+  async presentKeys(m: EntityManager, dossierId: string): Promise<Set<string>> {
+    const present: { document_key: string }[] = await m.query(
+      `SELECT DISTINCT document_key FROM dossier_documents WHERE dossier_id = $1`,
+      [dossierId],
+    );
+    return new Set(present.map((p) => p.document_key));
+  }
+
+  /** How many of `ids` are documents of the dossier, uploaded by the account and not attached to a step yet. */
+  async countAttachable(m: EntityManager, ids: string[], dossierId: string, uploadedBy: string): Promise<number> {
+    const rows: unknown[] = await m.query(
+      `SELECT id FROM dossier_documents WHERE id = ANY($1::uuid[]) AND dossier_id = $2 AND uploaded_by = $3 AND history_id IS NULL`,
+      [ids, dossierId, uploadedBy],
+    );
+    return rows.length;
+  }
+
+  /** Attaches the documents to a history entry (the step they were given with). */
+  async attach(m: EntityManager, ids: string[], historyId: string): Promise<void> {
+    await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [ids, historyId]);
+  }
+}

@@ -1,0 +1,458 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { modify } from '../database/query-result';
+import type { WorkCalendar } from '../workflow/calendar';
+import { DOSSIER_SELECT, DossierRow, HistoryEntry, historyHash } from './dossier';
+import type { DossierSurroundings } from './dossier.view';
+
+/** A scope as SQL over `d` (dossiers) and `v` (procedure_versions), with its parameters; see scopeClause. */
+export interface Scope {
+  sql: string;
+  params: unknown[];
+  next: number;
+}
+
+export interface HistoryItem {
+  seq: number;
+  action: string;
+  fromState: string | null;
+  toState: string;
+  actorRole: string;
+  comment: string | null;
+  data: Record<string, unknown> | null;
+  at: Date;
+  attachments: { id: string; documentKey: string; fileName: string }[];
+}
+
+export interface LookupAnswer {
+  code: string;
+  state: string;
+  dueAt: Date | null;
+  procedureName: string;
+}
+
+export interface Rating {
+  score: number;
+  comment: string | null;
+  at: Date;
+}
+
+/** The columns a state change writes (the deadline clock, the code, the queue's sort key). */
+export interface StateChange {
+  state: string;
+  code: string | null;
+  submittedAt: Date | null;
+  receivedAt: Date | null;
+  dueAt: Date | null;
+  pausedAt: Date | null;
+  pausedMs: number;
+  finishedAt: Date | null;
+  attentionAt: Date | null;
+}
+
+export interface QueueRow {
+  id: string;
+  code: string | null;
+  state: string;
+  procedureCode: string;
+  procedureName: string;
+  applicantName: string;
+  assigneeId: string | null;
+  submittedAt: Date | null;
+  receivedAt: Date | null;
+  dueAt: Date | null;
+  attentionAt: Date;
+  overdue: boolean;
+  deadlineAlert: 'due_soon' | 'overdue' | null;
+  clockPaused: boolean;
+  paymentStatus: string | null;
+}
+
+/** A new history entry, chained to the dossier's head. */
+export type NewHistoryEntry = Omit<HistoryEntry, 'dossierId' | 'seq'>;
+
+/**
+ * The history append, in one place: the entry's row (hash-chained to the
+ * dossier's head) and the head moving to it. Parameters $1-$12 in this order;
+ * a statement that appends history puts it first in a WITH and adds its own
+ * parameters from $13 on.
+ */
+const HISTORY_APPEND = `h AS (
+         INSERT INTO dossier_history (dossier_id, seq, action, from_state, to_state, actor_id, actor_role, comment, data, at, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id
+       )`;
+const HEAD_MOVE = `history_seq = $2, history_hash = $12`;
+
+function chained(row: Pick<DossierRow, 'id' | 'history_seq' | 'history_hash'>, entry: NewHistoryEntry) {
+  const full: HistoryEntry = { ...entry, dossierId: row.id, seq: row.history_seq + 1 };
+  const hash = historyHash(row.history_hash, full);
+  const params: unknown[] = [
+    full.dossierId,
+    full.seq,
+    full.action,
+    full.fromState,
+    full.toState,
+    full.actorId,
+    full.actorRole,
+    full.comment,
+    full.data,
+    full.at,
+    row.history_hash,
+    hash,
+  ];
+  return { full, hash, params };
+}
+
+/**
+ * The dossier aggregate's tables: dossiers, dossier_history (hash chain),
+ * dossier_code_counters, dossier_apologies, dossier_ratings. The only place
+ * that reads or writes them. Methods that take an EntityManager run in the
+ * caller's transaction.
+ */
+@Injectable()
+export class DossierRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  // ------------------------------------------------------------ reading
+
+  /** One dossier within a scope, optionally locked (FOR UPDATE); undefined when out of scope or unknown. */
+  async findScoped(m: EntityManager | null, id: string, scope: Scope, lock: boolean): Promise<DossierRow | undefined> {
+    const rows: DossierRow[] = await (m ?? this.db.manager).query(
+      `${DOSSIER_SELECT} WHERE d.id = $1 AND ${scope.sql}${lock ? ' FOR UPDATE OF d' : ''}`,
+      [id, ...scope.params],
+    );
+    return rows[0];
+  }
+
+  /** One dossier by id, locked, whoever owns it (the portal acting by itself). */
+  async lockById(m: EntityManager, id: string): Promise<DossierRow | undefined> {
+    const [row]: DossierRow[] = await m.query(`${DOSSIER_SELECT} WHERE d.id = $1 FOR UPDATE OF d`, [id]);
+    return row;
+  }
+
+  /** A page of a scope, newest first, keyset on (created_at, id); one row more than `limit` when a next page exists. */
+  async page(scope: Scope, limit: number, after: [string, string] | null): Promise<DossierRow[]> {
+    return this.db.query(
+      `${DOSSIER_SELECT}
+        WHERE ${scope.sql} AND ($1::timestamptz IS NULL OR (d.created_at, d.id) < ($1::timestamptz, $${scope.next}::uuid))
+        ORDER BY d.created_at DESC, d.id DESC LIMIT ${limit + 1}`,
+      [after?.[0] ?? null, ...scope.params, after?.[1] ?? null],
+    );
+  }
+
+  async history(dossierId: string): Promise<HistoryItem[]> {
+    return this.db.query(
+      `SELECT h.seq, h.action, h.from_state AS "fromState", h.to_state AS "toState", h.actor_role AS "actorRole",
+              h.comment, h.data, h.at,
+              coalesce((SELECT json_agg(json_build_object('id', x.id, 'documentKey', x.document_key, 'fileName', x.file_name))
+                          FROM dossier_documents x WHERE x.history_id = h.id), '[]') AS attachments
+         FROM dossier_history h WHERE h.dossier_id = $1 ORDER BY h.seq`,
+      [dossierId],
+    );
+  }
+
+  async lookup(code: string, idNumber: string): Promise<LookupAnswer | undefined> {
+    const rows: LookupAnswer[] = await this.db.query(
+      `SELECT d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName"
+         FROM dossiers d JOIN accounts a ON a.id = d.applicant_id JOIN procedures p ON p.id = d.procedure_id
+        WHERE d.code = $1 AND a.id_number = $2`,
+      [code, idNumber],
+    );
+    return rows[0];
+  }
+
+  /**
+   * What surrounds several dossiers (the latest payment request, the result,
+   * the parcel, apologies, the rating), in one round trip. Reads the payment
+   * and delivery tables read-only, for the view.
+   */
+  async surroundings(m: EntityManager | null, ids: string[]): Promise<Map<string, DossierSurroundings>> {
+    const extras: (DossierSurroundings & { id: string })[] = await (m ?? this.db.manager).query(
+      `SELECT d.id,
+              (SELECT json_build_object('stage', stage, 'items', items, 'amountVnd', amount_vnd, 'status', status, 'paidAt', paid_at)
+                 FROM payment_requests WHERE dossier_id = d.id ORDER BY created_at DESC LIMIT 1) AS payment,
+              (SELECT json_build_object('verificationCode', verification_code, 'sha256', sha256, 'issuedAt', issued_at, 'number', number)
+                 FROM dossier_results WHERE dossier_id = d.id AND status IN ('generating','issued')) AS result,
+              (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = d.id) AS shipment,
+              (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
+                 FROM dossier_apologies WHERE dossier_id = d.id) AS apologies,
+              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = d.id) AS rating
+         FROM unnest($1::uuid[]) AS d(id)`,
+      [ids],
+    );
+    return new Map(extras.map(({ id, ...rest }) => [id, rest]));
+  }
+
+  /** Whether a paid request of the dossier included the postal charge (read-only, from the payments tables). */
+  async postagePaid(m: EntityManager, dossierId: string): Promise<boolean> {
+    const [paid]: unknown[] = await m.query(
+      `SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status = 'paid' AND items @> '[{"kind":"postal"}]' LIMIT 1`,
+      [dossierId],
+    );
+    return paid !== undefined;
+  }
+
+  /** Whether the dossier was ever charged (a payment request not voided; read-only, from the payments tables). */
+  async everCharged(m: EntityManager, dossierId: string): Promise<boolean> {
+    const [charged]: unknown[] = await m.query(
+      `SELECT 1 FROM payment_requests WHERE dossier_id = $1 AND status <> 'void' LIMIT 1`,
+      [dossierId],
+    );
+    return charged !== undefined;
+  }
+
+  // ------------------------------------------------------------ drafts
+
+  /**
+   * Locks the citizen's account row (two creates by one citizen count one
+   * after the other) and counts the dossiers they started and never submitted
+   * that are not closed.
+   */
+  async lockAndCountDrafts(m: EntityManager, applicantId: string): Promise<number> {
+    await m.query(`SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [applicantId]);
+    const [open]: { n: number }[] = await m.query(
+      `SELECT count(*)::int AS n FROM dossiers d JOIN procedure_versions v ON v.id = d.procedure_version_id
+          WHERE d.applicant_id = $1 AND d.submitted_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s WHERE s->>'key' = d.state AND s->>'terminal' = 'true')`,
+      [applicantId],
+    );
+    return open.n;
+  }
+
+  async insert(
+    m: EntityManager,
+    d: {
+      agencyId: string;
+      procedureId: string;
+      procedureVersionId: string;
+      applicantId: string;
+      state: string;
+      formData: Record<string, unknown>;
+      delivery: DossierRow['delivery'];
+    },
+  ): Promise<string> {
+    const [row]: { id: string }[] = await m.query(
+      `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [d.agencyId, d.procedureId, d.procedureVersionId, d.applicantId, d.state, d.formData, d.delivery],
+    );
+    return row.id;
+  }
+
+  async updateDraft(
+    m: EntityManager,
+    id: string,
+    formData: Record<string, unknown>,
+    delivery: DossierRow['delivery'],
+  ): Promise<void> {
+    await m.query(
+      `UPDATE dossiers SET form_data = $2, delivery = $3, version = version + 1, updated_at = now() WHERE id = $1`,
+      [id, formData, delivery],
+    );
+  }
+
+  /** Whether the account is a clerk or supervisor of the agency (read-only, from accounts). */
+  async isAgencyStaff(m: EntityManager, accountId: string, agencyId: string): Promise<boolean> {
+    const [clerk]: unknown[] = await m.query(
+      `SELECT id FROM accounts WHERE id = $1 AND agency_id = $2 AND role IN ('clerk', 'supervisor')`,
+      [accountId, agencyId],
+    );
+    return clerk !== undefined;
+  }
+
+  async setAssignee(m: EntityManager, id: string, assigneeId: string): Promise<void> {
+    await m.query(`UPDATE dossiers SET assignee_id = $2, version = version + 1, updated_at = now() WHERE id = $1`, [
+      id,
+      assigneeId,
+    ]);
+  }
+
+  // ------------------------------------------------------------ history and state
+
+  /**
+   * Appends a history entry without a state change (create, edit, assign,
+   * apology) and moves the dossier's head: one statement. Updates `row`'s
+   * head in place; returns the entry's id.
+   */
+  async appendHistory(
+    m: EntityManager,
+    row: Pick<DossierRow, 'id' | 'history_seq' | 'history_hash'>,
+    entry: NewHistoryEntry,
+  ): Promise<string> {
+    const { full, hash, params } = chained(row, entry);
+    const [h]: { id: string }[] = await m.query(
+      `WITH ${HISTORY_APPEND}, d AS (UPDATE dossiers SET ${HEAD_MOVE} WHERE id = $1)
+       SELECT id FROM h`,
+      params,
+    );
+    row.history_seq = full.seq;
+    row.history_hash = hash;
+    return h.id;
+  }
+
+  /**
+   * A state change in one round trip: the dossier's columns, its history
+   * entry (hash-chained) and the citizen's notification (an outbox row for
+   * `outboxQueue`). Returns the entry's id and the new head.
+   */
+  async changeState(
+    m: EntityManager,
+    row: Pick<DossierRow, 'id' | 'history_seq' | 'history_hash'>,
+    change: StateChange,
+    entry: NewHistoryEntry,
+    outboxQueue: string,
+  ): Promise<{ historyId: string; seq: number; hash: string }> {
+    const { full, hash, params } = chained(row, entry);
+    const [{ id }]: { id: string }[] = await m.query(
+      `WITH ${HISTORY_APPEND}, d AS (
+         UPDATE dossiers SET state = $5, code = $13, submitted_at = $14, received_at = $15, due_at = $16, paused_at = $17,
+                paused_ms = $18, finished_at = $19, attention_at = $20, version = version + 1, updated_at = $10,
+                ${HEAD_MOVE}
+          WHERE id = $1
+       ), o AS (
+         INSERT INTO outbox (queue, job_name, payload)
+         SELECT $21, 'dossier-event', jsonb_build_object('dossierId', $1::uuid, 'sourceId', h.id, 'event', $3::text) FROM h
+       )
+       SELECT id FROM h`,
+      [
+        ...params,
+        change.code,
+        change.submittedAt,
+        change.receivedAt,
+        change.dueAt,
+        change.pausedAt,
+        change.pausedMs,
+        change.finishedAt,
+        change.attentionAt,
+        outboxQueue,
+      ],
+    );
+    return { historyId: id, seq: full.seq, hash };
+  }
+
+  /** The next number of the agency's day (gap-free: a counter row, locked until the caller's transaction ends). */
+  async nextCodeNumber(m: EntityManager, agencyId: string, day: string): Promise<number> {
+    const [counter]: { last_value: number }[] = await m.query(
+      `INSERT INTO dossier_code_counters (agency_id, day, last_value) VALUES ($1, $2, 1)
+         ON CONFLICT (agency_id, day) DO UPDATE SET last_value = dossier_code_counters.last_value + 1
+         RETURNING last_value`,
+      [agencyId, day],
+    );
+    return counter.last_value;
+  }
+
+  // ------------------------------------------------------------ apologies and ratings
+
+  async latestApologyDate(m: EntityManager, dossierId: string): Promise<Date | null> {
+    const [latest]: { at: Date | null }[] = await m.query(
+      `SELECT max(new_due_at) AS at FROM dossier_apologies WHERE dossier_id = $1`,
+      [dossierId],
+    );
+    return latest?.at ?? null;
+  }
+
+  async insertApology(m: EntityManager, dossierId: string, reason: string, newDueAt: Date, issuedBy: string) {
+    const [apology]: { id: string }[] = await m.query(
+      `INSERT INTO dossier_apologies (dossier_id, reason, new_due_at, issued_by) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [dossierId, reason, newDueAt, issuedBy],
+    );
+    return apology.id;
+  }
+
+  /** A result was issued, or the latest move into `state` was taken by the agency's staff. */
+  async decidedByAgency(m: EntityManager, dossierId: string, state: string): Promise<boolean> {
+    const [decided]: { decided: boolean | null }[] = await m.query(
+      `SELECT EXISTS (SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued'))
+             OR (SELECT actor_role FROM dossier_history WHERE dossier_id = $1 AND to_state = $2 AND from_state IS DISTINCT FROM to_state
+                  ORDER BY seq DESC LIMIT 1) IN ('clerk','supervisor') AS decided`,
+      [dossierId, state],
+    );
+    return decided.decided === true;
+  }
+
+  /** The rating, or undefined when the dossier was already rated (its primary key). */
+  async insertRating(
+    m: EntityManager,
+    dossierId: string,
+    score: number,
+    comment: string | null,
+  ): Promise<Rating | undefined> {
+    const [rated]: Rating[] = await m.query(
+      `INSERT INTO dossier_ratings (dossier_id, score, comment) VALUES ($1, $2, $3) ON CONFLICT (dossier_id) DO NOTHING
+         RETURNING score, comment, at`,
+      [dossierId, score, comment],
+    );
+    return rated;
+  }
+
+  // ------------------------------------------------------------ the clerk's queue
+
+  async agencyCalendar(agencyId: string): Promise<WorkCalendar> {
+    const [agency]: { calendar: WorkCalendar }[] = await this.db.query(`SELECT calendar FROM agencies WHERE id = $1`, [
+      agencyId,
+    ]);
+    return agency.calendar;
+  }
+
+  /** A page of the queue: `where` are conditions over `d` with `params` ($1...); one row more than `limit` when a next page exists. */
+  async queuePage(where: string, params: unknown[], limit: number): Promise<QueueRow[]> {
+    return this.db.query(
+      `SELECT d.id, d.code, d.state, p.code AS "procedureCode", p.name AS "procedureName", a.full_name AS "applicantName",
+              d.assignee_id AS "assigneeId", d.submitted_at AS "submittedAt", d.received_at AS "receivedAt",
+              d.due_at AS "dueAt", d.attention_at AS "attentionAt",
+              (d.due_at IS NOT NULL AND d.finished_at IS NULL AND d.due_at < coalesce(d.paused_at, now())) AS overdue,
+              d.deadline_alert AS "deadlineAlert",
+              (d.paused_at IS NOT NULL) AS "clockPaused",
+              (SELECT pr.status FROM payment_requests pr WHERE pr.dossier_id = d.id ORDER BY pr.created_at DESC LIMIT 1) AS "paymentStatus"
+         FROM dossiers d
+         JOIN procedures p ON p.id = d.procedure_id
+         JOIN accounts a ON a.id = d.applicant_id
+        WHERE ${where}
+        ORDER BY d.attention_at, d.id
+        LIMIT ${limit + 1}`,
+      params,
+    );
+  }
+
+  async queueCounts(filters: string, params: unknown[]): Promise<{ state: string; count: number }[]> {
+    return this.db.query(
+      `SELECT d.state, count(*)::int AS count FROM dossiers d WHERE ${filters} GROUP BY d.state ORDER BY d.state`,
+      params,
+    );
+  }
+
+  // ------------------------------------------------------------ the deadline sweep
+
+  /** Flags open, running dossiers past their due date; returns the ones that were not flagged overdue yet. */
+  async flagOverdue(m: EntityManager, now: Date): Promise<{ id: string }[]> {
+    const { rows } = await modify<{ id: string }>(
+      m,
+      `UPDATE dossiers SET deadline_alert = 'overdue'
+          WHERE finished_at IS NULL AND paused_at IS NULL AND due_at < $1 AND deadline_alert IS DISTINCT FROM 'overdue'
+          RETURNING id`,
+      [now],
+    );
+    return rows;
+  }
+
+  /** The agencies (with their calendars) that have an open dossier not yet due. */
+  async agenciesWithOpenDossiers(m: EntityManager, now: Date): Promise<{ id: string; calendar: WorkCalendar }[]> {
+    return m.query(
+      `SELECT id, calendar FROM agencies a WHERE EXISTS (SELECT 1 FROM dossiers d WHERE d.agency_id = a.id AND d.finished_at IS NULL AND d.due_at >= $1)`,
+      [now],
+    );
+  }
+
+  /** Flags the agency's open, running dossiers due before `until` and not flagged yet; returns them. */
+  async flagDueSoon(m: EntityManager, agencyId: string, now: Date, until: Date): Promise<{ id: string }[]> {
+    const { rows } = await modify<{ id: string }>(
+      m,
+      `UPDATE dossiers SET deadline_alert = 'due_soon'
+            WHERE agency_id = $1 AND finished_at IS NULL AND paused_at IS NULL AND due_at >= $2 AND due_at < $3 AND deadline_alert IS NULL
+            RETURNING id`,
+      [agencyId, now, until],
+    );
+    return rows;
+  }
+}
