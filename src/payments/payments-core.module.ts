@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PAYMENT_PROVIDERS } from './payment-provider';
+import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
 import { VnpayProvider } from './vnpay/vnpay.provider';
 
@@ -8,6 +9,7 @@ import { VnpayProvider } from './vnpay/vnpay.provider';
   providers: [
     VnpayProvider,
     { provide: PAYMENT_PROVIDERS, useFactory: (vnpay: VnpayProvider) => [vnpay], inject: [VnpayProvider] },
+    PaymentsRepository,
     PaymentsService,
   ],
   exports: [PaymentsService, VnpayProvider],
