@@ -1,3 +1,4 @@
+import { ResultsRepository } from './results.repository';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ApplicationsModule } from '../applications/applications.module';
@@ -15,7 +16,7 @@ import { ResultsService } from './results.service';
  */
 @Module({
   imports: [ApplicationsModule, PostalModule],
-  providers: [ResultsService, ResultEffects],
+  providers: [ResultsRepository, ResultsService, ResultEffects],
   controllers: [ResultsController],
   exports: [ResultsService],
 })

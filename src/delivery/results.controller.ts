@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
@@ -83,11 +83,7 @@ export class ResultsController {
   @HttpCode(200)
   async link(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     await this.applications.find(user, id);
-    const [issued] = await this.db.query(
-      `SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status = 'issued' AND sha256 IS NOT NULL`,
-      [id],
-    );
-    if (!issued) throw new Conflict('No result has been issued yet.', 'no-result');
+    if (!(await this.results.hasIssuedFile(id))) throw new Conflict('No result has been issued yet.', 'no-result');
     return this.results.signedLink(id);
   }
 

@@ -4,31 +4,26 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
-import { Conflict, Gone, NotFound, UnsupportedMediaType, ValidationFailed } from '../common/problem';
+import { Conflict, Gone, NotFound, UnsupportedMediaType } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { OutboxService } from '../outbox/outbox.service';
 import { renderResultDocument } from '../pdf/render';
 import { FileStorage } from '../storage/file-storage';
 import { detectFileType } from '../storage/file-type';
+import {
+  DownloadVia,
+  ResultsRepository,
+  ResultSummary,
+  ResultTemplate,
+  StagedResult,
+  VerifiedResult,
+} from './results.repository';
 
-/** What a procedure version may say about the result it issues; `{{placeholders}}` are filled in. */
-export interface ResultTemplate {
-  title?: string;
-  paragraphs?: string[];
-  signerTitle?: string;
-}
+export type { ResultSummary, ResultTemplate } from './results.repository';
 
 /** Letters and digits that cannot be confused when read aloud or typed from paper. */
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const LINK_TTL_SECONDS = 15 * 60;
-
-export interface ResultSummary {
-  verificationCode: string;
-  sha256: string | null;
-  issuedAt: Date;
-  number: string;
-  status: 'generating' | 'issued';
-}
 
 /**
  * The result of a dossier: uploaded signed by the clerk, or generated from the
@@ -43,6 +38,7 @@ export class ResultsService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly repo: ResultsRepository,
     private readonly outbox: OutboxService,
     private readonly storage: FileStorage,
     config: ConfigService<AppConfig, true>,
@@ -52,7 +48,7 @@ export class ResultsService {
   }
 
   /** The clerk attaches the signed result (PDF) before taking the issuing action; a newer upload replaces it. */
-  async stage(user: AuthUser, dossier: { id: string }, content: Buffer) {
+  async stage(user: AuthUser, dossier: { id: string }, content: Buffer): Promise<StagedResult> {
     if (detectFileType(content) !== 'application/pdf') {
       throw new UnsupportedMediaType('Unsupported file type.', [
         { field: 'file', message: 'the result must be a PDF (judged from the content)' },
@@ -62,21 +58,17 @@ export class ResultsService {
     const key = `results/${dossier.id}/${randomUUID()}`;
     await this.storage.put(key, content, 'application/pdf');
     return this.db.transaction(async (m) => {
-      const [issued] = await m.query(
-        `SELECT 1 FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued')`,
-        [dossier.id],
-      );
-      if (issued) throw new Conflict('A result was already issued for this dossier.', 'result-issued');
-      await m.query(`UPDATE dossier_results SET status = 'discarded' WHERE dossier_id = $1 AND status = 'staged'`, [
-        dossier.id,
-      ]);
-      const [row] = await m.query(
-        `INSERT INTO dossier_results (dossier_id, status, source, storage_key, sha256, size_bytes, uploaded_by)
-         VALUES ($1, 'staged', 'uploaded', $2, $3, $4, $5)
-         RETURNING id, status, sha256, size_bytes AS "sizeBytes", created_at AS "createdAt"`,
-        [dossier.id, key, sha256, content.length, user.id],
-      );
-      return row;
+      if (await this.repo.hasIssuedOrGenerating(m, dossier.id)) {
+        throw new Conflict('A result was already issued for this dossier.', 'result-issued');
+      }
+      await this.repo.discardStaged(m, dossier.id);
+      return this.repo.insertStaged(m, {
+        dossierId: dossier.id,
+        storageKey: key,
+        sha256,
+        sizeBytes: content.length,
+        uploadedBy: user.id,
+      });
     });
   }
 
@@ -92,49 +84,18 @@ export class ResultsService {
     decision: string | null,
     at: Date,
   ): Promise<void> {
-    const code = verificationCode();
-    const [staged] = await m.query(`SELECT id FROM dossier_results WHERE dossier_id = $1 AND status = 'staged'`, [
-      dossierId,
-    ]);
-    const number = `SELECT lpad(nextval('result_number_seq')::text, 6, '0') || '/' || to_char($1::timestamptz AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') || '/KQ'`;
-    let resultId: string;
-    try {
-      if (staged) {
-        await m.query(
-          `UPDATE dossier_results SET status = 'issued', number = (${number}), verification_code = $2, issued_by = $3, issued_at = $1, decision = $4
-            WHERE id = $5`,
-          [at, code, actorId, decision, staged.id],
-        );
-        resultId = staged.id;
-      } else {
-        const [row] = await m.query(
-          `INSERT INTO dossier_results (dossier_id, status, source, number, verification_code, issued_by, issued_at, decision)
-           VALUES ($5, 'generating', 'generated', (${number}), $2, $3, $1, $4) RETURNING id`,
-          [at, code, actorId, decision, dossierId],
-        );
-        resultId = row.id;
-      }
-    } catch (e) {
-      if ((e as { driverError?: { constraint?: string } }).driverError?.constraint === 'dossier_results_one_issued') {
-        throw new Conflict('A result was already issued for this dossier.', 'result-issued');
-      }
-      throw e;
-    }
+    const issue = { code: verificationCode(), issuedBy: actorId, decision, at };
+    const stagedId = await this.repo.stagedId(m, dossierId);
+    const resultId = stagedId
+      ? await this.repo.issueStaged(m, stagedId, issue)
+      : await this.repo.insertGenerating(m, dossierId, issue);
+    if (resultId === null) throw new Conflict('A result was already issued for this dossier.', 'result-issued');
     await this.outbox.add(m, [{ name: 'issue-result', data: { resultId } }]);
   }
 
   /** Worker: renders and stores a generated result, then tells the citizen it is available. Idempotent. */
   async complete(resultId: string): Promise<'issued' | 'already'> {
-    const [r] = await this.db.query(
-      `SELECT r.*, d.code AS dossier_code, d.form_data, acc.full_name AS citizen_name, g.name AS agency_name, p.name AS procedure_name,
-              v.result_template, signer.full_name AS signer_full_name
-         FROM dossier_results r JOIN dossiers d ON d.id = r.dossier_id JOIN accounts acc ON acc.id = d.applicant_id
-         JOIN agencies g ON g.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
-         JOIN procedure_versions v ON v.id = d.procedure_version_id
-         LEFT JOIN accounts signer ON signer.id = r.issued_by
-        WHERE r.id = $1`,
-      [resultId],
-    );
+    const r = await this.repo.toRender(resultId);
     if (!r) throw new NotFound('result');
     if (r.status === 'issued' && r.sha256) return this.announce(r, 'already');
     const template: ResultTemplate = r.result_template ?? {};
@@ -147,6 +108,8 @@ export class ResultsService {
           agencyName: r.agency_name,
         };
         const v = k.startsWith('formData.') ? r.form_data?.[k.slice(9)] : values[k];
+        // Form values are JSON (scalars, arrays, objects): rendered with String(), as issued documents always were.
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string
         return v === undefined || v === null ? '' : String(v);
       });
     const pdf = await renderResultDocument({
@@ -171,12 +134,8 @@ export class ResultsService {
     await this.storage.put(key, pdf, 'application/pdf');
     const sha256 = createHash('sha256').update(pdf).digest('hex');
     return this.db.transaction(async (m) => {
-      const [updated] = await m.query(
-        `UPDATE dossier_results SET status = 'issued', storage_key = $2, sha256 = $3, size_bytes = $4
-          WHERE id = $1 AND (status = 'generating' OR sha256 IS NULL) RETURNING id`,
-        [r.id, key, sha256, pdf.length],
-      );
-      if (!updated.length) return 'already' as const;
+      const stored = await this.repo.markRendered(m, r.id, { storageKey: key, sha256, sizeBytes: pdf.length });
+      if (!stored) return 'already' as const;
       await this.outbox.add(m, [
         { name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } },
       ]);
@@ -195,31 +154,23 @@ export class ResultsService {
   }
 
   async summaryOf(dossierId: string, m: EntityManager = this.db.manager): Promise<ResultSummary | null> {
-    const [r] = await m.query(
-      `SELECT verification_code AS "verificationCode", sha256, issued_at AS "issuedAt", number, status
-         FROM dossier_results WHERE dossier_id = $1 AND status IN ('generating','issued')`,
-      [dossierId],
-    );
-    return r ?? null;
+    return (await this.repo.summaryOf(dossierId, m)) ?? null;
+  }
+
+  /** Whether the dossier's result is issued and downloadable. */
+  hasIssuedFile(dossierId: string): Promise<boolean> {
+    return this.repo.hasIssuedFile(dossierId);
   }
 
   /** The issued file of a dossier the caller may see (scope checked by the caller), recording the download. */
   async download(
     dossierId: string,
-    who: { accountId: string | null; via: 'owner' | 'staff' | 'link'; ip: string | null },
-  ) {
-    const [r] = await this.db.query(
-      `SELECT id, storage_key, number FROM dossier_results WHERE dossier_id = $1 AND status = 'issued' AND sha256 IS NOT NULL`,
-      [dossierId],
-    );
+    who: { accountId: string | null; via: DownloadVia; ip: string | null },
+  ): Promise<{ content: Buffer; fileName: string }> {
+    const r = await this.repo.issuedFile(dossierId);
     if (!r) throw new NotFound('result');
     const content = await this.storage.get(r.storage_key);
-    await this.db.query(`INSERT INTO result_downloads (result_id, account_id, via, ip) VALUES ($1, $2, $3, $4)`, [
-      r.id,
-      who.accountId,
-      who.via,
-      who.ip,
-    ]);
+    await this.repo.recordDownload(r.id, who);
     return { content, fileName: `ket-qua-${String(r.number).replace(/\W+/g, '-')}.pdf` };
   }
 
@@ -242,7 +193,7 @@ export class ResultsService {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new NotFound('result');
     let claims: { d?: unknown; e?: unknown };
     try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { d?: unknown; e?: unknown };
     } catch {
       throw new NotFound('result');
     }
@@ -252,22 +203,16 @@ export class ResultsService {
   }
 
   /** Public check of a document: genuine and unaltered, with no personal data in the answer. */
-  async verify(code: string, sha256?: string) {
-    const [r] = await this.db.query(
-      `SELECT r.sha256, r.issued_at AS "issuedAt", g.name AS "agencyName", p.name AS "procedureName"
-         FROM dossier_results r JOIN dossiers d ON d.id = r.dossier_id JOIN agencies g ON g.id = d.agency_id
-         JOIN procedures p ON p.id = d.procedure_id
-        WHERE r.verification_code = $1 AND r.status = 'issued' AND r.sha256 IS NOT NULL`,
-      [code.toUpperCase()],
-    );
+  async verify(code: string, sha256?: string): Promise<VerifiedResult & { valid: boolean }> {
+    const r = await this.repo.byVerificationCode(code.toUpperCase());
     if (!r) throw new NotFound('document');
     const valid = sha256 === undefined ? true : sha256.toLowerCase() === r.sha256;
     return {
       valid,
-      sha256: r.sha256 as string,
-      issuedAt: r.issuedAt as Date,
-      agencyName: r.agencyName as string,
-      procedureName: r.procedureName as string,
+      sha256: r.sha256,
+      issuedAt: r.issuedAt,
+      agencyName: r.agencyName,
+      procedureName: r.procedureName,
     };
   }
 

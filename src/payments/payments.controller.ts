@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
 import { CurrentUser, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
-import { ValidationFailed } from '../common/problem';
+import { NotFound, ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
 import { renderPaymentReceipt } from '../pdf/render';
 import { PaymentReportQuery, StartPaymentDto } from './dto';
@@ -62,11 +62,10 @@ export class PaymentsController {
   async report(@CurrentUser() user: AuthUser, @Query() q: PaymentReportQuery) {
     let agencyId = user.role === 'supervisor' ? user.agencyId : null;
     if (q.agency) {
-      const [agency] = await this.db.query(`SELECT id FROM agencies WHERE code = $1`, [q.agency]);
-      if (!agency || (user.role === 'supervisor' && agency.id !== user.agencyId)) {
-        throw new ValidationFailed([{ field: 'agency', message: 'no agency you may see has this code' }]);
-      }
-      agencyId = agency.id;
+      const agency = await this.payments.agencyIdByCode(q.agency);
+      // Another agency's report is out of the supervisor's scope: the same 404 as an agency that does not exist.
+      if (!agency || (user.role === 'supervisor' && agency !== user.agencyId)) throw new NotFound('agency');
+      agencyId = agency;
     }
     const from = new Date(q.from);
     const to = new Date(q.to);

@@ -1,3 +1,4 @@
+import { PaymentsRepository } from './payments.repository';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ApplicationsModule } from '../applications/applications.module';
@@ -21,6 +22,7 @@ import { VnpayProvider } from './vnpay/vnpay.provider';
   providers: [
     VnpayProvider,
     { provide: PAYMENT_PROVIDERS, useFactory: (vnpay: VnpayProvider) => [vnpay], inject: [VnpayProvider] },
+    PaymentsRepository,
     PaymentsService,
     PaymentEffects,
   ],

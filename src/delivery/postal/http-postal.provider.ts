@@ -68,9 +68,9 @@ export class HttpPostalProvider implements PostalProvider {
         res.status,
       );
     }
-    let answer: { waybill?: unknown; feeVnd?: unknown };
+    let answer: { waybill?: unknown; feeVnd?: unknown } | null;
     try {
-      answer = JSON.parse(text);
+      answer = JSON.parse(text) as { waybill?: unknown; feeVnd?: unknown } | null;
     } catch {
       throw new PostalProviderError(`postal operator answered non-JSON: ${text.slice(0, 300)}`, true, res.status);
     }

@@ -7,6 +7,7 @@ import { PostalController } from './postal.controller';
 import { PostalService } from './postal.service';
 import { PostalSandboxController } from './sandbox/postal-sandbox.controller';
 import { PostalSandboxService } from './sandbox/postal-sandbox.service';
+import { ShipmentsRepository } from './shipments.repository';
 
 /**
  * Results by post: the operator adapter, the shipment service (used by the
@@ -16,7 +17,12 @@ import { PostalSandboxService } from './sandbox/postal-sandbox.service';
  */
 @Module({
   imports: [CallbackFailuresModule],
-  providers: [HttpPostalProvider, { provide: POSTAL_PROVIDER, useExisting: HttpPostalProvider }, PostalService],
+  providers: [
+    HttpPostalProvider,
+    { provide: POSTAL_PROVIDER, useExisting: HttpPostalProvider },
+    ShipmentsRepository,
+    PostalService,
+  ],
   controllers: [PostalController],
   exports: [PostalService],
 })

@@ -68,5 +68,11 @@ export function parseWebhookBody(rawBody: Buffer): PostalWebhookEvent | null {
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 function isToken(v: unknown, max: number): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= max && v.trim() === v && !/[\u0000-\u001f]/.test(v);
+  return typeof v === 'string' && v.length > 0 && v.length <= max && v.trim() === v && !hasControlCharacter(v);
+}
+
+/** Whether a string holds a C0 control character (U+0000 to U+001F). */
+function hasControlCharacter(v: string): boolean {
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) < 0x20) return true;
+  return false;
 }

@@ -5,6 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { BadRequest, NotFound, Unauthorized } from '../../common/problem';
 import { OutboxMessage, OutboxService } from '../../outbox/outbox.service';
 import { advances, POSTAL_PROVIDER, PostalProvider, PostalProviderError, ShipmentStatus } from './postal-provider';
+import { ShipmentsRepository } from './shipments.repository';
 
 /** A webhook call whose signature does not match: 401, nothing stored (the controller counts it per address). */
 export class BadWebhookSignature extends Unauthorized {
@@ -27,13 +28,6 @@ export type CreateShipmentOutcome =
 /** How a webhook event was taken: applied (status moved), recorded only (stale, out of order, after a final status), or a repeat. */
 export type WebhookOutcome = 'applied' | 'recorded' | 'duplicate';
 
-interface ShipmentRow {
-  id: string;
-  dossier_id: string;
-  waybill: string;
-  status: ShipmentStatus;
-}
-
 /**
  * Results sent by post. Creation is idempotent and crash-safe: the operator
  * is asked with the dossier id as its idempotency key (a retry after a crash
@@ -50,6 +44,7 @@ export class PostalService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly shipments: ShipmentsRepository,
     private readonly outbox: OutboxService,
     @Inject(POSTAL_PROVIDER) private readonly provider: PostalProvider,
   ) {}
@@ -63,20 +58,14 @@ export class PostalService {
    * operator rejects as wrong throws bullmq's UnrecoverableError (no retry).
    */
   async createShipment(dossierId: string): Promise<CreateShipmentOutcome> {
-    const existing = await this.findByDossier(this.db.manager, dossierId);
+    const existing = await this.shipments.findByDossier(dossierId);
     if (existing) return { outcome: 'exists', shipmentId: existing.id, waybill: existing.waybill };
 
-    const [dossier] = await this.db.query(`SELECT id, delivery FROM dossiers WHERE id = $1`, [dossierId]);
-    if (!dossier) {
+    const delivery = await this.shipments.deliveryOf(dossierId);
+    if (!delivery) {
       this.logger.warn({ dossierId }, 'create-shipment for an unknown dossier: nothing to do');
       return { outcome: 'no_dossier' };
     }
-    const delivery = (dossier.delivery ?? {}) as {
-      method?: string;
-      recipient?: string;
-      address?: string;
-      phone?: string;
-    };
     if (delivery.method !== 'post') return { outcome: 'not_by_post' };
     if (!delivery.recipient || !delivery.address || !delivery.phone) {
       throw new UnrecoverableError(`dossier ${dossierId} is delivered by post but lacks recipient, address or phone`);
@@ -97,16 +86,15 @@ export class PostalService {
     }
 
     return this.db.transaction(async (m) => {
-      const [row] = await m.query(
-        `INSERT INTO shipments (dossier_id, provider, waybill, status, fee_vnd) VALUES ($1, $2, $3, 'created', $4)
-         ON CONFLICT DO NOTHING RETURNING id`,
-        [dossierId, this.provider.name, created.waybill, created.feeVnd],
-      );
-      // No conflict target: two runs racing meet on dossier_id or on (provider, waybill), whichever index
-      // Postgres checks first, and either way the second one is a no-op rather than a unique violation.
-      if (!row) {
+      const shipmentId = await this.shipments.insert(m, {
+        dossierId,
+        provider: this.provider.name,
+        waybill: created.waybill,
+        feeVnd: created.feeVnd,
+      });
+      if (!shipmentId) {
         // Another run got there first (with the same waybill: the operator keys on the dossier id).
-        const other = await this.findByDossier(m, dossierId);
+        const other = await this.shipments.findByDossier(dossierId, m);
         if (!other)
           throw new UnrecoverableError(
             `the operator answered waybill ${created.waybill} for dossier ${dossierId}, already used by another dossier`,
@@ -119,20 +107,20 @@ export class PostalService {
         }
         return { outcome: 'exists' as const, shipmentId: other.id, waybill: other.waybill };
       }
-      await m.query(
-        `INSERT INTO shipment_events (shipment_id, event_id, status, applied, raw) VALUES ($1, 'portal:created', 'created', true, $2)`,
-        [
-          row.id,
-          JSON.stringify({
-            source: 'create',
-            provider: this.provider.name,
-            waybill: created.waybill,
-            feeVnd: created.feeVnd,
-          }),
-        ],
+      await this.shipments.recordCreated(
+        m,
+        shipmentId,
+        JSON.stringify({
+          source: 'create',
+          provider: this.provider.name,
+          waybill: created.waybill,
+          feeVnd: created.feeVnd,
+        }),
       );
-      await this.outbox.add(m, [{ name: 'dossier-event', data: { dossierId, event: 'shipped', sourceId: row.id } }]);
-      return { outcome: 'created' as const, shipmentId: row.id as string, waybill: created.waybill };
+      await this.outbox.add(m, [
+        { name: 'dossier-event', data: { dossierId, event: 'shipped', sourceId: shipmentId } },
+      ]);
+      return { outcome: 'created' as const, shipmentId, waybill: created.waybill };
     });
   }
 
@@ -154,17 +142,16 @@ export class PostalService {
     const raw = body.toString('utf8');
 
     return this.db.transaction(async (m) => {
-      const [shipment]: ShipmentRow[] = await m.query(
-        `SELECT id, dossier_id, waybill, status FROM shipments WHERE provider = $1 AND waybill = $2 FOR UPDATE`,
-        [this.provider.name, event.waybill],
-      );
+      const shipment = await this.shipments.lockByWaybill(m, this.provider.name, event.waybill);
       if (!shipment) throw new NotFound('shipment');
       const apply = advances(shipment.status, event.status);
-      const [inserted] = await m.query(
-        `INSERT INTO shipment_events (shipment_id, event_id, status, applied, raw) VALUES ($1, $2, $3, $4, $5::jsonb)
-         ON CONFLICT (shipment_id, event_id) DO NOTHING RETURNING id`,
-        [shipment.id, event.eventId, event.status, apply, raw],
-      );
+      const inserted = await this.shipments.recordEvent(m, {
+        shipmentId: shipment.id,
+        eventId: event.eventId,
+        status: event.status,
+        applied: apply,
+        raw,
+      });
       if (!inserted) return 'duplicate';
       if (!apply) {
         this.logger.log(
@@ -173,7 +160,7 @@ export class PostalService {
         );
         return 'recorded';
       }
-      await m.query(`UPDATE shipments SET status = $2, updated_at = now() WHERE id = $1`, [shipment.id, event.status]);
+      await this.shipments.setStatus(m, shipment.id, event.status);
       const data = { dossierId: shipment.dossier_id, shipmentId: shipment.id };
       const messages: OutboxMessage[] =
         event.status === 'delivered'
@@ -207,14 +194,7 @@ export class PostalService {
 
   /** For the dossier view: `{waybill, status}` or null when nothing was shipped. */
   async shipmentOf(dossierId: string, m: EntityManager = this.db.manager): Promise<ShipmentView | null> {
-    const row = await this.findByDossier(m, dossierId);
+    const row = await this.shipments.findByDossier(dossierId, m);
     return row ? { waybill: row.waybill, status: row.status } : null;
-  }
-
-  private async findByDossier(m: EntityManager, dossierId: string): Promise<ShipmentRow | null> {
-    const [row] = await m.query(`SELECT id, dossier_id, waybill, status FROM shipments WHERE dossier_id = $1`, [
-      dossierId,
-    ]);
-    return row ?? null;
   }
 }

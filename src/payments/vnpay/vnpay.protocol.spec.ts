@@ -438,13 +438,13 @@ describe('querydr', () => {
     const signed = { ...response, vnp_SecureHash: signQueryDrResponse(response, SECRET) };
     expect(verifyQueryDrResponse(signed, SECRET)).toBe(true);
     // numbers and absent promotion fields hash the same as their string forms
-    const { vnp_PromotionCode, vnp_PromotionAmount, ...noPromo } = signed;
+    const { vnp_PromotionCode: _code, vnp_PromotionAmount: _amount, ...noPromo } = signed;
     expect(verifyQueryDrResponse({ ...noPromo, vnp_Amount: 7000000 }, SECRET)).toBe(true);
     expect(verifyQueryDrResponse({ ...signed, vnp_Amount: '700000000' }, SECRET)).toBe(false);
     expect(verifyQueryDrResponse({ ...signed, vnp_TransactionStatus: '02' }, SECRET)).toBe(false);
     expect(verifyQueryDrResponse({ ...signed, vnp_Amount: ['7000000'] }, SECRET)).toBe(false);
     expect(verifyQueryDrResponse(signed, 'WRONGSECRETWRONGSECRETWRONGSECRE')).toBe(false);
-    const { vnp_SecureHash, ...unsigned } = signed;
+    const { vnp_SecureHash: _hash, ...unsigned } = signed;
     expect(verifyQueryDrResponse(unsigned, SECRET)).toBe(false);
   });
 });
@@ -483,7 +483,7 @@ describe('refund', () => {
   });
 
   it("defaults vnp_TransactionNo to '0' and validates input", () => {
-    const { transactionNo, ...rest } = input;
+    const { transactionNo: _transactionNo, ...rest } = input;
     expect(buildRefund(rest, SECRET).vnp_TransactionNo).toBe('0');
     expect(() => buildRefund({ ...input, amountVnd: 1.5 }, SECRET)).toThrow(RangeError);
     expect(() => buildRefund({ ...input, amountVnd: 0 }, SECRET)).toThrow(RangeError);

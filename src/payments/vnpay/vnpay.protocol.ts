@@ -484,7 +484,7 @@ function verifyPipe(body: unknown, fields: readonly string[], secret: string, co
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
   const b = body as Record<string, unknown>;
   if (b.vnp_Command !== command) return false;
-  if (typeof b[VNP_SECURE_HASH] !== 'string' || !HASH_RE.test(b[VNP_SECURE_HASH] as string)) return false;
+  if (typeof b[VNP_SECURE_HASH] !== 'string' || !HASH_RE.test(b[VNP_SECURE_HASH])) return false;
   let data: string;
   try {
     data = pipeSignData(b, fields);

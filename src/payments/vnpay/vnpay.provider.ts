@@ -24,6 +24,9 @@ import {
 const SERVER_IP = '127.0.0.1';
 const TIMEOUT_MS = 10_000;
 
+/** A JSON answer of VNPay's merchant API (querydr, refund): flat, read field by field, trusted once its hash checks. */
+type VnpApiAnswer = Partial<Record<string, string | number | null>>;
+
 /**
  * VNPay 2.1.0: payment URL, IPN / return verification, querydr and refund
  * over VNPAY_API_URL. In development the URLs point at the built-in sandbox,
@@ -140,7 +143,7 @@ export class VnpayProvider implements PaymentProvider {
         amountVnd: amount,
         outcome,
         providerTxnNo: raw.vnp_TransactionNo ? String(raw.vnp_TransactionNo) : undefined,
-        bankCode: raw.vnp_BankCode,
+        bankCode: raw.vnp_BankCode == null ? undefined : String(raw.vnp_BankCode),
         paidAt,
         responseCode: '00',
       },
@@ -165,7 +168,7 @@ export class VnpayProvider implements PaymentProvider {
       },
       this.secret,
     );
-    let raw: Record<string, any>;
+    let raw: VnpApiAnswer;
     try {
       raw = await this.post(body);
     } catch (e) {
@@ -173,14 +176,19 @@ export class VnpayProvider implements PaymentProvider {
     }
     const code = String(raw.vnp_ResponseCode ?? '');
     if (code === '00' && verifyRefundResponse(raw, this.secret))
-      return { outcome: 'succeeded', providerRef: raw.vnp_TransactionNo, responseCode: code, raw };
+      return {
+        outcome: 'succeeded',
+        providerRef: raw.vnp_TransactionNo == null ? undefined : String(raw.vnp_TransactionNo),
+        responseCode: code,
+        raw,
+      };
     // 94: a refund for this transaction is already being processed (ours, sent before a crash).
     if (code === '94') return { outcome: 'succeeded', responseCode: code, raw };
     if (['91', '95', '02', '03', '04'].includes(code)) return { outcome: 'failed', responseCode: code, raw };
     return { outcome: 'retry', responseCode: code, raw };
   }
 
-  private async post(body: object): Promise<Record<string, any>> {
+  private async post(body: object): Promise<VnpApiAnswer> {
     const res = await fetch(this.apiUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -188,6 +196,6 @@ export class VnpayProvider implements PaymentProvider {
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     if (!res.ok) throw new Error(`VNPay API answered HTTP ${res.status}`);
-    return (await res.json()) as Record<string, any>;
+    return (await res.json()) as VnpApiAnswer;
   }
 }
