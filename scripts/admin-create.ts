@@ -1,3 +1,4 @@
+import { environmentValue } from '../src/config/configuration';
 import { isEmail } from 'class-validator';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -147,7 +148,7 @@ async function assertSchema(client: Client): Promise<void> {
 
 export async function adminCreate(argv: string[]): Promise<string> {
   const { email, name } = parse(argv);
-  const url = process.env.DATABASE_URL;
+  const url = environmentValue('DATABASE_URL');
   if (!url) throw new Exit(3, 'DATABASE_URL is not set');
   const client = new Client({ connectionString: url, application_name: 'admin-create' });
   try {

@@ -1,3 +1,4 @@
+import { environmentValue } from '../src/config/configuration';
 import { Client } from 'pg';
 import { auditHistory, formatFinding, summaryLine } from '../src/security/history-audit';
 
@@ -10,7 +11,7 @@ import { auditHistory, formatFinding, summaryLine } from '../src/security/histor
  * Read-only, in one REPEATABLE READ snapshot.
  */
 async function main(): Promise<number> {
-  const url = process.env.DATABASE_URL;
+  const url = environmentValue('DATABASE_URL');
   if (!url) {
     console.error('audit:verify: DATABASE_URL is not set');
     return 2;

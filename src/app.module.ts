@@ -8,7 +8,7 @@ import { ApplicationsModule } from './applications/applications.module';
 import { AuthModule } from './auth/auth.module';
 import { DeliveryModule, DeliveryWorkerModule } from './delivery/delivery.module';
 import { loggerParams } from './common/logging';
-import { AppConfig, validateEnvironment } from './config/configuration';
+import { AppConfig, loadConfig, validateEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
@@ -42,7 +42,7 @@ export class WorkerModule {}
 /** The validated SANDBOX_ENABLED (an environment that does not validate mounts nothing; ConfigModule then refuses it). */
 function sandboxEnabled(): boolean {
   try {
-    return validateEnvironment({ ...process.env }).SANDBOX_ENABLED === 'true';
+    return loadConfig().SANDBOX_ENABLED === 'true';
   } catch {
     return false;
   }

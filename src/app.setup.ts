@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
-import type { AppConfig } from './config/configuration';
+import { type AppConfig, environmentValue } from './config/configuration';
 import { SecureProblemFilter } from './security/client-errors';
 import { inputHygiene } from './security/input-hygiene';
 import { trustProxySetting } from './security/trust-proxy';
@@ -17,7 +17,7 @@ export const API_PREFIX = 'api/v1';
 export function createAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: 1024 * 1024,
-    trustProxy: trustProxySetting(process.env.TRUST_PROXY),
+    trustProxy: trustProxySetting(environmentValue('TRUST_PROXY')),
     routerOptions: { maxParamLength: 200 },
     // A malformed URL (bad percent-encoding) gets the same problem+json body as every other error.
     frameworkErrors: (err: Error, _req: unknown, reply: never) => sendProblem(reply, toProblem(err)),

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { environmentValue } from '../config/configuration';
 import { dataSourceOptions } from './data-source';
 
 /** Arbitrary but fixed: every replica and worker takes the same lock before migrating. */
@@ -28,7 +29,7 @@ export async function runMigrations(url: string): Promise<string[]> {
 }
 
 if (require.main === module) {
-  const url = process.env.DATABASE_URL;
+  const url = environmentValue('DATABASE_URL');
   if (!url) {
     console.error('DATABASE_URL is not set');
     process.exit(1);

@@ -5,7 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, UnrecoverableError } from 'bullmq';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../config/configuration';
+import { type AppConfig, environmentValue } from '../config/configuration';
 import { JobDataByName, JobName, QUEUES } from '../jobs/jobs';
 import { MailChannel } from './mail.channel';
 import { SmsChannel } from './sms.channel';
@@ -32,7 +32,7 @@ interface Recipient {
  * recorded `failed` with its error and the job is retried with backoff;
  * after the last attempt the row stays `failed` for operators to see.
  */
-@Processor(QUEUES.notifications, { concurrency: Number(process.env.NOTIFICATION_CONCURRENCY ?? 8) })
+@Processor(QUEUES.notifications, { concurrency: environmentValue('NOTIFICATION_CONCURRENCY') })
 export class NotificationsProcessor extends WorkerHost {
   static readonly queue = QUEUES.notifications;
   static readonly handles: JobName[] = ['dossier-event', 'account-event'];
