@@ -12,7 +12,7 @@ import { AppConfig, loadConfig, validateEnvironment } from './config/configurati
 import { redisOptions } from './config/redis';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
-import { QUEUES } from './jobs/jobs';
+import { JobsModule } from './jobs/jobs.module';
 import { NotificationsWorkerModule } from './notifications/notifications.module';
 import { OpsModule } from './ops/ops.module';
 import { OutboxModule } from './outbox/outbox.module';
@@ -28,12 +28,7 @@ export type PortalRole = 'api' | 'worker' | 'all';
 
 /** Worker side: BullMQ processors and the outbox relay. No HTTP. */
 @Module({
-  imports: [
-    BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }, { name: QUEUES.delivery }),
-    NotificationsWorkerModule,
-    PaymentsWorkerModule,
-    DeliveryWorkerModule,
-  ],
+  imports: [NotificationsWorkerModule, PaymentsWorkerModule, DeliveryWorkerModule],
   providers: [OutboxRelay],
   exports: [OutboxRelay],
 })
@@ -77,6 +72,7 @@ export class AppModule {
             prefix: c.get('REDIS_PREFIX', { infer: true }),
           }),
         }),
+        JobsModule,
         OutboxModule,
         StorageModule,
         AuthModule,

@@ -28,11 +28,7 @@ export async function prepareInfrastructure(log: (line: string) => void): Promis
   const applied = await runMigrations(databaseUrl);
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
   // Never in production: validateEnvironment refuses SEED_DEMO=true there, and this checks it once more.
-  if (
-    env.SEED_DEMO === 'true' &&
-    env.NODE_ENV !== 'production' &&
-    (await seedDemo(databaseUrl, env.DEMO_PASSWORD))
-  ) {
+  if (env.SEED_DEMO === 'true' && env.NODE_ENV !== 'production' && (await seedDemo(databaseUrl, env.DEMO_PASSWORD))) {
     log('demo data loaded (see README: demo accounts)');
   }
   return { stop };

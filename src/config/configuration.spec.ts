@@ -185,7 +185,11 @@ describe('.env.example', () => {
       .filter((name): name is string => name !== undefined);
   /** Every property of the Environment class (each carries at least one validation decorator). */
   const declared = () => [
-    ...new Set(getMetadataStorage().getTargetValidationMetadatas(Environment, '', true, false).map((m) => m.propertyName)),
+    ...new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(Environment, '', true, false)
+        .map((m) => m.propertyName),
+    ),
   ];
 
   it('lists every variable of the Environment class, and nothing else, once each', () => {

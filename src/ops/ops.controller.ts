@@ -1,4 +1,3 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiTags } from '@nestjs/swagger';
@@ -8,7 +7,7 @@ import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { Roles } from '../auth/auth-user';
 import { NotFound } from '../common/problem';
-import { QUEUES, QueueName } from '../jobs/jobs';
+import { JobQueues } from '../jobs/jobs.module';
 import { CallbackFailures } from '../security/callback-failures';
 
 class FailedQuery {
@@ -36,17 +35,11 @@ class NotificationsQuery extends FailedQuery {
 @Roles('admin')
 @Controller('admin')
 export class OpsController {
-  private readonly queues: Record<QueueName, Queue>;
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(QUEUES.notifications) notifications: Queue,
-    @InjectQueue(QUEUES.payments) payments: Queue,
-    @InjectQueue(QUEUES.delivery) delivery: Queue,
+    private readonly queues: JobQueues,
     private readonly callbacks: CallbackFailures,
-  ) {
-    this.queues = { notifications, payments, delivery };
-  }
+  ) {}
 
   @Get('queues')
   async overview() {
@@ -54,8 +47,8 @@ export class OpsController {
       `SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`,
     );
     const queues = await Promise.all(
-      Object.entries(this.queues).map(async ([name, q]) => ({
-        name,
+      this.queues.all().map(async (q) => ({
+        name: q.name,
         workers: await q.getWorkersCount(),
         counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
       })),
@@ -99,7 +92,8 @@ export class OpsController {
 
   private queue(name: string): Queue {
     // Own keys only: a path like /queues/constructor/failed must not reach Object.prototype.
-    if (!Object.hasOwn(this.queues, name)) throw new NotFound('queue');
-    return this.queues[name as QueueName];
+    const queue = this.queues.find(name);
+    if (!queue) throw new NotFound('queue');
+    return queue;
   }
 }

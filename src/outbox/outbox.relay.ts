@@ -1,12 +1,11 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
-import { jobOptions, JobName, QUEUES, QueueName } from '../jobs/jobs';
+import { jobOptions, JobName, QueueName } from '../jobs/jobs';
+import { JobQueues } from '../jobs/jobs.module';
 
 const BATCH = 200;
 const ADD_TIMEOUT_MS = 5_000;
@@ -20,7 +19,6 @@ const ADD_TIMEOUT_MS = 5_000;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private readonly queues: Record<QueueName, Queue>;
   private timer?: NodeJS.Timeout;
   private relisten?: NodeJS.Timeout;
   private listener?: Client;
@@ -31,13 +29,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(QUEUES.notifications) notifications: Queue,
-    @InjectQueue(QUEUES.payments) payments: Queue,
-    @InjectQueue(QUEUES.delivery) delivery: Queue,
+    private readonly queues: JobQueues,
     private readonly config: ConfigService<AppConfig, true>,
-  ) {
-    this.queues = { notifications, payments, delivery };
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.listen().catch((e) => this.logger.warn(`LISTEN outbox failed, polling only: ${e.message}`));
@@ -97,7 +91,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const byQueue = new Map<QueueName, typeof rows>();
       for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
       for (const [name, list] of byQueue) {
-        const queue = this.queues[name];
+        const queue = this.queues.find(name);
         if (!queue) throw new Error(`outbox row for unknown queue ${name}`);
         // Bounded: with Redis away the add would wait for it while this transaction holds the rows.
         await withTimeout(
