@@ -1,13 +1,13 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
 import { Roles } from '../auth/auth-user';
 import { NotFound } from '../common/problem';
 import { JobQueues } from '../jobs/jobs.module';
+import { NotificationsRepository } from '../notifications/notifications.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
 import { CallbackFailures } from '../security/callback-failures';
 
 class FailedQuery {
@@ -36,16 +36,15 @@ class NotificationsQuery extends FailedQuery {
 @Controller('admin')
 export class OpsController {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly outbox: OutboxRepository,
+    private readonly notificationRows: NotificationsRepository,
     private readonly queues: JobQueues,
     private readonly callbacks: CallbackFailures,
   ) {}
 
   @Get('queues')
   async overview() {
-    const [{ pending }] = await this.db.query(
-      `SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`,
-    );
+    const pending = await this.outbox.pendingCount();
     const queues = await Promise.all(
       this.queues.all().map(async (q) => ({
         name: q.name,
@@ -83,11 +82,7 @@ export class OpsController {
   /** Messages not (yet) delivered, with why; personal data stays out (ids and events only). */
   @Get('notifications')
   notifications(@Query() q: NotificationsQuery) {
-    return this.db.query(
-      `SELECT id, dossier_id AS "dossierId", event, channel, status, attempts, last_error AS "lastError", created_at AS "createdAt"
-         FROM notifications WHERE status = $1 ORDER BY created_at DESC LIMIT $2`,
-      [q.status ?? 'failed', q.limit ?? 50],
-    );
+    return this.notificationRows.list(q.status ?? 'failed', q.limit ?? 50);
   }
 
   private queue(name: string): Queue {

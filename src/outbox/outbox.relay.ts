@@ -4,8 +4,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
-import { jobOptions, JobName, QueueName } from '../jobs/jobs';
+import { jobOptions, QueueName } from '../jobs/jobs';
 import { JobQueues } from '../jobs/jobs.module';
+import { OutboxRepository, OutboxRow } from './outbox.repository';
 
 const BATCH = 200;
 const ADD_TIMEOUT_MS = 5_000;
@@ -29,6 +30,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly outbox: OutboxRepository,
     private readonly queues: JobQueues,
     private readonly config: ConfigService<AppConfig, true>,
   ) {}
@@ -83,12 +85,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async relayBatch(): Promise<number> {
     return this.db.transaction(async (m) => {
-      const rows: { id: string; queue: QueueName; job_name: JobName; payload: object }[] = await m.query(
-        `SELECT id, queue, job_name, payload FROM outbox WHERE dispatched_at IS NULL
-          ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-      );
+      const rows = await this.outbox.claim(m, BATCH);
       if (rows.length === 0) return 0;
-      const byQueue = new Map<QueueName, typeof rows>();
+      const byQueue = new Map<QueueName, OutboxRow[]>();
       for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
       for (const [name, list] of byQueue) {
         const queue = this.queues.find(name);
@@ -102,9 +101,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           'Redis did not accept the jobs in time',
         );
       }
-      await m.query(`UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [
+      await this.outbox.markDispatched(
+        m,
         rows.map((r) => r.id),
-      ]);
+      );
       return rows.length;
     });
   }
