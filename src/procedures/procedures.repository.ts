@@ -52,6 +52,20 @@ export class ProceduresRepository {
     return row?.id;
   }
 
+  async idOf(code: string): Promise<string | undefined> {
+    const [row] = await selectRows<{ id: string }>(this.db, `SELECT id FROM procedures WHERE code = $1`, [code]);
+    return row?.id;
+  }
+
+  /** Procedure codes by id. */
+  codes(ids: string[]): Promise<{ id: string; code: string }[]> {
+    return selectRows<{ id: string; code: string }>(
+      this.db,
+      `SELECT id, code FROM procedures WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+  }
+
   findVersionById(id: string): Promise<ProcedureVersion | null> {
     return this.db.getRepository(ProcedureVersion).findOneBy({ id });
   }
