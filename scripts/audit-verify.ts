@@ -20,10 +20,13 @@ async function main(): Promise<number> {
   await client.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const result = await auditHistory((sql, params) => client.query(sql, params).then((r) => r.rows), {
-      maxFindings: 0,
-      onFinding: (f) => console.log(formatFinding(f)),
-    });
+    const result = await auditHistory(
+      (sql, params) => client.query<Record<string, unknown>>(sql, params).then((r) => r.rows),
+      {
+        maxFindings: 0,
+        onFinding: (f) => console.log(formatFinding(f)),
+      },
+    );
     await client.query('COMMIT');
     console.log(summaryLine(result));
     return result.problems === 0 ? 0 : 1;

@@ -44,20 +44,17 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
   fastify.addHook('preValidation', inputHygiene);
-  await app.register(helmet as never, { contentSecurityPolicy: false } as never);
-  await app.register(
-    multipart as never,
-    {
-      limits: {
-        fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }),
-        files: 1,
-        fields: 5,
-        fieldSize: 1024,
-        parts: 8,
-      },
-      throwFileSizeLimit: true,
-    } as never,
-  );
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }),
+      files: 1,
+      fields: 5,
+      fieldSize: 1024,
+      parts: 8,
+    },
+    throwFileSizeLimit: true,
+  });
 
   // The OpenAPI document: on by default in development, off in production (DOCS_ENABLED).
   if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;

@@ -12,7 +12,7 @@ import { seedDemo } from './database/seed';
  */
 export async function prepareInfrastructure(log: (line: string) => void): Promise<{ stop: () => Promise<void> }> {
   const env = loadConfig();
-  let stop = async () => undefined as void;
+  let stop = (): Promise<void> => Promise.resolve();
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
     log(

@@ -111,5 +111,5 @@ function checkedCalendar(
   const calendar = { ...base, ...(input ?? {}) };
   const problems = validateCalendar(calendar);
   if (problems.length) throw new ValidationFailed(problems.map((message) => ({ field: 'calendar', message })));
-  return calendar as WorkCalendar;
+  return calendar;
 }

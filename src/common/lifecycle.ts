@@ -27,6 +27,6 @@ export function onTerminate(close: () => Promise<void>, graceMs = environmentVal
       process.exit(1);
     }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  process.on('SIGINT', () => void handler());
+  process.on('SIGTERM', () => void handler());
 }

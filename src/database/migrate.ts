@@ -6,11 +6,14 @@ import { dataSourceOptions } from './data-source';
 const MIGRATION_LOCK = 7_402_911;
 
 /**
+ * Schema bootstrap: keeps its two statements (the advisory lock) here, with the migration runner, because
+ * they run before the app and its repositories exist and guard the schema those repositories rely on.
+ *
  * Runs pending migrations under a Postgres advisory lock, so that replicas
  * starting together migrate once. Returns the names of the migrations applied.
  */
 export async function runMigrations(url: string): Promise<string[]> {
-  const ds = new DataSource(dataSourceOptions(url, { logging: false, extra: { max: 2 } } as never));
+  const ds = new DataSource(dataSourceOptions(url, { logging: false, extra: { max: 2 } }));
   await ds.initialize();
   const runner = ds.createQueryRunner();
   try {
@@ -36,7 +39,7 @@ if (require.main === module) {
   }
   runMigrations(url).then(
     (names) => console.log(names.length ? `applied: ${names.join(', ')}` : 'no pending migrations'),
-    (err) => {
+    (err: Error) => {
       console.error(err.message);
       process.exit(1);
     },

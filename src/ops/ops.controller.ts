@@ -63,7 +63,7 @@ export class OpsController {
     return jobs.map((j) => ({
       id: j.id,
       name: j.name,
-      data: j.data,
+      data: j.data as unknown,
       attemptsMade: j.attemptsMade,
       failedReason: j.failedReason,
       failedAt: j.finishedOn ? new Date(j.finishedOn) : null,

@@ -36,7 +36,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listen().catch((e) => this.logger.warn(`LISTEN outbox failed, polling only: ${e.message}`));
+    await this.listen().catch((e: Error) => this.logger.warn(`LISTEN outbox failed, polling only: ${e.message}`));
     this.schedule(0);
   }
 
@@ -74,7 +74,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.running = true;
     this.current = this.drain()
       .then(() => undefined)
-      .catch((e) => this.logger.warn(`outbox relay paused: ${e.message}`))
+      .catch((e: Error) => this.logger.warn(`outbox relay paused: ${e.message}`))
       .finally(() => {
         this.running = false;
         const next = this.again ? 0 : this.config.get('OUTBOX_POLL_MS', { infer: true });

@@ -50,7 +50,7 @@ export class ProceduresService {
     if (!row || !row.publishedAt) throw new NotFound('procedure version');
     const checked = validateWorkflow(row.workflow);
     if (!checked.valid) throw new Error(`published workflow ${id} does not validate`);
-    const version = { ...row, workflow: checked.definition } as PublishedVersion;
+    const version = { ...row, workflow: checked.definition };
     this.versions.set(id, version);
     return version;
   }
