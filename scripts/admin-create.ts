@@ -1,3 +1,4 @@
+import { environmentValue } from '../src/config/configuration';
 import { isEmail } from 'class-validator';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -134,12 +135,14 @@ async function readPassword(): Promise<string> {
 /** The schema is there and every migration of this build is applied. */
 async function assertSchema(client: Client): Promise<void> {
   const hint = 'start the portal once (it migrates at start) or run `npm run migration:run`, then try again';
-  const { rows } = await client.query(
+  const { rows } = await client.query<{ accounts: string | null; migrations: string | null }>(
     `SELECT to_regclass('public.accounts') AS accounts, to_regclass('public.migrations') AS migrations`,
   );
   if (!rows[0].accounts || !rows[0].migrations)
     throw new Exit(3, `the database has no portal schema (no accounts table): ${hint}`);
-  const applied = new Set((await client.query('SELECT name FROM migrations')).rows.map((r) => r.name as string));
+  const applied = new Set(
+    (await client.query<{ name: string }>('SELECT name FROM migrations')).rows.map((r) => r.name),
+  );
   const pending = migrations.map((M) => (new M() as { name?: string }).name ?? M.name).filter((n) => !applied.has(n));
   if (pending.length)
     throw new Exit(3, `the database schema is behind this version (pending: ${pending.join(', ')}): ${hint}`);
@@ -147,7 +150,7 @@ async function assertSchema(client: Client): Promise<void> {
 
 export async function adminCreate(argv: string[]): Promise<string> {
   const { email, name } = parse(argv);
-  const url = process.env.DATABASE_URL;
+  const url = environmentValue('DATABASE_URL');
   if (!url) throw new Exit(3, 'DATABASE_URL is not set');
   const client = new Client({ connectionString: url, application_name: 'admin-create' });
   try {
@@ -165,7 +168,7 @@ export async function adminCreate(argv: string[]): Promise<string> {
     const problem = passwordProblem(password, email);
     if (problem) throw new Exit(2, `${problem}; nothing written`);
     const hash = await hashPassword(password);
-    const { rows } = await client.query(
+    const { rows } = await client.query<{ id: string }>(
       `INSERT INTO accounts (email, password_hash, full_name, role) VALUES ($1, $2, $3, 'admin')
        ON CONFLICT (email) DO NOTHING RETURNING id`,
       [email, hash, name],

@@ -1,3 +1,4 @@
+import { environmentValue } from '../src/config/configuration';
 import { Client } from 'pg';
 import { auditHistory, formatFinding, summaryLine } from '../src/security/history-audit';
 
@@ -10,7 +11,7 @@ import { auditHistory, formatFinding, summaryLine } from '../src/security/histor
  * Read-only, in one REPEATABLE READ snapshot.
  */
 async function main(): Promise<number> {
-  const url = process.env.DATABASE_URL;
+  const url = environmentValue('DATABASE_URL');
   if (!url) {
     console.error('audit:verify: DATABASE_URL is not set');
     return 2;
@@ -19,10 +20,13 @@ async function main(): Promise<number> {
   await client.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const result = await auditHistory((sql, params) => client.query(sql, params).then((r) => r.rows), {
-      maxFindings: 0,
-      onFinding: (f) => console.log(formatFinding(f)),
-    });
+    const result = await auditHistory(
+      (sql, params) => client.query<Record<string, unknown>>(sql, params).then((r) => r.rows),
+      {
+        maxFindings: 0,
+        onFinding: (f) => console.log(formatFinding(f)),
+      },
+    );
     await client.query('COMMIT');
     console.log(summaryLine(result));
     return result.problems === 0 ? 0 : 1;

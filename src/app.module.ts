@@ -8,11 +8,11 @@ import { ApplicationsModule } from './applications/applications.module';
 import { AuthModule } from './auth/auth.module';
 import { DeliveryModule, DeliveryWorkerModule } from './delivery/delivery.module';
 import { loggerParams } from './common/logging';
-import { AppConfig, validateEnvironment } from './config/configuration';
+import { AppConfig, loadConfig, validateEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
-import { QUEUES } from './jobs/jobs';
+import { JobsModule } from './jobs/jobs.module';
 import { NotificationsWorkerModule } from './notifications/notifications.module';
 import { OpsModule } from './ops/ops.module';
 import { OutboxModule } from './outbox/outbox.module';
@@ -28,12 +28,7 @@ export type PortalRole = 'api' | 'worker' | 'all';
 
 /** Worker side: BullMQ processors and the outbox relay. No HTTP. */
 @Module({
-  imports: [
-    BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }, { name: QUEUES.delivery }),
-    NotificationsWorkerModule,
-    PaymentsWorkerModule,
-    DeliveryWorkerModule,
-  ],
+  imports: [NotificationsWorkerModule, PaymentsWorkerModule, DeliveryWorkerModule],
   providers: [OutboxRelay],
   exports: [OutboxRelay],
 })
@@ -42,7 +37,7 @@ export class WorkerModule {}
 /** The validated SANDBOX_ENABLED (an environment that does not validate mounts nothing; ConfigModule then refuses it). */
 function sandboxEnabled(): boolean {
   try {
-    return validateEnvironment({ ...process.env }).SANDBOX_ENABLED === 'true';
+    return loadConfig().SANDBOX_ENABLED === 'true';
   } catch {
     return false;
   }
@@ -62,7 +57,7 @@ export class AppModule {
         }),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('DATABASE_URL', { infer: true })!),
+          useFactory: (c: ConfigService<AppConfig, true>) => dataSourceOptions(c.get('DATABASE_URL', { infer: true })),
         }),
         BullModule.forRootAsync({
           inject: [ConfigService],
@@ -77,6 +72,7 @@ export class AppModule {
             prefix: c.get('REDIS_PREFIX', { infer: true }),
           }),
         }),
+        JobsModule,
         OutboxModule,
         StorageModule,
         AuthModule,

@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
-import type { AppConfig } from './config/configuration';
+import { type AppConfig, environmentValue } from './config/configuration';
 import { SecureProblemFilter } from './security/client-errors';
 import { inputHygiene } from './security/input-hygiene';
 import { trustProxySetting } from './security/trust-proxy';
@@ -17,7 +17,7 @@ export const API_PREFIX = 'api/v1';
 export function createAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: 1024 * 1024,
-    trustProxy: trustProxySetting(process.env.TRUST_PROXY),
+    trustProxy: trustProxySetting(environmentValue('TRUST_PROXY')),
     routerOptions: { maxParamLength: 200 },
     // A malformed URL (bad percent-encoding) gets the same problem+json body as every other error.
     frameworkErrors: (err: Error, _req: unknown, reply: never) => sendProblem(reply, toProblem(err)),
@@ -44,20 +44,17 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
   fastify.addHook('preValidation', inputHygiene);
-  await app.register(helmet as never, { contentSecurityPolicy: false } as never);
-  await app.register(
-    multipart as never,
-    {
-      limits: {
-        fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }),
-        files: 1,
-        fields: 5,
-        fieldSize: 1024,
-        parts: 8,
-      },
-      throwFileSizeLimit: true,
-    } as never,
-  );
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }),
+      files: 1,
+      fields: 5,
+      fieldSize: 1024,
+      parts: 8,
+    },
+    throwFileSizeLimit: true,
+  });
 
   // The OpenAPI document: on by default in development, off in production (DOCS_ENABLED).
   if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;

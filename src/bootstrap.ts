@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { validateEnvironment } from './config/configuration';
+import { loadConfig, setEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
 import { startEmbeddedPostgres } from './database/embedded';
 import { runMigrations } from './database/migrate';
@@ -11,25 +11,24 @@ import { seedDemo } from './database/seed';
  * an advisory lock, and the demo seed on an empty database (never in production).
  */
 export async function prepareInfrastructure(log: (line: string) => void): Promise<{ stop: () => Promise<void> }> {
-  const env = validateEnvironment(process.env);
-  let stop = async () => undefined as void;
-  if (!process.env.DATABASE_URL) {
+  const env = loadConfig();
+  let stop = (): Promise<void> => Promise.resolve();
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
     log(
       `DATABASE_URL is not set: starting embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in .data/pg)`,
     );
     const pg = await startEmbeddedPostgres(env.EMBEDDED_PG_PORT);
-    process.env.DATABASE_URL = pg.url;
+    databaseUrl = pg.url;
+    // ConfigModule (started next) reads it from the environment.
+    setEnvironment({ DATABASE_URL: pg.url });
     stop = pg.stop;
   }
   await assertRedis(env.REDIS_URL);
-  const applied = await runMigrations(process.env.DATABASE_URL!);
+  const applied = await runMigrations(databaseUrl);
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
   // Never in production: validateEnvironment refuses SEED_DEMO=true there, and this checks it once more.
-  if (
-    env.SEED_DEMO === 'true' &&
-    env.NODE_ENV !== 'production' &&
-    (await seedDemo(process.env.DATABASE_URL!, env.DEMO_PASSWORD))
-  ) {
+  if (env.SEED_DEMO === 'true' && env.NODE_ENV !== 'production' && (await seedDemo(databaseUrl, env.DEMO_PASSWORD))) {
     log('demo data loaded (see README: demo accounts)');
   }
   return { stop };

@@ -2,16 +2,16 @@ import 'reflect-metadata';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModule, PortalRole } from './app.module';
+import { AppModule } from './app.module';
 import { configureApp, createAdapter } from './app.setup';
 import { prepareInfrastructure } from './bootstrap';
-import type { AppConfig } from './config/configuration';
+import { type AppConfig, loadConfig } from './config/configuration';
 import { onTerminate } from './common/lifecycle';
 import { runWorker } from './worker';
 
 /** The HTTP API; with PORTAL_ROLE=all (the default) the worker runs in the same process. */
 async function main(): Promise<void> {
-  const role = (process.env.PORTAL_ROLE ?? 'all') as PortalRole;
+  const { PORTAL_ROLE: role, PORT: port, HOST: host } = loadConfig();
   if (role === 'worker') return runWorker();
   const infra = await prepareInfrastructure((line) => console.log(line));
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createAdapter(), {
@@ -19,8 +19,7 @@ async function main(): Promise<void> {
     rawBody: true,
   });
   await configureApp(app);
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port, process.env.HOST ?? '0.0.0.0');
+  await app.listen(port, host);
   const config = app.get(ConfigService<AppConfig, true>);
   const base = config.get('PUBLIC_BASE_URL', { infer: true });
   console.log(

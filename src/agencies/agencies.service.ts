@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AccountsRepository, AccountStatus, StaffListEntry } from '../auth/accounts.repository';
 import type { AuthUser } from '../auth/auth-user';
 import { AuthService } from '../auth/auth.service';
 import { hashPassword } from '../auth/passwords';
 import { Conflict, NotFound, ValidationFailed } from '../common/problem';
 import { DEFAULT_CALENDAR, validateCalendar, WorkCalendar } from '../workflow/calendar';
+import { AgenciesRepository } from './agencies.repository';
 import { Agency } from './agency.entity';
 import { CreateAgencyDto, CreateStaffDto, UpdateAgencyDto } from './dto';
 
@@ -13,31 +15,29 @@ import { CreateAgencyDto, CreateStaffDto, UpdateAgencyDto } from './dto';
 export class AgenciesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly agencies: AgenciesRepository,
+    private readonly accounts: AccountsRepository,
     private readonly auth: AuthService,
   ) {}
 
   list(): Promise<Agency[]> {
-    return this.db.getRepository(Agency).find({ order: { code: 'ASC' } });
+    return this.agencies.list();
   }
 
   async create(dto: CreateAgencyDto): Promise<Agency> {
     const calendar = checkedCalendar(dto.calendar);
-    const rows = await this.db.query(
-      `INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING RETURNING id`,
-      [dto.code, dto.name, calendar],
-    );
-    if (!rows[0]) throw new Conflict(`An agency with code ${dto.code} already exists.`);
-    return this.db.getRepository(Agency).findOneByOrFail({ id: rows[0].id });
+    const id = await this.agencies.insert(dto.code, dto.name, calendar);
+    if (!id) throw new Conflict(`An agency with code ${dto.code} already exists.`, 'agency-exists');
+    return this.agencies.findById(id);
   }
 
   async update(code: string, dto: UpdateAgencyDto): Promise<Agency> {
-    const repo = this.db.getRepository(Agency);
-    const agency = await repo.findOneBy({ code });
+    const agency = await this.agencies.findByCode(code);
     if (!agency) throw new NotFound('agency');
     if (dto.name !== undefined) agency.name = dto.name;
     // A partial calendar changes only what it names: the rest stays as the agency has it.
     if (dto.calendar !== undefined) agency.calendar = checkedCalendar(dto.calendar, agency.calendar);
-    return repo.save(agency);
+    return this.agencies.save(agency);
   }
 
   async createStaff(
@@ -49,36 +49,26 @@ export class AgenciesService {
         throw new ValidationFailed([
           { field: 'agencyCode', message: 'agencyCode is required for clerks and supervisors' },
         ]);
-      const agency = await this.db.getRepository(Agency).findOneBy({ code: dto.agencyCode });
+      const agency = await this.agencies.findByCode(dto.agencyCode);
       if (!agency) throw new ValidationFailed([{ field: 'agencyCode', message: 'no agency has this code' }]);
       agencyId = agency.id;
     } else if (dto.agencyCode) {
       throw new ValidationFailed([{ field: 'agencyCode', message: 'admins are not attached to an agency' }]);
     }
-    const rows = await this.db.query(
-      `INSERT INTO accounts (email, phone, password_hash, full_name, role, agency_id)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
-      [
-        dto.email.toLowerCase(),
-        dto.phone ?? null,
-        await hashPassword(dto.password),
-        dto.fullName ?? dto.email,
-        dto.role,
-        agencyId,
-      ],
-    );
-    if (!rows[0]) throw new Conflict('An account with this email or phone already exists.', 'account-exists');
-    return { id: rows[0].id, email: dto.email.toLowerCase(), role: dto.role, agencyCode: dto.agencyCode ?? null };
+    const created = await this.accounts.insertStaff({
+      email: dto.email.toLowerCase(),
+      phone: dto.phone ?? null,
+      passwordHash: await hashPassword(dto.password),
+      fullName: dto.fullName ?? dto.email,
+      role: dto.role,
+      agencyId,
+    });
+    if (!created) throw new Conflict('An account with this email or phone already exists.', 'account-exists');
+    return { id: created.id, email: dto.email.toLowerCase(), role: dto.role, agencyCode: dto.agencyCode ?? null };
   }
 
-  async listStaff(agencyCode?: string) {
-    return this.db.query(
-      `SELECT a.id, a.email, a.full_name AS "fullName", a.role, g.code AS "agencyCode", g.name AS "agencyName",
-              a.last_sign_in_at AS "lastSignInAt", a.disabled_at AS "disabledAt"
-         FROM accounts a LEFT JOIN agencies g ON g.id = a.agency_id
-        WHERE a.role <> 'citizen' AND ($1::text IS NULL OR g.code = $1) ORDER BY g.code, a.email`,
-      [agencyCode ?? null],
-    );
+  listStaff(agencyCode?: string): Promise<StaffListEntry[]> {
+    return this.accounts.listStaff(agencyCode);
   }
 
   /**
@@ -89,11 +79,7 @@ export class AgenciesService {
   async disableAccount(admin: AuthUser, id: string): Promise<AccountStatus> {
     if (id === admin.id) throw new Conflict('You cannot disable your own account.', 'own-account');
     return this.db.transaction(async (m) => {
-      const [[row]]: [AccountStatus[], number] = await m.query(
-        `UPDATE accounts SET disabled_at = coalesce(disabled_at, now()), disabled_by = coalesce(disabled_by, $2)
-          WHERE id = $1 RETURNING ${STATUS_COLUMNS}`,
-        [id, admin.id],
-      );
+      const row = await this.accounts.disable(m, id, admin.id);
       if (!row) throw new NotFound('account');
       await this.auth.revokeSessions(m, id);
       return row;
@@ -101,10 +87,7 @@ export class AgenciesService {
   }
 
   async enableAccount(id: string): Promise<AccountStatus> {
-    const [[row]]: [AccountStatus[], number] = await this.db.query(
-      `UPDATE accounts SET disabled_at = NULL, disabled_by = NULL WHERE id = $1 RETURNING ${STATUS_COLUMNS}`,
-      [id],
-    );
+    const row = await this.accounts.enable(id);
     if (!row) throw new NotFound('account');
     return row;
   }
@@ -112,10 +95,7 @@ export class AgenciesService {
   /** Mails a staff member (clerk, supervisor, admin) a reset link; 404 for a citizen, 409 for a disabled account. */
   async resetStaffPassword(admin: AuthUser, id: string): Promise<{ id: string; email: string; expiresAt: Date }> {
     return this.db.transaction(async (m) => {
-      const [account]: { id: string; email: string; disabled_at: Date | null }[] = await m.query(
-        `SELECT id, email, disabled_at FROM accounts WHERE id = $1 AND role <> 'citizen' FOR UPDATE`,
-        [id],
-      );
+      const account = await this.accounts.staffForUpdate(m, id);
       if (!account) throw new NotFound('account');
       if (account.disabled_at) throw new Conflict('The account is disabled; enable it first.', 'account-disabled');
       const { expiresAt } = await this.auth.requestReset(m, id, admin.id);
@@ -124,14 +104,6 @@ export class AgenciesService {
   }
 }
 
-interface AccountStatus {
-  id: string;
-  email: string;
-  role: string;
-  disabledAt: Date | null;
-}
-const STATUS_COLUMNS = `id, email, role, disabled_at AS "disabledAt"`;
-
 function checkedCalendar(
   input: Record<string, unknown> | undefined,
   base: WorkCalendar = DEFAULT_CALENDAR,
@@ -139,5 +111,5 @@ function checkedCalendar(
   const calendar = { ...base, ...(input ?? {}) };
   const problems = validateCalendar(calendar);
   if (problems.length) throw new ValidationFailed(problems.map((message) => ({ field: 'calendar', message })));
-  return calendar as WorkCalendar;
+  return calendar;
 }

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { dueSoonMs } from '../config/configuration';
 import { OutboxService } from '../outbox/outbox.service';
 import { addWorkingTime } from '../workflow/calendar';
 import { DossierRepository } from './dossier.repository';
 
 /** "Due soon" means within this much working time (default: one working day). */
-export const DUE_SOON_MS = Number(process.env.DUE_SOON_WORKING_HOURS ?? 8) * 3_600_000;
+export const DUE_SOON_MS = dueSoonMs();
 
 /**
  * Keeps every open dossier's standing: due soon, then overdue. A dossier

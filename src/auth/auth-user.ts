@@ -17,7 +17,7 @@ export const ROLES_KEY = 'roles';
 export const Roles = (...roles: AccountRole[]) => SetMetadata(ROLES_KEY, roles);
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {
-  return ctx.switchToHttp().getRequest().user;
+  return ctx.switchToHttp().getRequest<{ user: AuthUser }>().user;
 });
 
 export function isStaff(user: AuthUser): boolean {

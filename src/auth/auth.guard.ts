@@ -20,7 +20,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     await (super.canActivate(ctx) as Promise<boolean>);
     const roles = this.reflector.getAllAndOverride<AccountRole[] | undefined>(ROLES_KEY, targets);
-    const user: AuthUser = ctx.switchToHttp().getRequest().user;
+    const { user } = ctx.switchToHttp().getRequest<{ user: AuthUser }>();
     if (roles && !roles.includes(user.role)) throw new Forbidden();
     return true;
   }

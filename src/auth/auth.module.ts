@@ -7,12 +7,14 @@ import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/configuration';
 import { AccessGuard } from './auth.guard';
 import { AuthController } from './auth.controller';
+import { AccountsModule } from './accounts.module';
 import { AuthService } from './auth.service';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 
 @Module({
   imports: [
+    AccountsModule,
     PassportModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
@@ -25,6 +27,6 @@ import { LoginThrottle } from './login-throttle';
   ],
   controllers: [AuthController],
   providers: [AuthService, JwtStrategy, LoginThrottle, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [AuthService],
+  exports: [AuthService, AccountsModule],
 })
 export class AuthModule {}

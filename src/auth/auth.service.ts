@@ -7,7 +7,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppError, Conflict, Unauthorized, ValidationFailed } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { JOB_QUEUE } from '../jobs/jobs';
+import { OutboxService } from '../outbox/outbox.service';
 import { loginIdentifier } from '../security/rate-limit';
+import { AccountsRepository } from './accounts.repository';
 import type { AuthUser } from './auth-user';
 import { ChangePasswordDto, LoginDto, normalizePhone, RegisterDto, TokensDto } from './dto';
 import { LoginThrottle } from './login-throttle';
@@ -36,18 +38,12 @@ class InvalidResetLink extends AppError {
   }
 }
 
-interface SignInRow {
-  id: string;
-  role: AuthUser['role'];
-  agency_id: string | null;
-  password_hash: string;
-  disabled_at: Date | null;
-}
-
 @Injectable()
 export class AuthService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: AccountsRepository,
+    private readonly outbox: OutboxService,
     private readonly jwt: JwtService,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly throttle: LoginThrottle,
@@ -65,14 +61,16 @@ export class AuthService implements OnModuleInit {
    */
   async register(dto: RegisterDto): Promise<{ id: string; email: string; fullName: string }> {
     const hash = await hashPassword(dto.password);
-    const rows: { id: string }[] = await this.db.query(
-      `INSERT INTO accounts (email, phone, password_hash, full_name, id_number, role, locale)
-       VALUES ($1, $2, $3, $4, $5, 'citizen', $6)
-       ON CONFLICT DO NOTHING RETURNING id`,
-      [dto.email.trim().toLowerCase(), dto.phone, hash, dto.fullName.trim(), dto.idNumber, dto.locale ?? 'vi'],
-    );
-    if (rows.length === 0) throw new Conflict('An account with these details already exists.', 'account-exists');
-    return { id: rows[0].id, email: dto.email.trim().toLowerCase(), fullName: dto.fullName.trim() };
+    const created = await this.accounts.insertCitizen({
+      email: dto.email.trim().toLowerCase(),
+      phone: dto.phone,
+      passwordHash: hash,
+      fullName: dto.fullName.trim(),
+      idNumber: dto.idNumber,
+      locale: dto.locale ?? 'vi',
+    });
+    if (!created) throw new Conflict('An account with these details already exists.', 'account-exists');
+    return { id: created.id, email: dto.email.trim().toLowerCase(), fullName: dto.fullName.trim() };
   }
 
   /**
@@ -84,23 +82,17 @@ export class AuthService implements OnModuleInit {
     const login = normalizePhone(dto.email.trim().toLowerCase());
     const identifier = loginIdentifier({ email: dto.email });
     await this.throttle.attempt(identifier, address);
-    const [account]: SignInRow[] = await this.db.query(
-      `SELECT id, role, agency_id, password_hash, disabled_at FROM accounts WHERE email = $1 OR phone = $1`,
-      [login],
-    );
+    const account = await this.accounts.findForSignIn(login);
     const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), dto.password);
     if (!account || !ok || account.disabled_at) throw new Unauthorized(BAD_CREDENTIALS);
     await this.throttle.succeeded(identifier, address);
     return this.db.transaction(async (m) => {
-      const [[row]]: [{ token_version: number }[], number] = await m.query(
-        `UPDATE accounts SET last_sign_in_at = now() WHERE id = $1 AND disabled_at IS NULL RETURNING token_version`,
-        [account.id],
-      );
-      if (!row) throw new Unauthorized(BAD_CREDENTIALS);
+      const version = await this.accounts.markSignedIn(m, account.id);
+      if (version === undefined) throw new Unauthorized(BAD_CREDENTIALS);
       return this.issueTokens(
         m,
         { id: account.id, role: account.role, agencyId: account.agency_id },
-        row.token_version,
+        version,
         randomUUID(),
       );
     });
@@ -112,26 +104,7 @@ export class AuthService implements OnModuleInit {
    */
   async refresh(token: string): Promise<TokensDto> {
     const reused = await this.db.transaction(async (m) => {
-      const rows: {
-        id: string;
-        family_id: string;
-        account_id: string;
-        expires_at: Date;
-        used_at: Date | null;
-        revoked_at: Date | null;
-        issued_version: number;
-        token_version: number;
-        disabled_at: Date | null;
-        role: AuthUser['role'];
-        agency_id: string | null;
-      }[] = await m.query(
-        `SELECT r.id, r.family_id, r.account_id, r.expires_at, r.used_at, r.revoked_at, r.token_version AS issued_version,
-                a.token_version, a.disabled_at, a.role, a.agency_id
-           FROM refresh_tokens r JOIN accounts a ON a.id = r.account_id
-          WHERE r.token_hash = $1 FOR UPDATE OF r`,
-        [sha256(token)],
-      );
-      const row = rows[0];
+      const row = await this.accounts.refreshTokenForUpdate(m, sha256(token));
       if (
         !row ||
         row.revoked_at ||
@@ -142,12 +115,10 @@ export class AuthService implements OnModuleInit {
         throw new Unauthorized('The refresh token is not valid.');
       }
       if (row.used_at) {
-        await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [
-          row.family_id,
-        ]);
+        await this.accounts.revokeFamily(m, row.family_id);
         return true;
       }
-      await m.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [row.id]);
+      await this.accounts.markRefreshTokenUsed(m, row.id);
       return this.issueTokens(
         m,
         { id: row.account_id, role: row.role, agencyId: row.agency_id },
@@ -161,11 +132,7 @@ export class AuthService implements OnModuleInit {
   }
 
   async logout(token: string): Promise<void> {
-    await this.db.query(
-      `UPDATE refresh_tokens SET revoked_at = now()
-        WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
-      [sha256(token)],
-    );
+    await this.accounts.revokeFamilyOfToken(sha256(token));
   }
 
   /** Sign out everywhere: every refresh token and every access token of the account stop working now. */
@@ -180,10 +147,7 @@ export class AuthService implements OnModuleInit {
   async changePassword(user: AuthUser, dto: ChangePasswordDto, address: string): Promise<TokensDto> {
     const identifier = `account:${user.id}`;
     await this.throttle.attempt(identifier, address);
-    const [account]: SignInRow[] = await this.db.query(
-      `SELECT id, role, agency_id, password_hash, disabled_at FROM accounts WHERE id = $1`,
-      [user.id],
-    );
+    const account = await this.accounts.findForSignInById(user.id);
     if (!account || account.disabled_at) throw new Unauthorized('A valid access token is required.');
     if (!(await verifyPassword(account.password_hash, dto.currentPassword))) {
       throw new ValidationFailed(
@@ -195,7 +159,7 @@ export class AuthService implements OnModuleInit {
     await this.throttle.succeeded(identifier, address);
     const hash = await hashPassword(dto.newPassword);
     return this.db.transaction(async (m) => {
-      await m.query(`UPDATE accounts SET password_hash = $2 WHERE id = $1`, [user.id, hash]);
+      await this.accounts.setPasswordHash(m, user.id, hash);
       const version = await this.revokeSessions(m, user.id);
       return this.issueTokens(
         m,
@@ -212,33 +176,19 @@ export class AuthService implements OnModuleInit {
    * notifications worker makes the token and mails the link. At most RESETS_PER_HOUR links per account per hour.
    */
   async forgotPassword(email: string): Promise<typeof FORGOT_ANSWER> {
-    await this.db.query(
-      `WITH account AS (
-         SELECT a.id FROM accounts a
-          WHERE a.email = $1 AND a.disabled_at IS NULL
-            AND (SELECT count(*) FROM password_resets r WHERE r.account_id = a.id AND r.created_at > now() - interval '1 hour') < $2
-       ), reset AS (
-         INSERT INTO password_resets (account_id, expires_at)
-         SELECT id, now() + make_interval(mins => $3) FROM account RETURNING id
-       )
-       INSERT INTO outbox (queue, job_name, payload)
-       SELECT $4, 'account-event', jsonb_build_object('event', 'password_reset', 'sourceId', reset.id) FROM reset`,
-      [email.trim().toLowerCase(), RESETS_PER_HOUR, RESET_TTL_MINUTES, JOB_QUEUE['account-event']],
+    await this.accounts.requestResetByEmail(
+      email.trim().toLowerCase(),
+      RESETS_PER_HOUR,
+      RESET_TTL_MINUTES,
+      JOB_QUEUE['account-event'],
     );
     return FORGOT_ANSWER;
   }
 
   /** An admin sends a staff member a reset link (the admin never sees or sets the password). */
   async requestReset(m: EntityManager, accountId: string, requestedBy: string): Promise<{ expiresAt: Date }> {
-    const [reset]: { id: string; expires_at: Date }[] = await m.query(
-      `INSERT INTO password_resets (account_id, requested_by, expires_at) VALUES ($1, $2, now() + make_interval(mins => $3))
-       RETURNING id, expires_at`,
-      [accountId, requestedBy, RESET_TTL_MINUTES],
-    );
-    await m.query(
-      `INSERT INTO outbox (queue, job_name, payload) VALUES ($1, 'account-event', jsonb_build_object('event', 'password_reset', 'sourceId', $2::uuid))`,
-      [JOB_QUEUE['account-event'], reset.id],
-    );
+    const reset = await this.accounts.insertReset(m, accountId, requestedBy, RESET_TTL_MINUTES);
+    await this.outbox.addPasswordReset(m, reset.id);
     return { expiresAt: reset.expires_at };
   }
 
@@ -248,25 +198,13 @@ export class AuthService implements OnModuleInit {
    */
   async resetPassword(token: string, password: string): Promise<void> {
     const tokenHash = sha256(token);
-    const [live] = await this.db.query(
-      `SELECT 1 FROM password_resets r JOIN accounts a ON a.id = r.account_id
-        WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND a.disabled_at IS NULL`,
-      [tokenHash],
-    );
-    if (!live) throw new InvalidResetLink();
+    if (!(await this.accounts.isResetLive(tokenHash))) throw new InvalidResetLink();
     const hash = await hashPassword(password);
     await this.db.transaction(async (m) => {
-      const [[reset]]: [{ account_id: string }[], number] = await m.query(
-        `UPDATE password_resets SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING account_id`,
-        [tokenHash],
-      );
-      if (!reset) throw new InvalidResetLink();
-      const [[account]]: [{ id: string }[], number] = await m.query(
-        `UPDATE accounts SET password_hash = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING id`,
-        [reset.account_id, hash],
-      );
-      if (!account) throw new InvalidResetLink();
-      await this.revokeSessions(m, account.id);
+      const accountId = await this.accounts.spendReset(m, tokenHash);
+      if (!accountId) throw new InvalidResetLink();
+      if (!(await this.accounts.setPasswordHashIfActive(m, accountId, hash))) throw new InvalidResetLink();
+      await this.revokeSessions(m, accountId);
     });
   }
 
@@ -275,16 +213,8 @@ export class AuthService implements OnModuleInit {
    * refresh token carries the version it was issued under), revokes the refresh tokens and spends the pending
    * reset links. Returns the new version.
    */
-  async revokeSessions(m: EntityManager, accountId: string): Promise<number> {
-    const [[row]]: [{ token_version: number }[], number] = await m.query(
-      `UPDATE accounts SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version`,
-      [accountId],
-    );
-    await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL`, [
-      accountId,
-    ]);
-    await m.query(`UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL`, [accountId]);
-    return row?.token_version ?? 0;
+  revokeSessions(m: EntityManager, accountId: string): Promise<number> {
+    return this.accounts.revokeSessions(m, accountId);
   }
 
   private async issueTokens(m: EntityManager, user: AuthUser, version: number, familyId: string): Promise<TokensDto> {
@@ -294,11 +224,13 @@ export class AuthService implements OnModuleInit {
       { expiresIn: ttl, algorithm: 'HS256' },
     );
     const refreshToken = randomBytes(32).toString('base64url');
-    await m.query(
-      `INSERT INTO refresh_tokens (account_id, family_id, token_hash, expires_at, token_version)
-       VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)`,
-      [user.id, familyId, sha256(refreshToken), this.config.get('JWT_REFRESH_TTL_SECONDS', { infer: true }), version],
-    );
+    await this.accounts.insertRefreshToken(m, {
+      accountId: user.id,
+      familyId,
+      tokenHash: sha256(refreshToken),
+      ttlSeconds: this.config.get('JWT_REFRESH_TTL_SECONDS', { infer: true }),
+      version,
+    });
     return { accessToken, refreshToken, expiresIn: ttl, role: user.role };
   }
 }

@@ -11,7 +11,7 @@ export function normalizePhone(value: string): string {
   return PHONE.test(v) && v.startsWith('+84') ? `0${v.slice(3)}` : v;
 }
 export const NormalizePhone = () =>
-  Transform(({ value }) => (typeof value === 'string' ? normalizePhone(value) : value));
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normalizePhone(value) : value));
 
 export class RegisterDto {
   @ApiProperty({ example: 'an.nguyen@example.vn' })

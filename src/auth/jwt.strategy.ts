@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { ServiceUnavailable } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { ROLES } from '../workflow/definition';
+import { AccountsRepository } from './accounts.repository';
 import type { AuthUser } from './auth-user';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,7 +24,7 @@ export interface AccessClaims {
 export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
     config: ConfigService<AppConfig, true>,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: AccountsRepository,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -46,18 +44,13 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   async validate(claims: AccessClaims): Promise<AuthUser | false> {
     if (claims.typ !== 'access' || !ROLES.includes(claims.role) || claims.role === ('system' as string)) return false;
     if (typeof claims.sub !== 'string' || !UUID.test(claims.sub) || !Number.isInteger(claims.ver)) return false;
-    // Straight on the driver's pool (every request runs this): no TypeORM query runner around one indexed read.
-    const pool = (this.db.driver as unknown as { master: Pool }).master;
-    const { rows } = await pool
-      .query<{ role: AuthUser['role']; agency_id: string | null }>(
-        `SELECT role, agency_id FROM accounts WHERE id = $1 AND token_version = $2 AND disabled_at IS NULL`,
-        [claims.sub, claims.ver],
-      )
+    const account = await this.accounts
+      .sessionAccount(claims.sub, claims.ver)
       // The database away is not a bad token: 503 (the guard passes it on), never a 401 that makes clients sign out.
       .catch(() => {
         throw new ServiceUnavailable();
       });
-    if (!rows[0]) return false;
-    return { id: claims.sub, role: rows[0].role, agencyId: rows[0].agency_id };
+    if (!account) return false;
+    return { id: claims.sub, role: account.role, agencyId: account.agency_id };
   }
 }

@@ -1,3 +1,5 @@
+import { environmentValue } from '../config/configuration';
+
 /**
  * Graceful shutdown: on SIGTERM the API first says it is going away (health
  * answers 503 so a load balancer stops sending), keeps serving what it
@@ -10,7 +12,7 @@ export function isShuttingDown(): boolean {
   return shuttingDown;
 }
 
-export function onTerminate(close: () => Promise<void>, graceMs = Number(process.env.SHUTDOWN_GRACE_MS ?? 1500)): void {
+export function onTerminate(close: () => Promise<void>, graceMs = environmentValue('SHUTDOWN_GRACE_MS')): void {
   let started = false;
   const handler = async () => {
     if (started) return;
@@ -25,6 +27,6 @@ export function onTerminate(close: () => Promise<void>, graceMs = Number(process
       process.exit(1);
     }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  process.on('SIGINT', () => void handler());
+  process.on('SIGTERM', () => void handler());
 }

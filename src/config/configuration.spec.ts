@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateEnvironment } from './configuration';
+import { getMetadataStorage } from 'class-validator';
+import { Environment, environmentValue, validateEnvironment } from './configuration';
 import { KNOWN_PLACEHOLDER_SECRETS, sandboxUrlProblem, secretProblem } from './production';
 
 const ROOT = join(__dirname, '..', '..');
@@ -172,5 +173,46 @@ describe('validateEnvironment', () => {
     expect(sandboxUrlProblem('https://sandbox.postal.example.vn/v1')).toMatch(/sandbox host/);
     expect(sandboxUrlProblem('https://pay.vnpay.vn/vpcpay.html')).toBeUndefined();
     expect(sandboxUrlProblem('https://api.example.vn/sandboxes-docs')).toBeUndefined();
+  });
+});
+
+describe('.env.example', () => {
+  /** The variables .env.example gives (`NAME=...` at the start of a line). */
+  const listed = () =>
+    readFileSync(join(ROOT, '.env.example'), 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+  /** Every property of the Environment class (each carries at least one validation decorator). */
+  const declared = () => [
+    ...new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(Environment, '', true, false)
+        .map((m) => m.propertyName),
+    ),
+  ];
+
+  it('lists every variable of the Environment class, and nothing else, once each', () => {
+    const names = listed();
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((n) => !declared().includes(n))).toEqual([]);
+    expect(declared().filter((n) => !names.includes(n))).toEqual([]);
+  });
+});
+
+describe('environmentValue', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  });
+
+  it('reads one validated variable, its default when unset, and refuses a typo instead of a NaN', () => {
+    delete process.env.DUE_SOON_WORKING_HOURS;
+    expect(environmentValue('DUE_SOON_WORKING_HOURS')).toBe(8);
+    process.env.DEADLINE_SWEEP_EVERY_MS = '120000';
+    expect(environmentValue('DEADLINE_SWEEP_EVERY_MS')).toBe(120_000);
+    process.env.RECONCILE_EVERY_MS = '60s';
+    expect(() => environmentValue('RECONCILE_EVERY_MS')).toThrow(/RECONCILE_EVERY_MS: .*integer/);
   });
 });

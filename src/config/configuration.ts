@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { randomBytes } from 'node:crypto';
 import { DEMO_TMN_CODE, sandboxUrlProblem, secretProblem } from './production';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
 
@@ -113,6 +114,27 @@ export class Environment {
 
   @IsIn(['api', 'worker', 'all'])
   PORTAL_ROLE: 'api' | 'worker' | 'all' = 'all';
+
+  /** The address the HTTP server binds. */
+  @IsString()
+  @MinLength(1)
+  HOST = '0.0.0.0';
+
+  /** Reverse proxies in front: `false`, their number, or their addresses/CIDRs (src/security/trust-proxy.ts). */
+  @IsString()
+  TRUST_PROXY = 'false';
+
+  /** On SIGTERM the API keeps serving this long (health answers 503) before it closes. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_GRACE_MS = 1500;
+
+  /** Database connections per process (pool size). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  DB_POOL_MAX = 20;
 
   @IsString()
   @MinLength(8)
@@ -304,6 +326,24 @@ export class Environment {
   @IsInt()
   @Min(1)
   NOTIFICATION_CONCURRENCY = 8;
+
+  /** The reconciliation job's schedule (settle pending attempts, expire abandoned ones). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1000)
+  RECONCILE_EVERY_MS = 60_000;
+
+  /** The deadline sweep's schedule (due soon / overdue flags and warnings). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1000)
+  DEADLINE_SWEEP_EVERY_MS = 300_000;
+
+  /** "Due soon" means within this many working hours. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  DUE_SOON_WORKING_HOURS = 8;
 }
 
 export type AppConfig = Environment & {
@@ -412,6 +452,42 @@ function productionProblems(env: Environment): string[] {
 const devSecrets = new Map<string, string>();
 function developmentSecret(name: string): string {
   // One per process and purpose, never logged; documented in .env.example.
-  if (!devSecrets.has(name)) devSecrets.set(name, require('node:crypto').randomBytes(48).toString('base64url'));
+  if (!devSecrets.has(name)) devSecrets.set(name, randomBytes(48).toString('base64url'));
   return devSecrets.get(name)!;
+}
+
+/**
+ * The validated configuration, read from the process environment, for code that runs before Nest (and its
+ * ConfigService) exists: the entry points, the HTTP adapter, scripts. Throws the same one error listing every
+ * problem as the start-up check.
+ */
+export function loadConfig(raw: Record<string, unknown> = process.env): AppConfig {
+  return validateEnvironment(raw);
+}
+
+/**
+ * One validated variable (its default when unset), for values read where a whole-environment check does not
+ * belong: a decorator or a constant evaluated at import time, a script that needs only DATABASE_URL. Throws
+ * only when this variable is invalid (a typo in it is an error, never a silent NaN); the rest of the
+ * environment is checked at start.
+ */
+export function environmentValue<K extends keyof Environment>(name: K): Environment[K] {
+  const raw = process.env[name];
+  const env = plainToInstance(Environment, raw === undefined ? {} : { [name]: raw }, { exposeDefaultValues: true });
+  const errors = validateSync(env).filter((e) => e.property === name);
+  if (errors.length > 0) {
+    const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new Error(`Invalid environment:\n${problems.map((l) => `  ${l}`).join('\n')}`);
+  }
+  return env[name];
+}
+
+/** Sets variables for what runs later in this process (ConfigModule reads them): e.g. the embedded database. */
+export function setEnvironment(values: Partial<Record<keyof Environment, string>>): void {
+  Object.assign(process.env, values);
+}
+
+/** "Due soon": within DUE_SOON_WORKING_HOURS of working time, in milliseconds. */
+export function dueSoonMs(): number {
+  return environmentValue('DUE_SOON_WORKING_HOURS') * 3_600_000;
 }

@@ -1,5 +1,6 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
+import { environmentValue } from '../config/configuration';
 import { ENTITIES } from './entities';
 
 /** One set of options for the app, the migration runner and the tests. */
@@ -13,12 +14,12 @@ export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions>
     migrationsRun: false,
     migrationsTransactionMode: 'each',
     // Fail fast instead of hanging when Postgres is unreachable; keep the pool small per replica.
-    extra: { max: Number(process.env.DB_POOL_MAX ?? 20), connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    extra: { max: environmentValue('DB_POOL_MAX'), connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
     ...extra,
   } as DataSourceOptions;
 }
 
 /** For the TypeORM CLI: `typeorm -d dist/src/database/data-source.js migration:show`. */
 export default new DataSource(
-  dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/portal'),
+  dataSourceOptions(environmentValue('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/portal'),
 );

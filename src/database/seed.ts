@@ -4,6 +4,10 @@ import { DEFAULT_CALENDAR } from '../workflow/calendar';
 import { DEMO_AGENCIES, DEMO_CITIZENS, DEMO_PROCEDURES, HOLIDAYS_VN } from './demo-data';
 
 /**
+ * Keeps its own SQL on purpose, like a migration: it is data bootstrap that runs before Nest (and its
+ * repositories) exist, on one pg client in one transaction under a table lock, against a schema it knows
+ * at this version.
+ *
  * Loads the demo data into an empty database (no agencies yet), in one
  * transaction. Returns false when the database already had data.
  */
@@ -13,7 +17,7 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
   try {
     await client.query('BEGIN');
     await client.query('LOCK TABLE agencies IN EXCLUSIVE MODE');
-    const { rows } = await client.query('SELECT count(*)::int AS n FROM agencies');
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM agencies');
     if (rows[0].n > 0) {
       await client.query('ROLLBACK');
       return false;
@@ -21,11 +25,10 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
     const hash = await hashPassword(password);
     const agencyIds = new Map<string, string>();
     for (const a of DEMO_AGENCIES) {
-      const r = await client.query(`INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) RETURNING id`, [
-        a.code,
-        a.name,
-        { ...DEFAULT_CALENDAR, holidays: HOLIDAYS_VN },
-      ]);
+      const r = await client.query<{ id: string }>(
+        `INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) RETURNING id`,
+        [a.code, a.name, { ...DEFAULT_CALENDAR, holidays: HOLIDAYS_VN }],
+      );
       agencyIds.set(a.code, r.rows[0].id);
       for (const role of ['clerk', 'supervisor'] as const) {
         await client.query(
@@ -51,7 +54,7 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
       );
     }
     for (const p of DEMO_PROCEDURES) {
-      const r = await client.query(
+      const r = await client.query<{ id: string }>(
         `INSERT INTO procedures (code, name, agency_id, level) VALUES ($1, $2, $3, $4) RETURNING id`,
         [p.code, p.name, agencyIds.get(p.agencyCode), p.level],
       );

@@ -1,4 +1,3 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -7,11 +6,10 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import type { Queue } from 'bullmq';
 import { Public, Roles } from '../auth/auth-user';
 import { isShuttingDown } from '../common/lifecycle';
 import { ServiceUnavailable } from '../common/problem';
-import { QUEUES } from '../jobs/jobs';
+import { JobQueues } from '../jobs/jobs.module';
 
 /**
  * Liveness of what the portal needs: the database, Redis, and at least one
@@ -26,9 +24,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
-    @InjectQueue(QUEUES.notifications) private readonly notifications: Queue,
-    @InjectQueue(QUEUES.payments) private readonly payments: Queue,
-    @InjectQueue(QUEUES.delivery) private readonly delivery: Queue,
+    private readonly jobQueues: JobQueues,
   ) {}
 
   @Public()
@@ -64,7 +60,8 @@ export class HealthController {
   private async queues() {
     const check = this.indicator.check('queues');
     try {
-      const client = (await this.notifications.client) as unknown as { ping(): Promise<string> };
+      const queues = this.jobQueues.all();
+      const client = (await queues[0].client) as unknown as { ping(): Promise<string> };
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
@@ -76,7 +73,7 @@ export class HealthController {
       }
       const details: Record<string, unknown> = {};
       let idle = 0;
-      for (const q of [this.notifications, this.payments, this.delivery]) {
+      for (const q of queues) {
         const workers = await q.getWorkersCount();
         if (workers === 0) idle++;
         details[q.name] = { workers, ...(await q.getJobCounts('waiting', 'active', 'delayed', 'failed')) };

@@ -1,4 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
+import { environmentValue } from '../config/configuration';
 
 /**
  * The one place that declares every queue, job name, job data type and job
@@ -80,8 +81,8 @@ export const JOB_OPTIONS: Partial<Record<JobName, JobsOptions>> = {
 
 /** Repeating jobs, upserted at worker start (safe on every deploy). */
 export const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
-  { id: 'reconcile-payments', name: 'reconcile-payments', everyMs: Number(process.env.RECONCILE_EVERY_MS ?? 60_000) },
-  { id: 'deadline-sweep', name: 'deadline-sweep', everyMs: Number(process.env.DEADLINE_SWEEP_EVERY_MS ?? 300_000) },
+  { id: 'reconcile-payments', name: 'reconcile-payments', everyMs: environmentValue('RECONCILE_EVERY_MS') },
+  { id: 'deadline-sweep', name: 'deadline-sweep', everyMs: environmentValue('DEADLINE_SWEEP_EVERY_MS') },
 ];
 
 export function jobOptions(name: JobName): JobsOptions {

@@ -1,8 +1,17 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../auth/accounts.module';
 import { MailChannel } from './mail.channel';
 import { NotificationsProcessor } from './notifications.processor';
+import { NotificationsRepository } from './notifications.repository';
 import { SmsChannel } from './sms.channel';
 
+/** The notifications table, for the worker and for operators. */
+@Module({ providers: [NotificationsRepository], exports: [NotificationsRepository] })
+export class NotificationsModule {}
+
 /** Worker-side: the processor and its channels exist only where jobs are processed. */
-@Module({ providers: [MailChannel, SmsChannel, NotificationsProcessor] })
+@Module({
+  imports: [NotificationsModule, AccountsModule],
+  providers: [MailChannel, SmsChannel, NotificationsProcessor],
+})
 export class NotificationsWorkerModule {}

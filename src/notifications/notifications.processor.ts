@@ -1,13 +1,13 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, UnrecoverableError } from 'bullmq';
 import { createHash, randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import type { AppConfig } from '../config/configuration';
+import { type AppConfig, environmentValue } from '../config/configuration';
 import { JobDataByName, JobName, QUEUES } from '../jobs/jobs';
+import { AccountsRepository, Recipient } from '../auth/accounts.repository';
 import { MailChannel } from './mail.channel';
+import { DossierMessageContext, NotificationsRepository } from './notifications.repository';
 import { SmsChannel } from './sms.channel';
 import { renderAccountMessage, renderMessage } from './templates';
 
@@ -16,15 +16,6 @@ type NotificationJob =
   | Job<JobDataByName['account-event'], void, 'account-event'>;
 type Channel = 'email' | 'sms';
 
-interface Recipient {
-  id: string;
-  email: string;
-  phone: string | null;
-  fullName: string;
-  locale: 'vi' | 'en';
-  notifySms: boolean;
-}
-
 /**
  * Sends one message per (dossier, event, source, channel, recipient): the
  * notification row is claimed before sending and a `sent` row is never sent
@@ -32,7 +23,7 @@ interface Recipient {
  * recorded `failed` with its error and the job is retried with backoff;
  * after the last attempt the row stays `failed` for operators to see.
  */
-@Processor(QUEUES.notifications, { concurrency: Number(process.env.NOTIFICATION_CONCURRENCY ?? 8) })
+@Processor(QUEUES.notifications, { concurrency: environmentValue('NOTIFICATION_CONCURRENCY') })
 export class NotificationsProcessor extends WorkerHost {
   static readonly queue = QUEUES.notifications;
   static readonly handles: JobName[] = ['dossier-event', 'account-event'];
@@ -40,7 +31,8 @@ export class NotificationsProcessor extends WorkerHost {
   private readonly logger = new Logger(NotificationsProcessor.name);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly notifications: NotificationsRepository,
+    private readonly accounts: AccountsRepository,
     private readonly mail: MailChannel,
     private readonly sms: SmsChannel,
     private readonly config: ConfigService<AppConfig, true>,
@@ -67,24 +59,12 @@ export class NotificationsProcessor extends WorkerHost {
     sourceId,
     audience = 'citizen',
   }: JobDataByName['dossier-event']): Promise<void> {
-    const [ctx] = await this.db.query(
-      `SELECT d.code, d.state, d.due_at AS "dueAt", d.agency_id, d.applicant_id, d.assignee_id, p.name AS "procedureName",
-              coalesce(h.comment, (SELECT a.reason FROM dossier_apologies a WHERE a.id = $2)) AS comment,
-              (SELECT s.waybill FROM shipments s WHERE s.dossier_id = d.id) AS waybill,
-              (SELECT a.new_due_at FROM dossier_apologies a WHERE a.id = $2) AS "newDueAt"
-         FROM dossiers d JOIN procedures p ON p.id = d.procedure_id
-         LEFT JOIN dossier_history h ON h.id = $2
-        WHERE d.id = $1`,
-      [dossierId, sourceId],
-    );
+    const ctx = await this.notifications.dossierContext(dossierId, sourceId);
     if (!ctx) throw new UnrecoverableError('dossier not found');
-    const recipients: Recipient[] = await this.db.query(
+    const recipients =
       audience === 'citizen'
-        ? `SELECT id, email, phone, full_name AS "fullName", locale, notify_sms AS "notifySms" FROM accounts WHERE id = $1`
-        : `SELECT id, email, phone, full_name AS "fullName", locale, false AS "notifySms" FROM accounts
-            WHERE ($1::uuid IS NOT NULL AND id = $1) OR ($1::uuid IS NULL AND agency_id = $2 AND role IN ('clerk','supervisor'))`,
-      audience === 'citizen' ? [ctx.applicant_id] : [ctx.assignee_id, ctx.agency_id],
-    );
+        ? await this.accounts.recipient(ctx.applicant_id)
+        : await this.accounts.staffRecipients(ctx.assignee_id, ctx.agency_id);
     let failures = 0;
     for (const r of recipients) {
       const channels: Channel[] = ['email'];
@@ -104,55 +84,30 @@ export class NotificationsProcessor extends WorkerHost {
    */
   private async accountEvent({ event, sourceId }: JobDataByName['account-event']): Promise<void> {
     if (event !== 'password_reset') throw new UnrecoverableError(`unknown account event ${String(event)}`);
-    const [r]: Recipient[] = await this.db.query(
-      `SELECT a.id, a.email, a.phone, a.full_name AS "fullName", a.locale, false AS "notifySms"
-         FROM password_resets p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1`,
-      [sourceId],
-    );
+    const r = await this.accounts.resetRecipient(sourceId);
     if (!r) throw new UnrecoverableError('password reset not found');
-    const [claimed] = await this.db.query(
-      `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
-       VALUES (NULL, $1, 'email', $2, $3, 'sending', 1)
-       ON CONFLICT (event, channel, source_id, recipient_id) WHERE dossier_id IS NULL
-       DO UPDATE SET attempts = notifications.attempts + 1, status = 'sending' WHERE notifications.status <> 'sent'
-       RETURNING id`,
-      [event, sourceId, r.id],
-    );
+    const claimed = await this.notifications.claimAccountMessage(event, sourceId, r.id);
     if (!claimed) return; // already sent
     const token = randomBytes(32).toString('base64url');
-    const [[live]]: [{ minutes: number }[], number] = await this.db.query(
-      `UPDATE password_resets SET token_hash = $2
-        WHERE id = $1 AND used_at IS NULL AND expires_at > now()
-        RETURNING ceil(extract(epoch FROM expires_at - created_at) / 60)::int AS minutes`,
-      [sourceId, createHash('sha256').update(token).digest('hex')],
-    );
+    const live = await this.accounts.setResetToken(sourceId, createHash('sha256').update(token).digest('hex'));
     if (!live) {
-      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [
-        claimed.id,
-        'the reset was used or expired before it was sent',
-      ]);
+      await this.notifications.markFailed(claimed, 'the reset was used or expired before it was sent');
       return;
     }
     const link = `${this.config.get('PUBLIC_BASE_URL', { infer: true })}/reset-password?token=${token}`;
     const message = renderAccountMessage(event, r.locale, { fullName: r.fullName, link, minutes: live.minutes });
     try {
       const providerId = await this.mail.send({
-        id: claimed.id,
+        id: claimed,
         to: r.email,
         subject: message.subject,
         text: message.text,
       });
-      await this.db.query(
-        `UPDATE notifications SET status = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL WHERE id = $1`,
-        [claimed.id, providerId],
-      );
+      await this.notifications.markSent(claimed, providerId);
     } catch (e) {
-      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [
-        claimed.id,
-        String((e as Error).message).slice(0, 500),
-      ]);
+      await this.notifications.markFailed(claimed, String((e as Error).message).slice(0, 500));
       this.logger.warn(
-        { notificationId: claimed.id, channel: 'email', err: (e as Error).message },
+        { notificationId: claimed, channel: 'email', err: (e as Error).message },
         'message not delivered; will retry',
       );
       throw new Error('password reset email not delivered yet');
@@ -166,16 +121,9 @@ export class NotificationsProcessor extends WorkerHost {
     sourceId: string,
     channel: Channel,
     r: Recipient,
-    ctx: any,
+    ctx: DossierMessageContext,
   ): Promise<boolean> {
-    const [claimed] = await this.db.query(
-      `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
-       VALUES ($1, $2, $3, $4, $5, 'sending', 1)
-       ON CONFLICT ON CONSTRAINT notifications_once
-       DO UPDATE SET attempts = notifications.attempts + 1, status = 'sending' WHERE notifications.status <> 'sent'
-       RETURNING id`,
-      [dossierId, event, channel, sourceId, r.id],
-    );
+    const claimed = await this.notifications.claimDossierMessage(dossierId, event, channel, sourceId, r.id);
     if (!claimed) return true; // already sent
     const message = renderMessage(event, r.locale, {
       ...ctx,
@@ -186,20 +134,14 @@ export class NotificationsProcessor extends WorkerHost {
     try {
       const providerId =
         channel === 'email'
-          ? await this.mail.send({ id: claimed.id, to: r.email, subject: message.subject, text: message.text })
-          : await this.sms.send({ id: claimed.id, phone: r.phone!, text: message.sms });
-      await this.db.query(
-        `UPDATE notifications SET status = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL WHERE id = $1`,
-        [claimed.id, providerId],
-      );
+          ? await this.mail.send({ id: claimed, to: r.email, subject: message.subject, text: message.text })
+          : await this.sms.send({ id: claimed, phone: r.phone!, text: message.sms });
+      await this.notifications.markSent(claimed, providerId);
       return true;
     } catch (e) {
-      await this.db.query(`UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [
-        claimed.id,
-        String((e as Error).message).slice(0, 500),
-      ]);
+      await this.notifications.markFailed(claimed, String((e as Error).message).slice(0, 500));
       this.logger.warn(
-        { notificationId: claimed.id, channel, err: (e as Error).message },
+        { notificationId: claimed, channel, err: (e as Error).message },
         'message not delivered; will retry',
       );
       return false;

@@ -1,14 +1,13 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
 import { Roles } from '../auth/auth-user';
 import { NotFound } from '../common/problem';
-import { QUEUES, QueueName } from '../jobs/jobs';
+import { JobQueues } from '../jobs/jobs.module';
+import { NotificationsRepository } from '../notifications/notifications.repository';
+import { OutboxRepository } from '../outbox/outbox.repository';
 import { CallbackFailures } from '../security/callback-failures';
 
 class FailedQuery {
@@ -36,26 +35,19 @@ class NotificationsQuery extends FailedQuery {
 @Roles('admin')
 @Controller('admin')
 export class OpsController {
-  private readonly queues: Record<QueueName, Queue>;
-
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(QUEUES.notifications) notifications: Queue,
-    @InjectQueue(QUEUES.payments) payments: Queue,
-    @InjectQueue(QUEUES.delivery) delivery: Queue,
+    private readonly outbox: OutboxRepository,
+    private readonly notificationRows: NotificationsRepository,
+    private readonly queues: JobQueues,
     private readonly callbacks: CallbackFailures,
-  ) {
-    this.queues = { notifications, payments, delivery };
-  }
+  ) {}
 
   @Get('queues')
   async overview() {
-    const [{ pending }] = await this.db.query(
-      `SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`,
-    );
+    const pending = await this.outbox.pendingCount();
     const queues = await Promise.all(
-      Object.entries(this.queues).map(async ([name, q]) => ({
-        name,
+      this.queues.all().map(async (q) => ({
+        name: q.name,
         workers: await q.getWorkersCount(),
         counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
       })),
@@ -71,7 +63,7 @@ export class OpsController {
     return jobs.map((j) => ({
       id: j.id,
       name: j.name,
-      data: j.data,
+      data: j.data as unknown,
       attemptsMade: j.attemptsMade,
       failedReason: j.failedReason,
       failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
@@ -90,16 +82,13 @@ export class OpsController {
   /** Messages not (yet) delivered, with why; personal data stays out (ids and events only). */
   @Get('notifications')
   notifications(@Query() q: NotificationsQuery) {
-    return this.db.query(
-      `SELECT id, dossier_id AS "dossierId", event, channel, status, attempts, last_error AS "lastError", created_at AS "createdAt"
-         FROM notifications WHERE status = $1 ORDER BY created_at DESC LIMIT $2`,
-      [q.status ?? 'failed', q.limit ?? 50],
-    );
+    return this.notificationRows.list(q.status ?? 'failed', q.limit ?? 50);
   }
 
   private queue(name: string): Queue {
     // Own keys only: a path like /queues/constructor/failed must not reach Object.prototype.
-    if (!Object.hasOwn(this.queues, name)) throw new NotFound('queue');
-    return this.queues[name as QueueName];
+    const queue = this.queues.find(name);
+    if (!queue) throw new NotFound('queue');
+    return queue;
   }
 }

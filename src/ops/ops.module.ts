@@ -1,14 +1,11 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { QUEUES } from '../jobs/jobs';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { OutboxModule } from '../outbox/outbox.module';
 import { CallbackFailuresModule } from '../security/callback-failures';
 import { OpsController } from './ops.controller';
 
 @Module({
-  imports: [
-    BullModule.registerQueue({ name: QUEUES.notifications }, { name: QUEUES.payments }, { name: QUEUES.delivery }),
-    CallbackFailuresModule,
-  ],
+  imports: [CallbackFailuresModule, NotificationsModule, OutboxModule],
   controllers: [OpsController],
 })
 export class OpsModule {}

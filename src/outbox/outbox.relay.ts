@@ -1,12 +1,12 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
-import { jobOptions, JobName, QUEUES, QueueName } from '../jobs/jobs';
+import { jobOptions, QueueName } from '../jobs/jobs';
+import { JobQueues } from '../jobs/jobs.module';
+import { OutboxRepository, OutboxRow } from './outbox.repository';
 
 const BATCH = 200;
 const ADD_TIMEOUT_MS = 5_000;
@@ -20,7 +20,6 @@ const ADD_TIMEOUT_MS = 5_000;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private readonly queues: Record<QueueName, Queue>;
   private timer?: NodeJS.Timeout;
   private relisten?: NodeJS.Timeout;
   private listener?: Client;
@@ -31,16 +30,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(QUEUES.notifications) notifications: Queue,
-    @InjectQueue(QUEUES.payments) payments: Queue,
-    @InjectQueue(QUEUES.delivery) delivery: Queue,
+    private readonly outbox: OutboxRepository,
+    private readonly queues: JobQueues,
     private readonly config: ConfigService<AppConfig, true>,
-  ) {
-    this.queues = { notifications, payments, delivery };
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listen().catch((e) => this.logger.warn(`LISTEN outbox failed, polling only: ${e.message}`));
+    await this.listen().catch((e: Error) => this.logger.warn(`LISTEN outbox failed, polling only: ${e.message}`));
     this.schedule(0);
   }
 
@@ -78,7 +74,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.running = true;
     this.current = this.drain()
       .then(() => undefined)
-      .catch((e) => this.logger.warn(`outbox relay paused: ${e.message}`))
+      .catch((e: Error) => this.logger.warn(`outbox relay paused: ${e.message}`))
       .finally(() => {
         this.running = false;
         const next = this.again ? 0 : this.config.get('OUTBOX_POLL_MS', { infer: true });
@@ -89,15 +85,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async relayBatch(): Promise<number> {
     return this.db.transaction(async (m) => {
-      const rows: { id: string; queue: QueueName; job_name: JobName; payload: object }[] = await m.query(
-        `SELECT id, queue, job_name, payload FROM outbox WHERE dispatched_at IS NULL
-          ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-      );
+      const rows = await this.outbox.claim(m, BATCH);
       if (rows.length === 0) return 0;
-      const byQueue = new Map<QueueName, typeof rows>();
+      const byQueue = new Map<QueueName, OutboxRow[]>();
       for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
       for (const [name, list] of byQueue) {
-        const queue = this.queues[name];
+        const queue = this.queues.find(name);
         if (!queue) throw new Error(`outbox row for unknown queue ${name}`);
         // Bounded: with Redis away the add would wait for it while this transaction holds the rows.
         await withTimeout(
@@ -108,9 +101,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           'Redis did not accept the jobs in time',
         );
       }
-      await m.query(`UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [
+      await this.outbox.markDispatched(
+        m,
         rows.map((r) => r.id),
-      ]);
+      );
       return rows.length;
     });
   }

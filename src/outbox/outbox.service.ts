@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { JOB_QUEUE, JobDataByName, JobName } from '../jobs/jobs';
+import { OutboxRepository } from './outbox.repository';
 
 export interface OutboxMessage<N extends JobName = JobName> {
   name: N;
@@ -14,14 +15,18 @@ export interface OutboxMessage<N extends JobName = JobName> {
  */
 @Injectable()
 export class OutboxService {
+  constructor(private readonly outbox: OutboxRepository) {}
+
   /** Adds messages in one statement, inside the caller's transaction. */
   async add(m: EntityManager, messages: OutboxMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const values: unknown[] = [];
-    const tuples = messages.map((msg, i) => {
-      values.push(JOB_QUEUE[msg.name], msg.name, JSON.stringify(msg.data));
-      return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
-    });
-    await m.query(`INSERT INTO outbox (queue, job_name, payload) VALUES ${tuples.join(', ')}`, values);
+    await this.outbox.insert(
+      m,
+      messages.map((msg) => ({ queue: JOB_QUEUE[msg.name], name: msg.name, data: msg.data })),
+    );
+  }
+
+  /** The message that mails a password-reset link (`account-event`), inside the caller's transaction. */
+  async addPasswordReset(m: EntityManager, resetId: string): Promise<void> {
+    await this.outbox.insertPasswordResetEvent(m, JOB_QUEUE['account-event'], resetId);
   }
 }

@@ -56,7 +56,7 @@ export function checkFormSchema(schema: unknown): FieldError[] {
   const patterns = patternProblems(schema, 'formSchema', false);
   if (patterns.length) return patterns;
   try {
-    ajv.compile(schema as object);
+    ajv.compile(schema);
     return [];
   } catch (e) {
     return [{ field: 'formSchema', message: `invalid JSON Schema: ${(e as Error).message}` }];
@@ -72,7 +72,7 @@ export function validateFormData(
   const cache = mode === 'full' ? full : partial;
   let fn = cache.get(cacheKey);
   if (!fn) {
-    fn = ajv.compile(mode === 'full' ? schema : withoutRequired(schema));
+    fn = ajv.compile((mode === 'full' ? schema : withoutRequired(schema)) as object);
     cache.set(cacheKey, fn);
   }
   return fn(data) ? [] : (fn.errors ?? []).map(toFieldError);
@@ -101,7 +101,7 @@ function patternProblems(node: unknown, path: string, isMap: boolean): FieldErro
       continue;
     }
     if (key === 'patternProperties' && value && typeof value === 'object' && !Array.isArray(value)) {
-      for (const p of Object.keys(value)) {
+      for (const p of Object.keys(value as object)) {
         const problem = unsupportedPattern(p);
         if (problem) problems.push({ field: `${at}.${p}`, message: problem });
       }
@@ -130,7 +130,7 @@ function toFieldError(e: ErrorObject): FieldError {
   return { field, message };
 }
 
-function withoutRequired(schema: unknown): any {
+function withoutRequired(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withoutRequired);
   if (!schema || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};

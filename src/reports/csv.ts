@@ -6,6 +6,8 @@
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
+  // Cells are strings, numbers, booleans or Dates (String() is the format documented above), never plain objects.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   const s = typeof value === 'string' ? value : String(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

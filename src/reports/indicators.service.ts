@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { AgenciesRepository } from '../agencies/agencies.repository';
 import type { AuthUser } from '../auth/auth-user';
 import { Forbidden, ValidationFailed } from '../common/problem';
 import { workingTimeBetween, WorkCalendar } from '../workflow/calendar';
 import { IndicatorRow, IndicatorsQueryDto, IndicatorsReport, parseInstant } from './dto';
+import { IndicatorsRepository } from './indicators.repository';
+import { ProceduresRepository } from '../procedures/procedures.repository';
 
 /** Payment attempt states that mean the money was taken online (a refund later does not undo that it was paid online). */
 export const PAID_ONLINE_STATES = ['succeeded', 'refund_pending', 'refunded'] as const;
@@ -91,7 +92,11 @@ function byCode(a: string, b: string): number {
  */
 @Injectable()
 export class IndicatorsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    private readonly indicators: IndicatorsRepository,
+    private readonly agencyRows: AgenciesRepository,
+    private readonly procedureRows: ProceduresRepository,
+  ) {}
 
   async report(user: AuthUser, q: IndicatorsQueryDto): Promise<IndicatorsReport> {
     const from = parseInstant(q.from);
@@ -128,31 +133,9 @@ export class IndicatorsService {
       }
       return t;
     };
-    const scopeSql = `($3::uuid IS NULL OR d.agency_id = $3::uuid) AND ($4::uuid IS NULL OR d.procedure_id = $4::uuid)`;
-    const params = [from, to, agencyId, procedureId];
+    const scope = { from, to, agencyId, procedureId };
 
-    const received: {
-      agency_id: string;
-      procedure_id: string;
-      received: number;
-      online: number;
-      with_fee: number;
-      paid_online: number;
-    }[] = await this.db.query(
-      `SELECT d.agency_id, d.procedure_id,
-                count(*)::int AS received,
-                count(*) FILTER (WHERE d.channel = 'online')::int AS online,
-                count(*) FILTER (WHERE f.has_fee)::int AS with_fee,
-                count(*) FILTER (WHERE f.has_fee AND f.paid_online)::int AS paid_online
-           FROM dossiers d
-          CROSS JOIN LATERAL (
-                SELECT EXISTS (SELECT 1 FROM payment_requests r WHERE r.dossier_id = d.id AND r.status <> 'void') AS has_fee,
-                       EXISTS (SELECT 1 FROM payment_attempts a WHERE a.dossier_id = d.id AND a.state = ANY($5::text[])) AS paid_online
-               ) f
-          WHERE d.received_at >= $1 AND d.received_at < $2 AND ${scopeSql}
-          GROUP BY d.agency_id, d.procedure_id`,
-      [...params, [...PAID_ONLINE_STATES]],
-    );
+    const received = await this.indicators.received(scope, PAID_ONLINE_STATES);
     for (const r of received) {
       const t = tally(r.agency_id, r.procedure_id);
       t.received = r.received;
@@ -161,20 +144,7 @@ export class IndicatorsService {
       t.paidOnline = r.paid_online;
     }
 
-    const ratings: {
-      agency_id: string;
-      procedure_id: string;
-      ratings: number;
-      satisfied: number;
-      score_sum: number;
-    }[] = await this.db.query(
-      `SELECT d.agency_id, d.procedure_id, count(*)::int AS ratings,
-              count(*) FILTER (WHERE r.score >= 4)::int AS satisfied, sum(r.score)::int AS score_sum
-         FROM dossier_ratings r JOIN dossiers d ON d.id = r.dossier_id
-        WHERE r.at >= $1 AND r.at < $2 AND ${scopeSql}
-        GROUP BY d.agency_id, d.procedure_id`,
-      params,
-    );
+    const ratings = await this.indicators.ratings(scope);
     for (const r of ratings) {
       const t = tally(r.agency_id, r.procedure_id);
       t.ratings = r.ratings;
@@ -185,21 +155,7 @@ export class IndicatorsService {
     const agencies = await this.agencies(agencyId);
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const batch: {
-        id: string;
-        agency_id: string;
-        procedure_id: string;
-        received_at: Date;
-        finished_at: Date;
-        due_at: Date | null;
-        paused_ms: string;
-      }[] = await this.db.query(
-        `SELECT d.id, d.agency_id, d.procedure_id, d.received_at, d.finished_at, d.due_at, d.paused_ms
-             FROM dossiers d
-            WHERE d.finished_at >= $1 AND d.finished_at < $2 AND d.received_at IS NOT NULL AND ${scopeSql} AND d.id > $5::uuid
-            ORDER BY d.id LIMIT ${FINISHED_BATCH}`,
-        [...params, after],
-      );
+      const batch = await this.indicators.finished(scope, after, FINISHED_BATCH);
       for (const d of batch) {
         const t = tally(d.agency_id, d.procedure_id);
         t.finished += 1;
@@ -239,43 +195,36 @@ export class IndicatorsService {
     let agencyId: string | null = null;
     if (user.role === 'supervisor' && user.agencyId) {
       if (q.agency !== undefined) {
-        const [own] = await this.db.query(`SELECT code FROM agencies WHERE id = $1`, [user.agencyId]);
-        if (!own || own.code !== q.agency)
-          throw new Forbidden('Supervisors see the indicators of their own agency only.');
+        const own = await this.agencyRows.codeOf(user.agencyId);
+        if (own !== q.agency) throw new Forbidden('Supervisors see the indicators of their own agency only.');
       }
       agencyId = user.agencyId;
     } else if (user.role === 'admin') {
       if (q.agency !== undefined) {
-        const [agency] = await this.db.query(`SELECT id FROM agencies WHERE code = $1`, [q.agency]);
-        if (!agency) throw invalid('agency', 'no agency has this code');
-        agencyId = agency.id;
+        const id = await this.agencyRows.idOf(q.agency);
+        if (!id) throw invalid('agency', 'no agency has this code');
+        agencyId = id;
       }
     } else {
       throw new Forbidden();
     }
     let procedureId: string | null = null;
     if (q.procedure !== undefined) {
-      const [procedure] = await this.db.query(`SELECT id FROM procedures WHERE code = $1`, [q.procedure]);
-      if (!procedure) throw invalid('procedure', 'no procedure has this code');
-      procedureId = procedure.id;
+      const id = await this.procedureRows.idOf(q.procedure);
+      if (!id) throw invalid('procedure', 'no procedure has this code');
+      procedureId = id;
     }
     return { agencyId, procedureId };
   }
 
   private async agencies(agencyId: string | null): Promise<Map<string, { code: string; calendar: WorkCalendar }>> {
-    const rows: { id: string; code: string; calendar: WorkCalendar }[] = await this.db.query(
-      `SELECT id, code, calendar FROM agencies WHERE $1::uuid IS NULL OR id = $1::uuid`,
-      [agencyId],
-    );
+    const rows = await this.agencyRows.calendars(agencyId);
     return new Map(rows.map((r) => [r.id, { code: r.code, calendar: r.calendar }]));
   }
 
   private async procedureCodes(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows: { id: string; code: string }[] = await this.db.query(
-      `SELECT id, code FROM procedures WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
+    const rows = await this.procedureRows.codes(ids);
     return new Map(rows.map((r) => [r.id, r.code]));
   }
 }

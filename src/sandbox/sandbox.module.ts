@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PostalSandboxModule } from '../delivery/postal/postal.module';
 import { SmsSandboxController } from '../notifications/sandbox/sms-sandbox.controller';
+import { SmsSandboxRepository } from '../notifications/sandbox/sms-sandbox.repository';
 import { SandboxVnpayModule } from '../payments/sandbox/sandbox.module';
 import { SandboxGuard } from './sandbox.guard';
 
@@ -16,6 +17,6 @@ import { SandboxGuard } from './sandbox.guard';
 @Module({
   imports: [SandboxVnpayModule.register(), PostalSandboxModule],
   controllers: [SmsSandboxController],
-  providers: [SandboxGuard],
+  providers: [SandboxGuard, SmsSandboxRepository],
 })
 export class SandboxModule {}

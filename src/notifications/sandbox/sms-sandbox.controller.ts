@@ -1,13 +1,12 @@
 import { Body, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { timingSafeEqual } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { Public } from '../../auth/auth-user';
 import { Unauthorized } from '../../common/problem';
 import type { AppConfig } from '../../config/configuration';
 import { SandboxController } from '../../sandbox/sandbox.guard';
+import { SandboxSms, SmsSandboxRepository } from './sms-sandbox.repository';
 
 class SendSmsDto {
   @IsString() @Length(1, 100) clientRef: string;
@@ -30,7 +29,7 @@ export class SmsSandboxController {
   private readonly key: Buffer;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly messages: SmsSandboxRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     this.key = Buffer.from(config.get('SMS_API_KEY', { infer: true }));
@@ -43,21 +42,12 @@ export class SmsSandboxController {
     const given = Buffer.from(key ?? '');
     if (given.length !== this.key.length || !timingSafeEqual(given, this.key))
       throw new Unauthorized('Invalid API key.');
-    const [row] = await this.db.query(
-      `WITH ins AS (
-         INSERT INTO sandbox_sms_messages (client_ref, phone, text) VALUES ($1, $2, $3) ON CONFLICT (client_ref) DO NOTHING RETURNING id
-       ) SELECT id FROM ins UNION ALL SELECT id FROM sandbox_sms_messages WHERE client_ref = $1 LIMIT 1`,
-      [dto.clientRef, dto.phone, dto.text],
-    );
-    return { messageId: row.id };
+    return { messageId: await this.messages.insertOnce(dto.clientRef, dto.phone, dto.text) };
   }
 
   @Public()
   @Get('messages')
-  list(@Query() q: ListSmsQuery) {
-    return this.db.query(
-      `SELECT id, client_ref AS "clientRef", phone, text, at FROM sandbox_sms_messages WHERE ($1::text IS NULL OR phone = $1) ORDER BY at, id`,
-      [q.phone ?? null],
-    );
+  list(@Query() q: ListSmsQuery): Promise<SandboxSms[]> {
+    return this.messages.list(q.phone ?? null);
   }
 }

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { execute, selectRows } from '../database/sql';
+
+/** What a dossier message says: read across the dossier's tables when the message is built. */
+export interface DossierMessageContext {
+  code: string | null;
+  state: string;
+  dueAt: Date | null;
+  agency_id: string;
+  applicant_id: string;
+  assignee_id: string | null;
+  procedureName: string;
+  comment: string | null;
+  waybill: string | null;
+  newDueAt: Date | null;
+}
+
+export interface UndeliveredMessage {
+  id: string;
+  dossierId: string | null;
+  event: string;
+  channel: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+}
+
+/**
+ * The only place that reads or writes `notifications`: one row per (dossier or account event, source, channel,
+ * recipient), claimed before sending so a message is never sent twice.
+ */
+@Injectable()
+export class NotificationsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * The context of a dossier message, in one read: the dossier, its procedure, the history entry or apology
+   * (`sourceId`) and its parcel. A read-only view over other modules' tables, kept as one statement (one round
+   * trip per job); nothing here writes them.
+   */
+  async dossierContext(dossierId: string, sourceId: string): Promise<DossierMessageContext | undefined> {
+    const [ctx] = await selectRows<DossierMessageContext>(
+      this.db,
+      `SELECT d.code, d.state, d.due_at AS "dueAt", d.agency_id, d.applicant_id, d.assignee_id, p.name AS "procedureName",
+              coalesce(h.comment, (SELECT a.reason FROM dossier_apologies a WHERE a.id = $2)) AS comment,
+              (SELECT s.waybill FROM shipments s WHERE s.dossier_id = d.id) AS waybill,
+              (SELECT a.new_due_at FROM dossier_apologies a WHERE a.id = $2) AS "newDueAt"
+         FROM dossiers d JOIN procedures p ON p.id = d.procedure_id
+         LEFT JOIN dossier_history h ON h.id = $2
+        WHERE d.id = $1`,
+      [dossierId, sourceId],
+    );
+    return ctx;
+  }
+
+  /** Claims a dossier message; its id, or undefined when it was already sent. */
+  async claimDossierMessage(
+    dossierId: string,
+    event: string,
+    channel: string,
+    sourceId: string,
+    recipientId: string,
+  ): Promise<string | undefined> {
+    const [claimed] = await selectRows<{ id: string }>(
+      this.db,
+      `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
+       VALUES ($1, $2, $3, $4, $5, 'sending', 1)
+       ON CONFLICT ON CONSTRAINT notifications_once
+       DO UPDATE SET attempts = notifications.attempts + 1, status = 'sending' WHERE notifications.status <> 'sent'
+       RETURNING id`,
+      [dossierId, event, channel, sourceId, recipientId],
+    );
+    return claimed?.id;
+  }
+
+  /** Claims an account message (no dossier), by email; its id, or undefined when it was already sent. */
+  async claimAccountMessage(event: string, sourceId: string, recipientId: string): Promise<string | undefined> {
+    const [claimed] = await selectRows<{ id: string }>(
+      this.db,
+      `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
+       VALUES (NULL, $1, 'email', $2, $3, 'sending', 1)
+       ON CONFLICT (event, channel, source_id, recipient_id) WHERE dossier_id IS NULL
+       DO UPDATE SET attempts = notifications.attempts + 1, status = 'sending' WHERE notifications.status <> 'sent'
+       RETURNING id`,
+      [event, sourceId, recipientId],
+    );
+    return claimed?.id;
+  }
+
+  async markSent(id: string, providerMessageId: string): Promise<void> {
+    await execute(
+      this.db,
+      `UPDATE notifications SET status = 'sent', sent_at = now(), provider_message_id = $2, last_error = NULL WHERE id = $1`,
+      [id, providerMessageId],
+    );
+  }
+
+  async markFailed(id: string, error: string): Promise<void> {
+    await execute(this.db, `UPDATE notifications SET status = 'failed', last_error = $2 WHERE id = $1`, [id, error]);
+  }
+
+  /** Messages with this status, newest first (ids and events only: no personal data). */
+  list(status: string, limit: number): Promise<UndeliveredMessage[]> {
+    return selectRows<UndeliveredMessage>(
+      this.db,
+      `SELECT id, dossier_id AS "dossierId", event, channel, status, attempts, last_error AS "lastError", created_at AS "createdAt"
+         FROM notifications WHERE status = $1 ORDER BY created_at DESC LIMIT $2`,
+      [status, limit],
+    );
+  }
+}

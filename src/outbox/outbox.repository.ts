@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Db, execute, selectRows } from '../database/sql';
+import type { JobName, QueueName } from '../jobs/jobs';
+
+export interface OutboxRow {
+  id: string;
+  queue: QueueName;
+  job_name: JobName;
+  payload: object;
+}
+
+/** The only place that reads or writes `outbox`: rows written in the caller's transaction, the relay's claims. */
+@Injectable()
+export class OutboxRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Adds rows in one statement, inside the caller's transaction. */
+  async insert(m: Db, rows: { queue: QueueName; name: JobName; data: unknown }[]): Promise<void> {
+    if (rows.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = rows.map((row, i) => {
+      values.push(row.queue, row.name, JSON.stringify(row.data));
+      return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
+    });
+    await execute(m, `INSERT INTO outbox (queue, job_name, payload) VALUES ${tuples.join(', ')}`, values);
+  }
+
+  /** The `account-event` of a password reset, in the caller's transaction. */
+  async insertPasswordResetEvent(m: Db, queue: QueueName, resetId: string): Promise<void> {
+    await execute(
+      m,
+      `INSERT INTO outbox (queue, job_name, payload) VALUES ($1, 'account-event', jsonb_build_object('event', 'password_reset', 'sourceId', $2::uuid))`,
+      [queue, resetId],
+    );
+  }
+
+  /**
+   * Claims up to `limit` undispatched rows, oldest first, in the caller's transaction; rows another relay has
+   * claimed are skipped (FOR UPDATE SKIP LOCKED), so no row is sent by two relays.
+   */
+  claim(m: Db, limit: number): Promise<OutboxRow[]> {
+    return selectRows<OutboxRow>(
+      m,
+      `SELECT id, queue, job_name, payload FROM outbox WHERE dispatched_at IS NULL
+          ORDER BY created_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
+    );
+  }
+
+  async markDispatched(m: Db, ids: string[]): Promise<void> {
+    await execute(m, `UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
+  }
+
+  /** Rows not yet handed to BullMQ. */
+  async pendingCount(): Promise<number> {
+    const [{ pending }] = await selectRows<{ pending: number }>(
+      this.db,
+      `SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL`,
+    );
+    return pending;
+  }
+}
