@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { PaymentsService } from '../src/payments/payments.service';
 import { buildQueryDr, formatVnpDate, signParams, VNP_SECURE_HASH } from '../src/payments/vnpay/vnpay.protocol';
 import { createTestApp, TestApp } from './support/app';
-import { binary, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
+import {
+  admin as loginAdmin,
+  binary,
+  DEMO,
+  idem,
+  newCitizen,
+  payInSandbox,
+  Session,
+  staff,
+  uploadDocument,
+} from './support/factories';
 
 /**
  * Online payment of fees over HTTP, with the built-in VNPay sandbox as the
@@ -757,5 +767,17 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
       (await t.http.get(`${api}/reports/payments`).query({ from: period.to, to: period.from }).set(supervisor.auth))
         .status,
     ).toBe(422);
+    // One rule with the indicators report: another agency (or one that does not exist) named by a supervisor is 403;
+    // an unknown agency named by an admin is a bad filter.
+    const named = (agency: string, auth: Record<string, string>) =>
+      t.http
+        .get(`${api}/reports/payments`)
+        .query({ ...period, agency })
+        .set(auth);
+    expect((await named('000.00.20.H56', supervisor.auth)).status).toBe(403);
+    expect((await named('999.99.99.X99', supervisor.auth)).status).toBe(403);
+    const admin = await loginAdmin(t);
+    expect((await named('999.99.99.X99', admin.auth)).status).toBe(422);
+    expect((await named('000.00.20.H56', admin.auth)).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { Db, execute, selectRows, updateRows } from '../database/sql';
+import { Db, execute, selectRows, updateRows } from '../database/query-result';
 import type { AuthUser } from './auth-user';
 
 export interface SignInRow {

@@ -11,6 +11,9 @@ export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
 }
 
+/** Where a repository runs a statement: the data source (its own connection) or the caller's transaction. */
+export type Db = Queryable;
+
 /** SELECT, or INSERT/UPDATE ... RETURNING handled as a SELECT: every row. */
 export async function selectRows<T>(db: Queryable, sql: string, parameters: unknown[] = []): Promise<T[]> {
   return (await db.query(sql, parameters)) as T[];
@@ -30,4 +33,14 @@ export async function modify<T = never>(
 ): Promise<{ rows: T[]; count: number }> {
   const [rows, count] = (await db.query(sql, parameters)) as [T[], number];
   return { rows, count };
+}
+
+/** UPDATE or DELETE ... RETURNING: the returned rows only. */
+export async function updateRows<T>(db: Queryable, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  return (await modify<T>(db, sql, parameters)).rows;
+}
+
+/** A statement whose answer is not needed (an INSERT or UPDATE without RETURNING, a lock). */
+export async function execute(db: Queryable, sql: string, parameters: unknown[] = []): Promise<void> {
+  await db.query(sql, parameters);
 }

@@ -1,8 +1,6 @@
 import { ResultsRepository } from './results.repository';
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ApplicationsModule } from '../applications/applications.module';
-import { QUEUES } from '../jobs/jobs';
 import { DeliveryProcessor } from './delivery.processor';
 import { PostalModule } from './postal/postal.module';
 import { ResultEffects } from './result-effects';
@@ -24,7 +22,7 @@ export class DeliveryModule {}
 
 /** Worker side: rendering results, shipments, delivery events, the deadline sweep. */
 @Module({
-  imports: [DeliveryModule, ApplicationsModule, PostalModule, BullModule.registerQueue({ name: QUEUES.delivery })],
+  imports: [DeliveryModule, ApplicationsModule, PostalModule],
   providers: [DeliveryProcessor],
 })
 export class DeliveryWorkerModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { execute, selectRows } from '../database/sql';
+import { execute, selectRows } from '../database/query-result';
 
 /** What a dossier message says: read across the dossier's tables when the message is built. */
 export interface DossierMessageContext {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Db, execute, selectRows } from '../database/sql';
+import { Db, execute, selectRows } from '../database/query-result';
 import type { JobName, QueueName } from '../jobs/jobs';
 
 export interface OutboxRow {

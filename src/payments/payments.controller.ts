@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
 import { CurrentUser, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
-import { NotFound, ValidationFailed } from '../common/problem';
+import { Forbidden, ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
 import { renderPaymentReceipt } from '../pdf/render';
 import { PaymentReportQuery, StartPaymentDto } from './dto';
@@ -63,8 +63,11 @@ export class PaymentsController {
     let agencyId = user.role === 'supervisor' ? user.agencyId : null;
     if (q.agency) {
       const agency = await this.payments.agencyIdByCode(q.agency);
-      // Another agency's report is out of the supervisor's scope: the same 404 as an agency that does not exist.
-      if (!agency || (user.role === 'supervisor' && agency !== user.agencyId)) throw new NotFound('agency');
+      // The same rule as the indicators report: a supervisor naming any agency but their own is refused whether or
+      // not it exists (403: the role can never see another agency); an agency code nobody has is a bad filter (422).
+      if (user.role === 'supervisor' && agency !== user.agencyId)
+        throw new Forbidden('Supervisors see the reports of their own agency only.');
+      if (!agency) throw new ValidationFailed([{ field: 'agency', message: 'no agency has this code' }]);
       agencyId = agency;
     }
     const from = new Date(q.from);

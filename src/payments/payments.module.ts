@@ -1,8 +1,6 @@
 import { PaymentsRepository } from './payments.repository';
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ApplicationsModule } from '../applications/applications.module';
-import { QUEUES } from '../jobs/jobs';
 import { CallbackFailuresModule } from '../security/callback-failures';
 import { PaymentEffects } from './payment-effects';
 import { PAYMENT_PROVIDERS } from './payment-provider';
@@ -33,7 +31,7 @@ export class PaymentsModule {}
 
 /** Worker side: moving dossiers on confirmed and expired payments, refunds, reconciliation. */
 @Module({
-  imports: [PaymentsModule, ApplicationsModule, BullModule.registerQueue({ name: QUEUES.payments })],
+  imports: [PaymentsModule, ApplicationsModule],
   providers: [PaymentsProcessor],
 })
 export class PaymentsWorkerModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { selectRows, updateRows } from '../database/sql';
+import { selectRows, updateRows } from '../database/query-result';
 import type { CreateVersionDto, ProcedureView } from './dto';
 import { Procedure, ProcedureVersion } from './procedure.entity';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { selectRows } from '../database/sql';
+import { selectRows } from '../database/query-result';
 
 /** A period and a scope: agency and procedure ids, null = all. */
 export interface IndicatorScope {
