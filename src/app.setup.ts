@@ -3,11 +3,12 @@ import multipart from '@fastify/multipart';
 import { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/configuration';
+import { buildOpenApiDocument } from './openapi/openapi';
 import { SecureProblemFilter } from './security/client-errors';
 import { inputHygiene } from './security/input-hygiene';
 import { trustProxySetting } from './security/trust-proxy';
@@ -61,14 +62,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
 
   // The OpenAPI document: on by default in development, off in production (DOCS_ENABLED).
   if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;
-  const doc = SwaggerModule.createDocument(
-    app as unknown as INestApplication,
-    new DocumentBuilder()
-      .setTitle('Public services portal')
-      .setDescription('Level-4 online public services: dossiers, fees, results. Errors are application/problem+json.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const doc = buildOpenApiDocument(app as unknown as INestApplication, config.get('PUBLIC_BASE_URL', { infer: true }));
   SwaggerModule.setup('docs', app as unknown as INestApplication, doc, { jsonDocumentUrl: 'docs/json' });
 }

@@ -1,0 +1,43 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { FieldErrorDto, globalProblemResponses, ProblemDto } from './responses';
+
+/** Every tag an operation may carry, with what it groups (Spectral: operation-tag-defined, tag-description). */
+export const API_TAGS: Record<string, string> = {
+  auth: 'Accounts: registration, sign-in, refresh tokens, passwords',
+  procedures: 'The public catalog of procedures',
+  applications: 'Dossiers: drafts, submission, workflow actions, documents, history, rating',
+  queue: "The agency's work queue (clerks, supervisors)",
+  lookup: 'Public lookup of a dossier by code and ID number',
+  payments: 'Fees: payment requests and attempts, receipts, VNPay callbacks, reconciliation',
+  results: 'Results: upload, download, signed links, public verification',
+  delivery: 'Delivery by post: the postal operator’s tracking webhook',
+  reports: 'Indicators per agency and procedure',
+  admin: 'Administration: agencies, staff, accounts, procedures and their versions',
+  ops: 'Operations: health, queues, failed jobs, undelivered messages',
+  sandbox: 'Built-in provider sandboxes (VNPay, postal operator, SMS gateway); only with SANDBOX_ENABLED',
+};
+
+/** The portal's OpenAPI 3 document (served at /docs/json; written to dist/openapi.json by the contract test). */
+export function buildOpenApiDocument(app: INestApplication, publicBaseUrl: string): OpenAPIObject {
+  const builder = new DocumentBuilder()
+    .setTitle('Public services portal')
+    .setDescription(
+      'Level-4 online public services: dossiers, fees, results. Errors are application/problem+json (schema Problem).',
+    )
+    .setVersion('1')
+    .addServer(publicBaseUrl.replace(/\/$/, ''), 'This portal')
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'Access token from /auth/login',
+    })
+    .addSecurityRequirements('bearer')
+    .addGlobalResponse(...globalProblemResponses(500, 503));
+  for (const [name, description] of Object.entries(API_TAGS)) builder.addTag(name, description);
+  const config = builder.build();
+  config.info.contact = { name: 'Portal operators', url: publicBaseUrl };
+  return SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto, FieldErrorDto] });
+}
