@@ -1,6 +1,5 @@
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -62,6 +61,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
 
   // The OpenAPI document: on by default in development, off in production (DOCS_ENABLED).
   if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;
-  const doc = buildOpenApiDocument(app as unknown as INestApplication, config.get('PUBLIC_BASE_URL', { infer: true }));
-  SwaggerModule.setup('docs', app as unknown as INestApplication, doc, { jsonDocumentUrl: 'docs/json' });
+  const doc = buildOpenApiDocument(app, config.get('PUBLIC_BASE_URL', { infer: true }));
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
 }

@@ -6,7 +6,7 @@ import { ApologyEntryDto, PaymentSummaryDto, RatingViewDto, ResultSummaryDto, Sh
 /** What a dossier reads as over HTTP; internal columns (hash chain, counters) never leak. */
 export class DossierView {
   @ApiProperty() id: string;
-  @ApiPropertyOptional({ nullable: true }) code: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Assigned on first submission' }) code: string | null;
   @ApiProperty() state: string;
   @ApiProperty() stateLabel: string;
   @ApiProperty() procedureCode: string;
@@ -16,11 +16,11 @@ export class DossierView {
   @ApiProperty({ type: 'object', additionalProperties: true }) formData: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{method, recipient?, address?, phone?}' })
   delivery: Record<string, unknown>;
-  @ApiPropertyOptional({ nullable: true }) assigneeId: string | null;
-  @ApiPropertyOptional({ nullable: true }) submittedAt: Date | null;
-  @ApiPropertyOptional({ nullable: true }) receivedAt: Date | null;
-  @ApiPropertyOptional({ nullable: true }) dueAt: Date | null;
-  @ApiPropertyOptional({ nullable: true }) finishedAt: Date | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) assigneeId: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) submittedAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) receivedAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt: Date | null;
   @ApiProperty({ description: 'Whether the deadline clock is paused (supplementation)' }) clockPaused: boolean;
   @ApiPropertyOptional({ enum: ['running', 'due_soon', 'overdue', 'on_time', 'late'], nullable: true }) standing:
     string | null;

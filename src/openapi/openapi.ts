@@ -35,9 +35,27 @@ export function buildOpenApiDocument(app: INestApplication, publicBaseUrl: strin
       description: 'Access token from /auth/login',
     })
     .addSecurityRequirements('bearer')
-    .addGlobalResponse(...globalProblemResponses(500, 503));
+    // Input hygiene (src/security/input-hygiene.ts) refuses NUL, lone surrogates and absurd nesting on every route: 400.
+    .addGlobalResponse(...globalProblemResponses(400, 500, 503));
   for (const [name, description] of Object.entries(API_TAGS)) builder.addTag(name, description);
   const config = builder.build();
   config.info.contact = { name: 'Portal operators', url: publicBaseUrl };
-  return SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto, FieldErrorDto] });
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto, FieldErrorDto] });
+  return withBodyProblems(document);
+}
+
+/**
+ * Fastify refuses a body before any route code runs: over the size limit (413) or of a content type no parser
+ * takes (415). Every operation with a method that carries a body can answer both, so they are added here once.
+ */
+function withBodyProblems(document: OpenAPIObject): OpenAPIObject {
+  const [tooLarge, unsupported] = globalProblemResponses(413, 415);
+  for (const item of Object.values(document.paths)) {
+    for (const op of [item.post, item.put, item.patch]) {
+      if (!op) continue;
+      op.responses['413'] ??= { description: tooLarge.description, content: tooLarge.content };
+      op.responses['415'] ??= { description: unsupported.description, content: unsupported.content };
+    }
+  }
+  return document;
 }

@@ -1,4 +1,4 @@
-import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 
 export class JobCountsDto {
   @ApiProperty({ type: 'integer' }) waiting: number;
@@ -6,6 +6,7 @@ export class JobCountsDto {
   @ApiProperty({ type: 'integer' }) delayed: number;
   @ApiProperty({ type: 'integer' }) failed: number;
   @ApiProperty({ type: 'integer' }) completed: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Waiting while the queue is paused' }) paused?: number;
 }
 
 export class QueueStatusDto {

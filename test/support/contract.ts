@@ -70,7 +70,7 @@ export class ContractChecker {
 
   /** The operation a request reaches, or undefined when the document does not describe it. */
   operation(method: string, url: string): { template: string; op: Operation } | undefined {
-    const path = decodeURI(new URL(url, 'http://localhost').pathname);
+    const path = new URL(url, 'http://localhost').pathname;
     const m = method.toLowerCase();
     for (const route of this.routes) {
       if (route.pattern.test(path) && route.operations[m]) return { template: route.template, op: route.operations[m] };
@@ -111,7 +111,10 @@ export class ContractChecker {
     const schema = media[mediaKey].schema;
     if (!schema || !JSON_TYPE.test(contentType)) return;
     const validate = this.validator(`${name} ${key} ${mediaKey}`, schema);
-    const body = res.body !== undefined && !Buffer.isBuffer(res.body) ? res.body : JSON.parse(res.text ?? 'null');
+    // A suite may read bodies as bytes (a binary parser): JSON is parsed from them here.
+    const body: unknown = Buffer.isBuffer(res.body)
+      ? JSON.parse(res.body.toString('utf8'))
+      : (res.body ?? JSON.parse(res.text ?? 'null'));
     if (!validate(body)) {
       const errors = (validate.errors ?? [])
         .slice(0, 8)
@@ -155,11 +158,13 @@ export function toJsonSchema(input: unknown): Schema {
   if (out.properties && !('additionalProperties' in out)) out.additionalProperties = false;
   if (out.nullable === true) {
     delete out.nullable;
-    if (typeof out.type === 'string') {
+    const composed = ['$ref', 'allOf', 'anyOf', 'oneOf'].some((k) => k in out);
+    if (typeof out.type === 'string' && !composed) {
       out.type = [out.type, 'null'];
       if (Array.isArray(out.enum)) out.enum = [...(out.enum as unknown[]), null];
       return out;
     }
+    if (composed && out.type === 'object') delete out.type;
     return { anyOf: [out, { type: 'null' }] };
   }
   return out;
@@ -183,7 +188,7 @@ export function checkedAgent(agent: Agent, checker: ContractChecker): Agent {
         const test = (original as (url: string) => request.Test).call(target, url);
         // Runs before the test's own expectations, whether it awaits the request or calls .expect()/.end().
         return test.expect((res: request.Response) => {
-          checker.check(test.method, test.url, res as unknown as CheckedResponse);
+          checker.check(test.method, test.url, res);
         });
       };
     },
