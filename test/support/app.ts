@@ -12,8 +12,7 @@ import { configureApp, createAdapter } from '../../src/app.setup';
 import { QUEUES } from '../../src/jobs/jobs';
 import { OutboxRelay } from '../../src/outbox/outbox.relay';
 import { prepareInfrastructure } from '../../src/bootstrap';
-import { buildOpenApiDocument } from '../../src/openapi/openapi';
-import { checkedAgent, ContractChecker } from './contract';
+import { checkedAgent, ContractChecker, contractOf } from './contract';
 import { createEmptyDatabase, createSuiteDatabase, dropDatabase } from './db';
 import { SmtpSandbox } from './smtp-sandbox';
 
@@ -128,7 +127,7 @@ async function wrap(
   const db = app.get<DataSource>(getDataSourceToken());
   const relay = app.get(OutboxRelay, { strict: false });
   // The document the app serves at /docs/json (built here too when DOCS_ENABLED is off, as in production).
-  const contract = new ContractChecker(buildOpenApiDocument(app, url));
+  const contract = contractOf(app, url);
 
   return {
     app,

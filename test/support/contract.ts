@@ -1,7 +1,10 @@
+import type { INestApplication } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type request from 'supertest';
+import { appendFileSync } from 'node:fs';
+import request from 'supertest';
+import { buildOpenApiDocument } from '../../src/openapi/openapi';
 
 /**
  * The response check: every answer an e2e suite receives through `TestApp.http`
@@ -83,6 +86,9 @@ export class ContractChecker {
     const found = this.operation(method, url);
     if (!found) return;
     const { template, op } = found;
+    // CONTRACT_COVERAGE=<file>: one line per checked answer, to see which documented answers the suites reach.
+    if (process.env.CONTRACT_COVERAGE)
+      appendFileSync(process.env.CONTRACT_COVERAGE, `${method.toUpperCase()} ${template} ${res.status}\n`);
     const name = `${method.toUpperCase()} ${template} (${op.operationId ?? '?'})`;
     const documented = Object.keys(op.responses);
     const key = [String(res.status), `${Math.floor(res.status / 100)}XX`, 'default'].find((k) => op.responses[k]);
@@ -193,4 +199,21 @@ export function checkedAgent(agent: Agent, checker: ContractChecker): Agent {
       };
     },
   });
+}
+
+const checkers = new WeakMap<object, ContractChecker>();
+
+/** The check for an app started by a suite itself (not through createTestApp): its own document, built once. */
+export function contractOf(app: INestApplication, url: string): ContractChecker {
+  let checker = checkers.get(app);
+  if (!checker) {
+    checker = new ContractChecker(buildOpenApiDocument(app, url));
+    checkers.set(app, checker);
+  }
+  return checker;
+}
+
+/** `request(url)`, checked against the app's document. */
+export function checkedRequest(app: INestApplication, url: string): Agent {
+  return checkedAgent(request(url), contractOf(app, url));
 }
