@@ -181,7 +181,7 @@ export class ApplicationsController {
     description: 'By the owner, once, after the agency decided the dossier.',
   })
   @ApiJson(201, RatingViewDto, 'The rating')
-  @ApiProblems(400, 401, 403, 404, [409, 'Not ratable yet, or already rated'], 422)
+  @ApiProblems(400, 401, 403, 404, [409, 'Not ratable yet, or already rated'])
   @Roles('citizen')
   @Post(':id/rating')
   rating(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: RatingDto) {

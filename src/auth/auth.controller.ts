@@ -98,7 +98,7 @@ export class AuthController {
     description: 'The current password is required; other sessions end and the answer carries fresh tokens.',
   })
   @ApiJson(200, TokensDto, 'Fresh tokens for this session')
-  @ApiProblems(400, 401, 422, 429)
+  @ApiProblems([400, 'Invalid body, or the current password is not correct'], 401, 429)
   @Post('password')
   @HttpCode(200)
   changePassword(

@@ -92,7 +92,7 @@ export class ResultsController {
   /** The owner (or the agency's staff) downloads the result; every download is recorded. */
   @ApiOperation({ summary: 'Download the result (PDF)', description: 'Every download is recorded.' })
   @ApiFile(200, 'application/pdf', 'The result')
-  @ApiProblems(401, 403, 404, [409, 'No result yet'])
+  @ApiProblems(401, 403, [404, 'Not found, not yours, or no result yet'])
   @Roles('citizen', 'clerk', 'supervisor')
   @Get('applications/:id/result')
   async download(

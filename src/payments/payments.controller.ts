@@ -29,7 +29,7 @@ export class PaymentsController {
     description: 'Opens an attempt with the provider and answers the URL of its payment page; one attempt in flight.',
   })
   @ApiJson(201, PaymentStartedDto, 'Send the browser to redirectUrl')
-  @ApiProblems(400, 401, 403, 404, [409, 'Nothing is owed now, or a payment is already in progress'], 422)
+  @ApiProblems(400, 401, 403, 404, [409, 'Nothing is owed now, or a payment is already in progress'])
   @Roles('citizen')
   @Post('applications/:id/payments')
   start(
@@ -76,7 +76,13 @@ export class PaymentsController {
     description: 'Attempts per state with amounts, mismatches, stale attempts; a supervisor sees their agency only.',
   })
   @ApiJson(200, PaymentReportDto)
-  @ApiProblems(400, 401, 403, 422)
+  @ApiProblems(
+    400,
+    401,
+    403,
+    [404, 'No agency you may see has this code'],
+    [422, 'A bad period, or (today) an agency you may not see'],
+  )
   @Roles('supervisor', 'admin')
   @Get('reports/payments')
   async report(@CurrentUser() user: AuthUser, @Query() q: PaymentReportQuery) {

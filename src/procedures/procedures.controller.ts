@@ -61,7 +61,7 @@ export class ProceduresAdminController {
     description: 'Numbered after the last one; editable until published.',
   })
   @ApiJson(201, VersionCreatedDto, 'The draft was added')
-  @ApiProblems(400, 404, 422)
+  @ApiProblems(400, 404)
   @Post(':code/versions')
   addVersion(@Param('code') code: string, @Body() dto: CreateVersionDto) {
     return this.procedures.addVersion(code, dto);

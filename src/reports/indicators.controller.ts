@@ -45,7 +45,13 @@ export class IndicatorsController {
     },
   })
   @ApiExtraModels(IndicatorsReportDto)
-  @ApiProblems(400, 401, 403, 404, 422)
+  @ApiProblems(
+    400,
+    401,
+    [403, 'Not a supervisor or admin, or another agency'],
+    [404, 'No agency you may see has this code'],
+    422,
+  )
   async get(
     @CurrentUser() user: AuthUser,
     @Query() query: IndicatorsQueryDto,

@@ -47,7 +47,7 @@ export class SandboxVnpayController {
     description: 'To the merchant’s signed return URL',
     headers: { Location: { description: 'vnp_ReturnUrl with the signed result', schema: { type: 'string' } } },
   })
-  @ApiProblems(400, [404, 'Unknown transaction, or the sandbox is off'], 409)
+  @ApiProblems(400, [404, 'Unknown transaction, or the sandbox is off'])
   async decide(
     @Param('txnRef') txnRef: string,
     @Query() q: DecideQueryDto,
@@ -61,11 +61,11 @@ export class SandboxVnpayController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Test API: decide a transaction',
-    description: 'One opened on the payment page; optionally lose the IPN.',
+    description: 'One opened on the payment page; optionally lose the IPN. A decided one answers as decided.',
     security: [],
   })
   @ApiJson(200, CompletionDto)
-  @ApiProblems(400, [404, 'Unknown transaction, or the sandbox is off'], [409, 'Already decided'])
+  @ApiProblems(400, [404, 'Unknown transaction, or the sandbox is off'])
   complete(@Param('txnRef') txnRef: string, @Body() dto: CompleteTransactionDto): Promise<CompletionDto> {
     return this.sandbox.complete(txnRef, dto.outcome, dto.ipn ?? 'deliver');
   }
