@@ -1,13 +1,13 @@
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, environmentValue } from './config/configuration';
+import { buildOpenApiDocument } from './openapi/openapi';
 import { SecureProblemFilter } from './security/client-errors';
 import { inputHygiene } from './security/input-hygiene';
 import { trustProxySetting } from './security/trust-proxy';
@@ -58,14 +58,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
 
   // The OpenAPI document: on by default in development, off in production (DOCS_ENABLED).
   if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;
-  const doc = SwaggerModule.createDocument(
-    app as unknown as INestApplication,
-    new DocumentBuilder()
-      .setTitle('Public services portal')
-      .setDescription('Level-4 online public services: dossiers, fees, results. Errors are application/problem+json.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app as unknown as INestApplication, doc, { jsonDocumentUrl: 'docs/json' });
+  const doc = buildOpenApiDocument(app, config.get('PUBLIC_BASE_URL', { infer: true }));
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
 }

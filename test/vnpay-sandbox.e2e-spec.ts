@@ -6,8 +6,8 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import request from 'supertest';
 import type { DataSource } from 'typeorm';
+import { checkedRequest } from './support/contract';
 import { configureApp, createAdapter } from '../src/app.setup';
 import { loggerParams } from '../src/common/logging';
 import { AppConfig, validateEnvironment } from '../src/config/configuration';
@@ -162,7 +162,7 @@ describe('VNPay sandbox gateway', () => {
     if (database) await dropDatabase(database.name);
   });
 
-  const http = () => request(s.url);
+  const http = () => checkedRequest(s.app, s.url);
   const payUrlBase = () => `${s.url}/api/v1/sandbox/vnpay/pay`;
 
   function paymentInput(over: Partial<VnpPaymentInput> = {}): VnpPaymentInput {
@@ -622,7 +622,7 @@ describe('VNPay sandbox gateway switched off', () => {
       SANDBOX_ENABLED: 'false',
     });
     try {
-      const http = request(s.url);
+      const http = checkedRequest(s.app, s.url);
       const page = await http.get('/api/v1/sandbox/vnpay/pay?vnp_TxnRef=X').expect(404);
       expect(page.headers['content-type']).toMatch(/application\/problem\+json/);
       await http.post('/api/v1/sandbox/vnpay/api/transaction').send({ vnp_Command: 'querydr' }).expect(404);

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiFile, ApiJson, ApiProblems } from '../openapi/responses';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Public, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
@@ -23,6 +24,14 @@ import {
 } from './dto';
 import { DossierView } from './dossier.view';
 import { QueueService } from './queue.service';
+import {
+  DocumentDto,
+  DossierPageDto,
+  HistoryEntryDto,
+  LookupResultDto,
+  QueuePageDto,
+  RatingViewDto,
+} from './views.dto';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 const ACTION_KEY = /^[a-z][a-z0-9_]{0,63}$/;
@@ -35,22 +44,44 @@ export class ApplicationsController {
     private readonly documents: DocumentsService,
   ) {}
 
+  @ApiOperation({
+    summary: 'Start a draft dossier',
+    description: 'For a published procedure; pinned to its current version. Form data may be partial until submission.',
+  })
+  @ApiJson(201, DossierView, 'The draft')
+  @ApiProblems(400, 401, 403, [409, 'Too many open drafts'], 422)
   @Roles('citizen')
   @Post()
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateApplicationDto): Promise<DossierView> {
     return this.applications.create(user, dto);
   }
 
+  @ApiOperation({
+    summary: 'My dossiers (citizen) or the agency’s (staff)',
+    description: 'Newest first, keyset-paginated; staff never see drafts that were never submitted.',
+  })
+  @ApiJson(200, DossierPageDto)
+  @ApiProblems(400, 401)
   @Get()
   list(@CurrentUser() user: AuthUser, @Query() q: ListQueryDto) {
     return this.applications.list(user, q.limit, q.cursor);
   }
 
+  @ApiOperation({ summary: 'One dossier', description: 'With its payment, result, parcel, apologies and rating.' })
+  @ApiJson(200, DossierView)
+  @ApiProblems(401, 404)
   @Get(':id')
   get(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string): Promise<DossierView> {
     return this.applications.get(user, id);
   }
 
+  @ApiOperation({
+    summary: 'Edit a dossier’s form or delivery',
+    description:
+      'Only in a state where the caller may edit (draft, supplementation); fields merge into the saved data.',
+  })
+  @ApiJson(200, DossierView)
+  @ApiProblems(400, 401, 403, 404, [409, 'Not editable in this state'], 422)
   @Roles('citizen', 'clerk', 'supervisor')
   @Patch(':id')
   update(
@@ -61,14 +92,25 @@ export class ApplicationsController {
     return this.applications.update(user, id, dto);
   }
 
+  @ApiOperation({ summary: 'A dossier’s history', description: 'Every step, in order, with its attachments.' })
+  @ApiJson(200, [HistoryEntryDto])
+  @ApiProblems(401, 404)
   @Get(':id/history')
   history(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     return this.applications.history(user, id);
   }
 
+  @ApiOperation({
+    summary: 'Submit a dossier',
+    description:
+      'Checks the form and required documents, assigns the code. Idempotent by key: a repeat answers as the first did.',
+  })
+  @ApiJson(200, DossierView, 'Submitted (or the stored answer to the same key)')
+  @ApiProblems(400, 401, 403, 404, [409, 'Not in a state that can be submitted, or the key was used otherwise'], 422)
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: '8-128 characters; repeat it to retry safely' })
   @Roles('citizen')
   @Post(':id/submit')
+  @HttpCode(200)
   async submit(
     @CurrentUser() user: AuthUser,
     @Param('id', UuidParam) id: string,
@@ -85,6 +127,12 @@ export class ApplicationsController {
     return body;
   }
 
+  @ApiOperation({
+    summary: 'Take a workflow action',
+    description: 'Receive, request supplementation, approve, refuse, withdraw...: as the procedure’s workflow allows.',
+  })
+  @ApiJson(200, DossierView, 'The dossier after the action')
+  @ApiProblems(400, 401, 403, 404, [409, 'The state changed or the action is not possible now'], 422)
   @Post(':id/actions/:action')
   @HttpCode(200)
   act(
@@ -97,6 +145,9 @@ export class ApplicationsController {
     return this.applications.act(user, id, action, dto);
   }
 
+  @ApiOperation({ summary: 'Assign a dossier to a clerk', description: 'Without a clerk id the caller claims it.' })
+  @ApiJson(200, DossierView)
+  @ApiProblems(400, 401, 403, 404, 409, 422)
   @Roles('clerk', 'supervisor')
   @Post(':id/assign')
   @HttpCode(200)
@@ -109,6 +160,12 @@ export class ApplicationsController {
   }
 
   /** Form 04: apology and new return date when the result will be late. */
+  @ApiOperation({
+    summary: 'Apologise for a late result (form 04)',
+    description: 'States a reason and a new return date; the dossier still counts as late.',
+  })
+  @ApiJson(200, DossierView)
+  @ApiProblems(400, 401, 403, 404, 409, 422)
   @Roles('clerk', 'supervisor')
   @Post(':id/apology')
   @HttpCode(200)
@@ -121,12 +178,35 @@ export class ApplicationsController {
   }
 
   /** The citizen's rating of the service, once, after the dossier is finished. */
+  @ApiOperation({
+    summary: 'Rate the service',
+    description: 'By the owner, once, after the agency decided the dossier.',
+  })
+  @ApiJson(201, RatingViewDto, 'The rating')
+  @ApiProblems(400, 401, 403, 404, [409, 'Not ratable yet, or already rated'])
   @Roles('citizen')
   @Post(':id/rating')
   rating(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Body() dto: RatingDto) {
     return this.applications.rate(user, id, dto.score, dto.comment);
   }
 
+  @ApiOperation({
+    summary: 'Upload a document',
+    description: 'PDF, JPEG or PNG (checked from the bytes), one file per request, in the field `file`.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: {
+        file: { type: 'string', format: 'binary' },
+        documentKey: { type: 'string', description: 'Which required document this is' },
+      },
+    },
+  })
+  @ApiJson(201, DocumentDto, 'The stored document')
+  @ApiProblems(400, 401, 403, 404, 409, 413, 415, 422)
   @Roles('citizen', 'clerk', 'supervisor')
   @Post(':id/documents')
   async upload(
@@ -138,11 +218,17 @@ export class ApplicationsController {
     return this.documents.upload(user, id, fields.documentKey, { fileName, content });
   }
 
+  @ApiOperation({ summary: 'A dossier’s documents', description: 'Oldest first.' })
+  @ApiJson(200, [DocumentDto])
+  @ApiProblems(401, 404)
   @Get(':id/documents')
   listDocuments(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     return this.documents.list(user, id);
   }
 
+  @ApiOperation({ summary: 'Download a document', description: 'The bytes as uploaded, as an attachment.' })
+  @ApiFile(200, ['application/pdf', 'image/jpeg', 'image/png'], 'The file, as uploaded')
+  @ApiProblems(401, 404)
   @Get(':id/documents/:documentId')
   async download(
     @CurrentUser() user: AuthUser,
@@ -164,6 +250,12 @@ export class ApplicationsController {
 export class QueueController {
   constructor(private readonly queue: QueueService) {}
 
+  @ApiOperation({
+    summary: 'The work queue',
+    description: 'The agency’s open dossiers by due date, with filters; counts per state on the first page.',
+  })
+  @ApiJson(200, QueuePageDto)
+  @ApiProblems(400, 401, 403)
   @Roles('clerk', 'supervisor')
   @Get()
   page(@CurrentUser() user: AuthUser, @Query() q: QueueQueryDto) {
@@ -176,6 +268,13 @@ export class QueueController {
 export class LookupController {
   constructor(private readonly applications: ApplicationsService) {}
 
+  @ApiOperation({
+    summary: 'Look a dossier up by code and ID number',
+    description: 'No sign-in; rate-limited per address. Unknown code or wrong ID number: the same 404.',
+    security: [],
+  })
+  @ApiJson(200, LookupResultDto)
+  @ApiProblems(400, 404, 429)
   @Public()
   @RateLimit('lookup')
   @Get()

@@ -1,43 +1,58 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { PublishedVersion } from '../procedures/procedures.service';
 import type { DossierRow } from './dossier';
+import { ApologyEntryDto, PaymentSummaryDto, RatingViewDto, ResultSummaryDto, ShipmentSummaryDto } from './views.dto';
 
 /** What a dossier reads as over HTTP; internal columns (hash chain, counters) never leak. */
 export class DossierView {
   @ApiProperty() id: string;
-  @ApiPropertyOptional({ nullable: true }) code: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Assigned on first submission' }) code: string | null;
   @ApiProperty() state: string;
   @ApiProperty() stateLabel: string;
   @ApiProperty() procedureCode: string;
   @ApiProperty() procedureName: string;
   @ApiProperty() procedureVersion: number;
   @ApiProperty() agencyCode: string;
-  @ApiProperty() formData: Record<string, unknown>;
-  @ApiProperty() delivery: Record<string, unknown>;
-  @ApiPropertyOptional({ nullable: true }) assigneeId: string | null;
-  @ApiPropertyOptional({ nullable: true }) submittedAt: Date | null;
-  @ApiPropertyOptional({ nullable: true }) receivedAt: Date | null;
-  @ApiPropertyOptional({ nullable: true }) dueAt: Date | null;
-  @ApiPropertyOptional({ nullable: true }) finishedAt: Date | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) formData: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: '{method, recipient?, address?, phone?}' })
+  delivery: Record<string, unknown>;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) assigneeId: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) submittedAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) receivedAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt: Date | null;
   @ApiProperty({ description: 'Whether the deadline clock is paused (supplementation)' }) clockPaused: boolean;
   @ApiPropertyOptional({ enum: ['running', 'due_soon', 'overdue', 'on_time', 'late'], nullable: true }) standing:
     string | null;
   @ApiProperty({ type: [String] }) availableActions: string[];
-  @ApiPropertyOptional({
+  @ApiProperty({
+    type: () => PaymentSummaryDto,
     nullable: true,
     description: 'What the dossier owes or paid: {stage, items, amountVnd, status, paidAt}',
   })
   payment: PaymentSummary | null;
-  @ApiPropertyOptional({
+  @ApiProperty({
+    type: () => ResultSummaryDto,
     nullable: true,
     description: 'The issued result: {verificationCode, sha256, issuedAt, number}',
   })
   result: { verificationCode: string; sha256: string | null; issuedAt: Date; number: string } | null;
-  @ApiPropertyOptional({ nullable: true, description: 'The parcel when the result goes by post: {waybill, status}' })
+  @ApiProperty({
+    type: () => ShipmentSummaryDto,
+    nullable: true,
+    description: 'The parcel when the result goes by post: {waybill, status}',
+  })
   shipment: { waybill: string; status: string } | null;
-  @ApiProperty({ description: 'Apologies with a new date; the dossier still counts as late' })
+  @ApiProperty({
+    type: () => [ApologyEntryDto],
+    description: 'Apologies with a new date; the dossier still counts as late',
+  })
   apologies: { reason: string; newDueAt: Date; at: Date }[];
-  @ApiPropertyOptional({ nullable: true }) rating: { score: number; comment: string | null; at: Date } | null;
+  @ApiProperty({ type: () => RatingViewDto, nullable: true }) rating: {
+    score: number;
+    comment: string | null;
+    at: Date;
+  } | null;
   @ApiProperty() version: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;

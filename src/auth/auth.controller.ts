@@ -1,5 +1,7 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiJson, ApiNoBody, ApiProblems } from '../openapi/responses';
+import { RegisteredAccountDto } from './views.dto';
 import { clientAddress, RateLimit } from '../security/rate-limit';
 import { AuthUser, CurrentUser, Public } from './auth-user';
 import { AuthService } from './auth.service';
@@ -20,6 +22,13 @@ import {
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
+  @ApiOperation({
+    summary: 'Register a citizen account',
+    description: 'Email and phone are each used by one account; the same 409 for either.',
+    security: [],
+  })
+  @ApiJson(201, RegisteredAccountDto, 'The account was created')
+  @ApiProblems(400, [409, 'The email or phone is already registered'], 429)
   @Public()
   @RateLimit('register')
   @Post('register')
@@ -27,6 +36,13 @@ export class AuthController {
     return this.auth.register(dto);
   }
 
+  @ApiOperation({
+    summary: 'Sign in',
+    description: 'By email or phone; a wrong password, unknown identifier or disabled account answer the same 401.',
+    security: [],
+  })
+  @ApiJson(200, TokensDto, 'Access and refresh tokens')
+  @ApiProblems(400, 401, 429)
   @Public()
   @RateLimit('login')
   @Post('login')
@@ -35,6 +51,13 @@ export class AuthController {
     return this.auth.login(dto, clientAddress(req));
   }
 
+  @ApiOperation({
+    summary: 'Trade a refresh token for new tokens',
+    description: 'Refresh tokens rotate; reusing a spent one revokes the whole family.',
+    security: [],
+  })
+  @ApiJson(200, TokensDto, 'New access and refresh tokens')
+  @ApiProblems(400, 401)
   @Public()
   @Post('refresh')
   @HttpCode(200)
@@ -42,6 +65,13 @@ export class AuthController {
     return this.auth.refresh(dto.refreshToken);
   }
 
+  @ApiOperation({
+    summary: 'Sign out',
+    description: 'Revokes the refresh token; unknown tokens are ignored.',
+    security: [],
+  })
+  @ApiNoBody(204, 'Signed out')
+  @ApiProblems(400)
   @Public()
   @Post('logout')
   @HttpCode(204)
@@ -50,6 +80,12 @@ export class AuthController {
   }
 
   /** Sign out everywhere: every refresh token and access token of the account, this one included. */
+  @ApiOperation({
+    summary: 'Sign out everywhere',
+    description: 'Every refresh and access token of the account stops working, this one included.',
+  })
+  @ApiNoBody(204, 'Every session ended')
+  @ApiProblems(400, 401)
   @Post('logout-all')
   @HttpCode(204)
   async logoutAll(@CurrentUser() user: AuthUser, @Body() _dto: LogoutAllDto): Promise<void> {
@@ -57,6 +93,12 @@ export class AuthController {
   }
 
   /** Change password (the current one required): other sessions end; the answer carries fresh tokens. */
+  @ApiOperation({
+    summary: 'Change password',
+    description: 'The current password is required; other sessions end and the answer carries fresh tokens.',
+  })
+  @ApiJson(200, TokensDto, 'Fresh tokens for this session')
+  @ApiProblems([400, 'Invalid body, or the current password is not correct'], 401, 429)
   @Post('password')
   @HttpCode(200)
   changePassword(
@@ -68,6 +110,13 @@ export class AuthController {
   }
 
   /** Mails a single-use reset link (30 minutes) if an account has the address; the same 202 either way. */
+  @ApiOperation({
+    summary: 'Ask for a password reset link',
+    description: 'Mails a single-use link (30 minutes) if an account has the address; the same 202 either way.',
+    security: [],
+  })
+  @ApiJson(202, AcceptedDto, 'Accepted (whether or not the address is known)')
+  @ApiProblems(400, 429)
   @Public()
   @RateLimit('password')
   @Post('password/forgot')
@@ -77,6 +126,13 @@ export class AuthController {
   }
 
   /** Sets a new password with the token from the link (`/reset-password?token=...`); every session ends. */
+  @ApiOperation({
+    summary: 'Reset the password with the emailed token',
+    description: 'Every session of the account ends; a spent, expired or unknown token answers 400.',
+    security: [],
+  })
+  @ApiNoBody(204, 'The password was changed')
+  @ApiProblems(400, 429)
   @Public()
   @RateLimit('password')
   @Post('password/reset')

@@ -1,6 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiPropertyOptional, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiFile, ApiJson, ApiProblems } from '../openapi/responses';
+import { ResultLinkDto, StagedResultDto, VerificationDto } from './views.dto';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
@@ -15,6 +17,7 @@ import { readOneFile } from '../storage/upload';
 import { ResultsService } from './results.service';
 
 class VerifyQuery {
+  @ApiPropertyOptional({ description: 'SHA-256 of the document (hex)', pattern: '^[0-9a-fA-F]{64}$' })
   @IsOptional()
   @IsString()
   @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex characters' })
@@ -22,10 +25,17 @@ class VerifyQuery {
 }
 
 class DownloadQuery {
+  @ApiProperty({ description: 'The token of the signed link' })
   @IsString()
   @Length(10, 500)
   token: string;
 }
+
+const PDF_UPLOAD = {
+  type: 'object' as const,
+  required: ['file'],
+  properties: { file: { type: 'string' as const, format: 'binary' } },
+};
 
 const VERIFY_CODE = /^[A-Za-z0-9]{6,20}$/;
 
@@ -52,6 +62,14 @@ export class ResultsController {
   ) {}
 
   /** The clerk attaches the signed result (PDF) before taking the issuing action. */
+  @ApiOperation({
+    summary: 'Attach the signed result (PDF)',
+    description: 'Staged until the issuing action; replaces an earlier staged file.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: PDF_UPLOAD })
+  @ApiJson(201, StagedResultDto, 'The staged result')
+  @ApiProblems(400, 401, 403, 404, [409, 'A result was already issued'], 413, 415, 422)
   @Roles('clerk', 'supervisor')
   @Post('applications/:id/result')
   async stage(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string, @Req() req: FastifyRequest) {
@@ -60,6 +78,9 @@ export class ResultsController {
   }
 
   /** The owner (or the agency's staff) downloads the result; every download is recorded. */
+  @ApiOperation({ summary: 'Download the result (PDF)', description: 'Every download is recorded.' })
+  @ApiFile(200, 'application/pdf', 'The result')
+  @ApiProblems(401, 403, [404, 'Not found, not yours, or no result yet'])
   @Roles('citizen', 'clerk', 'supervisor')
   @Get('applications/:id/result')
   async download(
@@ -78,6 +99,12 @@ export class ResultsController {
   }
 
   /** A download link that works without signing in, for 15 minutes (to open on another device). */
+  @ApiOperation({
+    summary: 'A download link for another device',
+    description: 'Works without signing in, for 15 minutes.',
+  })
+  @ApiJson(200, ResultLinkDto)
+  @ApiProblems(401, 403, 404, [409, 'No result has been issued yet'])
   @Roles('citizen')
   @Post('applications/:id/result/link')
   @HttpCode(200)
@@ -87,6 +114,9 @@ export class ResultsController {
     return this.results.signedLink(id);
   }
 
+  @ApiOperation({ summary: 'Download the result by a signed link', description: 'No sign-in.', security: [] })
+  @ApiFile(200, 'application/pdf', 'The result')
+  @ApiProblems(400, 404, [410, 'The link has expired'])
   @Public()
   @Get('results/download')
   async byLink(@Query() q: DownloadQuery, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
@@ -96,6 +126,13 @@ export class ResultsController {
   }
 
   /** Anyone: is this document genuine and unaltered? Give its hash, or none to read the record. */
+  @ApiOperation({
+    summary: 'Verify a document by code (and hash)',
+    description: 'Anyone: genuine and unaltered? Without a hash, reads the record; no personal data.',
+    security: [],
+  })
+  @ApiJson(200, VerificationDto)
+  @ApiProblems(400, 404)
   @Public()
   @Get('verify/:code')
   verify(@Param('code') code: string, @Query() q: VerifyQuery) {
@@ -109,6 +146,16 @@ export class ResultsController {
    * read (multipart is streamed, nothing reads it before this handler): an
    * unknown code answers 404 without taking the upload in.
    */
+  @ApiOperation({
+    summary: 'Verify a document by uploading it',
+    description:
+      'The portal hashes the file and compares; rate-limited per address; an unknown code answers 404 first.',
+    security: [],
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: PDF_UPLOAD })
+  @ApiJson(200, VerificationDto)
+  @ApiProblems(400, 404, 413, 415, 422, 429)
   @Public()
   @RateLimit('verify')
   @Post('verify/:code')

@@ -1,5 +1,5 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckResult,
   HealthCheckService,
@@ -10,6 +10,8 @@ import { Public, Roles } from '../auth/auth-user';
 import { isShuttingDown } from '../common/lifecycle';
 import { ServiceUnavailable } from '../common/problem';
 import { JobQueues } from '../jobs/jobs.module';
+import { ApiJson, ApiProblems } from '../openapi/responses';
+import { HealthDetailsDto, HealthOkDto } from './views.dto';
 
 /**
  * Liveness of what the portal needs: the database, Redis, and at least one
@@ -29,8 +31,13 @@ export class HealthController {
 
   @Public()
   @Get()
-  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
-  @ApiServiceUnavailableResponse({ description: 'down (problem+json, no details)' })
+  @ApiOperation({
+    summary: 'Is the portal up?',
+    description: 'Database, Redis and a worker on every queue; 503 problem+json (no details) when not.',
+    security: [],
+  })
+  @ApiJson(200, HealthOkDto, 'Up')
+  @ApiProblems([503, 'Down, or this instance is shutting down'])
   async check(): Promise<{ status: 'ok' }> {
     if (isShuttingDown()) throw new ServiceUnavailable('This instance is shutting down.');
     const report = await this.report();
@@ -41,7 +48,9 @@ export class HealthController {
   /** The full report for admins: 200 whether the portal is up or not; `status` says which. */
   @Roles('admin')
   @Get('details')
-  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The full health report', description: '200 whether up or not; `status` says which.' })
+  @ApiJson(200, HealthDetailsDto)
+  @ApiProblems(401, 403)
   async details(): Promise<HealthCheckResult & { shuttingDown: boolean }> {
     return { ...(await this.report()), shuttingDown: isShuttingDown() };
   }

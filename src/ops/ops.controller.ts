@@ -1,5 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiJson, ApiProblems } from '../openapi/responses';
+import { FailedJobDto, QueuesOverviewDto, RetriedJobDto, UndeliveredNotificationDto } from './views.dto';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { Queue } from 'bullmq';
@@ -11,6 +13,7 @@ import { OutboxRepository } from '../outbox/outbox.repository';
 import { CallbackFailures } from '../security/callback-failures';
 
 class FailedQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -20,6 +23,7 @@ class FailedQuery {
 }
 
 class NotificationsQuery extends FailedQuery {
+  @ApiPropertyOptional({ enum: ['failed', 'sending', 'sent'], default: 'failed' })
   @IsOptional()
   @IsIn(['failed', 'sending', 'sent'])
   status?: 'failed' | 'sending' | 'sent';
@@ -32,6 +36,7 @@ class NotificationsQuery extends FailedQuery {
  * a bad signature. Admin only.
  */
 @ApiTags('ops')
+@ApiProblems(401, 403)
 @Roles('admin')
 @Controller('admin')
 export class OpsController {
@@ -42,6 +47,11 @@ export class OpsController {
     private readonly callbacks: CallbackFailures,
   ) {}
 
+  @ApiOperation({
+    summary: 'Queues at a glance',
+    description: 'Outbox backlog, each queue’s workers and job counts, refused provider callbacks.',
+  })
+  @ApiJson(200, QueuesOverviewDto)
   @Get('queues')
   async overview() {
     const pending = await this.outbox.pendingCount();
@@ -57,6 +67,9 @@ export class OpsController {
     return { outboxPending: pending, queues, rejectedCallbacks };
   }
 
+  @ApiOperation({ summary: 'Failed jobs of a queue', description: 'Newest first, with their reasons (ids only).' })
+  @ApiJson(200, [FailedJobDto])
+  @ApiProblems(400, [404, 'Unknown queue'])
   @Get('queues/:name/failed')
   async failed(@Param('name') name: string, @Query() q: FailedQuery) {
     const jobs = await this.queue(name).getFailed(0, (q.limit ?? 50) - 1);
@@ -70,6 +83,9 @@ export class OpsController {
     }));
   }
 
+  @ApiOperation({ summary: 'Retry a failed job', description: 'Only a job that is failed now.' })
+  @ApiJson(200, RetriedJobDto)
+  @ApiProblems([404, 'Unknown queue, or no failed job with this id'])
   @Post('queues/:name/jobs/:id/retry')
   @HttpCode(200)
   async retry(@Param('name') name: string, @Param('id') id: string) {
@@ -80,6 +96,12 @@ export class OpsController {
   }
 
   /** Messages not (yet) delivered, with why; personal data stays out (ids and events only). */
+  @ApiOperation({
+    summary: 'Undelivered messages',
+    description: 'Email and SMS not (yet) delivered, with why; ids and events only.',
+  })
+  @ApiJson(200, [UndeliveredNotificationDto])
+  @ApiProblems(400)
   @Get('notifications')
   notifications(@Query() q: NotificationsQuery) {
     return this.notificationRows.list(q.status ?? 'failed', q.limit ?? 50);

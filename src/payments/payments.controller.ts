@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiFile, ApiJson, ApiProblems } from '../openapi/responses';
+import { PaymentReportDto, PaymentRequestDto, PaymentStartedDto } from './views.dto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
@@ -22,6 +24,12 @@ export class PaymentsController {
   ) {}
 
   /** Starts paying what the dossier owes now: `{provider}` -> `{redirectUrl}`. */
+  @ApiOperation({
+    summary: 'Start paying what the dossier owes',
+    description: 'Opens an attempt with the provider and answers the URL of its payment page; one attempt in flight.',
+  })
+  @ApiJson(201, PaymentStartedDto, 'Send the browser to redirectUrl')
+  @ApiProblems(400, 401, 403, 404, [409, 'Nothing is owed now, or a payment is already in progress'])
   @Roles('citizen')
   @Post('applications/:id/payments')
   start(
@@ -33,6 +41,9 @@ export class PaymentsController {
     return this.payments.start(user, id, dto.provider, req.ip || '127.0.0.1');
   }
 
+  @ApiOperation({ summary: 'A dossier’s payment requests', description: 'Each with its attempts and receipts.' })
+  @ApiJson(200, [PaymentRequestDto])
+  @ApiProblems(401, 404)
   @Get('applications/:id/payments')
   async list(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     await this.applications.find(user, id);
@@ -40,6 +51,9 @@ export class PaymentsController {
   }
 
   /** The receipt (biên lai) of a succeeded payment, as PDF. */
+  @ApiOperation({ summary: 'The receipt of a payment (PDF)', description: 'Of a succeeded attempt (biên lai).' })
+  @ApiFile(200, 'application/pdf', 'The receipt')
+  @ApiProblems(401, 404)
   @Get('applications/:id/payments/:attemptId/receipt')
   async receipt(
     @CurrentUser() user: AuthUser,
@@ -57,6 +71,18 @@ export class PaymentsController {
   }
 
   /** Reconciliation for a period: attempts per state and amount, mismatches, stale attempts. */
+  @ApiOperation({
+    summary: 'Payment reconciliation for a period',
+    description: 'Attempts per state with amounts, mismatches, stale attempts; a supervisor sees their agency only.',
+  })
+  @ApiJson(200, PaymentReportDto)
+  @ApiProblems(
+    400,
+    401,
+    403,
+    [404, 'No agency you may see has this code'],
+    [422, 'A bad period, or (today) an agency you may not see'],
+  )
   @Roles('supervisor', 'admin')
   @Get('reports/payments')
   async report(@CurrentUser() user: AuthUser, @Query() q: PaymentReportQuery) {

@@ -170,14 +170,14 @@ export class ProcedureView {
   @ApiProperty() agencyCode: string;
   @ApiProperty() agencyName: string;
   @ApiProperty({ enum: ['full', 'partial'] }) level: string;
-  @ApiProperty() version: number;
-  @ApiProperty() fees: FeeItemDto[];
-  @ApiProperty() feeTiming: string;
-  @ApiProperty() totalFee: number;
-  @ApiProperty() processingDays: number;
-  @ApiProperty() deliveryOptions: string[];
-  @ApiProperty() postalFee: number;
-  @ApiProperty() formSchema: Record<string, unknown>;
-  @ApiProperty() requiredDocuments: RequiredDocumentDto[];
-  @ApiPropertyOptional() publishedAt: Date | null;
+  @ApiProperty({ type: 'integer' }) version: number;
+  @ApiProperty({ type: [FeeItemDto] }) fees: FeeItemDto[];
+  @ApiProperty({ enum: ['before_receipt', 'after_approval', 'exempt'] }) feeTiming: string;
+  @ApiProperty({ type: 'integer' }) totalFee: number;
+  @ApiProperty({ type: 'integer' }) processingDays: number;
+  @ApiProperty({ enum: ['online', 'post'], isArray: true }) deliveryOptions: string[];
+  @ApiProperty({ type: 'integer' }) postalFee: number;
+  @ApiProperty({ type: 'object', additionalProperties: true }) formSchema: Record<string, unknown>;
+  @ApiProperty({ type: [RequiredDocumentDto] }) requiredDocuments: RequiredDocumentDto[];
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) publishedAt: Date | null;
 }

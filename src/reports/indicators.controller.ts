@@ -1,5 +1,15 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { ApiProblems } from '../openapi/responses';
+import { IndicatorsReportDto } from './views.dto';
 import type { FastifyReply } from 'fastify';
 import { CurrentUser, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
@@ -20,11 +30,28 @@ export class IndicatorsController {
    * one column per row key, empty fields for null.
    */
   @Get('indicators')
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({
+  @ApiOperation({
+    summary: 'Indicators per agency and procedure',
     description:
-      '{from, to, rows: [{agencyCode, procedureCode, received, finished, onTime, late, onTimeRate, onlineRate, onlinePaymentRate, avgProcessingHours, satisfactionRate, ratings, avgScore}]}',
+      'Over [from, to); a supervisor sees their agency only. format=csv answers the same rows as RFC 4180 CSV.',
   })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiResponse({
+    status: 200,
+    description: 'The report (JSON), or its rows as CSV',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(IndicatorsReportDto) } },
+      'text/csv': { schema: { type: 'string' } },
+    },
+  })
+  @ApiExtraModels(IndicatorsReportDto)
+  @ApiProblems(
+    400,
+    401,
+    [403, 'Not a supervisor or admin, or another agency'],
+    [404, 'No agency you may see has this code'],
+    422,
+  )
   async get(
     @CurrentUser() user: AuthUser,
     @Query() query: IndicatorsQueryDto,

@@ -12,12 +12,16 @@ import { configureApp, createAdapter } from '../../src/app.setup';
 import { QUEUES } from '../../src/jobs/jobs';
 import { OutboxRelay } from '../../src/outbox/outbox.relay';
 import { prepareInfrastructure } from '../../src/bootstrap';
+import { checkedAgent, ContractChecker, contractOf } from './contract';
 import { createEmptyDatabase, createSuiteDatabase, dropDatabase } from './db';
 import { SmtpSandbox } from './smtp-sandbox';
 
 export interface TestApp {
   app: NestFastifyApplication;
+  /** Supertest on the app; every answer is checked against the OpenAPI document (test/support/contract.ts). */
   http: ReturnType<typeof request>;
+  /** The check behind `http`, for answers a suite receives through another client. */
+  contract: ContractChecker;
   db: DataSource;
   smtp: SmtpSandbox;
   url: string;
@@ -122,10 +126,13 @@ async function wrap(
   const url = await app.getUrl();
   const db = app.get<DataSource>(getDataSourceToken());
   const relay = app.get(OutboxRelay, { strict: false });
+  // The document the app serves at /docs/json (built here too when DOCS_ENABLED is off, as in production).
+  const contract = contractOf(app, url);
 
   return {
     app,
-    http: request(app.getHttpServer()),
+    http: checkedAgent(request(app.getHttpServer()), contract),
+    contract,
     db,
     smtp,
     url,

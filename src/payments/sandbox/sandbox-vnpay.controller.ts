@@ -1,5 +1,6 @@
 import { Body, Get, Header, HttpCode, Param, Post, Query, Redirect } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ApiJson, ApiProblems } from '../../openapi/responses';
 import { Public } from '../../auth/auth-user';
 import { SandboxController } from '../../sandbox/sandbox.guard';
 import { CompleteTransactionDto, CompletionDto, DecideQueryDto, TransactionApiDto } from './dto';
@@ -21,7 +22,13 @@ export class SandboxVnpayController {
   @Get('pay')
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: 'Payment page (VNPAY_PAY_URL): checks the signed request and offers pay / cancel' })
+  @ApiOperation({
+    summary: 'Payment page (VNPAY_PAY_URL)',
+    description: 'Checks the signed vnp_* request and offers pay / cancel.',
+    security: [],
+  })
+  @ApiResponse({ status: 200, description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiProblems(400, [404, 'The sandbox is off'])
   async payPage(@Query() query: Record<string, unknown>): Promise<string> {
     return renderPayPage(await this.sandbox.openPayment(query));
   }
@@ -31,8 +38,16 @@ export class SandboxVnpayController {
   @Redirect()
   @Header('cache-control', 'no-store')
   @ApiOperation({
-    summary: "The page's buttons: decide, send the IPN, and redirect the browser (302) to the signed return URL",
+    summary: "The payment page's buttons",
+    description: 'Decides, sends the IPN, and redirects the browser (302) to the signed return URL.',
+    security: [],
   })
+  @ApiResponse({
+    status: 302,
+    description: 'To the merchant’s signed return URL',
+    headers: { Location: { description: 'vnp_ReturnUrl with the signed result', schema: { type: 'string' } } },
+  })
+  @ApiProblems(400, [404, 'Unknown transaction, or the sandbox is off'])
   async decide(
     @Param('txnRef') txnRef: string,
     @Query() q: DecideQueryDto,
@@ -44,8 +59,13 @@ export class SandboxVnpayController {
   @Public()
   @Post('transactions/:txnRef/complete')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Test API: decide a transaction opened on the payment page; optionally lose the IPN' })
-  @ApiOkResponse({ type: CompletionDto })
+  @ApiOperation({
+    summary: 'Test API: decide a transaction',
+    description: 'One opened on the payment page; optionally lose the IPN. A decided one answers as decided.',
+    security: [],
+  })
+  @ApiJson(200, CompletionDto)
+  @ApiProblems(400, [404, 'Unknown transaction, or the sandbox is off'])
   complete(@Param('txnRef') txnRef: string, @Body() dto: CompleteTransactionDto): Promise<CompletionDto> {
     return this.sandbox.complete(txnRef, dto.outcome, dto.ipn ?? 'deliver');
   }
@@ -53,7 +73,17 @@ export class SandboxVnpayController {
   @Public()
   @Post('api/transaction')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Merchant API (VNPAY_API_URL): querydr and refund, pipe-joined HMAC-SHA512 both ways' })
+  @ApiOperation({
+    summary: 'Merchant API (VNPAY_API_URL)',
+    description: 'querydr and refund, pipe-joined HMAC-SHA512 both ways; errors are vnp_ResponseCode values.',
+    security: [],
+  })
+  @ApiJson(200, {
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'vnp_* fields, vnp_SecureHash included',
+  })
+  @ApiProblems(400, [404, 'The sandbox is off'])
   transaction(@Body() dto: TransactionApiDto): Promise<Record<string, string>> {
     return this.sandbox.transactionApi({ ...dto });
   }

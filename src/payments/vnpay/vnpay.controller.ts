@@ -1,5 +1,7 @@
 import { Controller, Get, Headers, Logger, Query, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiJson, ApiProblems } from '../../openapi/responses';
+import { PaymentReturnDto, VnpayIpnAnswerDto } from '../views.dto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../auth/auth-user';
 import { BadRequest, NotFound } from '../../common/problem';
@@ -36,6 +38,14 @@ export class VnpayController {
   ) {}
 
   /** Answers `{RspCode, Message}`: 97 bad signature, 01 unknown order, 04 wrong amount, 02 already confirmed, 00 confirmed, 99 error. */
+  @ApiOperation({
+    summary: 'VNPay IPN (server to server)',
+    description:
+      'Signed vnp_* query parameters; always 200 with VNPay’s RspCode. Bad signatures are counted per address.',
+    security: [],
+  })
+  @ApiJson(200, VnpayIpnAnswerDto, 'VNPay’s answer codes: 97, 01, 04, 02, 00, 99')
+  @ApiProblems(429)
   @Public()
   @Get('ipn')
   @SignedCallback('vnpay-ipn')
@@ -65,6 +75,22 @@ export class VnpayController {
   }
 
   /** Where the browser lands after the gateway. Shows the current state; a signed success only triggers a status query. */
+  @ApiOperation({
+    summary: 'VNPay browser return',
+    description: 'Shows where the payment stands (JSON, or HTML for browsers); never credits by itself.',
+    security: [],
+  })
+  @ApiProduces('application/json', 'text/html')
+  @ApiResponse({
+    status: 200,
+    description: 'Where the payment stands',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(PaymentReturnDto) } },
+      'text/html': { schema: { type: 'string' } },
+    },
+  })
+  @ApiExtraModels(PaymentReturnDto)
+  @ApiProblems([400, 'The result could not be verified'], 404, 429)
   @Public()
   @Get('return')
   @SignedCallback('vnpay-return')

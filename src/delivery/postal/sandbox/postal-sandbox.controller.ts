@@ -1,5 +1,7 @@
 import { Body, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation } from '@nestjs/swagger';
+import { ApiJson, ApiProblems } from '../../../openapi/responses';
+import { SandboxShipmentDto } from './views.dto';
 import { Public } from '../../../auth/auth-user';
 import { SandboxController } from '../../../sandbox/sandbox.guard';
 import { API_KEY_HEADER } from '../postal.protocol';
@@ -26,10 +28,13 @@ export class PostalSandboxController {
   @Post('api/shipments')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Operator API (POSTAL_API_URL/shipments): create a shipment; the same reference answers the same waybill',
+    summary: 'Operator API (POSTAL_API_URL/shipments): create a shipment',
+    description: 'The same reference answers the same waybill.',
+    security: [],
   })
   @ApiHeader({ name: API_KEY_HEADER, required: true, description: 'POSTAL_API_KEY' })
-  @ApiOkResponse({ type: SandboxShipmentCreatedDto })
+  @ApiJson(200, SandboxShipmentCreatedDto)
+  @ApiProblems(400, [401, 'Invalid API key'], [404, 'The sandbox is off'])
   create(
     @Headers(API_KEY_HEADER) key: string | undefined,
     @Body() dto: SandboxCreateShipmentDto,
@@ -42,16 +47,25 @@ export class PostalSandboxController {
   @Post('shipments/:waybill/events')
   @HttpCode(200)
   @ApiOperation({
-    summary: "Test API: the operator reports a tracking event to the portal's signed webhook, over HTTP",
+    summary: 'Test API: report a tracking event',
+    description: "The operator posts it to the portal's signed webhook, over HTTP, and tells what the portal answered.",
+    security: [],
   })
-  @ApiOkResponse({ type: SandboxEventResultDto })
+  @ApiJson(200, SandboxEventResultDto)
+  @ApiProblems(400, [404, 'Unknown waybill, or the sandbox is off'])
   event(@Param('waybill') waybill: string, @Body() dto: SandboxEventDto): Promise<SandboxEventResultDto> {
     return this.sandbox.reportEvent(waybill, dto.status, dto.eventId, dto.at);
   }
 
   @Public()
   @Get('shipments')
-  @ApiOperation({ summary: "The operator's ledger, optionally for one reference" })
+  @ApiOperation({
+    summary: "The operator's ledger",
+    description: 'Optionally for one reference; at most 500 rows.',
+    security: [],
+  })
+  @ApiJson(200, [SandboxShipmentDto])
+  @ApiProblems(400, [404, 'The sandbox is off'])
   list(@Query() q: SandboxLedgerQuery) {
     return this.sandbox.ledger(q.reference);
   }

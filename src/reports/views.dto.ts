@@ -1,0 +1,23 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class IndicatorRowDto {
+  @ApiProperty() agencyCode: string;
+  @ApiProperty() procedureCode: string;
+  @ApiProperty({ type: 'integer' }) received: number;
+  @ApiProperty({ type: 'integer' }) finished: number;
+  @ApiProperty({ type: 'integer' }) onTime: number;
+  @ApiProperty({ type: 'integer' }) late: number;
+  @ApiProperty({ type: Number, nullable: true }) onTimeRate: number | null;
+  @ApiProperty({ type: Number, nullable: true }) onlineRate: number | null;
+  @ApiProperty({ type: Number, nullable: true }) onlinePaymentRate: number | null;
+  @ApiProperty({ type: Number, nullable: true }) avgProcessingHours: number | null;
+  @ApiProperty({ type: Number, nullable: true }) satisfactionRate: number | null;
+  @ApiProperty({ type: 'integer' }) ratings: number;
+  @ApiProperty({ type: Number, nullable: true }) avgScore: number | null;
+}
+
+export class IndicatorsReportDto {
+  @ApiProperty({ format: 'date-time', description: 'The period used, as UTC instants: [from, to)' }) from: string;
+  @ApiProperty({ format: 'date-time' }) to: string;
+  @ApiProperty({ type: [IndicatorRowDto] }) rows: IndicatorRowDto[];
+}
