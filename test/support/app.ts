@@ -153,9 +153,17 @@ async function wrap(
       throw new Error('queues did not drain within 20 s');
     },
     async close() {
-      await app.close();
-      await smtp.stop();
-      await dropDatabase(database.name);
+      // Each step timed: a suite whose teardown overruns says which step held it.
+      const steps: [string, () => Promise<void>][] = [
+        ['app', () => app.close()],
+        ['smtp', () => smtp.stop()],
+        ['database', () => dropDatabase(database.name)],
+      ];
+      for (const [name, step] of steps) {
+        const t0 = Date.now();
+        await step();
+        if (Date.now() - t0 > 10_000) console.warn(`test app teardown: ${name} took ${Date.now() - t0} ms`);
+      }
       rmSync(storage, { recursive: true, force: true });
     },
   };

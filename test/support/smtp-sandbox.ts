@@ -25,6 +25,8 @@ export class SmtpSandbox {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
+      // At the end of a suite, connections still open (a pooled client mid-retry) are cut after 2 s, not 30.
+      closeTimeout: 2000,
       logger: false,
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
