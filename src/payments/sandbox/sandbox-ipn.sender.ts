@@ -111,7 +111,7 @@ export class SandboxIpnSender implements OnModuleDestroy {
       if (chain.cancelled || this.destroyed) return done();
       void this.attempt(chain, txnRef, url)
         .then((r) => this.schedule(chain, txnRef, url, r, index + 1))
-        .catch((err) => {
+        .catch((err: unknown) => {
           this.logger.warn({ err, txnRef }, 'sandbox IPN retry failed');
           done();
         });
@@ -139,7 +139,7 @@ export class SandboxIpnSender implements OnModuleDestroy {
       if (chain.abort === abort) chain.abort = undefined;
     }
     if (!this.destroyed) {
-      await this.record(txnRef, result).catch((err) =>
+      await this.record(txnRef, result).catch((err: unknown) =>
         this.logger.warn({ err, txnRef }, 'could not record a sandbox IPN attempt'),
       );
     }
