@@ -1,9 +1,11 @@
-import { environmentValue } from '../src/config/configuration';
 import { isEmail } from 'class-validator';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
-import { migrations } from '../migrations';
+import { DataSource } from 'typeorm';
+import { AccountsRepository } from '../src/auth/accounts.repository';
 import { hashPassword } from '../src/auth/passwords';
+import { environmentValue } from '../src/config/configuration';
+import { dataSourceOptions } from '../src/database/data-source';
+import { pendingMigrations } from '../src/database/migrate';
 
 /**
  * `npm run admin:create -- --email ops@agency.gov.vn [--name "Nguyễn Văn A"]`:
@@ -133,17 +135,10 @@ async function readPassword(): Promise<string> {
 }
 
 /** The schema is there and every migration of this build is applied. */
-async function assertSchema(client: Client): Promise<void> {
+async function assertSchema(ds: DataSource): Promise<void> {
   const hint = 'start the portal once (it migrates at start) or run `npm run migration:run`, then try again';
-  const { rows } = await client.query<{ accounts: string | null; migrations: string | null }>(
-    `SELECT to_regclass('public.accounts') AS accounts, to_regclass('public.migrations') AS migrations`,
-  );
-  if (!rows[0].accounts || !rows[0].migrations)
-    throw new Exit(3, `the database has no portal schema (no accounts table): ${hint}`);
-  const applied = new Set(
-    (await client.query<{ name: string }>('SELECT name FROM migrations')).rows.map((r) => r.name),
-  );
-  const pending = migrations.map((M) => (new M() as { name?: string }).name ?? M.name).filter((n) => !applied.has(n));
+  const pending = await pendingMigrations(ds);
+  if (!pending) throw new Exit(3, `the database has no portal schema (no accounts table): ${hint}`);
   if (pending.length)
     throw new Exit(3, `the database schema is behind this version (pending: ${pending.join(', ')}): ${hint}`);
 }
@@ -152,31 +147,35 @@ export async function adminCreate(argv: string[]): Promise<string> {
   const { email, name } = parse(argv);
   const url = environmentValue('DATABASE_URL');
   if (!url) throw new Exit(3, 'DATABASE_URL is not set');
-  const client = new Client({ connectionString: url, application_name: 'admin-create' });
+  // One connection; no extension installed at connect (a database without the schema stays untouched).
+  const ds = new DataSource(
+    dataSourceOptions(url, {
+      applicationName: 'admin-create',
+      installExtensions: false,
+      logging: false,
+      extra: { max: 1 },
+    }),
+  );
   try {
-    await client.connect();
+    await ds.initialize();
   } catch (e) {
     throw new Exit(3, `cannot connect to the database: ${(e as Error).message}`);
   }
   try {
-    await assertSchema(client);
-    const exists = async () => (await client.query('SELECT 1 FROM accounts WHERE email = $1', [email])).rowCount! > 0;
+    await assertSchema(ds);
+    const accounts = new AccountsRepository(ds);
     const taken = () => new Exit(1, `an account with the email ${email} already exists; nothing changed`);
     // Before the prompt, so nobody types a password for nothing; the insert below decides for real.
-    if (await exists()) throw taken();
+    if (await accounts.emailTaken(email)) throw taken();
     const password = await readPassword();
     const problem = passwordProblem(password, email);
     if (problem) throw new Exit(2, `${problem}; nothing written`);
-    const hash = await hashPassword(password);
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO accounts (email, password_hash, full_name, role) VALUES ($1, $2, $3, 'admin')
-       ON CONFLICT (email) DO NOTHING RETURNING id`,
-      [email, hash, name],
-    );
-    if (!rows.length) throw taken();
-    return `administrator ${email} created (id ${rows[0].id})`;
+    const passwordHash = await hashPassword(password);
+    const created = await accounts.insertAdminIfAbsent({ email, passwordHash, fullName: name });
+    if (!created) throw taken();
+    return `administrator ${email} created (id ${created.id})`;
   } finally {
-    await client.end();
+    await ds.destroy();
   }
 }
 

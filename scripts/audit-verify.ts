@@ -1,5 +1,6 @@
+import { DataSource } from 'typeorm';
+import { HistoryRepository } from '../src/applications/history.repository';
 import { environmentValue } from '../src/config/configuration';
-import { Client } from 'pg';
 import { auditHistory, formatFinding, summaryLine } from '../src/security/history-audit';
 
 /**
@@ -8,7 +9,11 @@ import { auditHistory, formatFinding, summaryLine } from '../src/security/histor
  * its content, whose prev_hash breaks the chain or whose seq leaves a gap, and
  * each dossier whose head (history_seq/history_hash) disagrees; then a
  * one-line summary. Exit code 0: clean, 1: something found, 2: could not run.
- * Read-only, in one REPEATABLE READ snapshot.
+ * Read-only, in one REPEATABLE READ snapshot (HistoryRepository.inSnapshot).
+ *
+ * The data source is a bare one (no entities, no migrations, one connection,
+ * no extension installed at connect): the audit reads through
+ * HistoryRepository's own statements only, and must not write.
  */
 async function main(): Promise<number> {
   const url = environmentValue('DATABASE_URL');
@@ -16,22 +21,26 @@ async function main(): Promise<number> {
     console.error('audit:verify: DATABASE_URL is not set');
     return 2;
   }
-  const client = new Client({ connectionString: url, application_name: 'audit-verify' });
-  await client.connect();
+  const ds = new DataSource({
+    type: 'postgres',
+    url,
+    applicationName: 'audit-verify',
+    installExtensions: false,
+    logging: false,
+    extra: { max: 1 },
+  });
+  await ds.initialize();
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const result = await auditHistory(
-      (sql, params) => client.query<Record<string, unknown>>(sql, params).then((r) => r.rows),
-      {
+    const result = await HistoryRepository.inSnapshot(ds, (history) =>
+      auditHistory(history, {
         maxFindings: 0,
         onFinding: (f) => console.log(formatFinding(f)),
-      },
+      }),
     );
-    await client.query('COMMIT');
     console.log(summaryLine(result));
     return result.problems === 0 ? 0 : 1;
   } finally {
-    await client.end();
+    await ds.destroy();
   }
 }
 

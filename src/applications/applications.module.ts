@@ -7,6 +7,7 @@ import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
 import { DossierRepository } from './dossier.repository';
 import { DossierEffects } from './effects';
+import { HistoryRepository } from './history.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { QueueService } from './queue.service';
 import { DossierTriggers } from './triggers';
@@ -23,6 +24,7 @@ import { DossierTriggers } from './triggers';
   providers: [
     DossierRepository,
     DocumentsRepository,
+    HistoryRepository,
     IdempotencyRepository,
     ApplicationsService,
     DocumentsService,

@@ -26,12 +26,13 @@ import { Actor, actorIdOf, actorRoleOf, isSystem, workflowRoles } from './actor'
 import { DocumentsRepository } from './documents.repository';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DossierRow, dossierCode } from './dossier';
-import { DossierRepository, HistoryItem, LookupAnswer, Rating, Scope } from './dossier.repository';
+import { DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } from './dossier.repository';
 import { DossierView, toDossierView } from './dossier.view';
 import { DossierEffects, EffectContext } from './effects';
 import { IdempotencyRepository } from './idempotency.repository';
 
 export { workflowRoles } from './actor';
+export { scopeClause } from './dossier.repository';
 
 export interface ActionInput {
   comment?: string;
@@ -633,28 +634,6 @@ export class ApplicationsService {
     }
     return { status: stored.status, body: stored.body };
   }
-}
-
-/**
- * Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all.
- * A citizen's draft is the citizen's own until submitted: the agency's staff do not
- * see a never-submitted dossier, unless its workflow lets their role edit the state
- * it is in (assisted filing). Needs `v` (procedure_versions), as in DOSSIER_SELECT.
- */
-export function scopeClause(user: AuthUser, firstParam: number): Scope {
-  if (user.role === 'citizen')
-    return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
-  if (isStaff(user)) {
-    return {
-      sql: `d.agency_id = $${firstParam} AND (d.submitted_at IS NOT NULL OR EXISTS (
-              SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s
-               WHERE s->>'key' = d.state AND coalesce(s->'editableBy', '[]') ?| $${firstParam + 1}::text[]))`,
-      params: [user.agencyId, workflowRoles(user)],
-      next: firstParam + 2,
-    };
-  }
-  if (user.role === 'admin') return { sql: `true`, params: [], next: firstParam };
-  return { sql: 'false', params: [], next: firstParam };
 }
 
 export function encodeCursor(values: unknown[]): string {

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuthUser, isStaff } from '../auth/auth-user';
 import { modify } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
-import { DOSSIER_SELECT, DossierRow, HistoryEntry, historyHash } from './dossier';
+import { workflowRoles } from './actor';
+import { DossierRow, HistoryEntry, historyHash } from './dossier';
 import type { DossierSurroundings } from './dossier.view';
 
 /** A scope as SQL over `d` (dossiers) and `v` (procedure_versions), with its parameters; see scopeClause. */
@@ -11,6 +13,75 @@ export interface Scope {
   sql: string;
   params: unknown[];
   next: number;
+}
+
+/** The dossier row with what every action needs (DossierRow); statements add their WHERE. */
+const DOSSIER_SELECT = `
+  SELECT d.*, g.code AS agency_code, g.calendar, p.code AS procedure_code, p.name AS procedure_name,
+         v.version AS procedure_version
+    FROM dossiers d
+    JOIN agencies g ON g.id = d.agency_id
+    JOIN procedures p ON p.id = d.procedure_id
+    JOIN procedure_versions v ON v.id = d.procedure_version_id`;
+
+/**
+ * Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all.
+ * A citizen's draft is the citizen's own until submitted: the agency's staff do not
+ * see a never-submitted dossier, unless its workflow lets their role edit the state
+ * it is in (assisted filing). Needs `v` (procedure_versions), as in DOSSIER_SELECT.
+ */
+export function scopeClause(user: AuthUser, firstParam: number): Scope {
+  if (user.role === 'citizen')
+    return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
+  if (isStaff(user)) {
+    return {
+      sql: `d.agency_id = $${firstParam} AND (d.submitted_at IS NOT NULL OR EXISTS (
+              SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s
+               WHERE s->>'key' = d.state AND coalesce(s->'editableBy', '[]') ?| $${firstParam + 1}::text[]))`,
+      params: [user.agencyId, workflowRoles(user)],
+      next: firstParam + 2,
+    };
+  }
+  if (user.role === 'admin') return { sql: `true`, params: [], next: firstParam };
+  return { sql: 'false', params: [], next: firstParam };
+}
+
+/** What the clerk's queue shows: one agency's open dossiers, narrowed by the list's filters. */
+export interface QueueFilter {
+  agencyId: string;
+  state?: string;
+  /** The procedure's code. */
+  procedureCode?: string;
+  /** null: nobody's yet; an account id: that person's; undefined: anyone's. */
+  assigneeId?: string | null;
+  /** Overdue at this instant (clock paused: at the pause). */
+  overdueAt?: Date;
+  /** Due in [from, until), clock running. */
+  dueBetween?: [Date, Date];
+}
+
+/** The queue's conditions over `d` and their parameters ($1...), in a fixed order. */
+function queueWhere(f: QueueFilter): { where: string[]; params: unknown[] } {
+  const where: string[] = ['d.agency_id = $1', 'd.attention_at IS NOT NULL'];
+  const params: unknown[] = [f.agencyId];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.state) add('d.state = ?', f.state);
+  if (f.procedureCode) add('d.procedure_id = (SELECT id FROM procedures WHERE code = ?)', f.procedureCode);
+  if (f.assigneeId === null) where.push('d.assignee_id IS NULL');
+  else if (f.assigneeId) add('d.assignee_id = ?', f.assigneeId);
+  if (f.overdueAt) {
+    add('d.due_at < coalesce(d.paused_at, ?)', f.overdueAt);
+    where.push('d.finished_at IS NULL');
+  } else if (f.dueBetween) {
+    add('d.due_at >= ?', f.dueBetween[0]);
+    where.push('d.paused_at IS NULL');
+    add('d.due_at < ?', f.dueBetween[1]);
+    where.push('d.finished_at IS NULL');
+  }
+  return { where, params };
 }
 
 export interface HistoryItem {
@@ -395,8 +466,16 @@ export class DossierRepository {
     return agency.calendar;
   }
 
-  /** A page of the queue: `where` are conditions over `d` with `params` ($1...); one row more than `limit` when a next page exists. */
-  async queuePage(where: string, params: unknown[], limit: number): Promise<QueueRow[]> {
+  /**
+   * A page of the queue, by attention time then id, keyset after `after`
+   * ([attention_at, id]); one row more than `limit` when a next page exists.
+   */
+  async queuePage(filter: QueueFilter, after: [string, string] | null, limit: number): Promise<QueueRow[]> {
+    const { where, params } = queueWhere(filter);
+    if (after) {
+      params.push(after[0], after[1]);
+      where.push(`(d.attention_at, d.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
     return this.db.query(
       `SELECT d.id, d.code, d.state, p.code AS "procedureCode", p.name AS "procedureName", a.full_name AS "applicantName",
               d.assignee_id AS "assigneeId", d.submitted_at AS "submittedAt", d.received_at AS "receivedAt",
@@ -408,16 +487,18 @@ export class DossierRepository {
          FROM dossiers d
          JOIN procedures p ON p.id = d.procedure_id
          JOIN accounts a ON a.id = d.applicant_id
-        WHERE ${where}
+        WHERE ${where.join(' AND ')}
         ORDER BY d.attention_at, d.id
         LIMIT ${limit + 1}`,
       params,
     );
   }
 
-  async queueCounts(filters: string, params: unknown[]): Promise<{ state: string; count: number }[]> {
+  /** How many dossiers of the queue (same filter, no paging) are in each state. */
+  async queueCounts(filter: QueueFilter): Promise<{ state: string; count: number }[]> {
+    const { where, params } = queueWhere(filter);
     return this.db.query(
-      `SELECT d.state, count(*)::int AS count FROM dossiers d WHERE ${filters} GROUP BY d.state ORDER BY d.state`,
+      `SELECT d.state, count(*)::int AS count FROM dossiers d WHERE ${where.join(' AND ')} GROUP BY d.state ORDER BY d.state`,
       params,
     );
   }

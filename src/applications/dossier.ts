@@ -33,14 +33,6 @@ export interface DossierRow {
   updated_at: Date;
 }
 
-export const DOSSIER_SELECT = `
-  SELECT d.*, g.code AS agency_code, g.calendar, p.code AS procedure_code, p.name AS procedure_name,
-         v.version AS procedure_version
-    FROM dossiers d
-    JOIN agencies g ON g.id = d.agency_id
-    JOIN procedures p ON p.id = d.procedure_id
-    JOIN procedure_versions v ON v.id = d.procedure_version_id`;
-
 export interface HistoryEntry {
   dossierId: string;
   seq: number;

@@ -4,7 +4,7 @@ import { Forbidden } from '../common/problem';
 import { addWorkingTime } from '../workflow/calendar';
 import { decodeCursor, encodeCursor } from './applications.service';
 import { DUE_SOON_MS } from './deadlines.service';
-import { DossierRepository } from './dossier.repository';
+import { DossierRepository, QueueFilter } from './dossier.repository';
 import { QueueQueryDto } from './dto';
 
 export interface QueueItem {
@@ -42,38 +42,24 @@ export class QueueService {
     if (!user.agencyId) throw new Forbidden();
     const limit = q.limit ?? 25;
     const after = decodeCursor(q.cursor);
-    const where: string[] = ['d.agency_id = $1', 'd.attention_at IS NOT NULL'];
-    const params: unknown[] = [user.agencyId];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (q.state) add('d.state = ?', q.state);
-    if (q.procedure) add('d.procedure_id = (SELECT id FROM procedures WHERE code = ?)', q.procedure);
-    if (q.assignee === 'none') where.push('d.assignee_id IS NULL');
-    else if (q.assignee) add('d.assignee_id = ?', q.assignee === 'me' ? user.id : q.assignee);
+    const filter: QueueFilter = { agencyId: user.agencyId };
+    if (q.state) filter.state = q.state;
+    if (q.procedure) filter.procedureCode = q.procedure;
+    if (q.assignee === 'none') filter.assigneeId = null;
+    else if (q.assignee) filter.assigneeId = q.assignee === 'me' ? user.id : q.assignee;
     const now = new Date();
     if (q.due === 'overdue') {
-      add('d.due_at < coalesce(d.paused_at, ?)', now);
-      where.push('d.finished_at IS NULL');
+      filter.overdueAt = now;
     } else if (q.due === 'soon') {
       const calendar = await this.dossiers.agencyCalendar(user.agencyId);
-      add('d.due_at >= ?', now);
-      where.push('d.paused_at IS NULL');
-      add('d.due_at < ?', addWorkingTime(calendar, now, DUE_SOON_MS));
-      where.push('d.finished_at IS NULL');
+      filter.dueBetween = [now, addWorkingTime(calendar, now, DUE_SOON_MS)];
     }
-    const filters = where.join(' AND ');
-    if (after) {
-      params.push(after[0], after[1]);
-      where.push(`(d.attention_at, d.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    const rows = await this.dossiers.queuePage(where.join(' AND '), params, limit);
+    const rows = await this.dossiers.queuePage(filter, after, limit);
     const items: QueueItem[] = rows.slice(0, limit);
     const last = items[items.length - 1];
     // Counts per state are for the first page (the tabs above the list); paging on does not recount
     // (with a million dossiers the count costs far more than the page).
-    const counts = after ? undefined : await this.dossiers.queueCounts(filters, params);
+    const counts = after ? undefined : await this.dossiers.queueCounts(filter);
     return {
       items,
       nextCursor:

@@ -89,6 +89,29 @@ export class AccountsRepository {
     return row;
   }
 
+  /** An account with this email exists (any role). */
+  async emailTaken(email: string): Promise<boolean> {
+    return (await selectRows(this.db, 'SELECT 1 FROM accounts WHERE email = $1', [email])).length > 0;
+  }
+
+  /**
+   * An administrator (no agency, no phone), as `npm run admin:create` makes
+   * one; undefined when an account with the email exists (nothing changed).
+   */
+  async insertAdminIfAbsent(a: {
+    email: string;
+    passwordHash: string;
+    fullName: string;
+  }): Promise<{ id: string } | undefined> {
+    const [row] = await selectRows<{ id: string }>(
+      this.db,
+      `INSERT INTO accounts (email, password_hash, full_name, role) VALUES ($1, $2, $3, 'admin')
+       ON CONFLICT (email) DO NOTHING RETURNING id`,
+      [a.email, a.passwordHash, a.fullName],
+    );
+    return row;
+  }
+
   /** A staff account (clerk, supervisor, admin); undefined when the email or phone is taken. */
   async insertStaff(a: NewAccount, db: Db = this.db): Promise<{ id: string } | undefined> {
     const [row] = await selectRows<{ id: string }>(

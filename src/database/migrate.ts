@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
+import { migrations } from '../../migrations';
 import { environmentValue } from '../config/configuration';
 import { dataSourceOptions } from './data-source';
+import { Queryable, selectOne, selectRows } from './query-result';
 
 /** Arbitrary but fixed: every replica and worker takes the same lock before migrating. */
 const MIGRATION_LOCK = 7_402_911;
@@ -29,6 +31,23 @@ export async function runMigrations(url: string): Promise<string[]> {
     await runner.release();
     await ds.destroy();
   }
+}
+
+/**
+ * Where the schema at `db` stands against this build's migrations, without
+ * touching it: null when there is no portal schema at all (no accounts or no
+ * migrations table), else the names of the migrations not applied yet. Also
+ * bootstrap (the migration runner's own table, read before any repository may
+ * rely on the schema): what `npm run admin:create` checks before it writes.
+ */
+export async function pendingMigrations(db: Queryable): Promise<string[] | null> {
+  const tables = await selectOne<{ accounts: string | null; migrations: string | null }>(
+    db,
+    `SELECT to_regclass('public.accounts') AS accounts, to_regclass('public.migrations') AS migrations`,
+  );
+  if (!tables?.accounts || !tables.migrations) return null;
+  const applied = new Set((await selectRows<{ name: string }>(db, 'SELECT name FROM migrations')).map((r) => r.name));
+  return migrations.map((M) => (new M() as { name?: string }).name ?? M.name).filter((n) => !applied.has(n));
 }
 
 if (require.main === module) {

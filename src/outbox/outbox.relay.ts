@@ -36,7 +36,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listen().catch((e: Error) => this.logger.warn(`LISTEN outbox failed, polling only: ${e.message}`));
+    await this.listen().catch((e: Error) =>
+      this.logger.warn(`listening on the outbox channel failed, polling only: ${e.message}`),
+    );
     this.schedule(0);
   }
 
@@ -109,7 +111,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
   }
 
-  /** LISTEN on a dedicated connection, re-established when Postgres goes away and comes back. */
+  /** Listens (OutboxRepository.listen) on a dedicated connection, re-established when Postgres goes away and comes back. */
   private async listen(): Promise<void> {
     const opts = this.db.options as { url?: string };
     const client = new Client({ connectionString: opts.url });
@@ -123,7 +125,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     client.on('end', lost);
     client.on('notification', () => this.schedule(0));
     await client.connect();
-    await client.query('LISTEN outbox');
+    await this.outbox.listen(client);
     this.listener = client;
   }
 

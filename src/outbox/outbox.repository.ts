@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Db, execute, selectRows } from '../database/query-result';
+import { Db, execute, Queryable, selectRows } from '../database/query-result';
 import type { JobName, QueueName } from '../jobs/jobs';
 
 export interface OutboxRow {
@@ -15,6 +15,15 @@ export interface OutboxRow {
 @Injectable()
 export class OutboxRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Subscribes `listener` (a dedicated connection of its own, not the pool's)
+   * to the `outbox` channel: a trigger on the table sends NOTIFY outbox on
+   * every committed insert.
+   */
+  async listen(listener: Queryable): Promise<void> {
+    await execute(listener, 'LISTEN outbox');
+  }
 
   /** Adds rows in one statement, inside the caller's transaction. */
   async insert(m: Db, rows: { queue: QueueName; name: JobName; data: unknown }[]): Promise<void> {

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch } from '@nestjs/common';
-import { AppError, BadRequest, ValidationFailed } from '../common/problem';
+import { AppError, BadRequest } from '../common/problem';
 import { ProblemFilter } from '../common/problem.filter';
 
 /**

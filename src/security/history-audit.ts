@@ -1,4 +1,7 @@
 import { historyHash } from '../applications/dossier';
+import { DossierHead, HistoryRepository, HistoryRow } from '../applications/history.repository';
+
+export type { DossierHead, HistoryRow } from '../applications/history.repository';
 
 /**
  * Verification of the tamper-evident dossier history. Each `dossier_history`
@@ -9,32 +12,11 @@ import { historyHash } from '../applications/dossier';
  * does not point at the previous row) and a dossier whose head was moved.
  *
  * `auditDossierChain` is pure; `auditHistory` walks a whole database in
- * batches through any `query(sql, params) -> rows` function (a `pg` client,
- * a TypeORM DataSource). `scripts/audit-verify.ts` is the command line.
+ * batches through HistoryRepository (which reads the dossier heads and the
+ * history rows), built on the data source, a transaction, or any
+ * `query(sql, params) -> rows` function. `scripts/audit-verify.ts` is the
+ * command line.
  */
-
-export interface HistoryRow {
-  id: string;
-  dossier_id: string;
-  seq: number;
-  action: string;
-  from_state: string | null;
-  to_state: string;
-  actor_id: string | null;
-  actor_role: string;
-  comment: string | null;
-  data: Record<string, unknown> | null;
-  at: Date;
-  prev_hash: string | null;
-  hash: string;
-}
-
-export interface DossierHead {
-  id: string;
-  code?: string | null;
-  history_seq: number;
-  history_hash: string | null;
-}
 
 export type FindingKind = 'hash' | 'link' | 'gap' | 'head';
 
@@ -98,6 +80,7 @@ export function auditDossierChain(head: DossierHead, rows: HistoryRow[]): AuditF
   return findings;
 }
 
+/** A `query(sql, params) -> rows` function (a `pg` client's, a TypeORM DataSource's or QueryRunner's). */
 export type QueryFn = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 export interface AuditResult {
@@ -111,28 +94,21 @@ export interface AuditResult {
 /**
  * Audits every dossier, `batchSize` at a time in id order. For a consistent
  * picture while the portal keeps writing, run it inside one REPEATABLE READ
- * transaction (the command line does).
+ * transaction (the command line does, with HistoryRepository.inSnapshot).
  */
 export async function auditHistory(
-  query: QueryFn,
+  source: HistoryRepository | QueryFn,
   opts: { batchSize?: number; maxFindings?: number; onFinding?: (f: AuditFinding) => void } = {},
 ): Promise<AuditResult> {
   const batchSize = opts.batchSize ?? 500;
   const maxFindings = opts.maxFindings ?? 10_000;
+  const history = source instanceof HistoryRepository ? source : new HistoryRepository({ query: source });
   const result: AuditResult = { dossiers: 0, rows: 0, problems: 0, findings: [] };
   let after: string | null = null;
   for (;;) {
-    const heads = (await query(
-      `SELECT id, code, history_seq, history_hash FROM dossiers
-        WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
-      [after, batchSize],
-    )) as unknown as DossierHead[];
+    const heads = await history.heads(after, batchSize);
     if (heads.length === 0) break;
-    const rows = (await query(
-      `SELECT id, dossier_id, seq, action, from_state, to_state, actor_id, actor_role, comment, data, at, prev_hash, hash
-         FROM dossier_history WHERE dossier_id = ANY($1::uuid[]) ORDER BY dossier_id, seq`,
-      [heads.map((h) => h.id)],
-    )) as unknown as HistoryRow[];
+    const rows = await history.rowsOf(heads.map((h) => h.id));
     const byDossier = new Map<string, HistoryRow[]>();
     for (const r of rows) {
       const list = byDossier.get(r.dossier_id);

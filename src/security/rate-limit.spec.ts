@@ -9,17 +9,17 @@ import { loginIdentifier, RATE_LIMIT_KEY, RateLimitGuard, RateLimitSettings, rat
 class MemoryStorage implements ThrottlerStorage {
   hits = new Map<string, number>();
   fail = false;
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, name: string) {
-    if (this.fail) throw new Error('connection is closed');
+  increment(key: string, ttl: number, limit: number, blockDuration: number, name: string) {
+    if (this.fail) return Promise.reject(new Error('connection is closed'));
     const k = `${key}:${name}`;
     const n = (this.hits.get(k) ?? 0) + 1;
     this.hits.set(k, n);
-    return {
+    return Promise.resolve({
       totalHits: n,
       timeToExpire: ttl / 1000,
       isBlocked: n > limit,
       timeToBlockExpire: n > limit ? blockDuration / 1000 : 0,
-    };
+    });
   }
 }
 

@@ -142,8 +142,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     this.keyPrefix = config.get('REDIS_PREFIX', { infer: true });
   }
 
-  protected override async shouldSkip(ctx: ExecutionContext): Promise<boolean> {
-    return ctx.getType() !== 'http' || routeOf(ctx) === undefined;
+  protected override shouldSkip(ctx: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(ctx.getType() !== 'http' || routeOf(ctx) === undefined);
   }
 
   protected override generateKey(_ctx: ExecutionContext, tracker: string, name: string): string {
@@ -164,10 +164,9 @@ export class RateLimitGuard extends ThrottlerGuard {
     }
   }
 
-  protected override async throwThrottlingException(
-    _ctx: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    throw new TooManyRequests('Too many requests; try again later.', Math.max(1, detail.timeToBlockExpire));
+  protected override throwThrottlingException(_ctx: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    return Promise.reject(
+      new TooManyRequests('Too many requests; try again later.', Math.max(1, detail.timeToBlockExpire)),
+    );
   }
 }

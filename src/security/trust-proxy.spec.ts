@@ -16,7 +16,7 @@ describe('TRUST_PROXY', () => {
 
   async function ipSeen(setting: string, xff: string): Promise<string> {
     const app = Fastify({ trustProxy: trustProxySetting(setting) as never });
-    app.get('/', async (req) => req.ip);
+    app.get('/', (req) => req.ip);
     const res = await app.inject({ url: '/', headers: { 'x-forwarded-for': xff }, remoteAddress: '10.0.0.5' });
     await app.close();
     return res.body;

@@ -67,8 +67,8 @@ export function createFileStorage(config: ConfigService<AppConfig, true>): FileS
     endpoint,
     forcePathStyle: config.get('S3_FORCE_PATH_STYLE', { infer: true }) === 'true',
     credentials: {
-      accessKeyId: config.get('S3_ACCESS_KEY_ID', { infer: true })!,
-      secretAccessKey: config.get('S3_SECRET_ACCESS_KEY', { infer: true })!,
+      accessKeyId: config.get('S3_ACCESS_KEY_ID', { infer: true }),
+      secretAccessKey: config.get('S3_SECRET_ACCESS_KEY', { infer: true }),
     },
   });
   return new S3FileStorage(client, bucket);

@@ -20,6 +20,7 @@ export function safeFileName(name: string | undefined): string {
   // Control characters, characters unsafe in file names, and invisible or direction-reversing marks
   // (so "\u202egpj.exe.pdf" cannot pose as a picture) are replaced.
   const clean = base
+    // eslint-disable-next-line no-control-regex -- replacing control characters is the point of this pattern
     .replace(/[\u0000-\u001f\u007f"<>|:*?\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '_')
     .replace(/^\.+/, '')
     .trim();

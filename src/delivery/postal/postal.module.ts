@@ -6,6 +6,7 @@ import { POSTAL_PROVIDER } from './postal-provider';
 import { PostalController } from './postal.controller';
 import { PostalService } from './postal.service';
 import { PostalSandboxController } from './sandbox/postal-sandbox.controller';
+import { PostalSandboxRepository } from './sandbox/postal-sandbox.repository';
 import { PostalSandboxService } from './sandbox/postal-sandbox.service';
 import { ShipmentsRepository } from './shipments.repository';
 
@@ -35,6 +36,6 @@ export class PostalModule {}
  */
 @Module({
   controllers: [PostalSandboxController],
-  providers: [PostalSandboxService, SandboxGuard],
+  providers: [PostalSandboxRepository, PostalSandboxService, SandboxGuard],
 })
 export class PostalSandboxModule {}

@@ -14,7 +14,7 @@ const HTML_ESCAPES: Record<string, string> = {
   '`': '&#96;',
 };
 
-export function escapeHtml(value: unknown): string {
+export function escapeHtml(value: string | number | null | undefined): string {
   return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
 }
 

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/configuration';
 import { canonicalQuery, VNP_SECURE_HASH } from '../vnpay/vnpay.protocol';
+import { SandboxVnpayRepository } from './sandbox-vnpay.repository';
 import { SANDBOX_VNPAY_OPTIONS, SandboxVnpayOptions } from './sandbox.options';
 
 /** What the merchant said to one IPN call. */
@@ -54,7 +53,7 @@ export class SandboxIpnSender implements OnModuleDestroy {
 
   constructor(
     config: ConfigService<AppConfig, true>,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly ledger: SandboxVnpayRepository,
     @Inject(SANDBOX_VNPAY_OPTIONS) private readonly options: SandboxVnpayOptions,
   ) {
     this.ipnUrl = config.get('VNPAY_IPN_URL', { infer: true });
@@ -112,7 +111,7 @@ export class SandboxIpnSender implements OnModuleDestroy {
       if (chain.cancelled || this.destroyed) return done();
       void this.attempt(chain, txnRef, url)
         .then((r) => this.schedule(chain, txnRef, url, r, index + 1))
-        .catch((err) => {
+        .catch((err: unknown) => {
           this.logger.warn({ err, txnRef }, 'sandbox IPN retry failed');
           done();
         });
@@ -140,7 +139,7 @@ export class SandboxIpnSender implements OnModuleDestroy {
       if (chain.abort === abort) chain.abort = undefined;
     }
     if (!this.destroyed) {
-      await this.record(txnRef, result).catch((err) =>
+      await this.record(txnRef, result).catch((err: unknown) =>
         this.logger.warn({ err, txnRef }, 'could not record a sandbox IPN attempt'),
       );
     }
@@ -151,12 +150,7 @@ export class SandboxIpnSender implements OnModuleDestroy {
     const text = (
       r.response ? JSON.stringify(r.response) : `${r.httpStatus ? `HTTP ${r.httpStatus}: ` : ''}${r.error ?? ''}`
     ).slice(0, MAX_RECORDED);
-    await this.db.query(
-      `UPDATE sandbox_vnpay_transactions
-          SET ipn_attempts = ipn_attempts + 1, ipn_last_response = $2, updated_at = now()
-        WHERE txn_ref = $1`,
-      [txnRef, text],
-    );
+    await this.ledger.recordIpnAttempt(txnRef, text);
   }
 }
 

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { BadRequest, NotFound } from '../../common/problem';
 import type { AppConfig } from '../../config/configuration';
 import {
@@ -20,25 +18,11 @@ import {
 } from '../vnpay/vnpay.protocol';
 import { PayPageView } from './pay-page';
 import { IpnDeliveryResult, SandboxIpnSender } from './sandbox-ipn.sender';
+import { SandboxTxn, SandboxVnpayRepository } from './sandbox-vnpay.repository';
 
-export type SandboxTxnStatus = 'pending' | 'paid' | 'cancelled' | 'refunded';
+export type { SandboxTxn, SandboxTxnStatus } from './sandbox-vnpay.repository';
+
 export type SandboxOutcome = 'pay' | 'cancel';
-
-/** One row of the gateway's own ledger (sandbox_vnpay_transactions). */
-export interface SandboxTxn {
-  txn_ref: string;
-  tmn_code: string;
-  amount_raw: string;
-  order_info: string;
-  return_url: string;
-  create_date: string;
-  status: SandboxTxnStatus;
-  transaction_no: string | null;
-  bank_code: string | null;
-  pay_date: string | null;
-  ipn_attempts: number;
-  ipn_last_response: string | null;
-}
 
 export interface CompletionResult {
   /** The return URL with the signed result parameters, where the browser is sent. */
@@ -110,7 +94,7 @@ export class SandboxVnpayService {
 
   constructor(
     config: ConfigService<AppConfig, true>,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly ledger: SandboxVnpayRepository,
     private readonly ipn: SandboxIpnSender,
   ) {
     this.secret = config.get('VNPAY_HASH_SECRET', { infer: true });
@@ -145,12 +129,14 @@ export class SandboxVnpayService {
     if (parseVnpDate(q.vnp_ExpireDate).getTime() <= now.getTime())
       throw invalid('vnp_ExpireDate', 'the payment has expired');
 
-    await this.db.query(
-      `INSERT INTO sandbox_vnpay_transactions (txn_ref, tmn_code, amount_raw, order_info, return_url, create_date, status)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending')
-       ON CONFLICT (txn_ref) DO NOTHING`,
-      [q.vnp_TxnRef, q.vnp_TmnCode, q.vnp_Amount, q.vnp_OrderInfo, q.vnp_ReturnUrl, q.vnp_CreateDate],
-    );
+    await this.ledger.insertPending({
+      txnRef: q.vnp_TxnRef,
+      tmnCode: q.vnp_TmnCode,
+      amountRaw: q.vnp_Amount,
+      orderInfo: q.vnp_OrderInfo,
+      returnUrl: q.vnp_ReturnUrl,
+      createDate: q.vnp_CreateDate,
+    });
     const txn = await this.find(q.vnp_TxnRef);
     if (!txn) throw new NotFound('sandbox transaction');
     if (txn.amount_raw !== q.vnp_Amount || txn.tmn_code !== q.vnp_TmnCode) {
@@ -192,29 +178,15 @@ export class SandboxVnpayService {
     return result;
   }
 
-  async find(txnRef: string): Promise<SandboxTxn | null> {
-    const rows: SandboxTxn[] = await this.db.query(`SELECT * FROM sandbox_vnpay_transactions WHERE txn_ref = $1`, [
-      txnRef,
-    ]);
-    return rows[0] ?? null;
+  find(txnRef: string): Promise<SandboxTxn | null> {
+    return this.ledger.find(txnRef);
   }
 
   private async decide(txnRef: string, outcome: SandboxOutcome, now: Date): Promise<SandboxTxn> {
     const payDate = formatVnpDate(now);
     // Compare-and-set from pending: of two decisions racing, the first one wins and the other replays it.
-    const sql =
-      outcome === 'pay'
-        ? `UPDATE sandbox_vnpay_transactions
-              SET status = 'paid', transaction_no = nextval('sandbox_vnpay_transaction_no')::text,
-                  bank_code = $2, pay_date = $3, updated_at = now()
-            WHERE txn_ref = $1 AND status = 'pending'
-        RETURNING *`
-        : `UPDATE sandbox_vnpay_transactions
-              SET status = 'cancelled', bank_code = $2, pay_date = $3, updated_at = now()
-            WHERE txn_ref = $1 AND status = 'pending'
-        RETURNING *`;
-    const [rows] = (await this.db.query(sql, [txnRef, BANK_CODE, payDate])) as [SandboxTxn[], number];
-    if (rows[0]) return rows[0];
+    const decided = await this.ledger.decideIfPending(txnRef, outcome, BANK_CODE, payDate);
+    if (decided) return decided;
     const txn = await this.find(txnRef);
     if (!txn) throw new NotFound('sandbox transaction');
     return txn;
@@ -301,15 +273,14 @@ export class SandboxVnpayService {
 
     const txnNo = b.vnp_TransactionNo && b.vnp_TransactionNo !== '0' ? b.vnp_TransactionNo : '';
     // Compare-and-set: of two refunds racing, one wins, the other gets 94.
-    const [rows] = (await this.db.query(
-      `UPDATE sandbox_vnpay_transactions SET status = 'refunded', updated_at = now()
-        WHERE txn_ref = $1 AND tmn_code = $2 AND create_date = $3 AND status = 'paid'
-          AND amount_raw::numeric >= $4::numeric AND ($5 <> '02' OR amount_raw::numeric = $4::numeric)
-          AND ($6 = '' OR transaction_no = $6)
-        RETURNING *`,
-      [b.vnp_TxnRef, b.vnp_TmnCode, b.vnp_TransactionDate ?? '', b.vnp_Amount, b.vnp_TransactionType, txnNo],
-    )) as [SandboxTxn[], number];
-    const refunded = rows[0];
+    const refunded = await this.ledger.refundIfPaid({
+      txnRef: b.vnp_TxnRef,
+      tmnCode: b.vnp_TmnCode,
+      transactionDate: b.vnp_TransactionDate ?? '',
+      amount: b.vnp_Amount,
+      transactionType: b.vnp_TransactionType,
+      transactionNo: txnNo,
+    });
     if (refunded) {
       return this.signRefund({
         ...base('00'),

@@ -3,6 +3,7 @@ import { SandboxIpnSender } from './sandbox-ipn.sender';
 import { DEFAULT_SANDBOX_VNPAY_OPTIONS, SANDBOX_VNPAY_OPTIONS, SandboxVnpayOptions } from './sandbox.options';
 import { SandboxGuard } from '../../sandbox/sandbox.guard';
 import { SandboxVnpayController } from './sandbox-vnpay.controller';
+import { SandboxVnpayRepository } from './sandbox-vnpay.repository';
 import { SandboxVnpayService } from './sandbox-vnpay.service';
 
 export interface SandboxVnpayModuleOptions extends Partial<SandboxVnpayOptions> {
@@ -28,6 +29,7 @@ export class SandboxVnpayModule {
       providers: [
         { provide: SANDBOX_VNPAY_OPTIONS, useValue: resolved },
         SandboxGuard,
+        SandboxVnpayRepository,
         SandboxIpnSender,
         SandboxVnpayService,
       ],

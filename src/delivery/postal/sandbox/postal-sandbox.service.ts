@@ -1,23 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { NotFound, Unauthorized } from '../../../common/problem';
 import type { AppConfig } from '../../../config/configuration';
 import { STATUS_RANK, TrackingStatus } from '../postal-provider';
 import { SIGNATURE_HEADER, signBody, WebhookBody } from '../postal.protocol';
 import type { SandboxCreateShipmentDto, SandboxEventResultDto } from './dto';
+import { PostalSandboxRepository, SandboxParcel } from './postal-sandbox.repository';
 
-/** One row of the operator's own ledger (sandbox_postal_shipments). */
-export interface SandboxShipmentRow {
-  waybill: string;
-  reference: string;
-  recipient: { name: string; address: string; phone: string; weightGrams: number; feeVnd: number };
-  status: string;
-  callback_url: string;
-  created_at: Date;
-}
+export type { SandboxShipmentRow } from './postal-sandbox.repository';
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
@@ -40,7 +31,7 @@ export class PostalSandboxService {
   private readonly webhookSecret: string;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly shipments: PostalSandboxRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     this.apiKey = Buffer.from(config.get('POSTAL_API_KEY', { infer: true }));
@@ -54,33 +45,22 @@ export class PostalSandboxService {
   }
 
   async createShipment(dto: SandboxCreateShipmentDto): Promise<{ waybill: string; feeVnd: number }> {
-    const parcel = {
+    const parcel: SandboxParcel = {
       name: dto.recipient,
       address: dto.address,
       phone: dto.phone,
       weightGrams: dto.weightGrams,
       feeVnd: sandboxFee(dto.weightGrams),
     };
-    // Concurrent requests with one reference meet at the unique index: one inserts, the others read its row.
-    const [row]: SandboxShipmentRow[] = await this.db.query(
-      `WITH ins AS (
-         INSERT INTO sandbox_postal_shipments (waybill, reference, recipient, status, callback_url)
-         VALUES ('SBX' || nextval('sandbox_postal_waybill_seq'), $1, $2, 'created', $3)
-         ON CONFLICT (reference) DO NOTHING RETURNING *
-       ) SELECT * FROM ins UNION ALL SELECT * FROM sandbox_postal_shipments WHERE reference = $1 LIMIT 1`,
-      [dto.reference, JSON.stringify(parcel), dto.callbackUrl],
-    );
+    const row = await this.shipments.insertOnce(dto.reference, parcel, dto.callbackUrl);
     // The statement's snapshot predates a winner that committed while this insert waited on it: read again.
-    const shipment =
-      row ?? (await this.db.query(`SELECT * FROM sandbox_postal_shipments WHERE reference = $1`, [dto.reference]))[0];
+    const shipment = row ?? (await this.shipments.findByReference(dto.reference));
+    if (!shipment) throw new Error(`sandbox shipment ${dto.reference} neither inserted nor found`);
     return { waybill: shipment.waybill, feeVnd: shipment.recipient.feeVnd };
   }
 
   async ledger(reference?: string) {
-    const rows: SandboxShipmentRow[] = await this.db.query(
-      `SELECT * FROM sandbox_postal_shipments WHERE ($1::text IS NULL OR reference = $1) ORDER BY created_at, waybill LIMIT 500`,
-      [reference ?? null],
-    );
+    const rows = await this.shipments.list(reference ?? null);
     return rows.map((r) => ({
       waybill: r.waybill,
       reference: r.reference,
@@ -103,10 +83,7 @@ export class PostalSandboxService {
     eventId?: string,
     at?: string,
   ): Promise<SandboxEventResultDto> {
-    const [shipment]: SandboxShipmentRow[] = await this.db.query(
-      `SELECT * FROM sandbox_postal_shipments WHERE waybill = $1`,
-      [waybill],
-    );
+    const shipment = await this.shipments.findByWaybill(waybill);
     if (!shipment) throw new NotFound('sandbox shipment');
     const body: WebhookBody = {
       eventId: eventId ?? `EV-${randomUUID()}`,
@@ -114,11 +91,7 @@ export class PostalSandboxService {
       status,
       at: (at ? new Date(at) : new Date()).toISOString(),
     };
-    await this.db.query(
-      `UPDATE sandbox_postal_shipments SET status = $2
-        WHERE waybill = $1 AND status NOT IN ('delivered','returned') AND $3::int > (CASE status WHEN 'picked_up' THEN 1 WHEN 'in_transit' THEN 2 ELSE 0 END)`,
-      [waybill, status, STATUS_RANK[status]],
-    );
+    await this.shipments.advance(waybill, status, STATUS_RANK[status]);
     const raw = JSON.stringify(body);
     try {
       const res = await fetch(shipment.callback_url, {
