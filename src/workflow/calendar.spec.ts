@@ -45,7 +45,7 @@ describe('DEFAULT_CALENDAR', () => {
   });
 
   it('cannot be mutated by accident', () => {
-    expect(() => (DEFAULT_CALENDAR.holidays).push('2026-01-01')).toThrow(TypeError);
+    expect(() => DEFAULT_CALENDAR.holidays.push('2026-01-01')).toThrow(TypeError);
   });
 });
 

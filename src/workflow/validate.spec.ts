@@ -2,7 +2,7 @@ import { InvalidWorkflowError } from './errors';
 import { STANDARD_WORKFLOW } from './examples';
 import { assertValidWorkflow, validateWorkflow, WorkflowProblem } from './validate';
 
-type Json = any;  
+type Json = any;
 
 /** A small valid workflow: draft -> submitted -> processing -> done. */
 function minimal(): Json {
