@@ -139,7 +139,11 @@ async function main(): Promise<number> {
           SMS_API_URL: `http://127.0.0.1:${smsPort}/sms`,
           SMS_API_KEY: 'bench-sms-key',
         }),
-        () => Promise.resolve(/portal worker running/.test(readFileSync(join(ctx.dir, 'worker.log'), 'utf8'))),
+        // A promise whose failure (no log file yet) is a rejection the readiness loop treats as "not yet".
+        () =>
+          new Promise<boolean>((resolve) =>
+            resolve(/portal worker running/.test(readFileSync(join(ctx.dir, 'worker.log'), 'utf8'))),
+          ),
         prof('worker'),
       );
 
