@@ -36,6 +36,16 @@ class InvalidResetLink extends AppError {
   }
 }
 
+export interface AccountProfile {
+  fullName: string;
+  email: string;
+  phone: string | null;
+  idNumber: string | null;
+  idNumberVerified: boolean;
+  locale: 'vi' | 'en';
+  tokenVersion: number;
+}
+
 interface SignInRow {
   id: string;
   role: AuthUser['role'];
@@ -285,6 +295,49 @@ export class AuthService implements OnModuleInit {
     ]);
     await m.query(`UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL`, [accountId]);
     return row?.token_version ?? 0;
+  }
+
+  /**
+   * Sign-in for a page session (src/web): the same steps and answers as `login` (throttle, one lookup, one argon2
+   * verification, the same 401), without issuing tokens. Returns the account and its token_version, which the
+   * page session carries.
+   */
+  async verifyCredentials(
+    dto: LoginDto,
+    address: string,
+  ): Promise<{ id: string; role: AuthUser['role']; tokenVersion: number }> {
+    const login = normalizePhone(dto.email.trim().toLowerCase());
+    const identifier = loginIdentifier({ email: dto.email });
+    await this.throttle.attempt(identifier, address);
+    const [account]: SignInRow[] = await this.db.query(
+      `SELECT id, role, agency_id, password_hash, disabled_at FROM accounts WHERE email = $1 OR phone = $1`,
+      [login],
+    );
+    const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), dto.password);
+    if (!account || !ok || account.disabled_at) throw new Unauthorized(BAD_CREDENTIALS);
+    await this.throttle.succeeded(identifier, address);
+    const [[row]]: [{ token_version: number }[], number] = await this.db.query(
+      `UPDATE accounts SET last_sign_in_at = now() WHERE id = $1 AND disabled_at IS NULL RETURNING token_version`,
+      [account.id],
+    );
+    if (!row) throw new Unauthorized(BAD_CREDENTIALS);
+    return { id: account.id, role: account.role, tokenVersion: row.token_version };
+  }
+
+  /** What the account page shows (src/web), with the token_version a new page session is to carry. */
+  async profile(accountId: string): Promise<AccountProfile | null> {
+    const [row]: AccountProfile[] = await this.db.query(
+      `SELECT full_name AS "fullName", email, phone, id_number AS "idNumber", id_number_verified AS "idNumberVerified",
+              locale, token_version AS "tokenVersion"
+         FROM accounts WHERE id = $1 AND disabled_at IS NULL`,
+      [accountId],
+    );
+    return row ?? null;
+  }
+
+  /** The language of the account's notifications (and of its pages). */
+  async setLocale(accountId: string, locale: 'vi' | 'en'): Promise<void> {
+    await this.db.query(`UPDATE accounts SET locale = $2 WHERE id = $1`, [accountId, locale]);
   }
 
   private async issueTokens(m: EntityManager, user: AuthUser, version: number, familyId: string): Promise<TokensDto> {
