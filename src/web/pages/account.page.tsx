@@ -14,7 +14,8 @@ import { WebSessions } from '../web-sessions';
 
 /** The message of a field that failed the API's own DTO, in the page's language. */
 function fieldMessage(tx: Texts, name: string, label: string, value: string): string {
-  if (!value) return tx.t('validation.required', { field: label.toLocaleLowerCase(tx.lang) });
+  if (!value)
+    return tx.t('validation.required', { field: label.charAt(0).toLocaleLowerCase(tx.lang) + label.slice(1) });
   const keys: Record<string, MessageKey> = {
     email: 'validation.email',
     phone: 'validation.phone',
