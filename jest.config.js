@@ -9,8 +9,12 @@ const esmJs = ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', targe
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': tsJest, 'node_modules/content-disposition/.+\\.js$': esmJs },
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  // @fastify/cookie loads `cookie` with a dynamic import(), which Jest runs only once compiled to require().
+  transform: {
+    '^.+\\.tsx?$': tsJest,
+    'node_modules/(content-disposition|@fastify/cookie|cookie)/.+\\.js$': esmJs,
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|@fastify/cookie|cookie)/)'],
 };
 
 module.exports = {

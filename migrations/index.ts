@@ -3,6 +3,7 @@ import { Payments1763880000000 } from './1763880000000-payments';
 import { Delivery1763890000000 } from './1763890000000-delivery';
 import { PaymentInFlight1763900000000 } from './1763900000000-payment-in-flight';
 import { Accounts1764000100000 } from './1764000100000-accounts';
+import { WebSessions1764000500000 } from './1764000500000-web-sessions';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Delivery1763890000000,
   PaymentInFlight1763900000000,
   Accounts1764000100000,
+  WebSessions1764000500000,
 ];

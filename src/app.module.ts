@@ -23,6 +23,7 @@ import { ReportsModule } from './reports/reports.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { SecurityModule } from './security/security.module';
 import { StorageModule } from './storage/storage.module';
+import { WebModule } from './web/web.module';
 
 export type PortalRole = 'api' | 'worker' | 'all';
 
@@ -86,6 +87,8 @@ export class AppModule {
         HealthModule,
         // Rate limits on sign-in and the public lookup (HTTP roles only).
         ...(role !== 'worker' ? [SecurityModule] : []),
+        // The citizen pages (server-rendered HTML outside /api/v1, src/web).
+        ...(role !== 'worker' ? [WebModule] : []),
         // The built-in provider sandboxes: mounted only when SANDBOX_ENABLED is on, and guarded anyway (src/sandbox).
         ...(role !== 'worker' && sandboxEnabled() ? [SandboxModule] : []),
         ...(role === 'api' ? [] : [WorkerModule]),

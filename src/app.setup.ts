@@ -8,9 +8,10 @@ import { sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, environmentValue } from './config/configuration';
 import { buildOpenApiDocument } from './openapi/openapi';
-import { SecureProblemFilter } from './security/client-errors';
 import { inputHygiene } from './security/input-hygiene';
 import { trustProxySetting } from './security/trust-proxy';
+import { WebRouter } from './web/web.router';
+import { configureWeb, PageAwareProblemFilter } from './web/web.setup';
 
 export const API_PREFIX = 'api/v1';
 
@@ -30,8 +31,9 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(createValidationPipe());
-  // The ProblemFilter, also mapping malformed multipart bodies to 400 (src/security/client-errors.ts).
-  app.useGlobalFilters(new SecureProblemFilter());
+  // The ProblemFilter, also mapping malformed multipart bodies to 400 (src/security/client-errors.ts); an unknown
+  // page address gets the pages' HTML not-found page (src/web).
+  app.useGlobalFilters(new PageAwareProblemFilter(() => optional(() => app.get(WebRouter, { strict: false }))));
   const origins = config
     .get('CORS_ORIGINS', { infer: true })
     .split(',')
@@ -45,6 +47,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
   fastify.addHook('preValidation', inputHygiene);
   await app.register(helmet, { contentSecurityPolicy: false });
+  // The citizen pages: cookies, compression, /assets (src/web; each page sets its own Content-Security-Policy).
+  await configureWeb(app);
   await app.register(multipart, {
     limits: {
       fileSize: config.get('UPLOAD_MAX_BYTES', { infer: true }),
@@ -60,4 +64,12 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   if (config.get('DOCS_ENABLED', { infer: true }) !== 'true') return;
   const doc = buildOpenApiDocument(app, config.get('PUBLIC_BASE_URL', { infer: true }));
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
+}
+
+function optional<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
 }

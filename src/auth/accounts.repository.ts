@@ -5,6 +5,16 @@ import { DataSource } from 'typeorm';
 import { Db, execute, selectRows, updateRows } from '../database/query-result';
 import type { AuthUser } from './auth-user';
 
+export interface AccountProfile {
+  fullName: string;
+  email: string;
+  phone: string | null;
+  idNumber: string | null;
+  idNumberVerified: boolean;
+  locale: 'vi' | 'en';
+  tokenVersion: number;
+}
+
 export interface SignInRow {
   id: string;
   role: AuthUser['role'];
@@ -156,6 +166,22 @@ export class AccountsRepository {
       [id, version],
     );
     return rows[0];
+  }
+
+  /** What the account page shows, with the token_version a new page session is to carry; undefined if disabled. */
+  async profile(id: string): Promise<AccountProfile | undefined> {
+    const [row] = await selectRows<AccountProfile>(
+      this.db,
+      `SELECT full_name AS "fullName", email, phone, id_number AS "idNumber", id_number_verified AS "idNumberVerified",
+              locale, token_version AS "tokenVersion"
+         FROM accounts WHERE id = $1 AND disabled_at IS NULL`,
+      [id],
+    );
+    return row;
+  }
+
+  async setLocale(id: string, locale: 'vi' | 'en'): Promise<void> {
+    await execute(this.db, `UPDATE accounts SET locale = $2 WHERE id = $1`, [id, locale]);
   }
 
   /** Records a sign-in; the token version, or undefined when the account was disabled meanwhile. */

@@ -9,7 +9,7 @@ import type { AppConfig } from '../config/configuration';
 import { JOB_QUEUE } from '../jobs/jobs';
 import { OutboxService } from '../outbox/outbox.service';
 import { loginIdentifier } from '../security/rate-limit';
-import { AccountsRepository } from './accounts.repository';
+import { AccountProfile, AccountsRepository, SignInRow } from './accounts.repository';
 import type { AuthUser } from './auth-user';
 import { ChangePasswordDto, LoginDto, normalizePhone, RegisterDto, TokensDto } from './dto';
 import { LoginThrottle } from './login-throttle';
@@ -79,13 +79,7 @@ export class AuthService implements OnModuleInit {
    * password, an unknown identifier or a disabled account the same 401.
    */
   async login(dto: LoginDto, address: string): Promise<TokensDto> {
-    const login = normalizePhone(dto.email.trim().toLowerCase());
-    const identifier = loginIdentifier({ email: dto.email });
-    await this.throttle.attempt(identifier, address);
-    const account = await this.accounts.findForSignIn(login);
-    const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), dto.password);
-    if (!account || !ok || account.disabled_at) throw new Unauthorized(BAD_CREDENTIALS);
-    await this.throttle.succeeded(identifier, address);
+    const account = await this.authenticate(dto, address);
     return this.db.transaction(async (m) => {
       const version = await this.accounts.markSignedIn(m, account.id);
       if (version === undefined) throw new Unauthorized(BAD_CREDENTIALS);
@@ -96,6 +90,22 @@ export class AuthService implements OnModuleInit {
         randomUUID(),
       );
     });
+  }
+
+  /**
+   * The credential check of every sign-in (API and pages): throttled per (identifier + address) before anything
+   * is looked up; one argon2 verification whether or not the account exists; a disabled account answers like a
+   * wrong password.
+   */
+  private async authenticate(dto: LoginDto, address: string): Promise<SignInRow> {
+    const login = normalizePhone(dto.email.trim().toLowerCase());
+    const identifier = loginIdentifier({ email: dto.email });
+    await this.throttle.attempt(identifier, address);
+    const account = await this.accounts.findForSignIn(login);
+    const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), dto.password);
+    if (!account || !ok || account.disabled_at) throw new Unauthorized(BAD_CREDENTIALS);
+    await this.throttle.succeeded(identifier, address);
+    return account;
   }
 
   /**
@@ -215,6 +225,31 @@ export class AuthService implements OnModuleInit {
    */
   revokeSessions(m: EntityManager, accountId: string): Promise<number> {
     return this.accounts.revokeSessions(m, accountId);
+  }
+
+  /**
+   * Sign-in for a page session (src/web): the same steps and answers as `login` (throttle, one lookup, one argon2
+   * verification, the same 401), without issuing tokens. Returns the account and its token_version, which the
+   * page session carries.
+   */
+  async verifyCredentials(
+    dto: LoginDto,
+    address: string,
+  ): Promise<{ id: string; role: AuthUser['role']; tokenVersion: number }> {
+    const account = await this.authenticate(dto, address);
+    const version = await this.accounts.markSignedIn(this.db, account.id);
+    if (version === undefined) throw new Unauthorized(BAD_CREDENTIALS);
+    return { id: account.id, role: account.role, tokenVersion: version };
+  }
+
+  /** What the account page shows (src/web), with the token_version a new page session is to carry. */
+  profile(accountId: string): Promise<AccountProfile | undefined> {
+    return this.accounts.profile(accountId);
+  }
+
+  /** The language of the account's notifications (and of its pages). */
+  setLocale(accountId: string, locale: 'vi' | 'en'): Promise<void> {
+    return this.accounts.setLocale(accountId, locale);
   }
 
   private async issueTokens(m: EntityManager, user: AuthUser, version: number, familyId: string): Promise<TokensDto> {

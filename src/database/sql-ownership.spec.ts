@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
     if (e.isDirectory()) return sources(path);
-    return e.name.endsWith('.ts') ? [relative(ROOT, path).split('\\').join('/')] : [];
+    return /\.tsx?$/.test(e.name) ? [relative(ROOT, path).split('\\').join('/')] : [];
   });
 }
 

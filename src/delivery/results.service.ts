@@ -217,7 +217,7 @@ export class ResultsService {
   }
 
   verifyUrl(code: string): string {
-    return `${this.baseUrl}/api/v1/verify/${code}`;
+    return `${this.baseUrl}/verify/${code}`; // the public page (src/web); the JSON stays at /api/v1/verify/:code
   }
 }
 

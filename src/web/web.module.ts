@@ -1,0 +1,39 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { ApplicationsModule } from '../applications/applications.module';
+import { AuthModule } from '../auth/auth.module';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { ProceduresModule } from '../procedures/procedures.module';
+import { AccountPages } from './pages/account.page';
+import { CatalogPages } from './pages/catalog.page';
+import { PublicPages } from './pages/public.page';
+import { PageRateLimit } from './rate-limit';
+import { WebRouter } from './web.router';
+import { WebSessions } from './web-sessions';
+import { WebSessionsRepository } from './web-sessions.repository';
+
+/**
+ * The citizen pages (server-rendered HTML over the same services as the API, outside /api/v1). Mounted by the
+ * HTTP roles, after SecurityModule (the pages share the API's rate limits). See src/web/web.router.ts.
+ */
+@Module({
+  imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule],
+  providers: [WebSessionsRepository, WebSessions, PageRateLimit, WebRouter, CatalogPages, AccountPages, PublicPages],
+  exports: [WebRouter],
+})
+export class WebModule implements OnModuleInit {
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    private readonly router: WebRouter,
+    private readonly catalog: CatalogPages,
+    private readonly account: AccountPages,
+    private readonly publicPages: PublicPages,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return;
+    this.router.register(fastify, [...this.catalog.routes(), ...this.account.routes(), ...this.publicPages.routes()]);
+  }
+}
