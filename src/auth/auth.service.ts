@@ -202,6 +202,11 @@ export class AuthService implements OnModuleInit {
     return { expiresAt: reset.expires_at };
   }
 
+  /** Whether a reset link can still be used (a page shows a clear answer before asking for the new password). */
+  isResetLinkLive(token: string): Promise<boolean> {
+    return this.accounts.isResetLive(sha256(token));
+  }
+
   /**
    * Uses a reset link once: sets the password and ends every session of the account. The link is spent in the
    * same transaction (a second use, a used, expired or unknown link, or a disabled account: the same 400).

@@ -53,6 +53,7 @@ export const NOTICES: Partial<Record<string, MessageKey>> = {
   registered: 'register.done',
   'password-changed': 'account.password.changed',
   'language-saved': 'account.language.saved',
+  'password-reset': 'login.passwordReset',
 };
 
 /** A `next` target that stays on this site: a path, never `//host` or a scheme. */

@@ -8,6 +8,7 @@ import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
 import { CatalogPages } from './pages/catalog.page';
 import { PublicPages } from './pages/public.page';
+import { RecoveryPages } from './pages/recovery.page';
 import { PageRateLimit } from './rate-limit';
 import { WebRouter } from './web.router';
 import { WebSessions } from './web-sessions';
@@ -19,7 +20,16 @@ import { WebSessionsRepository } from './web-sessions.repository';
  */
 @Module({
   imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule],
-  providers: [WebSessionsRepository, WebSessions, PageRateLimit, WebRouter, CatalogPages, AccountPages, PublicPages],
+  providers: [
+    WebSessionsRepository,
+    WebSessions,
+    PageRateLimit,
+    WebRouter,
+    CatalogPages,
+    AccountPages,
+    PublicPages,
+    RecoveryPages,
+  ],
   exports: [WebRouter],
 })
 export class WebModule implements OnModuleInit {
@@ -29,11 +39,17 @@ export class WebModule implements OnModuleInit {
     private readonly catalog: CatalogPages,
     private readonly account: AccountPages,
     private readonly publicPages: PublicPages,
+    private readonly recovery: RecoveryPages,
   ) {}
 
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
-    this.router.register(fastify, [...this.catalog.routes(), ...this.account.routes(), ...this.publicPages.routes()]);
+    this.router.register(fastify, [
+      ...this.catalog.routes(),
+      ...this.account.routes(),
+      ...this.publicPages.routes(),
+      ...this.recovery.routes(),
+    ]);
   }
 }

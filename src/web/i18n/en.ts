@@ -99,6 +99,27 @@ export const en: Record<MessageKey, string> = {
   'login.noAccount': 'No account yet? Create one',
   'login.failed': 'The email/phone or password is not correct.',
   'login.signedOut': 'You have signed out.',
+  'login.forgot': 'Forgot your password?',
+  'login.passwordReset': 'Your password is reset. Sign in with your new password.',
+
+  'forgot.title': 'Forgotten password',
+  'forgot.lead':
+    'Enter the email address of your account. We will send you a link to reset your password, valid for 30 minutes.',
+  'forgot.email': 'Email address',
+  'forgot.submit': 'Send the link',
+  'forgot.sent.title': 'Check your email',
+  'forgot.sent.body':
+    'If an account uses this address, a link to reset its password is on its way. The link works once, for 30 minutes.',
+  'forgot.backToLogin': 'Back to sign in',
+
+  'reset.title': 'Set a new password',
+  'reset.password': 'New password',
+  'reset.confirm': 'Confirm the new password',
+  'reset.submit': 'Set password',
+  'reset.mismatch': 'The two passwords are not the same',
+  'reset.invalid.title': 'This password reset link cannot be used',
+  'reset.invalid.body': 'The link is not correct, was already used or has expired (after 30 minutes).',
+  'reset.invalid.again': 'Ask for a new link',
 
   'account.title': 'Your account',
   'account.fullName': 'Full name',

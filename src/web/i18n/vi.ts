@@ -101,6 +101,27 @@ export const vi = {
   'login.noAccount': 'Chưa có tài khoản? Tạo tài khoản',
   'login.failed': 'Email/số điện thoại hoặc mật khẩu không đúng.',
   'login.signedOut': 'Bạn đã đăng xuất.',
+  'login.forgot': 'Quên mật khẩu?',
+  'login.passwordReset': 'Đã đặt lại mật khẩu. Hãy đăng nhập bằng mật khẩu mới.',
+
+  'forgot.title': 'Quên mật khẩu',
+  'forgot.lead':
+    'Nhập địa chỉ email của tài khoản. Chúng tôi sẽ gửi một đường dẫn để đặt lại mật khẩu, có hiệu lực trong 30 phút.',
+  'forgot.email': 'Địa chỉ email',
+  'forgot.submit': 'Gửi đường dẫn',
+  'forgot.sent.title': 'Hãy kiểm tra email của bạn',
+  'forgot.sent.body':
+    'Nếu có tài khoản dùng địa chỉ này, một đường dẫn để đặt lại mật khẩu đang được gửi tới. Đường dẫn có hiệu lực trong 30 phút và chỉ dùng được một lần.',
+  'forgot.backToLogin': 'Quay lại trang đăng nhập',
+
+  'reset.title': 'Đặt mật khẩu mới',
+  'reset.password': 'Mật khẩu mới',
+  'reset.confirm': 'Nhập lại mật khẩu mới',
+  'reset.submit': 'Đặt mật khẩu',
+  'reset.mismatch': 'Hai mật khẩu không giống nhau',
+  'reset.invalid.title': 'Đường dẫn đặt lại mật khẩu không còn dùng được',
+  'reset.invalid.body': 'Đường dẫn này không đúng, đã được dùng hoặc đã hết hạn (sau 30 phút).',
+  'reset.invalid.again': 'Yêu cầu một đường dẫn mới',
 
   'account.title': 'Tài khoản của bạn',
   'account.fullName': 'Họ và tên',

@@ -27,7 +27,7 @@ function fieldMessage(tx: Texts, name: string, label: string, value: string): st
 }
 
 /** Validates the form with the API's DTO; the errors in the form's field order, with the page's messages. */
-async function check<T extends object>(
+export async function check<T extends object>(
   tx: Texts,
   dto: new () => T,
   values: Record<string, string>,
@@ -242,6 +242,11 @@ export class AccountPages {
               />
               <Button>{e(tx.t('login.submit'))}</Button>
             </form>
+            <p class="govuk-body">
+              <a class="govuk-link" href="/forgot-password">
+                {e(tx.t('login.forgot'))}
+              </a>
+            </p>
             <p class="govuk-body">
               <a class="govuk-link" href="/register">
                 {e(tx.t('login.noAccount'))}

@@ -146,7 +146,7 @@ export class PublicPages {
     if (failed.has('idNumber')) errors.push({ field: 'idNumber', message: tx.t('validation.idNumber') });
     if (errors.length) return new Html(this.lookupPage(c, values, errors), 422);
     try {
-      const answer = (await this.applications.lookup(values.code, values.idNumber));
+      const answer = await this.applications.lookup(values.code, values.idNumber);
       return this.lookupPage(c, values, [], answer);
     } catch (err) {
       if (!(err instanceof NotFound)) throw err;
