@@ -10,7 +10,7 @@ export interface LayoutProps {
   signedIn: boolean;
   csrf: string;
   /** The navigation item of this page. */
-  nav?: 'search' | 'lookup' | 'account' | 'login' | 'register';
+  nav?: 'search' | 'lookup' | 'dossiers' | 'account' | 'login' | 'register';
   /** The page has a form with errors: the title says so first. */
   hasErrors?: boolean;
   children?: JSX.Element | JSX.Element[];
@@ -81,6 +81,7 @@ export function Layout(p: LayoutProps): JSX.Element {
                     {item('lookup', '/lookup', tx.t('layout.nav.lookup'))}
                     {p.signedIn
                       ? [
+                          item('dossiers', '/dossiers', tx.t('layout.nav.dossiers')),
                           item('account', '/account', tx.t('layout.nav.account')),
                           <li class="govuk-service-navigation__item">
                             <form method="post" action="/logout" class="portal-signout">

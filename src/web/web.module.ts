@@ -7,6 +7,7 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
 import { CatalogPages } from './pages/catalog.page';
+import { DossierPages } from './pages/dossiers.page';
 import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
 import { PageRateLimit } from './rate-limit';
@@ -29,6 +30,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
     AccountPages,
     PublicPages,
     RecoveryPages,
+    DossierPages,
   ],
   exports: [WebRouter],
 })
@@ -40,6 +42,7 @@ export class WebModule implements OnModuleInit {
     private readonly account: AccountPages,
     private readonly publicPages: PublicPages,
     private readonly recovery: RecoveryPages,
+    private readonly dossiers: DossierPages,
   ) {}
 
   onModuleInit(): void {
@@ -50,6 +53,7 @@ export class WebModule implements OnModuleInit {
       ...this.account.routes(),
       ...this.publicPages.routes(),
       ...this.recovery.routes(),
+      ...this.dossiers.routes(),
     ]);
   }
 }

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestApp, TestApp } from '../support/app';
-import { newCitizen } from '../support/factories';
+import { DEMO, idem, newCitizen, staff, uploadDocument } from '../support/factories';
 import { ensureAssets, launchBrowser, PageChecker } from './browser';
 
 jest.setTimeout(180_000);
@@ -8,9 +8,10 @@ jest.setTimeout(180_000);
 /**
  * Account recovery in a real browser, JavaScript on and off: "Forgot password?" on /login, /forgot-password (the
  * same answer for a known and an unknown address), the emailed /reset-password?token= link (caught by the SMTP
- * sandbox), a used link refused with a way to ask for a new one. Each page is checked like the citizen pages.
+ * sandbox), a used link refused with a way to ask for a new one; /dossiers, a citizen's own dossiers. Each page is
+ * checked like the citizen pages.
  */
-describe('account recovery pages in a browser', () => {
+describe('account recovery and dossier list pages in a browser', () => {
   let t: TestApp;
   let browser: Browser;
   const checker = new PageChecker();
@@ -117,6 +118,63 @@ describe('account recovery pages in a browser', () => {
       );
       await page.getByRole('link', { name: 'Ask for a new link' }).click();
       await page.waitForURL(/\/forgot-password$/);
+      expect(checker.takeProblems()).toEqual([]);
+    });
+
+    it('lists my dossiers (signed in only): code, procedure, state, due date and what is asked of me', async () => {
+      const citizen = await newCitizen(t, { fullName: 'Đỗ Minh Châu' });
+      const other = await newCitizen(t);
+      const create = (who: typeof citizen, fullName: string) =>
+        t.http
+          .post('/api/v1/applications')
+          .set(who.auth)
+          .send({ procedureCode: DEMO.birthExtract, formData: { fullName, dateOfBirth: '1995-03-08', copies: 1 } })
+          .expect(201);
+      const draft = (await create(citizen, 'Đỗ Minh Châu')).body as { id: string };
+      const filed = (await create(citizen, 'Đỗ Minh Châu')).body as { id: string };
+      await uploadDocument(t, citizen, filed.id, 'id_card').expect(201);
+      const submitted = await t.http
+        .post(`/api/v1/applications/${filed.id}/submit`)
+        .set(citizen.auth)
+        .set(idem())
+        .expect(200);
+      const clerk = await staff(t, 'clerk', 'bennghe');
+      await t.http.post(`/api/v1/applications/${filed.id}/actions/receive`).set(clerk.auth).send({}).expect(200);
+      const view = await t.http.get(`/api/v1/applications/${filed.id}`).set(citizen.auth).expect(200);
+      const due = view.body.dueAt as string;
+      expect(due).toBeTruthy();
+      const notMine = (await create(other, 'Người Khác')).body as { id: string };
+
+      const page = await open(js);
+      await go(page, '/dossiers');
+      expect(page.url()).toContain('/login?next=%2Fdossiers');
+      await page.getByLabel('Email hoặc số điện thoại').fill(citizen.email);
+      await page.getByLabel('Mật khẩu').fill('Citizen-pass-1');
+      await page.getByRole('button', { name: 'Đăng nhập' }).click();
+      await page.waitForURL(/\/dossiers$/);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Hồ sơ của tôi');
+
+      const card = (id: string) => page.locator(`[data-dossier="${id}"]`);
+      expect(await card(notMine.id).count()).toBe(0);
+      const filedText = (await card(filed.id).textContent())!;
+      expect(filedText).toContain(submitted.body.code as string);
+      expect(filedText).toContain('Cấp bản sao Trích lục khai sinh');
+      expect(filedText).toContain('Đang giải quyết');
+      const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' })
+        .format(new Date(due))
+        .split('-');
+      expect(filedText).toContain(`${d}/${m}/${y}`);
+      expect(filedText).toContain('Không có việc gì');
+      const draftText = (await card(draft.id).textContent())!;
+      expect(draftText).toContain('Bản nháp');
+      expect(draftText).toContain('Hoàn thiện và nộp hồ sơ');
+      expect(await card(filed.id).getByRole('link').getAttribute('href')).toBe(`/dossiers/${filed.id}`);
+      await checker.check(page, `dossiers${suffix(js)}`);
+
+      await go(page, '/dossiers?lang=en');
+      expect(await card(draft.id).textContent()).toContain('Complete and submit the dossier');
+      expect(await card(filed.id).textContent()).toContain('Being processed');
+      await checker.check(page, `dossiers-en${suffix(js)}`);
       expect(checker.takeProblems()).toEqual([]);
     });
   });
