@@ -137,6 +137,7 @@ export interface QueueRow {
   overdue: boolean;
   deadlineAlert: 'due_soon' | 'overdue' | null;
   clockPaused: boolean;
+  /** open (due), paid, refund_pending, refunded; null when nothing was ever due. */
   paymentStatus: string | null;
 }
 

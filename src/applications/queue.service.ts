@@ -4,27 +4,11 @@ import { Forbidden } from '../common/problem';
 import { addWorkingTime } from '../workflow/calendar';
 import { decodeCursor, encodeCursor } from './applications.service';
 import { DUE_SOON_MS } from './deadlines.service';
-import { DossierRepository, QueueFilter } from './dossier.repository';
+import { DossierRepository, QueueFilter, QueueRow } from './dossier.repository';
 import { QueueQueryDto } from './dto';
 
-export interface QueueItem {
-  id: string;
-  code: string | null;
-  state: string;
-  procedureCode: string;
-  procedureName: string;
-  applicantName: string;
-  assigneeId: string | null;
-  submittedAt: Date | null;
-  receivedAt: Date | null;
-  dueAt: Date | null;
-  attentionAt: Date;
-  overdue: boolean;
-  deadlineAlert: 'due_soon' | 'overdue' | null;
-  clockPaused: boolean;
-  /** open (due), paid, refund_pending, refunded; null when nothing was ever due. */
-  paymentStatus: string | null;
-}
+/** A row of the clerk's queue, as the repository reads it (the API answers it unchanged). */
+export type QueueItem = QueueRow;
 
 /**
  * The clerk's work list: their agency's open dossiers (submitted, not in a
