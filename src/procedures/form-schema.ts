@@ -41,6 +41,8 @@ const ajv = new Ajv({
   code: { regExp: linearRegExp },
 });
 addFormats(ajv);
+// The form's words in both languages (src/web/forms/schema-text.ts): annotations, not assertions.
+ajv.addVocabulary(['x-title-en', 'x-description-en', 'x-error-vi', 'x-error-en']);
 
 const full = new Map<string, ValidateFunction>();
 const partial = new Map<string, ValidateFunction>();

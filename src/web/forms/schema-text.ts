@@ -1,0 +1,38 @@
+import type { Lang } from '../i18n';
+
+/**
+ * The words of a form schema, in the citizen's language. A schema node's `title` and `description` are Vietnamese
+ * (the portal's first language); `x-title-en` and `x-description-en` are their English, and `x-error-vi` /
+ * `x-error-en` the message shown when the field's answer is not valid. These keywords are registered with Ajv
+ * (src/procedures/form-schema.ts), so a procedure version may carry them under strict mode.
+ */
+export interface SchemaWords {
+  title?: string;
+  description?: string;
+  'x-title-en'?: string;
+  'x-description-en'?: string;
+  'x-error-vi'?: string;
+  'x-error-en'?: string;
+}
+
+export const SCHEMA_WORD_KEYWORDS = ['x-title-en', 'x-description-en', 'x-error-vi', 'x-error-en'] as const;
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);
+
+/** The field's label: its title in this language, else the Vietnamese title, else the property name. */
+export function schemaLabel(node: unknown, lang: Lang, name: string): string {
+  const n = (node ?? {}) as SchemaWords;
+  return (lang === 'en' ? text(n['x-title-en']) : undefined) ?? text(n.title) ?? name;
+}
+
+/** The field's hint (its description), in this language when there is one. */
+export function schemaHint(node: unknown, lang: Lang): string | undefined {
+  const n = (node ?? {}) as SchemaWords;
+  return (lang === 'en' ? text(n['x-description-en']) : undefined) ?? text(n.description);
+}
+
+/** The procedure's own message for an invalid answer to this field, when it has one. */
+export function schemaError(node: unknown, lang: Lang): string | undefined {
+  const n = (node ?? {}) as SchemaWords;
+  return lang === 'en' ? (text(n['x-error-en']) ?? text(n['x-error-vi'])) : text(n['x-error-vi']);
+}
