@@ -5,12 +5,12 @@
  * One run: a database of its own (bench_<id>, migrated, demo data), a Redis
  * prefix of its own, the API and a worker as child processes (`node
  * dist/src/main.js`), an SMTP and an SMS sink that accept and discard; then
- * submit, read, IPN, workers and queue, in that order; then everything is
+ * submit, read, the dossier page, IPN, workers and queue, in that order; then everything is
  * removed (also on failure and on SIGINT/SIGTERM). Prints a table and writes
  * bench/results.json.
  *
  * Knobs (environment): BENCH_CONNECTIONS (16), BENCH_SUBMIT_S (20),
- * BENCH_READ_S (10), BENCH_WARMUP_S (3), BENCH_QUEUE_DOSSIERS (1000000),
+ * BENCH_READ_S (10), BENCH_PAGE_S (8), BENCH_WARMUP_S (3), BENCH_QUEUE_DOSSIERS (1000000),
  * BENCH_WORKER_JOBS (2000), BENCH_ONLY (comma list of sections),
  * BENCH_DEADLINE_S (410), BENCH_CPU_PROF (1: CPU profiles of the API and
  * worker into dist/bench/profiles/).
@@ -29,12 +29,13 @@ import { createCitizens, loadDemo, writeSharedDocument } from './lib/seed';
 import { SmtpSink } from './lib/smtp-sink';
 import { benchIpn } from './sections/ipn';
 import { benchQueue } from './sections/queue';
+import { benchPage } from './sections/page';
 import { benchRead } from './sections/read';
 import { benchSubmit } from './sections/submit';
 import { benchWorkers } from './sections/workers';
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
-const SECTIONS = ['submit', 'read', 'ipn', 'workers', 'queue'] as const;
+const SECTIONS = ['submit', 'read', 'page', 'ipn', 'workers', 'queue'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<number> {
@@ -169,6 +170,9 @@ async function main(): Promise<number> {
     await section('read', () =>
       benchRead(env.env, { durationS: num('BENCH_READ_S', 10), warmupS: Math.min(warmupS, 2) }),
     );
+    await section('page', () =>
+      benchPage(env.env, { durationS: num('BENCH_PAGE_S', 8), warmupS: Math.min(warmupS, 2) }),
+    );
     await section('ipn', () => benchIpn(env.env, { payments: 1000, copies: 8, forgeries: 2000, connections: 50 }));
     await section('workers', () =>
       benchWorkers(env.env, {
@@ -221,6 +225,7 @@ function writeResults(
         }
       : null,
     read: results.read ?? null,
+    page: results.page ?? null,
     queue: results.queue
       ? {
           ...omit(results.queue, ['plan', 'countsPlan']),
@@ -240,6 +245,7 @@ function writeResults(
     targets: {
       submitRatio: '>= 0.5',
       readRatio: '>= 0.6',
+      pageOverJson: '>= 0.5',
       queueDeepOverFirst: '<= 1.5',
       queueIndexPlan: true,
       ipnCredits: '== expectedCredits',
@@ -302,6 +308,14 @@ function printTable(r: any): void {
       `bare ${r.read.baselineRps} req/s`,
       `${r.read.ratio}`,
       `>= 0.6 ${pass(r.read.ratio >= 0.6)}`,
+    ]);
+  if (r.page)
+    rows.push([
+      'dossier page',
+      `${r.page.rps} req/s`,
+      `JSON read ${r.page.jsonRps} req/s`,
+      `${r.page.ratio}`,
+      `>= 0.5 ${pass(r.page.ratio >= 0.5)}`,
     ]);
   if (r.queue) {
     rows.push([

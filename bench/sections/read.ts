@@ -25,13 +25,8 @@ export interface ReadResult {
   baselineProbe: ProbeResult;
 }
 
-/**
- * Read: a citizen's `GET /applications/:id` (JWT, scope, the queries, the
- * view) over their own submitted dossiers, against a bare Fastify + pg route
- * in its own process running the same statements; same connections, same
- * duration, same dossiers.
- */
-export async function benchRead(env: Env, o: { durationS: number; warmupS: number }): Promise<ReadResult> {
+/** Up to 2,000 submitted dossiers of the bench citizens (submitting 500 first when run on its own). */
+export async function submittedDossiers(env: Env): Promise<{ id: string; applicant_id: string }[]> {
   const { ctx } = env;
   const submitted = () =>
     ctx.pool.query(
@@ -61,6 +56,18 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
     });
     ({ rows: targets } = await submitted());
   }
+  return targets;
+}
+
+/**
+ * Read: a citizen's `GET /applications/:id` (JWT, scope, the queries, the
+ * view) over their own submitted dossiers, against a bare Fastify + pg route
+ * in its own process running the same statements; same connections, same
+ * duration, same dossiers.
+ */
+export async function benchRead(env: Env, o: { durationS: number; warmupS: number }): Promise<ReadResult> {
+  const { ctx } = env;
+  const targets = await submittedDossiers(env);
 
   // What the API runs for one read, captured in its process.
   await takeStatements(env.api);
