@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runMigrations } from '../../src/database/migrate';
 import { seedDemo } from '../../src/database/seed';
+import { sparticuzChromium } from '../web/browser';
 import { databaseUrl, DB_PREFIX, dropDatabase, withAdmin } from './db';
 
 import { DEMO_PASSWORD } from './factories';
@@ -31,4 +32,6 @@ export default async function globalSetup(): Promise<void> {
     throw e;
   }
   process.env.TEST_TEMPLATE_DB = template;
+  // The browser inside @sparticuz/chromium, unpacked once here rather than by suites racing each other.
+  if (!process.env.CHROMIUM_PATH) process.env.SPARTICUZ_CHROMIUM = JSON.stringify(await sparticuzChromium());
 }

@@ -17,19 +17,30 @@ export function ensureAssets(): void {
 }
 
 /**
- * Chromium: CHROMIUM_PATH when set (a system browser), else the one inside @sparticuz/chromium (an ES module that
- * Jest cannot load: asked for its path and flags in a child Node process, which also unpacks it into /tmp once).
+ * Where the Chromium inside @sparticuz/chromium is, and its flags: asked in a child Node process (it is an ES
+ * module that Jest cannot load), which also unpacks it into /tmp the first time. The run's global setup asks once
+ * and passes the answer to every suite in SPARTICUZ_CHROMIUM, so parallel suites never unpack it at the same time.
  */
-export async function launchBrowser(): Promise<Browser> {
-  if (process.env.CHROMIUM_PATH) return chromium.launch({ executablePath: process.env.CHROMIUM_PATH, headless: true });
+export async function sparticuzChromium(): Promise<{ path: string; args: string[] }> {
+  if (process.env.SPARTICUZ_CHROMIUM)
+    return JSON.parse(process.env.SPARTICUZ_CHROMIUM) as { path: string; args: string[] };
   const script =
     "import('@sparticuz/chromium').then(async ({ default: c }) => " +
     'process.stdout.write(JSON.stringify({ path: await c.executablePath(), args: c.args })))';
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: root });
-  const { path, args } = JSON.parse(stdout) as { path: string; args: string[] };
+  return JSON.parse(stdout) as { path: string; args: string[] };
+}
+
+/** Chromium: CHROMIUM_PATH when set (a system browser), else the one inside @sparticuz/chromium. */
+export async function launchBrowser(): Promise<Browser> {
+  if (process.env.CHROMIUM_PATH) return chromium.launch({ executablePath: process.env.CHROMIUM_PATH, headless: true });
+  const { path, args } = await sparticuzChromium();
   // Its flags are for AWS Lambda; --single-process ends the browser when a context closes (one context per test).
   return chromium.launch({ executablePath: path, args: args.filter((a) => a !== '--single-process'), headless: true });
 }
+
+/** A redirect has no document to keep; every other answer (a page, a 404 page, a form with errors) is checked. */
+const isRedirect = (status: number) => status >= 300 && status < 400;
 
 interface AxeViolation {
   id: string;
@@ -71,7 +82,11 @@ export class PageChecker {
 
   private watch(page: Page): void {
     page.on('response', (r: Response) => {
-      if (r.request().resourceType() === 'document' && r.request().frame() === page.mainFrame() && r.status() < 300) {
+      if (
+        r.request().resourceType() === 'document' &&
+        r.request().frame() === page.mainFrame() &&
+        !isRedirect(r.status())
+      ) {
         this.lastDocument.set(
           page,
           r.text().catch(() => ''),
