@@ -209,8 +209,16 @@ const judicialRecord: WorkflowDefinition = {
 };
 
 const person = {
-  fullName: { type: 'string', minLength: 1, maxLength: 200, title: 'Họ và tên' },
-  dateOfBirth: { type: 'string', format: 'date', title: 'Ngày sinh' },
+  fullName: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 200,
+    title: 'Họ và tên',
+    'x-title-en': 'Full name',
+    description: 'Như trên căn cước công dân',
+    'x-description-en': 'As on the citizen identity card',
+  },
+  dateOfBirth: { type: 'string', format: 'date', title: 'Ngày sinh', 'x-title-en': 'Date of birth' },
 };
 
 export const DEMO_PROCEDURES = [
@@ -226,8 +234,15 @@ export const DEMO_PROCEDURES = [
         required: ['fullName', 'dateOfBirth', 'copies'],
         properties: {
           ...person,
-          registrationNumber: { type: 'string', maxLength: 50, title: 'Số đăng ký khai sinh' },
-          copies: { type: 'integer', minimum: 1, maximum: 10, title: 'Số bản sao' },
+          registrationNumber: {
+            type: 'string',
+            maxLength: 50,
+            title: 'Số đăng ký khai sinh',
+            'x-title-en': 'Birth registration number',
+            description: 'Nếu bạn biết; in trên giấy khai sinh',
+            'x-description-en': 'If you know it; printed on the birth certificate',
+          },
+          copies: { type: 'integer', minimum: 1, maximum: 10, title: 'Số bản sao', 'x-title-en': 'Number of copies' },
         },
       },
       requiredDocuments: [{ key: 'id_card', name: 'Căn cước công dân', required: true }],
@@ -260,12 +275,44 @@ export const DEMO_PROCEDURES = [
         additionalProperties: false,
         required: ['businessName', 'ownerName', 'address', 'businessLine', 'capitalVnd'],
         properties: {
-          businessName: { type: 'string', minLength: 3, maxLength: 200, title: 'Tên hộ kinh doanh' },
-          ownerName: { type: 'string', minLength: 1, maxLength: 200, title: 'Chủ hộ' },
-          address: { type: 'string', minLength: 5, maxLength: 500, title: 'Địa điểm kinh doanh' },
-          businessLine: { type: 'string', minLength: 2, maxLength: 500, title: 'Ngành nghề' },
-          capitalVnd: { type: 'integer', minimum: 0, title: 'Vốn kinh doanh (VND)' },
-          employees: { type: 'integer', minimum: 0, maximum: 10000, title: 'Số lao động' },
+          businessName: {
+            type: 'string',
+            minLength: 3,
+            maxLength: 200,
+            title: 'Tên hộ kinh doanh',
+            'x-title-en': 'Business name',
+          },
+          ownerName: { type: 'string', minLength: 1, maxLength: 200, title: 'Chủ hộ', 'x-title-en': 'Owner' },
+          address: {
+            type: 'string',
+            minLength: 5,
+            maxLength: 500,
+            title: 'Địa điểm kinh doanh',
+            'x-title-en': 'Business address',
+            description: 'Số nhà, đường, phường/xã',
+            'x-description-en': 'House number, street, ward',
+          },
+          businessLine: {
+            type: 'string',
+            minLength: 2,
+            maxLength: 500,
+            title: 'Ngành nghề',
+            'x-title-en': 'Line of business',
+          },
+          capitalVnd: {
+            type: 'integer',
+            minimum: 0,
+            title: 'Vốn kinh doanh (VND)',
+            'x-title-en': 'Capital (VND)',
+            'x-money': true,
+          },
+          employees: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 10000,
+            title: 'Số lao động',
+            'x-title-en': 'Number of employees',
+          },
         },
       },
       requiredDocuments: [
@@ -303,10 +350,37 @@ export const DEMO_PROCEDURES = [
         required: ['fullName', 'dateOfBirth', 'placeOfBirth', 'certificateType', 'purpose'],
         properties: {
           ...person,
-          placeOfBirth: { type: 'string', minLength: 2, maxLength: 200, title: 'Nơi sinh' },
-          certificateType: { type: 'integer', enum: [1, 2], title: 'Loại phiếu' },
-          purpose: { type: 'string', minLength: 2, maxLength: 500, title: 'Mục đích sử dụng' },
-          extraCopies: { type: 'integer', minimum: 0, maximum: 5, title: 'Số bản cấp thêm' },
+          placeOfBirth: {
+            type: 'string',
+            minLength: 2,
+            maxLength: 200,
+            title: 'Nơi sinh',
+            'x-title-en': 'Place of birth',
+            description: 'Tỉnh, thành phố',
+            'x-description-en': 'Province or city',
+          },
+          certificateType: {
+            type: 'integer',
+            enum: [1, 2],
+            title: 'Loại phiếu',
+            'x-title-en': 'Certificate type',
+            'x-enum-titles': ['Phiếu số 1', 'Phiếu số 2 (đầy đủ án tích)'],
+            'x-enum-titles-en': ['Certificate no. 1', 'Certificate no. 2 (full criminal record)'],
+          },
+          purpose: {
+            type: 'string',
+            minLength: 2,
+            maxLength: 500,
+            title: 'Mục đích sử dụng',
+            'x-title-en': 'Purpose',
+          },
+          extraCopies: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 5,
+            title: 'Số bản cấp thêm',
+            'x-title-en': 'Extra copies',
+          },
         },
       },
       requiredDocuments: [

@@ -41,8 +41,17 @@ const ajv = new Ajv({
   code: { regExp: linearRegExp },
 });
 addFormats(ajv);
-// The form's words in both languages (src/web/forms/schema-text.ts): annotations, not assertions.
-ajv.addVocabulary(['x-title-en', 'x-description-en', 'x-error-vi', 'x-error-en']);
+// The form's words in both languages, its choices' names and which numbers are money (src/web/forms/schema-text.ts):
+// annotations, not assertions.
+ajv.addVocabulary([
+  'x-title-en',
+  'x-description-en',
+  'x-error-vi',
+  'x-error-en',
+  'x-enum-titles',
+  'x-enum-titles-en',
+  'x-money',
+]);
 
 const full = new Map<string, ValidateFunction>();
 const partial = new Map<string, ValidateFunction>();
