@@ -232,6 +232,7 @@ export const DEMO_PROCEDURES = [
         type: 'object',
         additionalProperties: false,
         required: ['fullName', 'dateOfBirth', 'copies'],
+        'x-order': ['fullName', 'dateOfBirth', 'registrationNumber', 'copies'],
         properties: {
           ...person,
           registrationNumber: {
@@ -274,6 +275,7 @@ export const DEMO_PROCEDURES = [
         type: 'object',
         additionalProperties: false,
         required: ['businessName', 'ownerName', 'address', 'businessLine', 'capitalVnd'],
+        'x-order': ['businessName', 'ownerName', 'address', 'businessLine', 'capitalVnd', 'employees'],
         properties: {
           businessName: {
             type: 'string',
@@ -348,6 +350,7 @@ export const DEMO_PROCEDURES = [
         type: 'object',
         additionalProperties: false,
         required: ['fullName', 'dateOfBirth', 'placeOfBirth', 'certificateType', 'purpose'],
+        'x-order': ['fullName', 'dateOfBirth', 'placeOfBirth', 'certificateType', 'purpose', 'extraCopies'],
         properties: {
           ...person,
           placeOfBirth: {

@@ -41,7 +41,7 @@ const ajv = new Ajv({
   code: { regExp: linearRegExp },
 });
 addFormats(ajv);
-// The form's words in both languages, its choices' names and which numbers are money (src/web/forms/schema-text.ts):
+// The form's words in both languages, its choices' names, which numbers are money and the order of its fields (src/web/forms/schema-text.ts):
 // annotations, not assertions.
 ajv.addVocabulary([
   'x-title-en',
@@ -51,6 +51,7 @@ ajv.addVocabulary([
   'x-enum-titles',
   'x-enum-titles-en',
   'x-money',
+  'x-order',
 ]);
 
 const full = new Map<string, ValidateFunction>();

@@ -1,6 +1,6 @@
 import { e } from '../components';
 import type { Texts } from '../i18n';
-import { fieldId, isDate, type SchemaNode, typeOf } from './form-data';
+import { fieldId, isDate, propertyEntries, type SchemaNode, typeOf } from './form-data';
 import { isMoney, schemaEnumTitle, schemaLabel } from './schema-text';
 
 /**
@@ -16,7 +16,7 @@ export function Answers(props: {
 }): JSX.Element {
   const { tx, changeHref } = props;
   const schema = props.schema as SchemaNode;
-  const rows = Object.entries(schema.properties ?? {});
+  const rows = propertyEntries(schema);
   return (
     <dl class={`govuk-summary-list${changeHref ? '' : ' govuk-summary-list--no-border'}`}>
       {rows.map(([key, node]) => {
@@ -49,7 +49,7 @@ function answer(tx: Texts, node: SchemaNode, name: string, v: unknown): JSX.Elem
   if (missing(v)) return <span class="govuk-hint govuk-!-margin-bottom-0">{e(tx.t('filing.notAnswered'))}</span>;
   const type = typeOf(node);
   if (type === 'object' && node.properties && typeof v === 'object' && !Array.isArray(v)) {
-    const entries = Object.entries(node.properties).filter(([k]) => !missing((v as Record<string, unknown>)[k]));
+    const entries = propertyEntries(node).filter(([k]) => !missing((v as Record<string, unknown>)[k]));
     return (
       <ul class="govuk-list">
         {entries.map(([k, child]) => (

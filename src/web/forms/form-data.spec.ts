@@ -1,6 +1,15 @@
 import { validateFormData } from '../../procedures/form-schema';
 import { texts } from '../i18n';
-import { fieldErrors, fieldId, parseForm, readDate, removeItem, type SchemaNode, toRaw } from './form-data';
+import {
+  fieldErrors,
+  fieldId,
+  parseForm,
+  propertyEntries,
+  readDate,
+  removeItem,
+  type SchemaNode,
+  toRaw,
+} from './form-data';
 
 const schema: SchemaNode = {
   type: 'object',
@@ -151,5 +160,13 @@ describe('the validator messages in the citizen words', () => {
     ]);
     // A draft is checked without `required`.
     expect(check({}, 'partial')).toEqual([]);
+  });
+});
+
+describe('the order of the fields', () => {
+  it('follows x-order (Postgres reorders a jsonb object), then the stored order', () => {
+    const node = { type: 'object', 'x-order': ['b', 'a'], properties: { a: {}, c: {}, b: {} } } as SchemaNode;
+    expect(propertyEntries(node).map(([k]) => k)).toEqual(['b', 'a', 'c']);
+    expect(propertyEntries({ properties: { z: {}, y: {} } }).map(([k]) => k)).toEqual(['z', 'y']);
   });
 });

@@ -28,6 +28,7 @@ export interface SchemaNode {
   pattern?: string;
   title?: string;
   'x-money'?: boolean;
+  'x-order'?: string[];
 }
 
 /** The values of the form's inputs by name: what the citizen typed, kept as typed. */
@@ -68,6 +69,20 @@ export const isDate = (node: SchemaNode) => typeOf(node) === 'string' && node.fo
 
 const isMoneyName = (node: SchemaNode, path: string) =>
   node['x-money'] === true || /Vnd$/.test(path.split('.').pop() ?? '');
+
+/**
+ * An object's fields in the order of the form: those its `x-order` lists first, in that order, then the others as
+ * stored (Postgres keeps a jsonb object's keys sorted by length, not as written).
+ */
+export function propertyEntries(node: SchemaNode): [string, SchemaNode][] {
+  const all = Object.entries(node.properties ?? {});
+  const order = Array.isArray(node['x-order']) ? node['x-order'] : [];
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  return all
+    .map((x, i) => [x, i] as const)
+    .sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1])
+    .map((x) => x[0]);
+}
 
 /** The schema node at a dotted path of the data (array indexes step into `items`), or undefined. */
 export function nodeAt(schema: SchemaNode, path: string): SchemaNode | undefined {
@@ -299,7 +314,7 @@ function formOrder(schema: SchemaNode): string[] {
   const walk = (node: SchemaNode, path: string) => {
     if (path) ids.push(fieldId(path));
     if (typeOf(node) === 'object' && node.properties) {
-      for (const [k, child] of Object.entries(node.properties)) walk(child, join(path, k));
+      for (const [k, child] of propertyEntries(node)) walk(child, join(path, k));
     } else if (typeOf(node) === 'array' && node.items) walk(node.items, join(path, 0));
   };
   walk(schema, '');

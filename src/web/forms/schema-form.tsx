@@ -6,6 +6,7 @@ import {
   itemCount,
   join,
   problemMessage,
+  propertyEntries,
   type ProblemKind,
   type RawForm,
   type SchemaNode,
@@ -47,7 +48,7 @@ export function SchemaFields(p: SchemaFormProps): JSX.Element {
 }
 
 function properties(c: Ctx, node: SchemaNode, path: string): JSX.Element[] {
-  return Object.entries(node.properties ?? {}).map(([key, child]) =>
+  return propertyEntries(node).map(([key, child]) =>
     field(c, child, join(path, key), (node.required ?? []).includes(key), schemaLabel(child, c.tx.lang, key)),
   );
 }

@@ -18,6 +18,8 @@ export interface SchemaWords {
   'x-enum-titles-en'?: string[];
   /** An integer that is an amount of VND (shown with thousands separators); also a name ending in `Vnd`. */
   'x-money'?: boolean;
+  /** The order of an object's fields on the form (the database keeps JSON objects' keys in its own order). */
+  'x-order'?: string[];
 }
 
 /** The annotation keywords the portal reads; src/procedures/form-schema.ts registers the same list with Ajv. */
@@ -29,6 +31,7 @@ export const SCHEMA_WORD_KEYWORDS = [
   'x-enum-titles',
   'x-enum-titles-en',
   'x-money',
+  'x-order',
 ] as const;
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);

@@ -410,7 +410,7 @@ function DeliveryChoice({ tx, subject, state }: { tx: Texts; subject: FormSubjec
         ) : (
           ''
         )}
-        <div class="govuk-radios" data-module="govuk-radios">
+        <div class="govuk-radios">
           {options.map((o) => [
             <div class="govuk-radios__item">
               <input
@@ -420,7 +420,7 @@ function DeliveryChoice({ tx, subject, state }: { tx: Texts; subject: FormSubjec
                 type="radio"
                 value={o.value}
                 checked={method === o.value}
-                data-aria-controls={o.value === 'post' ? 'conditional-delivery-post' : undefined}
+                data-reveal={o.value === 'post' ? 'conditional-delivery-post' : undefined}
               />
               <label class="govuk-label govuk-radios__label" for={o.id}>
                 {e(o.label)}
