@@ -41,8 +41,18 @@ const ajv = new Ajv({
   code: { regExp: linearRegExp },
 });
 addFormats(ajv);
-// The form's words in both languages (src/web/forms/schema-text.ts): annotations, not assertions.
-ajv.addVocabulary(['x-title-en', 'x-description-en', 'x-error-vi', 'x-error-en']);
+// The form's words in both languages, its choices' names, which numbers are money and the order of its fields (src/web/forms/schema-text.ts):
+// annotations, not assertions.
+ajv.addVocabulary([
+  'x-title-en',
+  'x-description-en',
+  'x-error-vi',
+  'x-error-en',
+  'x-enum-titles',
+  'x-enum-titles-en',
+  'x-money',
+  'x-order',
+]);
 
 const full = new Map<string, ValidateFunction>();
 const partial = new Map<string, ValidateFunction>();

@@ -54,6 +54,7 @@ export const NOTICES: Partial<Record<string, MessageKey>> = {
   'password-changed': 'account.password.changed',
   'language-saved': 'account.language.saved',
   'password-reset': 'login.passwordReset',
+  saved: 'filing.saved',
 };
 
 /** A `next` target that stays on this site: a path, never `//host` or a scheme. */

@@ -8,6 +8,7 @@ import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
 import { CatalogPages } from './pages/catalog.page';
 import { DossierPages } from './pages/dossiers.page';
+import { FilingPages } from './pages/filing.page';
 import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
 import { PageRateLimit } from './rate-limit';
@@ -31,6 +32,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
     PublicPages,
     RecoveryPages,
     DossierPages,
+    FilingPages,
   ],
   exports: [WebRouter],
 })
@@ -43,6 +45,7 @@ export class WebModule implements OnModuleInit {
     private readonly publicPages: PublicPages,
     private readonly recovery: RecoveryPages,
     private readonly dossiers: DossierPages,
+    private readonly filing: FilingPages,
   ) {}
 
   onModuleInit(): void {
@@ -54,6 +57,7 @@ export class WebModule implements OnModuleInit {
       ...this.publicPages.routes(),
       ...this.recovery.routes(),
       ...this.dossiers.routes(),
+      ...this.filing.routes(),
     ]);
   }
 }

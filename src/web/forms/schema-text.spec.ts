@@ -1,5 +1,5 @@
 import { checkFormSchema, validateFormData } from '../../procedures/form-schema';
-import { schemaError, schemaHint, schemaLabel } from './schema-text';
+import { isMoney, SCHEMA_WORD_KEYWORDS, schemaEnumTitle, schemaError, schemaHint, schemaLabel } from './schema-text';
 
 describe('a form schema in two languages', () => {
   const field = {
@@ -34,5 +34,28 @@ describe('a form schema in two languages', () => {
     ]);
     // An unknown keyword is still refused (strict mode).
     expect(checkFormSchema({ type: 'object', 'x-unknown': 1 })).not.toEqual([]);
+  });
+
+  it('names enum values and knows money, and the validator accepts those keywords', () => {
+    const type = {
+      type: 'integer',
+      enum: [1, 2],
+      'x-enum-titles': ['Phiếu số 1', 'Phiếu số 2'],
+      'x-enum-titles-en': ['Certificate no. 1'],
+    };
+    expect([schemaEnumTitle(type, 'vi', 2), schemaEnumTitle(type, 'en', 1), schemaEnumTitle(type, 'en', 2)]).toEqual([
+      'Phiếu số 2',
+      'Certificate no. 1',
+      'Phiếu số 2',
+    ]);
+    expect(schemaEnumTitle(type, 'vi', 3)).toBe('3');
+    expect([
+      isMoney({ type: 'integer' }, 'capitalVnd'),
+      isMoney({ type: 'integer', 'x-money': true }, 'capital'),
+    ]).toEqual([true, true]);
+    expect(isMoney({ type: 'integer' }, 'employees')).toBe(false);
+    const schema = { type: 'object', properties: { type, capital: { type: 'integer', 'x-money': true } } };
+    expect(checkFormSchema(schema)).toEqual([]);
+    for (const k of SCHEMA_WORD_KEYWORDS) expect(checkFormSchema({ type: 'object', [k]: k === 'x-money' })).toEqual([]);
   });
 });
