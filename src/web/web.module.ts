@@ -4,9 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { ApplicationsModule } from '../applications/applications.module';
 import { AuthModule } from '../auth/auth.module';
 import { DeliveryModule } from '../delivery/delivery.module';
+import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
 import { CatalogPages } from './pages/catalog.page';
+import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
 import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
@@ -20,7 +22,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
  * HTTP roles, after SecurityModule (the pages share the API's rate limits). See src/web/web.router.ts.
  */
 @Module({
-  imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule],
+  imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule, PaymentsModule],
   providers: [
     WebSessionsRepository,
     WebSessions,
@@ -31,6 +33,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
     PublicPages,
     RecoveryPages,
     DossierPages,
+    DossierPage,
   ],
   exports: [WebRouter],
 })
@@ -43,6 +46,7 @@ export class WebModule implements OnModuleInit {
     private readonly publicPages: PublicPages,
     private readonly recovery: RecoveryPages,
     private readonly dossiers: DossierPages,
+    private readonly dossier: DossierPage,
   ) {}
 
   onModuleInit(): void {
@@ -54,6 +58,7 @@ export class WebModule implements OnModuleInit {
       ...this.publicPages.routes(),
       ...this.recovery.routes(),
       ...this.dossiers.routes(),
+      ...this.dossier.routes(),
     ]);
   }
 }
