@@ -321,7 +321,8 @@ export const en: Record<MessageKey, string> = {
   'dossier.payment.failedBody': 'The payment was cancelled or failed. You have not been charged for it.',
   'dossier.payment.again': 'Try again',
   'dossier.payment.waiting': 'Waiting for the bank to confirm',
-  'dossier.payment.waitingBody': 'We have not had the bank’s confirmation yet. This usually takes a few seconds; do not pay again.',
+  'dossier.payment.waitingBody':
+    'We have not had the bank’s confirmation yet. This usually takes a few seconds; do not pay again.',
   'dossier.payment.checkAgain': 'Check again',
   'dossier.payment.checking': 'Checking…',
   'dossier.result': 'Result',

@@ -316,14 +316,16 @@ export const vi = {
   'dossier.payment.paidAt': 'Thời điểm thanh toán',
   'dossier.payment.receipt': 'Tải biên lai số {number} (PDF)',
   'dossier.pay': 'Thanh toán {amount}',
-  'dossier.pay.refused': 'Chưa thể thanh toán lúc này: không có khoản nào phải nộp hoặc một giao dịch đang được xử lý. Hãy thử lại sau ít phút.',
+  'dossier.pay.refused':
+    'Chưa thể thanh toán lúc này: không có khoản nào phải nộp hoặc một giao dịch đang được xử lý. Hãy thử lại sau ít phút.',
   'dossier.payment.paid': 'Đã thanh toán thành công',
   'dossier.payment.paidNext': 'Cơ quan sẽ tiếp tục xử lý hồ sơ. Biên lai có trong trang hồ sơ.',
   'dossier.payment.failed': 'Chưa thanh toán được',
   'dossier.payment.failedBody': 'Giao dịch đã bị hủy hoặc không thành công. Bạn chưa bị trừ tiền cho giao dịch này.',
   'dossier.payment.again': 'Thanh toán lại',
   'dossier.payment.waiting': 'Đang chờ ngân hàng xác nhận',
-  'dossier.payment.waitingBody': 'Chúng tôi chưa nhận được xác nhận của ngân hàng. Việc này thường mất vài giây; đừng thanh toán lại.',
+  'dossier.payment.waitingBody':
+    'Chúng tôi chưa nhận được xác nhận của ngân hàng. Việc này thường mất vài giây; đừng thanh toán lại.',
   'dossier.payment.checkAgain': 'Kiểm tra lại',
   'dossier.payment.checking': 'Đang kiểm tra…',
   'dossier.result': 'Kết quả',

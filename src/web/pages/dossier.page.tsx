@@ -222,7 +222,13 @@ export class DossierPage {
         hasErrors={errors.length > 0}
       >
         <ErrorSummary tx={tx} errors={errors} />
-        {c.notice ? <Notice tx={tx} success>{e(tx.t(c.notice))}</Notice> : ''}
+        {c.notice ? (
+          <Notice tx={tx} success>
+            {e(tx.t(c.notice))}
+          </Notice>
+        ) : (
+          ''
+        )}
         <span class="govuk-caption-l">{e(d.procedureName)}</span>
         <h1 class="govuk-heading-l">{e(title)}</h1>
         <p class="govuk-body">
@@ -241,16 +247,14 @@ export class DossierPage {
                 {d.clockPaused ? ` ${e(tx.t('dossiers.paused'))}` : ''}
               </span>,
             ],
-            ...d.apologies.map(
-              (a): [string, JSX.Element] => [
-                tx.t('dossier.apology'),
-                <>
-                  {e(tx.t('dossier.apology.newDate', { date: tx.date(a.newDueAt) }))}
-                  <br />
-                  {e(a.reason)}
-                </>,
-              ],
-            ),
+            ...d.apologies.map((a): [string, JSX.Element] => [
+              tx.t('dossier.apology'),
+              <>
+                {e(tx.t('dossier.apology.newDate', { date: tx.date(a.newDueAt) }))}
+                <br />
+                {e(a.reason)}
+              </>,
+            ]),
           ]}
         />
         {d.code ? (
@@ -273,11 +277,7 @@ export class DossierPage {
         )}
 
         <div id="actions">
-          {filing || d.availableActions.length ? (
-            <h2 class="govuk-heading-m">{e(tx.t('dossier.actions'))}</h2>
-          ) : (
-            ''
-          )}
+          {filing || d.availableActions.length ? <h2 class="govuk-heading-m">{e(tx.t('dossier.actions'))}</h2> : ''}
           {filing ? (
             <p class="govuk-body">
               <a class="govuk-button" data-module="govuk-button" href={`${base}/check`} role="button" draggable="false">
@@ -625,7 +625,12 @@ export class DossierPage {
       upload = await readOneFile(c.req, ['_csrf']);
     } catch (err) {
       const status = (err as { statusCode?: number; status?: number }).statusCode ?? (err as AppError).status;
-      if (status === 413) return this.show(c, [{ field: fieldId, message: tx.t('dossier.upload.tooBig', { size: this.maxFileMb() }) }], 413);
+      if (status === 413)
+        return this.show(
+          c,
+          [{ field: fieldId, message: tx.t('dossier.upload.tooBig', { size: this.maxFileMb() }) }],
+          413,
+        );
       if (err instanceof AppError && (status === 415 || status === 422 || status === 400))
         return this.show(c, [{ field: fieldId, message: tx.t('dossier.upload.choose') }], 422);
       throw err;
@@ -704,7 +709,12 @@ export class DossierPage {
             <span class="govuk-caption-l">{e(l.d.procedureName)}</span>
             <h1 class="govuk-heading-l">{e(heading)}</h1>
             <h2 class="govuk-heading-m">{e(tx.t('dossier.check.answers'))}</h2>
-            <Answers tx={tx} schema={l.version.formSchema} data={l.d.formData} changeHref={`/dossiers/${l.d.id}/edit`} />
+            <Answers
+              tx={tx}
+              schema={l.version.formSchema}
+              data={l.d.formData}
+              changeHref={`/dossiers/${l.d.id}/edit`}
+            />
             <h2 class="govuk-heading-m">{e(tx.t('dossier.documents'))}</h2>
             <dl class="govuk-summary-list">
               {l.version.requiredDocuments.map((r) => {
@@ -824,7 +834,8 @@ export class DossierPage {
     const action = (c.req.params as { action: string }).action;
     if (!ACTION_KEY.test(action) || action === SUBMIT_ACTION) throw new NotFound('action');
     const comment = field(c.body, 'comment');
-    if (comment.length > 4000) return this.show(c, [{ field: `comment-${action}`, message: c.tx.t('dossier.error.tooLong') }], 422);
+    if (comment.length > 4000)
+      return this.show(c, [{ field: `comment-${action}`, message: c.tx.t('dossier.error.tooLong') }], 422);
     try {
       await this.applications.act(user, id, action, { comment: comment || undefined });
     } catch (err) {
@@ -898,7 +909,8 @@ export class DossierPage {
     const user = this.user(c);
     const id = this.param(c, 'id');
     const comment = field(c.body, 'comment');
-    if (comment.length > 4000) return this.withdrawForm(c, [{ field: 'comment', message: c.tx.t('dossier.error.tooLong') }]);
+    if (comment.length > 4000)
+      return this.withdrawForm(c, [{ field: 'comment', message: c.tx.t('dossier.error.tooLong') }]);
     try {
       await this.applications.act(user, id, 'withdraw', { comment: comment || undefined });
     } catch (err) {
@@ -1058,13 +1070,18 @@ export class DossierPage {
     const comment = field(c.body, 'comment');
     if (!Number.isInteger(score) || score < 1 || score > 5)
       return this.show(c, [{ field: 'score', message: tx.t('dossier.rating.choose') }], 422);
-    if (comment.length > 2000) return this.show(c, [{ field: 'rating-comment', message: tx.t('dossier.error.tooLong') }], 422);
+    if (comment.length > 2000)
+      return this.show(c, [{ field: 'rating-comment', message: tx.t('dossier.error.tooLong') }], 422);
     try {
       await this.applications.rate(user, id, score, comment || undefined);
     } catch (err) {
       if (!(err instanceof Conflict)) throw err;
       const already = err.slug === 'already-rated';
-      return this.show(c, [{ field: 'rating', message: tx.t(already ? 'dossier.rating.already' : 'dossier.rating.notYet') }], 409);
+      return this.show(
+        c,
+        [{ field: 'rating', message: tx.t(already ? 'dossier.rating.already' : 'dossier.rating.notYet') }],
+        409,
+      );
     }
     return new Redirect(`/dossiers/${id}?notice=dossier-rated#rating`);
   }
