@@ -242,7 +242,7 @@ describe('the dossier page in a browser', () => {
         expect(await main(page)).toContain('Đang chờ ngân hàng xác nhận');
         await checker.check(page, 'dossier-payment-waiting');
         await page.waitForFunction(
-          () => document.querySelector('#payment-outcome')?.getAttribute('data-outcome') === 'paid',
+          'document.querySelector("#payment-outcome")?.getAttribute("data-outcome") === "paid"',
           undefined,
           { timeout: 30_000 },
         );

@@ -13,12 +13,15 @@ export function Answers(props: {
   changeHref?: string;
 }): JSX.Element {
   const { tx } = props;
-  const properties = ((props.schema as { properties?: Record<string, unknown> }).properties ?? {}) as Record<
-    string,
-    unknown
-  >;
-  const show = (v: unknown) =>
-    v === undefined || v === null || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string);
+  const properties = (props.schema as { properties?: Record<string, unknown> }).properties ?? {};
+  const show = (v: unknown): string =>
+    typeof v === 'string'
+      ? v
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : v
+          ? JSON.stringify(v)
+          : '';
   return (
     <dl class="govuk-summary-list" id="answers">
       {Object.entries(properties).map(([name, node]) => {

@@ -142,7 +142,7 @@ export class DossierPage {
   }
 
   private historyLabel(tx: Texts, key: string): string {
-    return (tx.t(`dossier.history.${key}` as MessageKey) as string | undefined) ?? tx.t('dossier.history.other');
+    return (tx.t(`dossier.history.${key}` as MessageKey)) ?? tx.t('dossier.history.other');
   }
 
   private payOrigin(): string | undefined {
@@ -537,7 +537,7 @@ export class DossierPage {
                 tx.t('dossier.shipment.status'),
                 <strong class="govuk-tag" id="shipment-status">
                   {e(
-                    (tx.t(`dossier.shipment.${d.shipment.status}` as MessageKey) as string | undefined) ??
+                    (tx.t(`dossier.shipment.${d.shipment.status}` as MessageKey)) ??
                       d.shipment.status,
                   )}
                 </strong>,
@@ -767,7 +767,7 @@ export class DossierPage {
       await this.applications.submit(user, id, key);
     } catch (err) {
       if (err instanceof ValidationFailed && err.errors?.some((x) => x.field !== 'Idempotency-Key')) {
-        return this.check(c, this.problem(c.tx, err, 'answers')!);
+        return this.check(c, this.problem(c.tx, err, 'answers'));
       }
       const errors = this.problem(c.tx, err, 'actions');
       if (!errors) throw err;
