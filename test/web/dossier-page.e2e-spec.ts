@@ -241,11 +241,7 @@ describe('the dossier page in a browser', () => {
         expect(await page.getAttribute('#payment-outcome', 'data-outcome')).toBe('waiting');
         expect(await main(page)).toContain('Đang chờ ngân hàng xác nhận');
         await checker.check(page, 'dossier-payment-waiting');
-        await page.waitForFunction(
-          'document.querySelector("#payment-outcome")?.getAttribute("data-outcome") === "paid"',
-          undefined,
-          { timeout: 30_000 },
-        );
+        await page.locator('#payment-outcome[data-outcome="paid"]').waitFor({ timeout: 30_000 });
       } else {
         await page.getByRole('button', { name: 'Thanh toán / Pay' }).click();
         await page.waitForURL(new RegExp(`/dossiers/${id}/payment\\?ref=`));
