@@ -142,7 +142,7 @@ export class DossierPage {
   }
 
   private historyLabel(tx: Texts, key: string): string {
-    return (tx.t(`dossier.history.${key}` as MessageKey)) ?? tx.t('dossier.history.other');
+    return tx.t(`dossier.history.${key}` as MessageKey) ?? tx.t('dossier.history.other');
   }
 
   private payOrigin(): string | undefined {
@@ -536,10 +536,7 @@ export class DossierPage {
               [
                 tx.t('dossier.shipment.status'),
                 <strong class="govuk-tag" id="shipment-status">
-                  {e(
-                    (tx.t(`dossier.shipment.${d.shipment.status}` as MessageKey)) ??
-                      d.shipment.status,
-                  )}
+                  {e(tx.t(`dossier.shipment.${d.shipment.status}` as MessageKey) ?? d.shipment.status)}
                 </strong>,
               ],
             ]}
