@@ -105,4 +105,27 @@ export class DocumentsRepository {
   async attach(m: EntityManager, ids: string[], historyId: string): Promise<void> {
     await m.query(`UPDATE dossier_documents SET history_id = $2 WHERE id = ANY($1::uuid[])`, [ids, historyId]);
   }
+
+  /**
+   * Removes a document the account uploaded and that is not part of a step; with `sinceLastMove`, only one uploaded
+   * after the dossier's last change of state (what a supplementation added, not what was filed before). The
+   * document's key and storage key, or undefined when there is no such document.
+   */
+  async remove(
+    m: EntityManager,
+    dossierId: string,
+    documentId: string,
+    uploadedBy: string,
+    sinceLastMove: boolean,
+  ): Promise<{ documentKey: string; storageKey: string } | undefined> {
+    const [doc]: { document_key: string; storage_key: string }[] = await m.query(
+      `DELETE FROM dossier_documents d
+        WHERE d.id = $1 AND d.dossier_id = $2 AND d.uploaded_by = $3 AND d.history_id IS NULL
+          AND (NOT $4::boolean OR d.created_at > coalesce((SELECT max(h.at) FROM dossier_history h
+                WHERE h.dossier_id = $2 AND h.to_state IS DISTINCT FROM h.from_state), '-infinity'))
+        RETURNING d.document_key, d.storage_key`,
+      [documentId, dossierId, uploadedBy, sinceLastMove],
+    );
+    return doc && { documentKey: doc.document_key, storageKey: doc.storage_key };
+  }
 }

@@ -114,6 +114,30 @@ export class DocumentsService {
     });
   }
 
+  /**
+   * The citizen takes back a document while the dossier is theirs to edit: in the first state any document they
+   * uploaded; later (a supplementation) only one added since the dossier came back. The stored file stays (the
+   * storage keeps no deletes; its key is no longer referenced).
+   */
+  async remove(user: AuthUser, dossierId: string, documentId: string): Promise<{ documentKey: string }> {
+    return this.db.transaction(async (m) => {
+      const row = await this.applications.load(m, user, dossierId, true);
+      const version = await this.procedures.version(row.procedure_version_id);
+      if (user.role !== 'citizen' || !canEdit(version.workflow, row.state, 'citizen')) {
+        throw new Conflict(`Documents cannot be removed in state ${row.state}.`, 'not-editable');
+      }
+      const removed = await this.documents.remove(
+        m,
+        dossierId,
+        documentId,
+        user.id,
+        !stateOf(version.workflow, row.state).start,
+      );
+      if (!removed) throw new NotFound('document');
+      return { documentKey: removed.documentKey };
+    });
+  }
+
   async list(user: AuthUser, dossierId: string): Promise<ListedDocument[]> {
     await this.applications.find(user, dossierId);
     return this.documents.list(dossierId);

@@ -18,6 +18,8 @@ export interface PageContext {
   csrf(): string;
   /** A notice the previous step asked this page to show (`?notice=`), from a fixed list. */
   notice?: MessageKey;
+  /** Lets this page's forms post to another origin too (a form whose answer redirects to a payment gateway). */
+  allowFormAction(origin: string): void;
 }
 
 /** POST-redirect-GET: 303 to a local path. */
@@ -33,7 +35,16 @@ export class Html {
   ) {}
 }
 
-export type PageResult = JSX.Element | Redirect | Html;
+/** A file or a JSON answer from a page route (a download, an enhancement's status poll): sent as it is. */
+export class Raw {
+  constructor(
+    readonly body: Buffer | string,
+    readonly headers: Record<string, string>,
+    readonly status = 200,
+  ) {}
+}
+
+export type PageResult = JSX.Element | Redirect | Html | Raw;
 
 export interface PageRoute {
   method: 'GET' | 'POST';
@@ -55,6 +66,12 @@ export const NOTICES: Partial<Record<string, MessageKey>> = {
   'language-saved': 'account.language.saved',
   'password-reset': 'login.passwordReset',
   saved: 'filing.saved',
+  'dossier-uploaded': 'dossier.notice.uploaded',
+  'dossier-removed': 'dossier.notice.removed',
+  'dossier-resubmitted': 'dossier.notice.resubmitted',
+  'dossier-action': 'dossier.notice.action',
+  'dossier-withdrawn': 'dossier.notice.withdrawn',
+  'dossier-rated': 'dossier.notice.rated',
 };
 
 /** A `next` target that stays on this site: a path, never `//host` or a scheme. */

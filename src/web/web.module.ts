@@ -4,9 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { ApplicationsModule } from '../applications/applications.module';
 import { AuthModule } from '../auth/auth.module';
 import { DeliveryModule } from '../delivery/delivery.module';
+import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
 import { CatalogPages } from './pages/catalog.page';
+import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
 import { FilingPages } from './pages/filing.page';
 import { PublicPages } from './pages/public.page';
@@ -21,7 +23,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
  * HTTP roles, after SecurityModule (the pages share the API's rate limits). See src/web/web.router.ts.
  */
 @Module({
-  imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule],
+  imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule, PaymentsModule],
   providers: [
     WebSessionsRepository,
     WebSessions,
@@ -33,6 +35,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
     RecoveryPages,
     DossierPages,
     FilingPages,
+    DossierPage,
   ],
   exports: [WebRouter],
 })
@@ -46,6 +49,7 @@ export class WebModule implements OnModuleInit {
     private readonly recovery: RecoveryPages,
     private readonly dossiers: DossierPages,
     private readonly filing: FilingPages,
+    private readonly dossier: DossierPage,
   ) {}
 
   onModuleInit(): void {
@@ -58,6 +62,7 @@ export class WebModule implements OnModuleInit {
       ...this.recovery.routes(),
       ...this.dossiers.routes(),
       ...this.filing.routes(),
+      ...this.dossier.routes(),
     ]);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/problem';
 import { texts, negotiateLang, type Lang, isLang } from './i18n';
-import { CsrfFailure, NOTICES, Html, PageContext, PageRoute, Redirect } from './page';
+import { CsrfFailure, NOTICES, Html, PageContext, PageRoute, Raw, Redirect } from './page';
 import { ERROR_STATUS, ErrorKind, ErrorPage } from './pages/error.page';
 import { PageSession, WebSessions } from './web-sessions';
 import { PageRateLimit } from './rate-limit';
@@ -70,6 +70,7 @@ export class WebRouter {
     }
     const query = strings(req.query);
     let token: string | undefined;
+    const formActions: string[] = [];
     const ctx: PageContext = {
       req,
       reply,
@@ -80,13 +81,20 @@ export class WebRouter {
       body,
       csrf: () => (token ??= this.sessions.csrfToken(req, reply, ctx.session)),
       notice: query.notice ? NOTICES[query.notice] : undefined,
+      allowFormAction: (origin) => {
+        if (/^https?:\/\/[A-Za-z0-9.:[\]-]+$/.test(origin) && !formActions.includes(origin)) formActions.push(origin);
+      },
     };
     try {
       if (route.rateLimit) await this.limits.hit(route.rateLimit, req);
       const result = await route.handler(ctx);
       if (result instanceof Redirect) return this.redirect(reply, result.location);
-      if (result instanceof Html) return this.send(reply, await result.html, result.status);
-      return this.send(reply, await Promise.resolve(result), 200);
+      if (result instanceof Raw) return reply.status(result.status).headers(result.headers).send(result.body);
+      const csp = formActions.length
+        ? PAGE_CSP.replace("form-action 'self'", `form-action 'self' ${formActions.join(' ')}`)
+        : PAGE_CSP;
+      if (result instanceof Html) return this.send(reply, await result.html, result.status, csp);
+      return this.send(reply, await Promise.resolve(result), 200, csp);
     } catch (err) {
       return this.fail(err, req, reply, ctx.session);
     }
@@ -97,11 +105,11 @@ export class WebRouter {
   }
 
   /** Sends a page: compressed when the browser takes it, never cached (it may be personal and has CSRF tokens). */
-  send(reply: FastifyReply, html: string, status: number): FastifyReply {
+  send(reply: FastifyReply, html: string, status: number, csp = PAGE_CSP): FastifyReply {
     reply
       .status(status)
       .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', PAGE_CSP)
+      .header('content-security-policy', csp)
       .header('cache-control', 'no-store')
       .header('vary', 'Cookie, Accept-Language, Accept-Encoding');
     const compressible = typeof (reply as { compress?: unknown }).compress === 'function';

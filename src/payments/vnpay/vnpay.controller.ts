@@ -77,17 +77,23 @@ export class VnpayController {
   /** Where the browser lands after the gateway. Shows the current state; a signed success only triggers a status query. */
   @ApiOperation({
     summary: 'VNPay browser return',
-    description: 'Shows where the payment stands (JSON, or HTML for browsers); never credits by itself.',
+    description:
+      'Answers where the payment stands (JSON); a browser (Accept: text/html) is sent on to the dossier’s payment ' +
+      'page. Never credits by itself.',
     security: [],
   })
-  @ApiProduces('application/json', 'text/html')
+  @ApiProduces('application/json')
   @ApiResponse({
     status: 200,
     description: 'Where the payment stands',
     content: {
       'application/json': { schema: { $ref: getSchemaPath(PaymentReturnDto) } },
-      'text/html': { schema: { type: 'string' } },
     },
+  })
+  @ApiResponse({
+    status: 303,
+    description: 'A browser: to the page /dossiers/{id}/payment?ref={txnRef}',
+    headers: { Location: { description: 'The dossier’s payment page', schema: { type: 'string' } } },
   })
   @ApiExtraModels(PaymentReturnDto)
   @ApiProblems([400, 'The result could not be verified'], 404, 429)
@@ -129,18 +135,14 @@ export class VnpayController {
       }
     }
     if (accept?.includes('text/html')) {
+      // A browser goes on to the dossier's payment page, which shows what the IPN (or the queued check) decided.
       reply
-        .header('content-type', 'text/html; charset=utf-8')
-        .send(
-          `<!doctype html><meta charset="utf-8"><title>Payment</title><p>${escapeHtml(body.message)}</p>` +
-            (body.code ? `<p>Hồ sơ / Dossier: ${escapeHtml(body.code)}</p>` : ''),
-        );
+        .status(303)
+        .header('location', `/dossiers/${body.dossierId}/payment?ref=${encodeURIComponent(body.txnRef!)}`)
+        .header('cache-control', 'no-store')
+        .send();
     } else {
       reply.send(body);
     }
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
