@@ -166,7 +166,7 @@ describe('the dossier page in a browser', () => {
       expect(check).toContain('Tên hộ kinh doanh');
       expect(check).toContain('cccd-moi.pdf');
       expect(await page.getByRole('link', { name: /Thay đổi\s+Tên hộ kinh doanh/ }).getAttribute('href')).toBe(
-        `/dossiers/${id}/edit`,
+        `/dossiers/${id}/edit#businessName`,
       );
       await checker.check(page, `dossier-check${suffix(js)}`);
       const form = page.locator(`form[action="/dossiers/${id}/submit"]`);
