@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestApp, TestApp } from '../support/app';
-import { DEMO, DEMO_PASSWORD, idem, newCitizen, PDF, PNG, staff, uploadDocument, waitFor } from '../support/factories';
+import {
+  DEMO,
+  DEMO_PASSWORD,
+  idem,
+  login,
+  newCitizen,
+  PDF,
+  PNG,
+  staff,
+  uploadDocument,
+  waitFor,
+} from '../support/factories';
 import { ensureAssets, launchBrowser, PageChecker } from './browser';
 
 const api = '/api/v1';
@@ -107,11 +118,49 @@ describe('the dossier page in a browser', () => {
     }
   }
 
+  /**
+   * The start of the journey on the pages: search without diacritics, open the procedure, Start, create an account
+   * on the way (back to the form after it), fill the form in and save it: the draft's id, and an API session of the
+   * same citizen for the checks.
+   */
+  async function findRegisterAndFile(page: Page, js: boolean) {
+    await go(page, '/');
+    await page.getByLabel('Tên hoặc mã thủ tục').fill('dang ky ho kinh doanh');
+    await page.getByRole('button', { name: 'Tìm kiếm' }).click();
+    await page.getByRole('link', { name: 'Đăng ký thành lập hộ kinh doanh' }).click();
+    await page.waitForURL(/\/procedures\/2\.000720$/);
+    await page.getByRole('button', { name: 'Bắt đầu nộp hồ sơ' }).click();
+    await page.waitForURL(/\/login\?next=/);
+    await page.getByRole('link', { name: 'Chưa có tài khoản? Tạo tài khoản' }).click();
+    await page.waitForURL(/\/register\?next=/);
+    const tag = randomUUID().slice(0, 8);
+    const email = `journey-${tag}@example.vn`;
+    const idNumber = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
+    await page.getByLabel('Họ và tên').fill('Nguyễn Thị Ba');
+    await page.getByLabel('Địa chỉ email').fill(email);
+    await page.getByLabel('Số điện thoại di động').fill(`09${idNumber.slice(-8)}`);
+    await page.getByLabel('Số định danh cá nhân (CCCD)').fill(idNumber);
+    await page.getByLabel('Mật khẩu').fill('Citizen-pass-1');
+    await page.getByRole('button', { name: 'Tạo tài khoản' }).click();
+    // Back where the citizen was going: the form of the procedure.
+    await page.waitForURL(/\/dossiers\/new\?procedure=2\.000720$/);
+    await checker.check(page, `journey-form${suffix(js)}`);
+    await page.getByLabel('Tên hộ kinh doanh').fill(HOUSEHOLD_FORM.businessName);
+    await page.getByLabel('Chủ hộ', { exact: true }).fill(HOUSEHOLD_FORM.ownerName);
+    await page.getByLabel('Địa điểm kinh doanh').fill(HOUSEHOLD_FORM.address);
+    await page.getByLabel('Ngành nghề').fill(HOUSEHOLD_FORM.businessLine);
+    await page.getByLabel('Vốn kinh doanh (VND)').fill('50.000.000');
+    await page.getByRole('button', { name: 'Lưu và tiếp tục' }).click();
+    await page.waitForURL(/\/dossiers\/[0-9a-f-]{36}\?notice=saved$/);
+    const id = new URL(page.url()).pathname.split('/')[2];
+    const citizen = await login(t, email, 'Citizen-pass-1');
+    expect((await view(citizen, id)).formData).toEqual(HOUSEHOLD_FORM);
+    return { id, citizen };
+  }
+
   describe.each([true, false])('with JavaScript %s', (js) => {
-    it('files a household business dossier and follows it to the result and a rating', async () => {
-      const citizen = await newCitizen(t);
+    it('finds the procedure, registers, files, uploads, submits twice (once), supplements, pays, downloads, rates', async () => {
       const clerk = await staff(t, 'clerk', 'quan1');
-      const id = await draft(citizen, DEMO.householdBusiness, HOUSEHOLD_FORM);
       const page = await open(js);
       // Uploads are slowed down a little, so that the progress bar can be seen.
       if (js) {
@@ -120,8 +169,7 @@ describe('the dossier page in a browser', () => {
           await route.continue();
         });
       }
-      await signIn(page, citizen.email);
-      await go(page, `/dossiers/${id}`);
+      const { id, citizen } = await findRegisterAndFile(page, js);
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Bản nháp (chưa có mã)');
       expect(await page.textContent('#dossier-state')).toContain('Đang soạn');
       await checker.check(page, `dossier-draft${suffix(js)}`);
@@ -320,6 +368,33 @@ describe('the dossier page in a browser', () => {
     await checker.check(page, 'dossier-withdrawn');
     expect((await view(citizen, id)).state).toBe('withdrawn');
     expectClean();
+  });
+
+  it('loads each filing page within the budget: at most 150 KB compressed on a first visit, fonts aside', async () => {
+    const citizen = await newCitizen(t);
+    const id = await draft(citizen, DEMO.householdBusiness, HOUSEHOLD_FORM);
+    const signedIn = await open(true);
+    await signIn(signedIn, citizen.email);
+    const cookies = await signedIn.context().cookies();
+    for (const path of [
+      `/dossiers/new?procedure=${DEMO.householdBusiness}`,
+      `/dossiers/${id}`,
+      `/dossiers/${id}/check`,
+    ]) {
+      // A new context: an empty cache, as on a citizen's first visit.
+      const page = await open(true);
+      await page.context().addCookies(cookies);
+      const sizes: Promise<number>[] = [];
+      page.on('requestfinished', (r) => {
+        if (r.resourceType() !== 'font') sizes.push(r.sizes().then((x) => x.responseBodySize + x.responseHeadersSize));
+      });
+      const res = await go(page, path);
+      expect(res?.status()).toBe(200);
+      await page.waitForLoadState('networkidle');
+      const transferred = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
+      expect(transferred).toBeGreaterThan(10 * 1024); // the stylesheet and scripts were counted
+      expect(transferred).toBeLessThanOrEqual(150 * 1024);
+    }
   });
 
   it('shows the not-found page for another citizen’s dossier, a staff account, an unknown id or a bad one', async () => {

@@ -41,6 +41,9 @@ export async function check<T extends object>(
   return { value, errors };
 }
 
+/** A link to `path` that brings the citizen back to `next` afterwards (e.g. the form they started). */
+const withNext = (path: string, next: string) => (next ? `${path}?next=${encodeURIComponent(next)}` : path);
+
 /** `/register`, `/login`, `/logout`, `/account` (language, password, sign out everywhere). */
 @Injectable()
 export class AccountPages {
@@ -78,6 +81,7 @@ export class AccountPages {
   private registerForm(c: PageContext, values: Record<string, string>, errors: FormErrors): JSX.Element {
     const { tx } = c;
     const labels = this.registerLabels(tx);
+    const next = localPath(c.query.next ?? c.body.next, '');
     return (
       <Layout
         tx={tx}
@@ -94,6 +98,7 @@ export class AccountPages {
             <h1 class="govuk-heading-l">{e(tx.t('register.title'))}</h1>
             <form method="post" action="/register" novalidate>
               <Csrf token={c.csrf()} />
+              {next ? <input type="hidden" name="next" value={next} /> : ''}
               <Input
                 tx={tx}
                 name="fullName"
@@ -158,7 +163,7 @@ export class AccountPages {
               <Button>{e(tx.t('register.submit'))}</Button>
             </form>
             <p class="govuk-body">
-              <a class="govuk-link" href="/login">
+              <a class="govuk-link" href={withNext('/login', next)}>
                 {e(tx.t('register.haveAccount'))}
               </a>
             </p>
@@ -185,7 +190,8 @@ export class AccountPages {
       const profile = await this.auth.profile(account.id);
       if (!profile) throw new NotFound('account');
       await this.sessions.start(c.reply, c.session, account.id, profile.tokenVersion);
-      return new Redirect('/account?notice=registered');
+      const next = localPath(c.body.next, '');
+      return new Redirect(next || '/account?notice=registered');
     } catch (err) {
       if (err instanceof Conflict) {
         return new Html(this.registerForm(c, values, [{ field: 'email', message: tx.t('register.exists') }]), 409);
@@ -248,7 +254,7 @@ export class AccountPages {
               </a>
             </p>
             <p class="govuk-body">
-              <a class="govuk-link" href="/register">
+              <a class="govuk-link" href={withNext('/register', next)}>
                 {e(tx.t('login.noAccount'))}
               </a>
             </p>
