@@ -12,6 +12,8 @@ export interface AccountProfile {
   idNumber: string | null;
   idNumberVerified: boolean;
   locale: 'vi' | 'en';
+  /** Whether notifications about the citizen's dossiers also go by SMS (to the phone on the account). */
+  notifySms: boolean;
   tokenVersion: number;
 }
 
@@ -173,7 +175,7 @@ export class AccountsRepository {
     const [row] = await selectRows<AccountProfile>(
       this.db,
       `SELECT full_name AS "fullName", email, phone, id_number AS "idNumber", id_number_verified AS "idNumberVerified",
-              locale, token_version AS "tokenVersion"
+              locale, notify_sms AS "notifySms", token_version AS "tokenVersion"
          FROM accounts WHERE id = $1 AND disabled_at IS NULL`,
       [id],
     );
@@ -182,6 +184,10 @@ export class AccountsRepository {
 
   async setLocale(id: string, locale: 'vi' | 'en'): Promise<void> {
     await execute(this.db, `UPDATE accounts SET locale = $2 WHERE id = $1`, [id, locale]);
+  }
+
+  async setNotifySms(id: string, on: boolean): Promise<void> {
+    await execute(this.db, `UPDATE accounts SET notify_sms = $2 WHERE id = $1`, [id, on]);
   }
 
   /** Records a sign-in; the token version, or undefined when the account was disabled meanwhile. */

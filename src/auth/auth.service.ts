@@ -257,6 +257,11 @@ export class AuthService implements OnModuleInit {
     return this.accounts.setLocale(accountId, locale);
   }
 
+  /** Whether the account's dossier notifications also go by SMS. */
+  setNotifySms(accountId: string, on: boolean): Promise<void> {
+    return this.accounts.setNotifySms(accountId, on);
+  }
+
   private async issueTokens(m: EntityManager, user: AuthUser, version: number, familyId: string): Promise<TokensDto> {
     const ttl = this.config.get('JWT_ACCESS_TTL_SECONDS', { infer: true });
     const accessToken = await this.jwt.signAsync(

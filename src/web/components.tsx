@@ -144,14 +144,22 @@ export function Radios(p: {
   choices: Choice[];
   errors?: FormErrors;
   inline?: boolean;
+  hint?: string;
 }): JSX.Element {
   const error = errorOf(p.errors, p.name);
   return (
     <div class={`govuk-form-group${error ? ' govuk-form-group--error' : ''}`}>
-      <fieldset class="govuk-fieldset" aria-describedby={describedBy(p.name, undefined, error)}>
+      <fieldset class="govuk-fieldset" aria-describedby={describedBy(p.name, p.hint, error)}>
         <legend class="govuk-fieldset__legend govuk-fieldset__legend--s" safe>
           {p.legend}
         </legend>
+        {p.hint ? (
+          <div id={`${p.name}-hint`} class="govuk-hint" safe>
+            {p.hint}
+          </div>
+        ) : (
+          ''
+        )}
         <ErrorMessage tx={p.tx} id={p.name} error={error} />
         <div class={`govuk-radios govuk-radios--small${p.inline ? ' govuk-radios--inline' : ''}`}>
           {p.choices.map((c, i) => {

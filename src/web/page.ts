@@ -64,6 +64,7 @@ export const NOTICES: Partial<Record<string, MessageKey>> = {
   registered: 'register.done',
   'password-changed': 'account.password.changed',
   'language-saved': 'account.language.saved',
+  'sms-saved': 'account.sms.saved',
   'password-reset': 'login.passwordReset',
   saved: 'filing.saved',
   'dossier-uploaded': 'dossier.notice.uploaded',

@@ -111,6 +111,13 @@ describe('citizen pages in a browser', () => {
       expect(main).toContain(me.idNumber);
       expect(main).toContain('Chưa xác thực');
       await checker.check(page, `account${suffix(js)}`);
+      // SMS about the dossiers: on by default, turned off here (email is always sent).
+      expect(await page.getByRole('radio', { name: 'Nhận', exact: true }).isChecked()).toBe(true);
+      await page.getByRole('radio', { name: 'Không nhận' }).check();
+      await page.getByRole('button', { name: 'Lưu lựa chọn SMS' }).click();
+      await page.waitForURL(/notice=sms-saved/);
+      expect(await page.textContent('main')).toContain('Đã lưu lựa chọn nhận tin nhắn SMS.');
+      expect(await page.getByRole('radio', { name: 'Không nhận' }).isChecked()).toBe(true);
       const cookie = (await page.context().cookies()).find((c) => c.name === 'portal_session')!;
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
 

@@ -61,6 +61,7 @@ export class AccountPages {
       { method: 'POST', url: '/logout', handler: (c) => this.logout(c), signedIn: true },
       { method: 'GET', url: '/account', handler: (c) => this.account(c, []), signedIn: true },
       { method: 'POST', url: '/account/language', handler: (c) => this.language(c), signedIn: true },
+      { method: 'POST', url: '/account/sms', handler: (c) => this.sms(c), signedIn: true },
       { method: 'POST', url: '/account/password', handler: (c) => this.password(c), signedIn: true },
       { method: 'POST', url: '/account/sign-out-everywhere', handler: (c) => this.everywhere(c), signedIn: true },
     ];
@@ -331,6 +332,7 @@ export class AccountPages {
                   </>,
                 ],
                 [tx.t('account.language'), e(tx.t(`lang.${profile.locale}`))],
+                [tx.t('account.sms'), e(tx.t(profile.notifySms ? 'account.sms.on' : 'account.sms.off'))],
               ]}
             />
             <form method="post" action="/account/language">
@@ -347,6 +349,22 @@ export class AccountPages {
                 ]}
               />
               <Button secondary>{e(tx.t('account.language.save'))}</Button>
+            </form>
+            <form method="post" action="/account/sms">
+              <Csrf token={c.csrf()} />
+              <Radios
+                tx={tx}
+                name="notifySms"
+                legend={tx.t('account.sms')}
+                hint={tx.t('account.sms.hint')}
+                value={profile.notifySms ? 'yes' : 'no'}
+                inline
+                choices={[
+                  { value: 'yes', label: tx.t('account.sms.on') },
+                  { value: 'no', label: tx.t('account.sms.off') },
+                ]}
+              />
+              <Button secondary>{e(tx.t('account.sms.save'))}</Button>
             </form>
             <h2 class="govuk-heading-m">{e(tx.t('account.password.title'))}</h2>
             <form method="post" action="/account/password" novalidate>
@@ -387,6 +405,11 @@ export class AccountPages {
     await this.auth.setLocale(c.session!.accountId, locale);
     c.reply.setCookie(LANG_COOKIE, locale, { path: '/', sameSite: 'lax', httpOnly: true, maxAge: 365 * 86400 });
     return new Redirect('/account?notice=language-saved');
+  }
+
+  private async sms(c: PageContext) {
+    await this.auth.setNotifySms(c.session!.accountId, c.body.notifySms !== 'no');
+    return new Redirect('/account?notice=sms-saved');
   }
 
   private async password(c: PageContext) {
