@@ -10,7 +10,9 @@ export interface LayoutProps {
   signedIn: boolean;
   csrf: string;
   /** The navigation item of this page. */
-  nav?: 'search' | 'lookup' | 'dossiers' | 'account' | 'login' | 'register';
+  nav?: 'search' | 'lookup' | 'dossiers' | 'account' | 'login' | 'register' | 'staff' | 'reports' | 'admin';
+  /** The signed-in account's role: staff see their console's items instead of "my dossiers". */
+  role?: string;
   /** The page has a form with errors: the title says so first. */
   hasErrors?: boolean;
   children?: JSX.Element | JSX.Element[];
@@ -29,6 +31,20 @@ const Emblem = () => (
     <path fill="#a50e1a" d="M16 5l2.6 7.9H27l-6.8 4.9 2.6 8-6.8-5-6.8 5 2.6-8L5 12.9h8.4z" />
   </svg>
 );
+
+/** The console's items for a staff role: the queue (everyone), reports (supervisors, admins), administration (admins). */
+function staffItems(
+  role: string | undefined,
+  item: (key: LayoutProps['nav'], href: string, label: string) => JSX.Element,
+  tx: Texts,
+): JSX.Element[] {
+  if (!role || role === 'citizen') return [];
+  const items = [item('staff', '/staff', tx.t('layout.nav.staff'))];
+  if (role === 'supervisor' || role === 'admin')
+    items.push(item('reports', '/staff/reports', tx.t('layout.nav.reports')));
+  if (role === 'admin') items.push(item('admin', '/admin', tx.t('layout.nav.admin')));
+  return items;
+}
 
 /** Every page: skip link, header with the portal's name, navigation, language switch, main, footer. */
 export function Layout(p: LayoutProps): JSX.Element {
@@ -81,7 +97,10 @@ export function Layout(p: LayoutProps): JSX.Element {
                     {item('lookup', '/lookup', tx.t('layout.nav.lookup'))}
                     {p.signedIn
                       ? [
-                          item('dossiers', '/dossiers', tx.t('layout.nav.dossiers')),
+                          ...staffItems(p.role, item, tx),
+                          p.role && p.role !== 'citizen'
+                            ? ''
+                            : item('dossiers', '/dossiers', tx.t('layout.nav.dossiers')),
                           item('account', '/account', tx.t('layout.nav.account')),
                           <li class="govuk-service-navigation__item">
                             <form method="post" action="/logout" class="portal-signout">

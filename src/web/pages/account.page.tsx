@@ -273,16 +273,19 @@ export class AccountPages {
       password: tx.t('login.password'),
     });
     if (errors.length) return new Html(this.loginForm(c, values.email, errors), 422);
+    let home = '/account';
     try {
       const account = await this.auth.verifyCredentials(value, clientAddress(c.req));
       await this.sessions.start(c.reply, c.session, account.id, account.tokenVersion);
+      // Staff start at their console.
+      if (account.role !== 'citizen') home = '/staff';
     } catch (err) {
       if (err instanceof Unauthorized) {
         return new Html(this.loginForm(c, values.email, [{ field: 'email', message: tx.t('login.failed') }]), 401);
       }
       throw err;
     }
-    return new Redirect(localPath(c.body.next, '/account'));
+    return new Redirect(localPath(c.body.next, home));
   }
 
   private async logout(c: PageContext) {
