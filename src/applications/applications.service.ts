@@ -64,6 +64,16 @@ export class ApplicationsService {
     return this.view(user, row);
   }
 
+  /**
+   * One dossier as its page shows it: the row (read once, scoped to the caller), its view and its history, the
+   * latter two read at the same time. The same reads as GET /applications/:id and /applications/:id/history.
+   */
+  async detail(user: AuthUser, id: string): Promise<{ row: DossierRow; view: DossierView; history: HistoryItem[] }> {
+    const row = await this.load(null, user, id, false);
+    const [view, history] = await Promise.all([this.view(user, row), this.dossiers.history(row.id)]);
+    return { row, view, history };
+  }
+
   /** A dossier the caller may see (for the payments and results routes); anything else is 404. */
   find(user: AuthUser, id: string): Promise<DossierRow> {
     return this.load(null, user, id, false);

@@ -1,3 +1,4 @@
+import type { DossierRow } from './dossier';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -141,6 +142,11 @@ export class DocumentsService {
   async list(user: AuthUser, dossierId: string): Promise<ListedDocument[]> {
     await this.applications.find(user, dossierId);
     return this.documents.list(dossierId);
+  }
+
+  /** The documents of a dossier the caller has already read through ApplicationsService (so may see). */
+  listOf(dossier: Pick<DossierRow, 'id'>): Promise<ListedDocument[]> {
+    return this.documents.list(dossier.id);
   }
 
   async download(

@@ -174,12 +174,15 @@ export class DossierPage {
   // ------------------------------------------------------------------ the dossier page
 
   private async show(c: PageContext, errors: FormErrors = [], status = 200): Promise<PageResult> {
-    const l = await this.load(c);
-    const [history, docs, requests] = await Promise.all([
-      this.applications.history(l.user, l.d.id),
-      this.documents.list(l.user, l.d.id),
-      l.d.payment ? this.payments.list(l.d.id) : Promise.resolve([]),
+    // One pass: the dossier read once (scoped), then its view, history, documents and payments side by side.
+    const user = this.user(c);
+    const { row, view: d, history } = await this.applications.detail(user, this.param(c, 'id'));
+    const [version, docs, requests] = await Promise.all([
+      this.procedures.version(row.procedure_version_id),
+      this.documents.listOf(row),
+      d.payment ? this.payments.list(d.id) : Promise.resolve([]),
     ]);
+    const l: Loaded = { user, d, row, version };
     const html = this.page(c, l, history, docs, requests, errors);
     return status === 200 ? html : new Html(html, status);
   }
