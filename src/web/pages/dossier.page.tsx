@@ -236,7 +236,7 @@ export class DossierPage {
         <h1 class="govuk-heading-l">{e(title)}</h1>
         <p class="govuk-body">
           <strong class="govuk-tag" id="dossier-state">
-            {e(stateLabel(tx, d.state))}
+            {e(stateLabel(tx, d.state, d.stateLabel))}
           </strong>
         </p>
         <SummaryList
@@ -798,7 +798,7 @@ export class DossierPage {
             <SummaryList
               rows={[
                 [tx.t('lookup.procedure'), e(d.procedureName)],
-                [tx.t('dossiers.state'), e(stateLabel(tx, d.state))],
+                [tx.t('dossiers.state'), e(stateLabel(tx, d.state, d.stateLabel))],
                 [tx.t('dossier.submittedAt'), e(d.submittedAt ? tx.dateTime(d.submittedAt) : '')],
                 [
                   tx.t('dossier.receivedAt'),

@@ -88,7 +88,7 @@ export class DossierPages {
             <div class="govuk-summary-list__row">
               <dt class="govuk-summary-list__key">{e(tx.t('dossiers.state'))}</dt>
               <dd class="govuk-summary-list__value">
-                <strong class="govuk-tag">{e(stateLabel(tx, d.state))}</strong>
+                <strong class="govuk-tag">{e(stateLabel(tx, d.state, d.stateLabel))}</strong>
               </dd>
             </div>
             <div class="govuk-summary-list__row">

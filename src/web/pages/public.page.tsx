@@ -30,9 +30,10 @@ interface VerifyAnswer {
   procedureName: string;
 }
 
-export function stateLabel(tx: Texts, state: string): string {
+/** A state's label: the catalogue's `state.<key>`, else the workflow's own label (Vietnamese), else a generic one. */
+export function stateLabel(tx: Texts, state: string, workflowLabel?: string | null): string {
   const key = `state.${state}` as MessageKey;
-  return tx.t(key) ?? tx.t('state.other');
+  return tx.t(key) ?? workflowLabel ?? tx.t('state.other');
 }
 
 /** The public pages: `/lookup` (status by code + ID number) and `/verify/:code` (is this result genuine?). */
