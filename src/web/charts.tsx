@@ -21,12 +21,12 @@ export interface BarChartProps {
   noData: string;
 }
 
-const WIDTH = 400;
+const WIDTH = 320;
 const ROW = 46;
 const LABEL_Y = 16;
 const BAR_Y = 22;
 const BAR_H = 16;
-const VALUE_ROOM = 80;
+const VALUE_ROOM = 72;
 /** GOV.UK blue on white: 5.2:1, above the 3:1 a graphic needs; text in GOV.UK black (19:1). */
 const BAR_FILL = '#1d70b8';
 const TEXT_FILL = '#0b0c0c';
