@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AccountsRepository, AccountStatus, StaffListEntry } from '../auth/accounts.repository';
+import { AccountsRepository, AccountStatus, ClerkLoad, StaffListEntry } from '../auth/accounts.repository';
 import type { AuthUser } from '../auth/auth-user';
 import { AuthService } from '../auth/auth.service';
 import { hashPassword } from '../auth/passwords';
@@ -65,6 +65,11 @@ export class AgenciesService {
     });
     if (!created) throw new Conflict('An account with this email or phone already exists.', 'account-exists');
     return { id: created.id, email: dto.email.toLowerCase(), role: dto.role, agencyCode: dto.agencyCode ?? null };
+  }
+
+  /** The agency's active clerks with their open and overdue assigned dossiers (the supervisor's assignment page). */
+  clerkLoads(agencyId: string): Promise<ClerkLoad[]> {
+    return this.accounts.clerkLoads(agencyId);
   }
 
   listStaff(agencyCode?: string): Promise<StaffListEntry[]> {

@@ -57,6 +57,15 @@ export interface StaffListEntry {
   disabledAt: Date | null;
 }
 
+/** A clerk of an agency and their load: open dossiers assigned to them, and how many of those are overdue. */
+export interface ClerkLoad {
+  id: string;
+  email: string;
+  fullName: string;
+  open: number;
+  overdue: number;
+}
+
 /** A person a message goes to. */
 export interface Recipient {
   id: string;
@@ -393,6 +402,24 @@ export class AccountsRepository {
          FROM accounts a LEFT JOIN agencies g ON g.id = a.agency_id
         WHERE a.role <> 'citizen' AND ($1::text IS NULL OR g.code = $1) ORDER BY g.code, a.email`,
       [agencyCode ?? null],
+    );
+  }
+
+  /**
+   * The active clerks of one agency with their load: open dossiers (in the queue: submitted, not closed) of that
+   * agency assigned to them, and those past their due date (clock paused: at the pause), as the queue counts them.
+   */
+  async clerkLoads(agencyId: string): Promise<ClerkLoad[]> {
+    return selectRows<ClerkLoad>(
+      this.db,
+      `SELECT a.id, a.email, a.full_name AS "fullName", count(d.id)::int AS open,
+              count(d.id) FILTER (WHERE d.due_at IS NOT NULL AND d.finished_at IS NULL
+                                    AND d.due_at < coalesce(d.paused_at, now()))::int AS overdue
+         FROM accounts a
+         LEFT JOIN dossiers d ON d.assignee_id = a.id AND d.agency_id = a.agency_id AND d.attention_at IS NOT NULL
+        WHERE a.agency_id = $1 AND a.role = 'clerk' AND a.disabled_at IS NULL
+        GROUP BY a.id ORDER BY a.full_name, a.email`,
+      [agencyId],
     );
   }
 

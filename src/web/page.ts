@@ -73,6 +73,7 @@ export const NOTICES: Partial<Record<string, MessageKey>> = {
   'dossier-action': 'dossier.notice.action',
   'dossier-withdrawn': 'dossier.notice.withdrawn',
   'dossier-rated': 'dossier.notice.rated',
+  'staff-assigned': 'staff.assign.done',
 };
 
 /** A `next` target that stays on this site: a path, never `//host` or a scheme. */
