@@ -7,6 +7,7 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
+import { AdminProcedurePages } from './pages/admin-procedures.page';
 import { CatalogPages } from './pages/catalog.page';
 import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
@@ -36,6 +37,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
     DossierPages,
     FilingPages,
     DossierPage,
+    AdminProcedurePages,
   ],
   exports: [WebRouter],
 })
@@ -50,6 +52,7 @@ export class WebModule implements OnModuleInit {
     private readonly dossiers: DossierPages,
     private readonly filing: FilingPages,
     private readonly dossier: DossierPage,
+    private readonly adminProcedures: AdminProcedurePages,
   ) {}
 
   onModuleInit(): void {
@@ -63,6 +66,7 @@ export class WebModule implements OnModuleInit {
       ...this.dossiers.routes(),
       ...this.filing.routes(),
       ...this.dossier.routes(),
+      ...this.adminProcedures.routes(),
     ]);
   }
 }
