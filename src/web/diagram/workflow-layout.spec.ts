@@ -23,9 +23,9 @@ describe('layoutWorkflow', () => {
       expect(n.x + n.width / 2).toBeLessThanOrEqual(l.width);
     }
     for (const x of l.edges) expect(x.points.length).toBeGreaterThanOrEqual(2);
-    expect(l.nodes.find((n) => n.key === 'draft')!.lines).toEqual(['draft', '▶ start', '⏱ clock stopped']);
+    expect(l.nodes.find((n) => n.key === 'draft')!.lines).toEqual(['draft', '▶ start', '◷ clock stopped']);
     expect(l.nodes.find((n) => n.key === 'completed')!.lines).toEqual(['completed', '■ end']);
-    expect(l.nodes.find((n) => n.key === 'processing')!.lines).toContain('⏱ clock running');
+    expect(l.nodes.find((n) => n.key === 'processing')!.lines).toContain('◷ clock running');
   });
 
   it('is deterministic', () => {

@@ -143,7 +143,7 @@ export function layoutWorkflow(input: unknown, words: DiagramWords, marks: Diagr
   for (const s of wf.states) {
     const lines = [s.key];
     if (s.start) lines.push(`▶ ${words.start}`);
-    if (s.clock && s.clock in words.clock) lines.push(`⏱ ${words.clock[s.clock as ClockName]}`);
+    if (s.clock && s.clock in words.clock) lines.push(`◷ ${words.clock[s.clock as ClockName]}`);
     if (s.terminal) lines.push(`■ ${words.terminal}`);
     addNode({
       key: s.key,
