@@ -8,6 +8,17 @@ import { Procedure, ProcedureVersion } from './procedure.entity';
 /** A catalog row before its total fee is added. */
 export type CatalogRow = Omit<ProcedureView, 'totalFee'>;
 
+/** A procedure as the administrator's list shows it (versions are null when it has none yet). */
+export interface AdminProcedureRow {
+  code: string;
+  name: string;
+  level: string;
+  agencyCode: string;
+  agencyName: string;
+  latestVersion: number | null;
+  latestPublished: number | null;
+}
+
 const CATALOG_SQL = `
   SELECT p.code, p.name, p.level, a.code AS "agencyCode", a.name AS "agencyName",
          v.version, v.fees, v.fee_timing AS "feeTiming", v.processing_days AS "processingDays",
@@ -112,6 +123,47 @@ export class ProceduresRepository {
       ],
     );
     return row.version;
+  }
+
+  /** Every procedure (published or not) with its agency, newest version and newest published version; one when `code`. */
+  adminList(code?: string): Promise<AdminProcedureRow[]> {
+    return selectRows<AdminProcedureRow>(
+      this.db,
+      `SELECT p.code, p.name, p.level, a.code AS "agencyCode", a.name AS "agencyName",
+              (SELECT max(version) FROM procedure_versions v WHERE v.procedure_id = p.id) AS "latestVersion",
+              (SELECT max(version) FROM procedure_versions v
+                WHERE v.procedure_id = p.id AND v.published_at IS NOT NULL) AS "latestPublished"
+         FROM procedures p JOIN agencies a ON a.id = p.agency_id
+        WHERE $1::text IS NULL OR p.code = $1
+        ORDER BY a.code, p.code`,
+      [code ?? null],
+    );
+  }
+
+  /** Replaces a draft's content; false when the version is published (or gone). */
+  async updateDraft(versionId: string, dto: CreateVersionDto): Promise<boolean> {
+    const [row] = await updateRows<{ id: string }>(
+      this.db,
+      `UPDATE procedure_versions
+          SET form_schema = $2, required_documents = $3, fees = $4, fee_timing = $5, processing_days = $6,
+              delivery_options = $7, workflow = $8, postal_fee_vnd = $9, refundable = $10, result_template = $11
+        WHERE id = $1 AND published_at IS NULL
+       RETURNING id`,
+      [
+        versionId,
+        dto.formSchema,
+        JSON.stringify(dto.requiredDocuments),
+        JSON.stringify(dto.fees),
+        dto.feeTiming,
+        dto.processingDays,
+        dto.deliveryOptions,
+        dto.workflow,
+        dto.postalFee ?? 0,
+        dto.refundable ?? true,
+        dto.resultTemplate ? JSON.stringify(dto.resultTemplate) : null,
+      ],
+    );
+    return !!row;
   }
 
   /** Publishes a draft; its publication time, or undefined when it was already published. */

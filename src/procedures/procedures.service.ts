@@ -6,7 +6,7 @@ import type { WorkflowDefinition } from '../workflow/definition';
 import { CreateProcedureDto, CreateVersionDto, ProcedureView } from './dto';
 import { checkFormSchema } from './form-schema';
 import { Procedure, ProcedureVersion } from './procedure.entity';
-import { ProceduresRepository } from './procedures.repository';
+import { AdminProcedureRow, ProceduresRepository } from './procedures.repository';
 
 /** A published version, as the dossier services need it; immutable, so cacheable in memory. */
 export interface PublishedVersion extends ProcedureVersion {
@@ -74,6 +74,38 @@ export class ProceduresService {
     if (!procedure) throw new NotFound('procedure');
     const rows = await this.procedures.listVersions(procedure.id);
     return rows.map(({ id: _id, procedureId: _p, ...v }) => v);
+  }
+
+  /** Every procedure, published or not, for the administrator's list. */
+  adminList(): Promise<AdminProcedureRow[]> {
+    return this.procedures.adminList();
+  }
+
+  /** One procedure as the administrator's list shows it. */
+  async adminProcedure(code: string): Promise<AdminProcedureRow> {
+    const [row] = await this.procedures.adminList(code);
+    if (!row) throw new NotFound('procedure');
+    return row;
+  }
+
+  /** The agencies a procedure can belong to (code and name). */
+  async agencyChoices(): Promise<{ code: string; name: string }[]> {
+    return (await this.agencies.list()).map((a) => ({ code: a.code, name: a.name }));
+  }
+
+  /** Replaces a draft version's content (as adding it did); a published version never changes (409). */
+  async updateVersion(
+    code: string,
+    versionNumber: number,
+    dto: CreateVersionDto,
+  ): Promise<{ code: string; version: number }> {
+    const procedure = await this.procedures.findByCode(code);
+    if (!procedure) throw new NotFound('procedure');
+    const version = await this.procedures.findVersion(procedure.id, versionNumber);
+    if (!version) throw new NotFound('procedure version');
+    if (version.publishedAt || !(await this.procedures.updateDraft(version.id, dto)))
+      throw new Conflict(`Version ${versionNumber} is already published.`, 'already-published');
+    return { code, version: versionNumber };
   }
 
   /**

@@ -74,6 +74,9 @@ export const NOTICES: Partial<Record<string, MessageKey>> = {
   'dossier-withdrawn': 'dossier.notice.withdrawn',
   'dossier-rated': 'dossier.notice.rated',
   'staff-assigned': 'staff.assign.done',
+  'procedure-created': 'admin.proc.notice.created',
+  'procedure-saved': 'admin.proc.notice.saved',
+  'procedure-published': 'admin.proc.notice.published',
 };
 
 /** A `next` target that stays on this site: a path, never `//host` or a scheme. */

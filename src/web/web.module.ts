@@ -9,6 +9,7 @@ import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { ReportsModule } from '../reports/reports.module';
 import { AccountPages } from './pages/account.page';
+import { AdminProcedurePages } from './pages/admin-procedures.page';
 import { CatalogPages } from './pages/catalog.page';
 import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
@@ -50,6 +51,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
     DossierPage,
     StaffReportsPages,
     StaffAssignPages,
+    AdminProcedurePages,
   ],
   exports: [WebRouter],
 })
@@ -66,6 +68,7 @@ export class WebModule implements OnModuleInit {
     private readonly dossier: DossierPage,
     private readonly staffReports: StaffReportsPages,
     private readonly staffAssign: StaffAssignPages,
+    private readonly adminProcedures: AdminProcedurePages,
   ) {}
 
   onModuleInit(): void {
@@ -81,6 +84,7 @@ export class WebModule implements OnModuleInit {
       ...this.dossier.routes(),
       ...this.staffReports.routes(),
       ...this.staffAssign.routes(),
+      ...this.adminProcedures.routes(),
     ]);
   }
 }
