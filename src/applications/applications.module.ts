@@ -33,6 +33,6 @@ import { DossierTriggers } from './triggers';
     DossierTriggers,
     DeadlinesService,
   ],
-  exports: [ApplicationsService, DocumentsService, DossierEffects, DossierTriggers, DeadlinesService],
+  exports: [ApplicationsService, DocumentsService, QueueService, DossierEffects, DossierTriggers, DeadlinesService],
 })
 export class ApplicationsModule {}

@@ -1,9 +1,11 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { AgenciesModule } from '../agencies/agencies.module';
 import { ApplicationsModule } from '../applications/applications.module';
 import { AuthModule } from '../auth/auth.module';
 import { DeliveryModule } from '../delivery/delivery.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
@@ -13,6 +15,8 @@ import { DossierPages } from './pages/dossiers.page';
 import { FilingPages } from './pages/filing.page';
 import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
+import { StaffDossierPage } from './pages/staff-dossier.page';
+import { StaffQueuePage } from './pages/staff-queue.page';
 import { PageRateLimit } from './rate-limit';
 import { WebRouter } from './web.router';
 import { WebSessions } from './web-sessions';
@@ -23,7 +27,15 @@ import { WebSessionsRepository } from './web-sessions.repository';
  * HTTP roles, after SecurityModule (the pages share the API's rate limits). See src/web/web.router.ts.
  */
 @Module({
-  imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule, PaymentsModule],
+  imports: [
+    AuthModule,
+    ProceduresModule,
+    ApplicationsModule,
+    DeliveryModule,
+    PaymentsModule,
+    AgenciesModule,
+    NotificationsModule,
+  ],
   providers: [
     WebSessionsRepository,
     WebSessions,
@@ -36,6 +48,8 @@ import { WebSessionsRepository } from './web-sessions.repository';
     DossierPages,
     FilingPages,
     DossierPage,
+    StaffQueuePage,
+    StaffDossierPage,
   ],
   exports: [WebRouter],
 })
@@ -50,6 +64,8 @@ export class WebModule implements OnModuleInit {
     private readonly dossiers: DossierPages,
     private readonly filing: FilingPages,
     private readonly dossier: DossierPage,
+    private readonly staffQueue: StaffQueuePage,
+    private readonly staffDossier: StaffDossierPage,
   ) {}
 
   onModuleInit(): void {
@@ -63,6 +79,8 @@ export class WebModule implements OnModuleInit {
       ...this.dossiers.routes(),
       ...this.filing.routes(),
       ...this.dossier.routes(),
+      ...this.staffQueue.routes(),
+      ...this.staffDossier.routes(),
     ]);
   }
 }
