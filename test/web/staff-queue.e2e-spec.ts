@@ -297,7 +297,7 @@ describe('the staff console: queue and dossier', () => {
     });
     expect(claim.status()).toBe(409);
     expect((await view(citizen, id)).assigneeId).toBeNull();
-    await two.getByRole('link', { name: 'Tải lại hồ sơ' }).click();
+    await two.getByRole('button', { name: 'Tải lại hồ sơ' }).click();
     await two.waitForURL(new RegExp(`/staff/dossiers/${id}$`));
     expect(await two.textContent('#dossier-state')).toBe('Đang giải quyết');
     expectClean();
