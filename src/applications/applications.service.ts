@@ -38,6 +38,8 @@ export interface ActionInput {
   comment?: string;
   data?: Record<string, unknown>;
   attachmentIds?: string[];
+  /** The dossier's `version` the actor saw (a page's hidden field): another version is a 409, nothing written. */
+  expectedVersion?: number;
 }
 
 @Injectable()
@@ -220,6 +222,9 @@ export class ApplicationsService {
   async act(user: AuthUser, id: string, actionKey: string, input: ActionInput): Promise<DossierView> {
     const updated = await this.db.transaction(async (m) => {
       const row = await this.load(m, user, id, true);
+      if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
+        throw new Conflict('The dossier changed since it was shown; reload it.', 'version-changed');
+      }
       const version = await this.procedures.version(row.procedure_version_id);
       return this.transition(m, user, row, version, actionKey, input);
     });
@@ -259,13 +264,17 @@ export class ApplicationsService {
     });
   }
 
-  async assign(user: AuthUser, id: string, clerkId?: string): Promise<DossierView> {
+  /** Claims (no clerk id) or assigns a dossier; with `expectedVersion`, only the version the caller saw (else 409). */
+  async assign(user: AuthUser, id: string, clerkId?: string, expectedVersion?: number): Promise<DossierView> {
     if (!isStaff(user)) throw new Forbidden();
     const target = clerkId ?? user.id;
     if (target !== user.id && user.role !== 'supervisor')
       throw new Forbidden('Only a supervisor may assign a dossier to someone else.');
     await this.db.transaction(async (m) => {
       const row = await this.load(m, user, id, true);
+      if (expectedVersion !== undefined && expectedVersion !== row.version) {
+        throw new Conflict('The dossier changed since it was shown; reload it.', 'version-changed');
+      }
       if (!(await this.dossiers.isAgencyStaff(m, target, row.agency_id)))
         throw new ValidationFailed([{ field: 'clerkId', message: 'no clerk of this agency has this id' }]);
       const version = await this.procedures.version(row.procedure_version_id);

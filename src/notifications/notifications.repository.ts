@@ -17,6 +17,18 @@ export interface DossierMessageContext {
   newDueAt: Date | null;
 }
 
+/** A message about a dossier, as the clerk's dossier page lists it (no address, no text: the event and its fate). */
+export interface DossierMessage {
+  id: string;
+  event: string;
+  channel: string;
+  status: string;
+  attempts: number;
+  recipientRole: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
 export interface UndeliveredMessage {
   id: string;
   dossierId: string | null;
@@ -109,6 +121,19 @@ export class NotificationsRepository {
       `SELECT id, dossier_id AS "dossierId", event, channel, status, attempts, last_error AS "lastError", created_at AS "createdAt"
          FROM notifications WHERE status = $1 ORDER BY created_at DESC LIMIT $2`,
       [status, limit],
+    );
+  }
+
+  /** The messages about one dossier, oldest first (the unique key `notifications_once` leads with dossier_id). */
+  forDossier(dossierId: string): Promise<DossierMessage[]> {
+    return selectRows<DossierMessage>(
+      this.db,
+      `SELECT n.id, n.event, n.channel, n.status, n.attempts, a.role AS "recipientRole",
+              n.created_at AS "createdAt", n.sent_at AS "sentAt"
+         FROM notifications n LEFT JOIN accounts a ON a.id = n.recipient_id
+        WHERE n.dossier_id = $1
+        ORDER BY n.created_at, n.id`,
+      [dossierId],
     );
   }
 }

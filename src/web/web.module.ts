@@ -5,6 +5,7 @@ import { AgenciesModule } from '../agencies/agencies.module';
 import { ApplicationsModule } from '../applications/applications.module';
 import { AuthModule } from '../auth/auth.module';
 import { DeliveryModule } from '../delivery/delivery.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { ReportsModule } from '../reports/reports.module';
@@ -18,6 +19,8 @@ import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
 import { StaffAssignPages } from './pages/staff-assign.page';
 import { StaffReportsPages } from './pages/staff-reports.page';
+import { StaffDossierPage } from './pages/staff-dossier.page';
+import { StaffQueuePage } from './pages/staff-queue.page';
 import { PageRateLimit } from './rate-limit';
 import { WebRouter } from './web.router';
 import { WebSessions } from './web-sessions';
@@ -36,6 +39,7 @@ import { WebSessionsRepository } from './web-sessions.repository';
     PaymentsModule,
     AgenciesModule,
     ReportsModule,
+    NotificationsModule,
   ],
   providers: [
     WebSessionsRepository,
@@ -52,6 +56,8 @@ import { WebSessionsRepository } from './web-sessions.repository';
     StaffReportsPages,
     StaffAssignPages,
     AdminProcedurePages,
+    StaffQueuePage,
+    StaffDossierPage,
   ],
   exports: [WebRouter],
 })
@@ -69,6 +75,8 @@ export class WebModule implements OnModuleInit {
     private readonly staffReports: StaffReportsPages,
     private readonly staffAssign: StaffAssignPages,
     private readonly adminProcedures: AdminProcedurePages,
+    private readonly staffQueue: StaffQueuePage,
+    private readonly staffDossier: StaffDossierPage,
   ) {}
 
   onModuleInit(): void {
@@ -85,6 +93,8 @@ export class WebModule implements OnModuleInit {
       ...this.staffReports.routes(),
       ...this.staffAssign.routes(),
       ...this.adminProcedures.routes(),
+      ...this.staffQueue.routes(),
+      ...this.staffDossier.routes(),
     ]);
   }
 }
