@@ -31,8 +31,12 @@ export class WebRouter {
     private readonly limits: PageRateLimit,
   ) {}
 
+  /** Every page route registered (what an access test walks). */
+  readonly routes: PageRoute[] = [];
+
   /** Registers the routes (inside a plugin, so the cookie and multipart plugins registered before apply). */
   register(fastify: FastifyInstance, routes: PageRoute[]): void {
+    this.routes.push(...routes);
     void fastify.register((instance, _opts, done) => {
       for (const route of routes) {
         instance.route({
