@@ -1,18 +1,25 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { AgenciesModule } from '../agencies/agencies.module';
 import { ApplicationsModule } from '../applications/applications.module';
 import { AuthModule } from '../auth/auth.module';
 import { DeliveryModule } from '../delivery/delivery.module';
+import { OpsModule } from '../ops/ops.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { AccountPages } from './pages/account.page';
+import { AdminPages } from './pages/admin.page';
+import { AdminAgencyPages } from './pages/admin-agencies.page';
+import { AdminOpsPages } from './pages/admin-ops.page';
+import { AdminStaffPages } from './pages/admin-staff.page';
 import { CatalogPages } from './pages/catalog.page';
 import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
 import { FilingPages } from './pages/filing.page';
 import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
+import { QueueBoard } from './queue-board';
 import { PageRateLimit } from './rate-limit';
 import { WebRouter } from './web.router';
 import { WebSessions } from './web-sessions';
@@ -23,7 +30,15 @@ import { WebSessionsRepository } from './web-sessions.repository';
  * HTTP roles, after SecurityModule (the pages share the API's rate limits). See src/web/web.router.ts.
  */
 @Module({
-  imports: [AuthModule, ProceduresModule, ApplicationsModule, DeliveryModule, PaymentsModule],
+  imports: [
+    AuthModule,
+    ProceduresModule,
+    ApplicationsModule,
+    DeliveryModule,
+    PaymentsModule,
+    AgenciesModule,
+    OpsModule,
+  ],
   providers: [
     WebSessionsRepository,
     WebSessions,
@@ -36,6 +51,11 @@ import { WebSessionsRepository } from './web-sessions.repository';
     DossierPages,
     FilingPages,
     DossierPage,
+    AdminPages,
+    AdminAgencyPages,
+    AdminStaffPages,
+    AdminOpsPages,
+    QueueBoard,
   ],
   exports: [WebRouter],
 })
@@ -50,6 +70,11 @@ export class WebModule implements OnModuleInit {
     private readonly dossiers: DossierPages,
     private readonly filing: FilingPages,
     private readonly dossier: DossierPage,
+    private readonly admin: AdminPages,
+    private readonly adminAgencies: AdminAgencyPages,
+    private readonly adminStaff: AdminStaffPages,
+    private readonly adminOps: AdminOpsPages,
+    private readonly queueBoard: QueueBoard,
   ) {}
 
   onModuleInit(): void {
@@ -63,6 +88,12 @@ export class WebModule implements OnModuleInit {
       ...this.dossiers.routes(),
       ...this.filing.routes(),
       ...this.dossier.routes(),
+      ...this.admin.routes(),
+      ...this.adminAgencies.routes(),
+      ...this.adminStaff.routes(),
+      ...this.adminOps.routes(),
     ]);
+    // Bull Board at /admin/queues, for administrators' page sessions (served only here: the HTTP roles).
+    this.queueBoard.mount(fastify);
   }
 }
