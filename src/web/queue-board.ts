@@ -60,7 +60,9 @@ export class QueueBoard {
     void fastify.register(async (scope) => {
       scope.addHook('onRequest', (req, reply) => this.guard(req, reply));
       scope.addHook('onSend', async (_req, reply, payload) => {
-        reply.header('content-security-policy', QUEUE_BOARD_CSP).header('cache-control', 'no-store');
+        // The pages' own answers here (the not-found page) keep the pages' stricter policy.
+        if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', QUEUE_BOARD_CSP);
+        reply.header('cache-control', 'no-store');
         return payload;
       });
       await scope.register(adapter.registerPlugin(), { prefix: QUEUE_BOARD_PATH });
