@@ -1,16 +1,21 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { AgenciesModule } from '../agencies/agencies.module';
 import { ApplicationsModule } from '../applications/applications.module';
 import { AuthModule } from '../auth/auth.module';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { OpsModule } from '../ops/ops.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { ReportsModule } from '../reports/reports.module';
 import { AccountPages } from './pages/account.page';
 import { AdminProcedurePages } from './pages/admin-procedures.page';
+import { AdminPages } from './pages/admin.page';
+import { AdminAgencyPages } from './pages/admin-agencies.page';
+import { AdminOpsPages } from './pages/admin-ops.page';
+import { AdminStaffPages } from './pages/admin-staff.page';
 import { CatalogPages } from './pages/catalog.page';
 import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
@@ -21,14 +26,37 @@ import { StaffAssignPages } from './pages/staff-assign.page';
 import { StaffReportsPages } from './pages/staff-reports.page';
 import { StaffDossierPage } from './pages/staff-dossier.page';
 import { StaffQueuePage } from './pages/staff-queue.page';
+import type { PageRoute } from './page';
+import { QueueBoard } from './queue-board';
 import { PageRateLimit } from './rate-limit';
 import { WebRouter } from './web.router';
 import { WebSessions } from './web-sessions';
 import { WebSessionsRepository } from './web-sessions.repository';
 
+/** Every page class: each gives its routes (`routes(): PageRoute[]`); adding a page group is one line here. */
+const PAGES = [
+  CatalogPages,
+  AccountPages,
+  RecoveryPages,
+  PublicPages,
+  DossierPages,
+  FilingPages,
+  DossierPage,
+  StaffQueuePage,
+  StaffDossierPage,
+  StaffAssignPages,
+  StaffReportsPages,
+  AdminPages,
+  AdminAgencyPages,
+  AdminStaffPages,
+  AdminProcedurePages,
+  AdminOpsPages,
+] as const;
+
 /**
- * The citizen pages (server-rendered HTML over the same services as the API, outside /api/v1). Mounted by the
- * HTTP roles, after SecurityModule (the pages share the API's rate limits). See src/web/web.router.ts.
+ * The pages (server-rendered HTML over the same services as the API, outside /api/v1): the citizen portal, the
+ * staff console (/staff) and administration (/admin, with Bull Board at /admin/queues). Mounted by the HTTP roles,
+ * after SecurityModule (the pages share the API's rate limits). See src/web/web.router.ts.
  */
 @Module({
   imports: [
@@ -40,61 +68,27 @@ import { WebSessionsRepository } from './web-sessions.repository';
     AgenciesModule,
     ReportsModule,
     NotificationsModule,
+    OpsModule,
   ],
-  providers: [
-    WebSessionsRepository,
-    WebSessions,
-    PageRateLimit,
-    WebRouter,
-    CatalogPages,
-    AccountPages,
-    PublicPages,
-    RecoveryPages,
-    DossierPages,
-    FilingPages,
-    DossierPage,
-    StaffReportsPages,
-    StaffAssignPages,
-    AdminProcedurePages,
-    StaffQueuePage,
-    StaffDossierPage,
-  ],
+  providers: [WebSessionsRepository, WebSessions, PageRateLimit, WebRouter, QueueBoard, ...PAGES],
   exports: [WebRouter],
 })
 export class WebModule implements OnModuleInit {
   constructor(
     private readonly adapter: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
     private readonly router: WebRouter,
-    private readonly catalog: CatalogPages,
-    private readonly account: AccountPages,
-    private readonly publicPages: PublicPages,
-    private readonly recovery: RecoveryPages,
-    private readonly dossiers: DossierPages,
-    private readonly filing: FilingPages,
-    private readonly dossier: DossierPage,
-    private readonly staffReports: StaffReportsPages,
-    private readonly staffAssign: StaffAssignPages,
-    private readonly adminProcedures: AdminProcedurePages,
-    private readonly staffQueue: StaffQueuePage,
-    private readonly staffDossier: StaffDossierPage,
+    private readonly queueBoard: QueueBoard,
   ) {}
 
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
-    this.router.register(fastify, [
-      ...this.catalog.routes(),
-      ...this.account.routes(),
-      ...this.publicPages.routes(),
-      ...this.recovery.routes(),
-      ...this.dossiers.routes(),
-      ...this.filing.routes(),
-      ...this.dossier.routes(),
-      ...this.staffReports.routes(),
-      ...this.staffAssign.routes(),
-      ...this.adminProcedures.routes(),
-      ...this.staffQueue.routes(),
-      ...this.staffDossier.routes(),
-    ]);
+    this.router.register(
+      fastify,
+      PAGES.flatMap((page) => this.moduleRef.get<{ routes(): PageRoute[] }>(page).routes()),
+    );
+    // Bull Board at /admin/queues, for administrators' page sessions (served only here: the HTTP roles).
+    this.queueBoard.mount(fastify);
   }
 }

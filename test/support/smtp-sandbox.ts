@@ -18,6 +18,8 @@ export interface CapturedMail {
  */
 export class SmtpSandbox {
   readonly messages: CapturedMail[] = [];
+  /** Recipients refused with a permanent error (550): a delivery failure the portal must record and retry. */
+  readonly refused = new Set<string>();
   private server?: SMTPServer;
   url = '';
 
@@ -28,6 +30,10 @@ export class SmtpSandbox {
       // At the end of a suite, connections still open (a pooled client mid-retry) are cut after 2 s, not 30.
       closeTimeout: 2000,
       logger: false,
+      onRcptTo: (address, _session, callback) => {
+        if (this.refused.has(address.address.toLowerCase())) callback(new Error('550 mailbox unavailable'));
+        else callback();
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
