@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cannon, histogram, round } from '../lib/load';
-import { Env, takeStatements, totalOf } from '../lib/portal';
+import { Env, perOperation, takeStatements, totalOf } from '../lib/portal';
 import { submittedDossiers } from './read';
 
 export interface PageResult {
@@ -21,6 +21,9 @@ export interface PageResult {
   /** Statements sent to Postgres per page and per JSON read (the page renders in one pass over the same reads). */
   roundTripsPerPage: number | null;
   roundTripsPerJson: number | null;
+  /** Per page: each statement's calls and the time it waited (ms), and the same for the JSON read. */
+  statementsPerPage: ReturnType<typeof perOperation> | null;
+  statementsPerJson: ReturnType<typeof perOperation> | null;
 }
 
 /**
@@ -117,5 +120,7 @@ export async function benchPage(env: Env, o: { durationS: number; warmupS: numbe
     pageBytesGzip: Number.isFinite(gzipped) ? gzipped : null,
     roundTripsPerPage: pageOk ? round(totalOf(pageSeen) / pageOk, 2) : null,
     roundTripsPerJson: jsonOk ? round(totalOf(jsonSeen) / jsonOk, 2) : null,
+    statementsPerPage: pageOk ? perOperation(pageSeen, pageOk, 10) : null,
+    statementsPerJson: jsonOk ? perOperation(jsonSeen, jsonOk, 10) : null,
   };
 }
