@@ -18,6 +18,7 @@ const PRODUCTION: Record<string, string | undefined> = {
   NODE_ENV: 'production',
   JWT_SECRET: secret(),
   LINK_SECRET: secret(),
+  MFA_ENCRYPTION_KEY: secret(),
   VNPAY_TMN_CODE: 'AGENCY01',
   VNPAY_HASH_SECRET: secret(),
   VNPAY_PAY_URL: 'https://pay.vnpay.vn/vpcpay.html',
@@ -31,6 +32,7 @@ const PRODUCTION: Record<string, string | undefined> = {
   SEED_DEMO: undefined,
   SANDBOX_ENABLED: undefined,
   DOCS_ENABLED: undefined,
+  STAFF_MFA_REQUIRED: undefined,
 };
 
 function boot(over: Record<string, string | undefined> = {}): Promise<TestApp> {
@@ -77,6 +79,17 @@ describe('production mode', () => {
         /^JWT_SECRET: is a placeholder shipped/,
       ],
       ['LINK_SECRET missing', { LINK_SECRET: undefined }, /^LINK_SECRET: required in production$/],
+      ['MFA_ENCRYPTION_KEY missing', { MFA_ENCRYPTION_KEY: undefined }, /^MFA_ENCRYPTION_KEY: required in production$/],
+      [
+        'MFA_ENCRYPTION_KEY a placeholder',
+        { MFA_ENCRYPTION_KEY: 'change-me-change-me-change-me-change-me' },
+        /^MFA_ENCRYPTION_KEY: is a placeholder/,
+      ],
+      [
+        'STAFF_MFA_REQUIRED=false',
+        { STAFF_MFA_REQUIRED: 'false' },
+        /^STAFF_MFA_REQUIRED: 'false' is refused in production/,
+      ],
       ['LINK_SECRET shorter than 32 bytes', { LINK_SECRET: randomBytes(15).toString('hex') }, /^LINK_SECRET: .*32/],
       [
         'LINK_SECRET a placeholder the repository ships',
