@@ -10,11 +10,14 @@ const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
   // @fastify/cookie loads `cookie` with a dynamic import(), which Jest runs only once compiled to require().
+  // otplib's default plugins load @noble/hashes and @scure/base, ESM only.
   transform: {
     '^.+\\.tsx?$': tsJest,
-    'node_modules/(content-disposition|@fastify/cookie|cookie)/.+\\.js$': esmJs,
+    'node_modules/(content-disposition|@fastify/cookie|cookie|@noble/hashes|@scure/base)/.+\\.js$': esmJs,
   },
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|@fastify/cookie|cookie)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(content-disposition|@fastify/cookie|cookie|@noble/hashes|@scure/base|@otplib/[^/]+/node_modules/(@noble/hashes|@scure/base))/)',
+  ],
 };
 
 module.exports = {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { generate } from 'otplib';
+import request from 'supertest';
 import { KNOWN_PLACEHOLDER_SECRETS } from '../src/config/production';
 import { createTestApp, TestApp, TestAppOptions } from './support/app';
 import { runScript } from './support/scripts';
@@ -18,6 +20,7 @@ const PRODUCTION: Record<string, string | undefined> = {
   NODE_ENV: 'production',
   JWT_SECRET: secret(),
   LINK_SECRET: secret(),
+  MFA_ENCRYPTION_KEY: secret(),
   VNPAY_TMN_CODE: 'AGENCY01',
   VNPAY_HASH_SECRET: secret(),
   VNPAY_PAY_URL: 'https://pay.vnpay.vn/vpcpay.html',
@@ -31,6 +34,7 @@ const PRODUCTION: Record<string, string | undefined> = {
   SEED_DEMO: undefined,
   SANDBOX_ENABLED: undefined,
   DOCS_ENABLED: undefined,
+  STAFF_MFA_REQUIRED: undefined,
 };
 
 function boot(over: Record<string, string | undefined> = {}): Promise<TestApp> {
@@ -77,6 +81,17 @@ describe('production mode', () => {
         /^JWT_SECRET: is a placeholder shipped/,
       ],
       ['LINK_SECRET missing', { LINK_SECRET: undefined }, /^LINK_SECRET: required in production$/],
+      ['MFA_ENCRYPTION_KEY missing', { MFA_ENCRYPTION_KEY: undefined }, /^MFA_ENCRYPTION_KEY: required in production$/],
+      [
+        'MFA_ENCRYPTION_KEY a placeholder',
+        { MFA_ENCRYPTION_KEY: 'change-me-change-me-change-me-change-me' },
+        /^MFA_ENCRYPTION_KEY: is a placeholder/,
+      ],
+      [
+        'STAFF_MFA_REQUIRED=false',
+        { STAFF_MFA_REQUIRED: 'false' },
+        /^STAFF_MFA_REQUIRED: 'false' is refused in production/,
+      ],
       ['LINK_SECRET shorter than 32 bytes', { LINK_SECRET: randomBytes(15).toString('hex') }, /^LINK_SECRET: .*32/],
       [
         'LINK_SECRET a placeholder the repository ships',
@@ -207,16 +222,42 @@ describe('production mode', () => {
       expect((await t.http.get('/api/v1/health/details')).status).toBe(401);
     });
 
-    it('the first administrator comes from `admin:create`, and sees the health details', async () => {
+    it('the first administrator comes from `admin:create`, sets up the second factor (required), and sees the health details', async () => {
       const password = `${secret()}!`;
       const run = await runScript('admin-create', ['--email', 'ops@agency.gov.vn'], {
         env: { DATABASE_URL: process.env.DATABASE_URL },
         input: `${password}\n`,
       });
       expect(run.code).toBe(0);
-      const session = await t.http
+      // STAFF_MFA_REQUIRED is on in production: no token before a second factor, set up on the pages.
+      const refused = await t.http
         .post('/api/v1/auth/login')
         .send({ email: 'ops@agency.gov.vn', password })
+        .expect(401);
+      expect(refused.body.code).toBe('mfa_enrolment_required');
+      const pages = request.agent(t.url);
+      const csrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+      const form = await pages.get('/login').expect(200);
+      await pages
+        .post('/login')
+        .type('form')
+        .send({ _csrf: csrf(form.text), email: 'ops@agency.gov.vn', password })
+        .expect(303)
+        .expect('location', '/account/mfa');
+      const enrol = await pages.get('/account/mfa').expect(200);
+      const key = /id="mfa-secret">([^<]+)</.exec(enrol.text)![1].replace(/\s/g, '');
+      await pages
+        .post('/account/mfa')
+        .type('form')
+        .send({ _csrf: csrf(enrol.text), code: await generate({ secret: key }) })
+        .expect(303);
+      const session = await t.http
+        .post('/api/v1/auth/login')
+        .send({
+          email: 'ops@agency.gov.vn',
+          password,
+          otp: await generate({ secret: key, epoch: Math.floor(Date.now() / 1000) + 30 }),
+        })
         .expect(200);
       const details = await t.http
         .get('/api/v1/health/details')

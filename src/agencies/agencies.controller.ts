@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ApiJson, ApiProblems } from '../openapi/responses';
+import { ApiJson, ApiNoBody, ApiProblems } from '../openapi/responses';
 import { AccountStatusDto, AgencyDto, PasswordResetSentDto, StaffCreatedDto, StaffMemberDto } from './views.dto';
 import { AuthUser, CurrentUser, Roles } from '../auth/auth-user';
 import { UuidParam } from '../common/uuid.pipe';
@@ -78,6 +78,21 @@ export class AgenciesAdminController {
   @HttpCode(200)
   disable(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
     return this.agencies.disableAccount(user, id);
+  }
+
+  /** Resets a staff member's second factor (audited); their sessions and tokens end; they enrol again. */
+  @ApiOperation({
+    summary: "Reset a staff member's second factor",
+    description:
+      'Removes the TOTP secret and recovery codes, records the action (account_events) and ends every session ' +
+      'and token of the member; they set up a new second factor at their next sign-in. 404 for a citizen.',
+  })
+  @ApiNoBody(204, 'The second factor was reset')
+  @ApiProblems(404)
+  @Post('accounts/:id/mfa/reset')
+  @HttpCode(204)
+  async resetMfa(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string): Promise<void> {
+    await this.agencies.resetStaffMfa(user, id);
   }
 
   /** Enables it again (the user signs in anew: the sessions ended when it was disabled stay ended). */

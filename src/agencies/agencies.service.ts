@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AccountsRepository, AccountStatus, ClerkLoad, StaffListEntry } from '../auth/accounts.repository';
 import type { AuthUser } from '../auth/auth-user';
 import { AuthService } from '../auth/auth.service';
+import { MfaService } from '../auth/mfa.service';
 import { hashPassword } from '../auth/passwords';
 import { Conflict, NotFound, ValidationFailed } from '../common/problem';
 import { DEFAULT_CALENDAR, validateCalendar, WorkCalendar } from '../workflow/calendar';
@@ -18,6 +19,7 @@ export class AgenciesService {
     private readonly agencies: AgenciesRepository,
     private readonly accounts: AccountsRepository,
     private readonly auth: AuthService,
+    private readonly mfa: MfaService,
   ) {}
 
   list(): Promise<Agency[]> {
@@ -95,6 +97,18 @@ export class AgenciesService {
     const row = await this.accounts.enable(id);
     if (!row) throw new NotFound('account');
     return row;
+  }
+
+  /**
+   * Resets a staff member's second factor: the secret and recovery codes go, the action is recorded in
+   * `account_events` (who, what, when) and every session and token of the member ends, in one transaction. The
+   * member sets up a new second factor at the next sign-in. 404 for a citizen or an unknown account.
+   */
+  async resetStaffMfa(admin: AuthUser, id: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await this.mfa.reset(m, id, admin.id);
+      await this.auth.revokeSessions(m, id);
+    });
   }
 
   /** Mails a staff member (clerk, supervisor, admin) a reset link; 404 for a citizen, 409 for a disabled account. */

@@ -38,11 +38,19 @@ export class AuthController {
 
   @ApiOperation({
     summary: 'Sign in',
-    description: 'By email or phone; a wrong password, unknown identifier or disabled account answer the same 401.',
+    description:
+      'By email or phone; a wrong password, unknown identifier or disabled account answer the same 401. Staff ' +
+      'accounts with a second factor (or when STAFF_MFA_REQUIRED) also send `otp`: without it the 401 has ' +
+      '`code: mfa_required`, with a wrong one `mfa_invalid` (counted by the same throttle as passwords), and a ' +
+      'member who has not set it up yet gets `mfa_enrolment_required` (enrol on the pages).',
     security: [],
   })
   @ApiJson(200, TokensDto, 'Access and refresh tokens')
-  @ApiProblems(400, 401, 429)
+  @ApiProblems(
+    400,
+    [401, 'Wrong credentials; or, for staff, the second factor is missing, wrong or not set up (`code`)'],
+    429,
+  )
   @Public()
   @RateLimit('login')
   @Post('login')

@@ -9,6 +9,8 @@ import { AccessGuard } from './auth.guard';
 import { AuthController } from './auth.controller';
 import { AccountsModule } from './accounts.module';
 import { AuthService } from './auth.service';
+import { MfaRepository } from './mfa.repository';
+import { MfaService } from './mfa.service';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 
@@ -26,7 +28,14 @@ import { LoginThrottle } from './login-throttle';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, JwtStrategy, LoginThrottle, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [AuthService, AccountsModule],
+  providers: [
+    AuthService,
+    MfaService,
+    MfaRepository,
+    JwtStrategy,
+    LoginThrottle,
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+  exports: [AuthService, MfaService, AccountsModule],
 })
 export class AuthModule {}

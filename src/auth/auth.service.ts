@@ -13,6 +13,7 @@ import { AccountProfile, AccountsRepository, SignInRow } from './accounts.reposi
 import type { AuthUser } from './auth-user';
 import { ChangePasswordDto, LoginDto, normalizePhone, RegisterDto, TokensDto } from './dto';
 import { LoginThrottle } from './login-throttle';
+import { MfaService, MfaState } from './mfa.service';
 import { dummyHash, hashPassword, verifyPassword } from './passwords';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -47,6 +48,7 @@ export class AuthService implements OnModuleInit {
     private readonly jwt: JwtService,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly throttle: LoginThrottle,
+    private readonly mfa: MfaService,
   ) {}
 
   /** The dummy hash an unknown identifier is verified against, made before the first sign-in (not during it). */
@@ -79,7 +81,7 @@ export class AuthService implements OnModuleInit {
    * password, an unknown identifier or a disabled account the same 401.
    */
   async login(dto: LoginDto, address: string): Promise<TokensDto> {
-    const account = await this.authenticate(dto, address);
+    const account = await this.authenticate(dto, address, (a) => this.apiSecondFactor(a, dto.otp));
     return this.db.transaction(async (m) => {
       const version = await this.accounts.markSignedIn(m, account.id);
       if (version === undefined) throw new Unauthorized(BAD_CREDENTIALS);
@@ -95,17 +97,28 @@ export class AuthService implements OnModuleInit {
   /**
    * The credential check of every sign-in (API and pages): throttled per (identifier + address) before anything
    * is looked up; one argon2 verification whether or not the account exists; a disabled account answers like a
-   * wrong password.
+   * wrong password. `secondFactor` runs after a right password and before the throttle is cleared: it throws (the
+   * attempt stays counted) or says whether the sign-in is complete (false: the page's second step clears it).
    */
-  private async authenticate(dto: LoginDto, address: string): Promise<SignInRow> {
+  private async authenticate(
+    dto: LoginDto,
+    address: string,
+    secondFactor: (account: SignInRow) => Promise<boolean> = () => Promise.resolve(true),
+  ): Promise<SignInRow> {
     const login = normalizePhone(dto.email.trim().toLowerCase());
     const identifier = loginIdentifier({ email: dto.email });
     await this.throttle.attempt(identifier, address);
     const account = await this.accounts.findForSignIn(login);
     const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), dto.password);
     if (!account || !ok || account.disabled_at) throw new Unauthorized(BAD_CREDENTIALS);
-    await this.throttle.succeeded(identifier, address);
+    if (await secondFactor(account)) await this.throttle.succeeded(identifier, address);
     return account;
+  }
+
+  /** The staff second factor of an API sign-in (`otp`: a TOTP code or a recovery code); throws its 401. */
+  private async apiSecondFactor(account: SignInRow, otp: string | undefined): Promise<boolean> {
+    await this.mfa.checkForApi(account.id, account.role, otp);
+    return true;
   }
 
   /**
@@ -240,11 +253,22 @@ export class AuthService implements OnModuleInit {
   async verifyCredentials(
     dto: LoginDto,
     address: string,
-  ): Promise<{ id: string; role: AuthUser['role']; tokenVersion: number }> {
-    const account = await this.authenticate(dto, address);
+  ): Promise<{ id: string; role: AuthUser['role']; tokenVersion: number; mfa: MfaState; identifier: string }> {
+    // A staff member with a second step to go keeps the attempt counted until that step succeeds.
+    let mfa: MfaState = 'none';
+    const account = await this.authenticate(dto, address, async (a) => {
+      mfa = await this.mfa.state(a.id, a.role);
+      return mfa === 'none';
+    });
     const version = await this.accounts.markSignedIn(this.db, account.id);
     if (version === undefined) throw new Unauthorized(BAD_CREDENTIALS);
-    return { id: account.id, role: account.role, tokenVersion: version };
+    return {
+      id: account.id,
+      role: account.role,
+      tokenVersion: version,
+      mfa,
+      identifier: loginIdentifier({ email: dto.email }),
+    };
   }
 
   /** What the account page shows (src/web), with the token_version a new page session is to carry. */

@@ -58,6 +58,16 @@ export class LoginDto {
   @IsString()
   @Length(1, 128)
   password: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Staff with a second factor: the 6-digit code of the authenticator app (TOTP), or a single-use recovery code',
+    example: '123456',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(6, 16)
+  otp?: string;
 }
 
 export class RefreshDto {

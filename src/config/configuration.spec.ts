@@ -37,6 +37,7 @@ const production = (over: Record<string, string | undefined> = {}) => {
     PUBLIC_BASE_URL: 'https://dichvucong.example.gov.vn',
     JWT_SECRET: 'k'.repeat(8) + 'Qx7v-2Lr9_pZ0aWm3Ns8Tb4Yc6Hd1Jf5',
     LINK_SECRET: 'L'.repeat(8) + 'e3Rt-9Uy2_iO5pAs7Df1Gh4Jk6Lz8Xc0',
+    MFA_ENCRYPTION_KEY: 'M'.repeat(8) + 'f4Qw-7Er1_tY3uIo5Pa9Sd2Fg6Hj8Kl0',
     VNPAY_TMN_CODE: 'AGENCY01',
     VNPAY_HASH_SECRET: 'vnpay-hash-secret-0123456789',
     VNPAY_PAY_URL: 'https://pay.vnpay.vn/vpcpay.html',
@@ -66,7 +67,7 @@ function problemsOf(env: Record<string, unknown>): string[] {
 describe('shipped placeholder secrets', () => {
   it.each(SHIPPED)('every value %s gives to JWT_SECRET or LINK_SECRET is in the refused list', (file) => {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    for (const name of ['JWT_SECRET', 'LINK_SECRET']) {
+    for (const name of ['JWT_SECRET', 'LINK_SECRET', 'MFA_ENCRYPTION_KEY']) {
       for (const value of valuesGiven(text, name)) {
         expect({ file, name, value, listed: KNOWN_PLACEHOLDER_SECRETS.includes(value) }).toEqual({
           file,

@@ -327,6 +327,23 @@ export class Environment {
   @Min(1)
   NOTIFICATION_CONCURRENCY = 8;
 
+  /**
+   * Staff second factor (TOTP): required of clerks, supervisors and admins at sign-in. Default 'true' in
+   * production (where 'false' is refused), 'false' otherwise.
+   */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  STAFF_MFA_REQUIRED?: 'true' | 'false';
+
+  /**
+   * Encrypts the staff TOTP secrets at rest (AES-256-GCM, key derived from this) and keys the recovery-code
+   * hashes; >= 32 bytes, required in production; elsewhere derived from JWT_SECRET when unset.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  MFA_ENCRYPTION_KEY?: string;
+
   /** The reconciliation job's schedule (settle pending attempts, expire abandoned ones). */
   @Transform(({ value }) => Number(value))
   @IsInt()
@@ -350,6 +367,7 @@ export type AppConfig = Environment & {
   SEED_DEMO: 'true' | 'false';
   DOCS_ENABLED: 'true' | 'false';
   SANDBOX_ENABLED: 'true' | 'false';
+  STAFF_MFA_REQUIRED: 'true' | 'false';
   JWT_SECRET: string;
   PUBLIC_BASE_URL: string;
   VNPAY_HASH_SECRET: string;
@@ -382,6 +400,7 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   env.SEED_DEMO ??= production ? 'false' : 'true';
   env.DOCS_ENABLED ??= production ? 'false' : 'true';
   env.SANDBOX_ENABLED ??= production ? 'false' : 'true';
+  env.STAFF_MFA_REQUIRED ??= production ? 'true' : 'false';
   env.JWT_SECRET ??= developmentSecret('jwt');
   env.PUBLIC_BASE_URL = (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, '');
   const api = `${env.PUBLIC_BASE_URL}/api/v1`;
@@ -431,6 +450,13 @@ function productionProblems(env: Environment): string[] {
       : undefined,
   );
   add('JWT_SECRET', secretProblem(env.JWT_SECRET));
+  add('MFA_ENCRYPTION_KEY', secretProblem(env.MFA_ENCRYPTION_KEY));
+  add(
+    'STAFF_MFA_REQUIRED',
+    env.STAFF_MFA_REQUIRED === 'false'
+      ? "'false' is refused in production (staff accounts see every dossier of an agency: a password is not enough)"
+      : undefined,
+  );
   add('LINK_SECRET', secretProblem(env.LINK_SECRET));
   add(
     'VNPAY_TMN_CODE',

@@ -40,6 +40,11 @@ export class ProblemDto {
   correlationId?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'On 429: seconds to wait (also the Retry-After header)' })
   retryAfter?: number;
+  @ApiPropertyOptional({
+    enum: ['mfa_required', 'mfa_invalid', 'mfa_enrolment_required'],
+    description: "On a staff sign-in's 401: the second factor is missing, wrong, or not set up yet",
+  })
+  code?: string;
 }
 
 export const PROBLEM_JSON = 'application/problem+json';

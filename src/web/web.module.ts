@@ -20,6 +20,8 @@ import { CatalogPages } from './pages/catalog.page';
 import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
 import { FilingPages } from './pages/filing.page';
+import { MfaPages } from './pages/mfa.page';
+import { MfaPending } from './mfa-pending';
 import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
 import { StaffAssignPages } from './pages/staff-assign.page';
@@ -51,6 +53,7 @@ const PAGES = [
   AdminStaffPages,
   AdminProcedurePages,
   AdminOpsPages,
+  MfaPages,
 ] as const;
 
 /**
@@ -70,7 +73,7 @@ const PAGES = [
     NotificationsModule,
     OpsModule,
   ],
-  providers: [WebSessionsRepository, WebSessions, PageRateLimit, WebRouter, QueueBoard, ...PAGES],
+  providers: [WebSessionsRepository, WebSessions, MfaPending, PageRateLimit, WebRouter, QueueBoard, ...PAGES],
   exports: [WebRouter],
 })
 export class WebModule implements OnModuleInit {

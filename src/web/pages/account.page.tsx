@@ -11,6 +11,7 @@ import { Layout } from '../layout';
 import { field, Html, localPath, PageContext, PageRoute, Redirect } from '../page';
 import { LANG_COOKIE } from '../web.router';
 import { WebSessions } from '../web-sessions';
+import { MfaPending } from '../mfa-pending';
 
 /** The message of a field that failed the API's own DTO, in the page's language. */
 function fieldMessage(tx: Texts, name: string, label: string, value: string): string {
@@ -50,6 +51,7 @@ export class AccountPages {
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: WebSessions,
+    private readonly mfaPending: MfaPending,
   ) {}
 
   routes(): PageRoute[] {
@@ -276,6 +278,7 @@ export class AccountPages {
     let home = '/account';
     try {
       const account = await this.auth.verifyCredentials(value, clientAddress(c.req));
+      if (account.mfa !== 'none') return await this.secondFactor(c, account);
       await this.sessions.start(c.reply, c.session, account.id, account.tokenVersion);
       // Staff start at their console.
       if (account.role !== 'citizen') home = '/staff';
@@ -286,6 +289,27 @@ export class AccountPages {
       throw err;
     }
     return new Redirect(localPath(c.body.next, home));
+  }
+
+  /**
+   * A staff member whose sign-in needs a second factor (issue 12): no page session yet, only a short-lived pending
+   * record (HttpOnly cookie) that lets /login/mfa ask for the code, or /account/mfa enrol first.
+   */
+  private async secondFactor(
+    c: PageContext,
+    account: { id: string; tokenVersion: number; mfa: string; identifier: string },
+  ) {
+    await this.sessions.end(c.reply, c.session);
+    const purpose = account.mfa === 'verify' ? 'verify' : 'enrol';
+    const { id: accountId, tokenVersion, identifier } = account;
+    await this.mfaPending.start(c.reply, {
+      accountId,
+      tokenVersion,
+      identifier,
+      purpose,
+      next: localPath(c.body.next, ''),
+    });
+    return new Redirect(purpose === 'verify' ? '/login/mfa' : '/account/mfa');
   }
 
   private async logout(c: PageContext) {

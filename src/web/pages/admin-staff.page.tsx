@@ -35,6 +35,7 @@ export class AdminStaffPages {
       { method: 'POST', url: '/admin/staff/:id/disable', signedIn: true, handler: (c) => this.disable(c) },
       { method: 'POST', url: '/admin/staff/:id/enable', signedIn: true, handler: (c) => this.enable(c) },
       { method: 'POST', url: '/admin/staff/:id/reset', signedIn: true, handler: (c) => this.reset(c) },
+      { method: 'POST', url: '/admin/staff/:id/mfa-reset', signedIn: true, handler: (c) => this.resetMfa(c) },
     ];
   }
 
@@ -125,6 +126,13 @@ export class AdminStaffPages {
                   <Csrf token={c.csrf()} />
                   <button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button">
                     {e(tx.t('admin.staff.reset'))}
+                    {hidden}
+                  </button>
+                </form>,
+                <form method="post" action={`/admin/staff/${s.id}/mfa-reset`}>
+                  <Csrf token={c.csrf()} />
+                  <button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button">
+                    {e(tx.t('mfa.admin.reset'))}
                     {hidden}
                   </button>
                 </form>,
@@ -345,5 +353,13 @@ export class AdminStaffPages {
       throw err;
     }
     return new Redirect('/admin/staff?notice=staff-reset');
+  }
+
+  /** Resets the member's second factor (audited; their sessions end; they enrol again at the next sign-in). */
+  private async resetMfa(c: PageContext) {
+    const me = adminUser(c);
+    const s = await this.member(c);
+    await this.agencies.resetStaffMfa(me, s.id);
+    return new Redirect('/admin/staff?notice=staff-mfa-reset');
   }
 }

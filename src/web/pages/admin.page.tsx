@@ -20,6 +20,7 @@ const ADMIN_NOTICES: Partial<Record<string, MessageKey>> = {
   'staff-enabled': 'admin.staff.enabledNotice',
   'staff-reset': 'admin.staff.resetSent',
   'job-retried': 'admin.ops.retried',
+  'staff-mfa-reset': 'mfa.admin.resetDone',
 };
 
 /** The success banner a redirect asked for, or nothing. */
