@@ -4,6 +4,7 @@ import { Delivery1763890000000 } from './1763890000000-delivery';
 import { PaymentInFlight1763900000000 } from './1763900000000-payment-in-flight';
 import { Accounts1764000100000 } from './1764000100000-accounts';
 import { WebSessions1764000500000 } from './1764000500000-web-sessions';
+import { Eid1764100000000 } from './1764100000000-eid';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   PaymentInFlight1763900000000,
   Accounts1764000100000,
   WebSessions1764000500000,
+  Eid1764100000000,
 ];

@@ -11,6 +11,9 @@ import { AccountsModule } from './accounts.module';
 import { AuthService } from './auth.service';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
+import { EidController } from './eid/eid.controller';
+import { EidFlowsRepository } from './eid/eid-flows.repository';
+import { EidService } from './eid/eid.service';
 
 @Module({
   imports: [
@@ -25,8 +28,15 @@ import { LoginThrottle } from './login-throttle';
       }),
     }),
   ],
-  controllers: [AuthController],
-  providers: [AuthService, JwtStrategy, LoginThrottle, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [AuthService, AccountsModule],
+  controllers: [AuthController, EidController],
+  providers: [
+    AuthService,
+    JwtStrategy,
+    LoginThrottle,
+    EidFlowsRepository,
+    EidService,
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+  exports: [AuthService, EidService, AccountsModule],
 })
 export class AuthModule {}

@@ -19,6 +19,7 @@ import { AdminStaffPages } from './pages/admin-staff.page';
 import { CatalogPages } from './pages/catalog.page';
 import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
+import { EidPages } from './pages/eid.page';
 import { FilingPages } from './pages/filing.page';
 import { PublicPages } from './pages/public.page';
 import { RecoveryPages } from './pages/recovery.page';
@@ -51,6 +52,7 @@ const PAGES = [
   AdminStaffPages,
   AdminProcedurePages,
   AdminOpsPages,
+  EidPages,
 ] as const;
 
 /**
