@@ -181,6 +181,7 @@ export class EidSandbox implements OnModuleInit {
       jwks: { keys: this.keys },
       cookies: { keys: this.cookieKeys },
       pkce: { required: () => true, methods: ['S256'] },
+      ttl: { AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 3600 },
       conformIdTokenClaims: false,
       claims: { openid: ['sub'], profile: [claim.id, claim.name, claim.birthdate, claim.phone] },
       features: {
