@@ -41,7 +41,7 @@ describe('national eID sign-in in a browser', () => {
       const page = await open(js);
       await page.goto(`${t.url}/login`);
       await checker.check(page, `eid-login${suffix}`);
-      await page.getByRole('button', { name: 'Đăng nhập bằng định danh điện tử quốc gia (VNeID)' }).click();
+      await page.getByRole('link', { name: 'Đăng nhập bằng định danh điện tử quốc gia (VNeID)' }).click();
       await page.waitForURL(/\/sandbox\/eid\/interaction\//);
       await checker.check(page, `eid-sandbox-people${suffix}`);
       const person = js ? 'Phạm Minh Châu, số định danh 079095000123' : 'Nguyễn Văn An, số định danh 079090000001';
@@ -68,7 +68,7 @@ describe('national eID sign-in in a browser', () => {
       expect(await page.textContent('main')).toContain('Bạn đã đăng xuất.');
 
       // Signing in again asks the provider's people page again: its session ended too.
-      await page.getByRole('button', { name: 'Đăng nhập bằng định danh điện tử quốc gia (VNeID)' }).click();
+      await page.getByRole('link', { name: 'Đăng nhập bằng định danh điện tử quốc gia (VNeID)' }).click();
       await page.waitForURL(/\/sandbox\/eid\/interaction\//);
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(
         'VNeID thử nghiệm: chọn người đăng nhập',

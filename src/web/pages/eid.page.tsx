@@ -32,13 +32,7 @@ export function EidButton({ tx, next }: { tx: Texts; next: string }): JSX.Elemen
   const href = next ? `/login/eid?next=${encodeURIComponent(next)}` : '/login/eid';
   return (
     <>
-      <a
-        href={href}
-        role="button"
-        draggable="false"
-        class="govuk-button govuk-button--start"
-        data-module="govuk-button"
-      >
+      <a href={href} draggable="false" class="govuk-button govuk-button--start" data-module="govuk-button">
         {e(tx.t('eid.button'))}
       </a>
       <p class="govuk-body">{e(tx.t('eid.or'))}</p>
