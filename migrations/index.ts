@@ -6,6 +6,7 @@ import { Accounts1764000100000 } from './1764000100000-accounts';
 import { WebSessions1764000500000 } from './1764000500000-web-sessions';
 import { HistoryAttachments1764000600000 } from './1764000600000-history-attachments';
 import { StaffMfa1764100100000 } from './1764100100000-staff-mfa';
+import { Eid1764100000000 } from './1764100000000-eid';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -16,5 +17,6 @@ export const migrations = [
   Accounts1764000100000,
   WebSessions1764000500000,
   HistoryAttachments1764000600000,
+  Eid1764100000000,
   StaffMfa1764100100000,
 ];

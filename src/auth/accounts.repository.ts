@@ -7,7 +7,8 @@ import type { AuthUser } from './auth-user';
 
 export interface AccountProfile {
   fullName: string;
-  email: string;
+  /** None for an account made from eID claims without an address. */
+  email: string | null;
   phone: string | null;
   idNumber: string | null;
   idNumberVerified: boolean;
@@ -69,7 +70,8 @@ export interface ClerkLoad {
 /** A person a message goes to. */
 export interface Recipient {
   id: string;
-  email: string;
+  /** None for an account made from eID claims without an address. */
+  email: string | null;
   phone: string | null;
   fullName: string;
   locale: 'vi' | 'en';
@@ -455,4 +457,69 @@ export class AccountsRepository {
     );
     return row;
   }
+
+  // --- national eID (src/auth/eid)
+
+  /** The account whose verified ID number this is (at most one: accounts_verified_id_number). */
+  async findByVerifiedIdNumber(idNumber: string): Promise<EidAccountRow | undefined> {
+    const [row] = await selectRows<EidAccountRow>(
+      this.db,
+      `SELECT id, role, disabled_at AS "disabledAt" FROM accounts WHERE id_number = $1 AND id_number_verified`,
+      [idNumber],
+    );
+    return row;
+  }
+
+  /** A citizen account with a password that typed this ID number without it being verified (most recent sign-in). */
+  async findUnverifiedByIdNumber(idNumber: string): Promise<{ id: string; email: string | null } | undefined> {
+    const [row] = await selectRows<{ id: string; email: string | null }>(
+      this.db,
+      `SELECT id, email FROM accounts
+        WHERE id_number = $1 AND NOT id_number_verified AND role = 'citizen' AND disabled_at IS NULL
+        ORDER BY last_sign_in_at DESC NULLS LAST, created_at DESC LIMIT 1`,
+      [idNumber],
+    );
+    return row;
+  }
+
+  /**
+   * A citizen made from eID claims, its ID number verified; undefined when a unique key is taken (the verified
+   * ID number: another sign-in made it first; or the phone: the caller retries without it).
+   */
+  async insertVerifiedCitizen(a: {
+    idNumber: string;
+    fullName: string;
+    phone: string | null;
+    birthdate: string | null;
+    passwordHash: string;
+    locale: 'vi' | 'en';
+  }): Promise<{ id: string } | undefined> {
+    const [row] = await selectRows<{ id: string }>(
+      this.db,
+      `INSERT INTO accounts (email, phone, password_hash, full_name, id_number, id_number_verified, birthdate, role, locale)
+       VALUES (NULL, $1, $2, $3, $4, true, $5::date, 'citizen', $6) ON CONFLICT DO NOTHING RETURNING id`,
+      [a.phone, a.passwordHash, a.fullName, a.idNumber, a.birthdate, a.locale],
+    );
+    return row;
+  }
+
+  /**
+   * Marks the account's ID number verified (it must still be this number, unverified); false when it changed.
+   * Throws the unique violation when another account verified the number meanwhile.
+   */
+  async verifyIdNumber(m: Db, accountId: string, idNumber: string): Promise<boolean> {
+    const rows = await updateRows<{ id: string }>(
+      m,
+      `UPDATE accounts SET id_number_verified = true
+        WHERE id = $1 AND id_number = $2 AND NOT id_number_verified AND disabled_at IS NULL RETURNING id`,
+      [accountId, idNumber],
+    );
+    return rows.length > 0;
+  }
+}
+
+export interface EidAccountRow {
+  id: string;
+  role: AuthUser['role'];
+  disabledAt: Date | null;
 }

@@ -13,6 +13,9 @@ import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
+import { EidController } from './eid/eid.controller';
+import { EidFlowsRepository } from './eid/eid-flows.repository';
+import { EidService } from './eid/eid.service';
 
 @Module({
   imports: [
@@ -27,15 +30,17 @@ import { LoginThrottle } from './login-throttle';
       }),
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, EidController],
   providers: [
     AuthService,
     MfaService,
     MfaRepository,
     JwtStrategy,
     LoginThrottle,
+    EidFlowsRepository,
+    EidService,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [AuthService, MfaService, AccountsModule],
+  exports: [AuthService, MfaService, EidService, AccountsModule],
 })
 export class AuthModule {}

@@ -286,6 +286,46 @@ export class AuthService implements OnModuleInit {
     return this.accounts.setNotifySms(accountId, on);
   }
 
+  // ------------------------------------------------------------------ national eID (src/auth/eid)
+
+  /**
+   * An eID sign-in reached this account (the provider proved the person): records the sign-in and returns the
+   * token_version a page session carries; undefined when the account is disabled.
+   */
+  markEidSignIn(accountId: string): Promise<number | undefined> {
+    return this.accounts.markSignedIn(this.db, accountId);
+  }
+
+  /** The same tokens as `login`, for an account an eID sign-in reached (the mobile handoff). */
+  async tokensAfterEid(accountId: string): Promise<TokensDto> {
+    const account = await this.accounts.findForSignInById(accountId);
+    if (!account || account.disabled_at) throw new Unauthorized('The sign-in is not valid.');
+    return this.db.transaction(async (m) => {
+      const version = await this.accounts.markSignedIn(m, account.id);
+      if (version === undefined) throw new Unauthorized('The sign-in is not valid.');
+      return this.issueTokens(
+        m,
+        { id: account.id, role: account.role, agencyId: account.agency_id },
+        version,
+        randomUUID(),
+      );
+    });
+  }
+
+  /**
+   * Linking an eID to a password account: the account's password, throttled like a sign-in (per account and
+   * address). False when it is wrong.
+   */
+  async checkPasswordOf(accountId: string, password: string, address: string): Promise<boolean> {
+    const identifier = `account:${accountId}`;
+    await this.throttle.attempt(identifier, address);
+    const account = await this.accounts.findForSignInById(accountId);
+    const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), password);
+    if (!account || !ok || account.disabled_at) return false;
+    await this.throttle.succeeded(identifier, address);
+    return true;
+  }
+
   private async issueTokens(m: EntityManager, user: AuthUser, version: number, familyId: string): Promise<TokensDto> {
     const ttl = this.config.get('JWT_ACCESS_TTL_SECONDS', { infer: true });
     const accessToken = await this.jwt.signAsync(

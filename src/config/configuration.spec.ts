@@ -162,6 +162,33 @@ describe('validateEnvironment', () => {
     ]);
   });
 
+  it('national eID: the sandbox provider is the default issuer in development only; production refuses it', () => {
+    const dev = validateEnvironment({ NODE_ENV: 'development', PUBLIC_BASE_URL: 'http://127.0.0.1:3000' });
+    expect(dev.OIDC_ISSUER).toBe('http://127.0.0.1:3000/sandbox/eid');
+    expect(validateEnvironment({ NODE_ENV: 'development', SANDBOX_ENABLED: 'false' }).OIDC_ISSUER).toBeUndefined();
+    expect(validateEnvironment(production()).OIDC_ISSUER).toBeUndefined();
+    expect(problemsOf(production({ OIDC_ISSUER: 'https://portal.example.vn/sandbox/eid' }))).toEqual([
+      expect.stringMatching(/^OIDC_ISSUER: .*sandbox/),
+      expect.stringMatching(/^OIDC_CLIENT_SECRET: required/),
+    ]);
+    expect(
+      problemsOf(
+        production({
+          OIDC_ISSUER: 'https://id.example.gov.vn',
+          OIDC_CLIENT_SECRET: 'change-me-change-me-change-me-0000',
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^OIDC_CLIENT_SECRET: .*placeholder/)]);
+    expect(
+      problemsOf(
+        production({ OIDC_ISSUER: 'https://id.example.gov.vn', OIDC_CLIENT_SECRET: 'short-but-sixteen-chars' }),
+      ),
+    ).toEqual([expect.stringMatching(/^OIDC_CLIENT_SECRET: .*32/)]);
+    expect(
+      problemsOf(production({ OIDC_ISSUER: 'https://id.example.gov.vn', OIDC_CLIENT_SECRET: 'x9'.repeat(24) })),
+    ).toEqual([]);
+  });
+
   it('production: a too short secret is named once', () => {
     expect(problemsOf(production({ LINK_SECRET: 'short' }))).toEqual([expect.stringMatching(/^LINK_SECRET: .*32/)]);
   });

@@ -317,6 +317,53 @@ export class Environment {
   @MinLength(32)
   LINK_SECRET?: string;
 
+  /**
+   * Sign-in with the national eID (OpenID Connect): the provider's issuer (discovery at
+   * `$OIDC_ISSUER/.well-known/openid-configuration`). Unset: eID sign-in is off, except outside production with
+   * SANDBOX_ENABLED, where the built-in sandbox provider (`$PUBLIC_BASE_URL/sandbox/eid`) is the issuer.
+   */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  OIDC_ISSUER?: string;
+
+  /** The portal's client id at the eID provider. */
+  @IsString()
+  @MinLength(1)
+  OIDC_CLIENT_ID = 'public-services-portal';
+
+  /** client_secret_basic; random per process in development (the sandbox provider registers the same). */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  OIDC_CLIENT_SECRET?: string;
+
+  /** private_key_jwt instead of a secret: the client's private key, PEM (PKCS#8) or JWK JSON. */
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  OIDC_CLIENT_KEY?: string;
+
+  @IsString()
+  @MinLength(6)
+  OIDC_SCOPES = 'openid profile';
+
+  /** The names of the claims the portal reads (the provider's names for them). */
+  @IsString()
+  @MinLength(1)
+  OIDC_CLAIM_ID_NUMBER = 'id_number';
+
+  @IsString()
+  @MinLength(1)
+  OIDC_CLAIM_FULL_NAME = 'name';
+
+  @IsString()
+  @MinLength(1)
+  OIDC_CLAIM_BIRTHDATE = 'birthdate';
+
+  @IsString()
+  @MinLength(1)
+  OIDC_CLAIM_PHONE = 'phone_number';
+
   /** The built-in sandbox gateways (payment, postal, SMS); default 'true', except in production where 'true' is refused. */
   @IsOptional()
   @IsIn(['true', 'false'])
@@ -382,6 +429,7 @@ export type AppConfig = Environment & {
   SMS_API_URL: string;
   SMS_API_KEY: string;
   LINK_SECRET: string;
+  OIDC_CLIENT_SECRET: string;
 };
 
 export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
@@ -416,6 +464,10 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   env.SMS_API_URL ??= `${api}/sandbox/sms/messages`;
   env.SMS_API_KEY ??= developmentSecret('sms-key');
   env.LINK_SECRET ??= developmentSecret('links');
+  if (!env.OIDC_ISSUER && !production && env.SANDBOX_ENABLED === 'true') {
+    env.OIDC_ISSUER = `${env.PUBLIC_BASE_URL}/sandbox/eid`;
+  }
+  env.OIDC_CLIENT_SECRET ??= developmentSecret('oidc-client');
   return env as AppConfig;
 }
 
@@ -472,6 +524,11 @@ function productionProblems(env: Environment): string[] {
   }
   for (const name of ['VNPAY_IPN_URL', 'VNPAY_RETURN_URL', 'POSTAL_WEBHOOK_URL'] as const)
     add(name, sandboxUrlProblem(env[name]));
+  // National eID: optional; when configured, a real provider and a real client credential.
+  if (env.OIDC_ISSUER) {
+    add('OIDC_ISSUER', sandboxUrlProblem(env.OIDC_ISSUER));
+    if (!env.OIDC_CLIENT_KEY) add('OIDC_CLIENT_SECRET', secretProblem(env.OIDC_CLIENT_SECRET));
+  }
   return problems;
 }
 

@@ -67,7 +67,8 @@ export class NotificationsProcessor extends WorkerHost {
         : await this.accounts.staffRecipients(ctx.assignee_id, ctx.agency_id);
     let failures = 0;
     for (const r of recipients) {
-      const channels: Channel[] = ['email'];
+      // An account made from eID claims may have no email address.
+      const channels: Channel[] = r.email ? ['email'] : [];
       if (audience === 'citizen' && r.phone && r.notifySms) channels.push('sms');
       for (const channel of channels) {
         if (!(await this.deliver(dossierId, event, sourceId, channel, r, ctx))) failures++;
@@ -99,7 +100,7 @@ export class NotificationsProcessor extends WorkerHost {
     try {
       const providerId = await this.mail.send({
         id: claimed,
-        to: r.email,
+        to: r.email!,
         subject: message.subject,
         text: message.text,
       });
@@ -134,7 +135,7 @@ export class NotificationsProcessor extends WorkerHost {
     try {
       const providerId =
         channel === 'email'
-          ? await this.mail.send({ id: claimed, to: r.email, subject: message.subject, text: message.text })
+          ? await this.mail.send({ id: claimed, to: r.email!, subject: message.subject, text: message.text })
           : await this.sms.send({ id: claimed, phone: r.phone!, text: message.sms });
       await this.notifications.markSent(claimed, providerId);
       return true;

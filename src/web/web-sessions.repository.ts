@@ -25,12 +25,26 @@ export class WebSessionsRepository {
     return (this.db.driver as unknown as { master: Pool }).master;
   }
 
-  async create(idHash: Buffer, accountId: string, tokenVersion: number, absoluteSeconds: number): Promise<void> {
+  async create(
+    idHash: Buffer,
+    accountId: string,
+    tokenVersion: number,
+    absoluteSeconds: number,
+    idToken: string | null = null,
+  ): Promise<void> {
     await this.pool.query(
-      `INSERT INTO web_sessions (id_hash, account_id, token_version, expires_at)
-       VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [idHash, accountId, tokenVersion, absoluteSeconds],
+      `INSERT INTO web_sessions (id_hash, account_id, token_version, expires_at, id_token)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)`,
+      [idHash, accountId, tokenVersion, absoluteSeconds, idToken],
     );
+  }
+
+  async idToken(idHash: Buffer): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id_token: string | null }>(
+      `SELECT id_token FROM web_sessions WHERE id_hash = $1`,
+      [idHash],
+    );
+    return rows[0]?.id_token ?? null;
   }
 
   /**

@@ -56,11 +56,18 @@ export class WebSessions {
   }
 
   /** Starts a session (a new id every sign-in; the old one, if any, is ended first) and sets its cookie. */
-  async start(reply: FastifyReply, previous: PageSession | null, accountId: string, tokenVersion: number) {
+  async start(
+    reply: FastifyReply,
+    previous: PageSession | null,
+    accountId: string,
+    tokenVersion: number,
+    /** The eID provider's ID token, for a session begun with eID (its logout hint). */
+    idToken: string | null = null,
+  ) {
     if (previous) await this.repo.delete(previous.idHash);
     await this.repo.deleteDead(accountId, SESSION_IDLE_SECONDS);
     const id = randomBytes(32).toString('base64url');
-    await this.repo.create(sha256(id), accountId, tokenVersion, SESSION_ABSOLUTE_SECONDS);
+    await this.repo.create(sha256(id), accountId, tokenVersion, SESSION_ABSOLUTE_SECONDS, idToken);
     reply.setCookie(SESSION_COOKIE, id, {
       path: '/',
       httpOnly: true,
@@ -69,6 +76,11 @@ export class WebSessions {
       maxAge: SESSION_ABSOLUTE_SECONDS,
     });
     return sha256(id);
+  }
+
+  /** The eID provider's ID token of a session begun with eID, else null. */
+  idToken(session: PageSession): Promise<string | null> {
+    return this.repo.idToken(session.idHash);
   }
 
   /** Ends the session now (sign-out) and clears its cookie. */

@@ -19,6 +19,7 @@ import { AdminStaffPages } from './pages/admin-staff.page';
 import { CatalogPages } from './pages/catalog.page';
 import { DossierPage } from './pages/dossier.page';
 import { DossierPages } from './pages/dossiers.page';
+import { EidPages } from './pages/eid.page';
 import { FilingPages } from './pages/filing.page';
 import { MfaPages } from './pages/mfa.page';
 import { MfaPending } from './mfa-pending';
@@ -54,6 +55,7 @@ const PAGES = [
   AdminProcedurePages,
   AdminOpsPages,
   MfaPages,
+  EidPages,
 ] as const;
 
 /**

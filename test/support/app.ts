@@ -80,6 +80,7 @@ async function startApp(
     'POSTAL_API_URL',
     'POSTAL_WEBHOOK_URL',
     'SMS_API_URL',
+    'OIDC_ISSUER',
   ]) {
     delete process.env[derived];
   }

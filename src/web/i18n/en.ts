@@ -850,4 +850,38 @@ export const en: Record<MessageKey, string> = {
   'mfa.admin.reset': 'Reset two-step verification',
   'mfa.admin.resetDone':
     'Two-step verification was reset; the member was signed out and sets it up again at the next sign-in.',
+  // --- national eID sign-in (issue 12)
+  'eid.button': 'Sign in with national eID',
+  'eid.or': 'Or use your email or phone and password:',
+  'eid.failed.title': 'Sign-in with national eID did not complete',
+  'eid.failed.denied': 'You cancelled or did not agree to share your details in VNeID, so you are not signed in.',
+  'eid.failed.provider': 'The national eID service reported a problem. Try again in a few minutes.',
+  'eid.failed.invalid': 'The sign-in details received could not be verified, so you are not signed in. Try again.',
+  'eid.failed.expired': 'This sign-in has expired or was already used. Start again.',
+  'eid.failed.claims': 'VNeID did not send a valid personal identification number, so you cannot be signed in.',
+  'eid.failed.disabled': 'The account with this identification number is disabled. Contact support.',
+  'eid.failed.staff':
+    'Staff accounts do not sign in with the national eID: sign in with your password and verification code.',
+  'eid.failed.taken': 'This identification number is already verified on another account.',
+  'eid.failed.unavailable': 'The national eID service cannot be reached right now. Try again later.',
+  'eid.failed.again': 'Try again with national eID',
+  'eid.failed.password': 'Sign in with email or phone',
+  'eid.link.title': 'Link your account',
+  'eid.link.body':
+    'The account {email} uses this identification number without it being verified. Enter that account’s password to link it: the number becomes verified and from now on you can sign in with national eID.',
+  'eid.link.password': 'The account’s password',
+  'eid.link.submit': 'Link and sign in',
+  'eid.link.wrong': 'The password is not correct',
+  'eid.handoff.title': 'Return to the app',
+  'eid.handoff.body':
+    'You signed in with national eID. Return to the app and enter this one-time code (valid for 5 minutes):',
+  'eid.sandbox.title': 'Sandbox eID: choose who signs in',
+  'eid.sandbox.intro':
+    'This is the portal’s sandbox identity provider, in development only. Choose a person to sign in as.',
+  'eid.sandbox.legend': 'Who signs in',
+  'eid.sandbox.person': '{name}, ID number {idNumber}',
+  'eid.sandbox.newPerson': 'no portal account yet',
+  'eid.sandbox.submit': 'Sign in and agree to share',
+  'eid.sandbox.cancel': 'Cancel, do not share',
+  'eid.sandbox.choose': 'Choose a person',
 };

@@ -850,6 +850,39 @@ export const vi = {
   'mfa.account.link': 'Xác thực hai lớp',
   'mfa.admin.reset': 'Đặt lại xác thực hai lớp',
   'mfa.admin.resetDone': 'Đã đặt lại xác thực hai lớp; cán bộ đã bị đăng xuất và sẽ thiết lập lại khi đăng nhập.',
+  // --- national eID sign-in (issue 12)
+  'eid.button': 'Đăng nhập bằng định danh điện tử quốc gia (VNeID)',
+  'eid.or': 'Hoặc dùng email hoặc số điện thoại và mật khẩu:',
+  'eid.failed.title': 'Chưa đăng nhập được bằng định danh điện tử',
+  'eid.failed.denied': 'Bạn đã huỷ hoặc không đồng ý chia sẻ thông tin trên VNeID, nên chưa đăng nhập.',
+  'eid.failed.provider': 'Hệ thống định danh điện tử báo lỗi. Hãy thử lại sau ít phút.',
+  'eid.failed.invalid': 'Không xác minh được thông tin đăng nhập nhận về, nên chưa đăng nhập. Hãy thử lại.',
+  'eid.failed.expired': 'Lượt đăng nhập này đã hết hạn hoặc đã được dùng. Hãy bắt đầu lại.',
+  'eid.failed.claims': 'VNeID không gửi số định danh cá nhân hợp lệ, nên chưa đăng nhập được.',
+  'eid.failed.disabled': 'Tài khoản gắn với số định danh này đang bị khoá. Hãy liên hệ bộ phận hỗ trợ.',
+  'eid.failed.staff':
+    'Tài khoản cán bộ không đăng nhập bằng định danh điện tử: hãy đăng nhập bằng mật khẩu và mã xác thực.',
+  'eid.failed.taken': 'Số định danh này đã được xác thực cho một tài khoản khác.',
+  'eid.failed.unavailable': 'Hiện không kết nối được hệ thống định danh điện tử. Hãy thử lại sau.',
+  'eid.failed.again': 'Thử lại với VNeID',
+  'eid.failed.password': 'Đăng nhập bằng email hoặc số điện thoại',
+  'eid.link.title': 'Liên kết tài khoản của bạn',
+  'eid.link.body':
+    'Tài khoản {email} đang dùng số định danh này nhưng chưa được xác thực. Nhập mật khẩu của tài khoản đó để liên kết: số định danh được xác thực và từ nay bạn đăng nhập được bằng VNeID.',
+  'eid.link.password': 'Mật khẩu của tài khoản',
+  'eid.link.submit': 'Liên kết và đăng nhập',
+  'eid.link.wrong': 'Mật khẩu không đúng',
+  'eid.handoff.title': 'Quay lại ứng dụng',
+  'eid.handoff.body': 'Bạn đã đăng nhập bằng VNeID. Quay lại ứng dụng và nhập mã dùng một lần này (hiệu lực 5 phút):',
+  'eid.sandbox.title': 'VNeID thử nghiệm: chọn người đăng nhập',
+  'eid.sandbox.intro':
+    'Đây là nhà cung cấp định danh thử nghiệm của cổng, chỉ có trong môi trường phát triển. Chọn một người để đăng nhập bằng danh tính của họ.',
+  'eid.sandbox.legend': 'Người đăng nhập',
+  'eid.sandbox.person': '{name}, số định danh {idNumber}',
+  'eid.sandbox.newPerson': 'chưa có tài khoản trên cổng',
+  'eid.sandbox.submit': 'Đăng nhập và đồng ý chia sẻ thông tin',
+  'eid.sandbox.cancel': 'Huỷ, không chia sẻ',
+  'eid.sandbox.choose': 'Chọn một người',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -12,6 +12,8 @@ import { field, Html, localPath, PageContext, PageRoute, Redirect } from '../pag
 import { LANG_COOKIE } from '../web.router';
 import { WebSessions } from '../web-sessions';
 import { MfaPending } from '../mfa-pending';
+import { EidService } from '../../auth/eid/eid.service';
+import { EidButton } from './eid.page';
 
 /** The message of a field that failed the API's own DTO, in the page's language. */
 function fieldMessage(tx: Texts, name: string, label: string, value: string): string {
@@ -52,6 +54,7 @@ export class AccountPages {
     private readonly auth: AuthService,
     private readonly sessions: WebSessions,
     private readonly mfaPending: MfaPending,
+    private readonly eid: EidService,
   ) {}
 
   routes(): PageRoute[] {
@@ -99,6 +102,7 @@ export class AccountPages {
           <div class="govuk-grid-column-two-thirds">
             <ErrorSummary tx={tx} errors={errors} />
             <h1 class="govuk-heading-l">{e(tx.t('register.title'))}</h1>
+            {this.eid.enabled ? <EidButton tx={tx} next={next} /> : ''}
             <form method="post" action="/register" novalidate>
               <Csrf token={c.csrf()} />
               {next ? <input type="hidden" name="next" value={next} /> : ''}
@@ -229,6 +233,7 @@ export class AccountPages {
             )}
             <ErrorSummary tx={tx} errors={errors} />
             <h1 class="govuk-heading-l">{e(tx.t('login.title'))}</h1>
+            {this.eid.enabled ? <EidButton tx={tx} next={next} /> : ''}
             <form method="post" action="/login" novalidate>
               <Csrf token={c.csrf()} />
               {next ? <input type="hidden" name="next" value={next} /> : ''}
@@ -313,8 +318,10 @@ export class AccountPages {
   }
 
   private async logout(c: PageContext) {
+    // A session begun with eID also ends at the provider (RP-initiated logout), which sends the browser back.
+    const providerLogout = c.session ? await this.eid.logoutUrl(await this.sessions.idToken(c.session)) : undefined;
     await this.sessions.end(c.reply, c.session);
-    return new Redirect('/login?notice=signed-out');
+    return new Redirect(providerLogout ?? '/login?notice=signed-out');
   }
 
   // ------------------------------------------------------------------ account
@@ -347,7 +354,7 @@ export class AccountPages {
             <SummaryList
               rows={[
                 [tx.t('account.fullName'), e(profile.fullName)],
-                [tx.t('account.email'), e(profile.email)],
+                [tx.t('account.email'), e(profile.email ?? '')],
                 [tx.t('account.phone'), e(profile.phone ?? '')],
                 [
                   tx.t('account.idNumber'),
