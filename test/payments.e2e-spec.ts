@@ -224,7 +224,7 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
         id: paid.attemptId,
         state: 'succeeded',
         txnRef: paid.txnRef,
-        receiptNumber: expect.stringMatching(/^BL\d{4}-\d{7}$/),
+        receiptNumber: expect.stringMatching(/^\d{6}\/\d{4}\/BL-[\w.]+$/),
       }),
     ]);
 
