@@ -7,6 +7,7 @@ import { WebSessions1764000500000 } from './1764000500000-web-sessions';
 import { HistoryAttachments1764000600000 } from './1764000600000-history-attachments';
 import { StaffMfa1764100100000 } from './1764100100000-staff-mfa';
 import { Eid1764100000000 } from './1764100000000-eid';
+import { DocumentNumbers1764200000000 } from './1764200000000-document-numbers';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   HistoryAttachments1764000600000,
   Eid1764100000000,
   StaffMfa1764100100000,
+  DocumentNumbers1764200000000,
 ];

@@ -11,6 +11,7 @@ import { loggerParams } from './common/logging';
 import { AppConfig, loadConfig, validateEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
 import { dataSourceOptions } from './database/data-source';
+import { FormsModule } from './forms/forms.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { NotificationsWorkerModule } from './notifications/notifications.module';
@@ -83,6 +84,7 @@ export class AppModule {
         PaymentsModule,
         DeliveryModule,
         ReportsModule,
+        FormsModule,
         OpsModule,
         HealthModule,
         // Rate limits on sign-in and the public lookup (HTTP roles only).

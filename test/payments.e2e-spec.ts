@@ -224,14 +224,14 @@ describe('online payment (VNPay protocol, sandbox gateway)', () => {
         id: paid.attemptId,
         state: 'succeeded',
         txnRef: paid.txnRef,
-        receiptNumber: expect.stringMatching(/^BL\d{4}-\d{7}$/),
+        receiptNumber: expect.stringMatching(/^\d{6}\/\d{4}\/BL-[\w.]+$/),
       }),
     ]);
 
     const pdf = await receiptPdf(citizen, d.id, paid.attemptId);
     expect(pdf.status).toBe(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
-    expect(pdf.headers['content-disposition']).toContain(list.body[0].attempts[0].receiptNumber);
+    expect(pdf.headers['content-disposition']).toContain(list.body[0].attempts[0].receiptNumber.replace(/\W+/g, '-'));
     expect((pdf.body as Buffer).subarray(0, 5).toString('latin1')).toBe('%PDF-');
     // Someone else's receipt does not exist for another citizen.
     expect((await receiptPdf(other, d.id, paid.attemptId)).status).toBe(404);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { modify, selectOne } from '../database/query-result';
+import { nextNumberCte, numberPrefix, vnYear } from '../database/document-numbers.repository';
 
 export type ResultStatus = 'staged' | 'generating' | 'issued' | 'discarded';
 export type DownloadVia = 'owner' | 'staff' | 'link';
@@ -55,14 +56,17 @@ export interface VerifiedResult {
   procedureName: string;
 }
 
-/** The number of a result: `000123/2025/KQ`, from result_number_seq, the year in Vietnam's time of `$1` (issued at). */
-const RESULT_NUMBER = `SELECT lpad(nextval('result_number_seq')::text, 6, '0') || '/' || to_char($1::timestamptz AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') || '/KQ'`;
+/**
+ * The number of a result, `000123/2026/KQ`: per agency and per year (Vietnam time of `$1`, issued at), from the
+ * agency's counter (src/database/document-numbers.repository.ts). `c` is the counter's row.
+ */
+const RESULT_NUMBER = `${numberPrefix('c')} || '/KQ'`;
 
 /** The unique index that keeps one issued (or being issued) result per dossier. */
 const ONE_ISSUED = 'dossier_results_one_issued';
 
 /**
- * The results aggregate: dossier_results (and result_number_seq) and
+ * The results aggregate: dossier_results (numbered from the agency's counter) and
  * result_downloads. The only place that reads or writes them. At most one
  * result per dossier is issued or being issued, and one upload is staged at
  * a time (unique indexes); methods that take an EntityManager run in the
@@ -134,7 +138,8 @@ export class ResultsRepository {
   ): Promise<string | null> {
     return onlyResult(async () => {
       await m.query(
-        `UPDATE dossier_results SET status = 'issued', number = (${RESULT_NUMBER}), verification_code = $2, issued_by = $3, issued_at = $1, decision = $4
+        `WITH ${nextNumberCte('c', 'KQ', 'd.agency_id', vnYear('$1'), 'FROM dossier_results r JOIN dossiers d ON d.id = r.dossier_id WHERE r.id = $5')}
+         UPDATE dossier_results SET status = 'issued', number = (SELECT ${RESULT_NUMBER} FROM c), verification_code = $2, issued_by = $3, issued_at = $1, decision = $4
             WHERE id = $5`,
         [issue.at, issue.code, issue.issuedBy, issue.decision, stagedId],
       );
@@ -151,8 +156,9 @@ export class ResultsRepository {
     return onlyResult(async () => {
       const row = await selectOne<{ id: string }>(
         m,
-        `INSERT INTO dossier_results (dossier_id, status, source, number, verification_code, issued_by, issued_at, decision)
-           VALUES ($5, 'generating', 'generated', (${RESULT_NUMBER}), $2, $3, $1, $4) RETURNING id`,
+        `WITH ${nextNumberCte('c', 'KQ', 'd.agency_id', vnYear('$1'), 'FROM dossiers d WHERE d.id = $5')}
+         INSERT INTO dossier_results (dossier_id, status, source, number, verification_code, issued_by, issued_at, decision)
+           SELECT $5::uuid, 'generating', 'generated', ${RESULT_NUMBER}, $2::text, $3::uuid, $1::timestamptz, $4::text FROM c RETURNING id`,
         [issue.at, issue.code, issue.issuedBy, issue.decision, dossierId],
       );
       return row!.id;

@@ -9,6 +9,8 @@ export interface OutgoingMail {
   to: string;
   subject: string;
   text: string;
+  /** Files attached (the official form a message announces: src/forms). */
+  attachments?: { filename: string; content: Buffer; contentType: string }[];
 }
 
 /**
@@ -43,6 +45,7 @@ export class MailChannel implements OnModuleDestroy {
       to: mail.to,
       subject: mail.subject,
       text: mail.text,
+      ...(mail.attachments?.length ? { attachments: mail.attachments } : {}),
       messageId: `<${mail.id}@portal.local>`,
     });
     if (this.logOnly) this.logger.log({ notificationId: mail.id, subject: mail.subject }, 'email (log transport)');

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../auth/accounts.module';
+import { FormsCoreModule } from '../forms/forms.module';
 import { MailChannel } from './mail.channel';
 import { NotificationsProcessor } from './notifications.processor';
 import { NotificationsRepository } from './notifications.repository';
@@ -15,7 +16,7 @@ export class NotificationsModule {}
 
 /** Worker-side: the processor and its channels exist only where jobs are processed. */
 @Module({
-  imports: [NotificationsModule, AccountsModule],
+  imports: [NotificationsModule, AccountsModule, FormsCoreModule],
   providers: [MailChannel, SmsChannel, NotificationsProcessor],
 })
 export class NotificationsWorkerModule {}

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type AppConfig, environmentValue } from '../config/configuration';
 import { JobDataByName, JobName, QUEUES } from '../jobs/jobs';
 import { AccountsRepository, Recipient } from '../auth/accounts.repository';
+import { FormFile, FormsService } from '../forms/forms.service';
 import { MailChannel } from './mail.channel';
 import { DossierMessageContext, NotificationsRepository } from './notifications.repository';
 import { SmsChannel } from './sms.channel';
@@ -36,6 +37,7 @@ export class NotificationsProcessor extends WorkerHost {
     private readonly mail: MailChannel,
     private readonly sms: SmsChannel,
     private readonly config: ConfigService<AppConfig, true>,
+    private readonly forms: FormsService,
   ) {
     super();
   }
@@ -65,13 +67,16 @@ export class NotificationsProcessor extends WorkerHost {
       audience === 'citizen'
         ? await this.accounts.recipient(ctx.applicant_id)
         : await this.accounts.staffRecipients(ctx.assignee_id, ctx.agency_id);
+    // The official form the event announces (receipt 01, supplementation 02, refusal 03, apology 04), rendered
+    // once for every recipient's email: deterministic, so a retried job attaches the same bytes.
+    const form = audience === 'citizen' ? await this.forms.forEvent(dossierId, event) : null;
     let failures = 0;
     for (const r of recipients) {
       // An account made from eID claims may have no email address.
       const channels: Channel[] = r.email ? ['email'] : [];
       if (audience === 'citizen' && r.phone && r.notifySms) channels.push('sms');
       for (const channel of channels) {
-        if (!(await this.deliver(dossierId, event, sourceId, channel, r, ctx))) failures++;
+        if (!(await this.deliver(dossierId, event, sourceId, channel, r, ctx, form))) failures++;
       }
     }
     if (failures > 0) throw new Error(`${failures} message(s) not delivered yet`);
@@ -123,6 +128,7 @@ export class NotificationsProcessor extends WorkerHost {
     channel: Channel,
     r: Recipient,
     ctx: DossierMessageContext,
+    form: FormFile | null = null,
   ): Promise<boolean> {
     const claimed = await this.notifications.claimDossierMessage(dossierId, event, channel, sourceId, r.id);
     if (!claimed) return true; // already sent
@@ -135,7 +141,15 @@ export class NotificationsProcessor extends WorkerHost {
     try {
       const providerId =
         channel === 'email'
-          ? await this.mail.send({ id: claimed, to: r.email!, subject: message.subject, text: message.text })
+          ? await this.mail.send({
+              id: claimed,
+              to: r.email!,
+              subject: message.subject,
+              text: message.text,
+              attachments: form
+                ? [{ filename: form.fileName, content: form.content, contentType: 'application/pdf' }]
+                : undefined,
+            })
           : await this.sms.send({ id: claimed, phone: r.phone!, text: message.sms });
       await this.notifications.markSent(claimed, providerId);
       return true;

@@ -17,6 +17,7 @@ export const API_TAGS: Record<string, string> = {
   admin: 'Administration: agencies, staff, accounts, procedures and their versions',
   ops: 'Operations: health, queues, failed jobs, undelivered messages',
   sandbox: 'Built-in provider sandboxes (VNPay, postal operator, SMS gateway); only with SANDBOX_ENABLED',
+  forms: 'Official forms of Circular 01/2018 (01-05 per dossier, 06 the agency tracking log), as PDF',
 };
 
 /** The portal's OpenAPI 3 document (served at /docs/json; written to dist/openapi.json by the contract test). */

@@ -66,7 +66,7 @@ export class PaymentsController {
     const pdf = await renderPaymentReceipt({ ...r, issuedAt: new Date(r.issuedAt), paidAt: new Date(r.paidAt) });
     reply
       .header('content-type', 'application/pdf')
-      .header('content-disposition', `attachment; filename="bien-lai-${r.number}.pdf"`)
+      .header('content-disposition', `attachment; filename="bien-lai-${r.number.replace(/\W+/g, '-')}.pdf"`)
       .send(pdf);
   }
 

@@ -178,7 +178,7 @@ describe('PaymentsRepository (Postgres)', () => {
     expect(view.status).toBe('paid');
     // Both payments are kept, each with its receipt: the surplus is refunded by the service, never lost.
     expect(view.attempts.map((a) => a.state).sort()).toEqual(['succeeded', 'succeeded']);
-    expect(view.attempts.every((a) => /^BL\d{4}-\d{7}$/.test(a.receiptNumber ?? ''))).toBe(true);
+    expect(view.attempts.every((a) => /^\d{6}\/\d{4}\/BL-[\w.]+$/.test(a.receiptNumber ?? ''))).toBe(true);
   });
 
   it('starts and settles a refund once', async () => {

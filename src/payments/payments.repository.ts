@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { modify, selectOne, selectRows } from '../database/query-result';
+import { nextNumberCte, numberPrefix, vnYear } from '../database/document-numbers.repository';
 import type { FeeItem, FeeTiming } from '../procedures/procedure.entity';
 import type { WorkflowDefinition } from '../workflow/definition';
 
@@ -122,7 +123,7 @@ export interface ReconciliationCounts {
 
 /**
  * The payments aggregate: payment_requests, payment_attempts, payment_events,
- * payment_receipts and payment_refunds (and receipt_number_seq). The only
+ * payment_receipts and payment_refunds (receipts numbered from the agency's counter). The only
  * place that reads or writes them. Methods that take an EntityManager run in
  * the caller's transaction (a dossier transition, a settle); the others on
  * their own connection. Compare-and-set updates answer whether they won.
@@ -371,7 +372,10 @@ export class PaymentsRepository {
 
   // ------------------------------------------------------------ receipts
 
-  /** The receipt for money received on an attempt, numbered from receipt_number_seq, in the payer's name. */
+  /**
+   * The receipt for money received on an attempt, in the payer's name, numbered per agency and year:
+   * `000123/2026/BL-<agency code>` (the agency code keeps the number unique portal-wide).
+   */
   async issueReceipt(
     m: EntityManager,
     attempt: Pick<AttemptRow, 'id' | 'amount_vnd' | 'provider' | 'request_id'>,
@@ -379,10 +383,10 @@ export class PaymentsRepository {
     paidAt: Date,
   ): Promise<void> {
     await m.query(
-      `INSERT INTO payment_receipts (attempt_id, number, payer_name, items, amount_vnd, provider, provider_txn_no, paid_at)
-       SELECT $1, 'BL' || to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') || '-' || lpad(nextval('receipt_number_seq')::text, 7, '0'),
-              acc.full_name, r.items, $2, $3, $4, $5
-         FROM payment_requests r JOIN dossiers d ON d.id = r.dossier_id JOIN accounts acc ON acc.id = d.applicant_id
+      `WITH ${nextNumberCte('c', 'BL', 'd.agency_id', vnYear('now()'), 'FROM payment_requests r JOIN dossiers d ON d.id = r.dossier_id WHERE r.id = $6')}
+       INSERT INTO payment_receipts (attempt_id, number, payer_name, items, amount_vnd, provider, provider_txn_no, paid_at)
+       SELECT $1, ${numberPrefix('c')} || '/BL-' || g.code, acc.full_name, r.items, $2, $3, $4, $5
+         FROM c JOIN agencies g ON g.id = c.agency_id, payment_requests r JOIN dossiers d ON d.id = r.dossier_id JOIN accounts acc ON acc.id = d.applicant_id
         WHERE r.id = $6`,
       [attempt.id, attempt.amount_vnd, attempt.provider, providerTxnNo, paidAt, attempt.request_id],
     );

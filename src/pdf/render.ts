@@ -64,6 +64,8 @@ export interface ResultDocumentData {
 export interface RenderOptions {
   /** Deflate content streams (default true). Tests turn it off to inspect the output. */
   compress?: boolean;
+  /** Page orientation (default portrait); the registers of src/pdf/forms.ts are landscape. */
+  layout?: 'portrait' | 'landscape';
 }
 
 /** Written to the PDF info dictionary as Producer and Creator. */
@@ -144,6 +146,7 @@ function createDoc(meta: Meta, opts: RenderOptions): { doc: Doc; done: Promise<B
   const date = new Date(meta.date.getTime());
   const doc = new PDFDocument({
     size: 'A4',
+    layout: opts.layout ?? 'portrait',
     margins: MARGIN,
     compress: opts.compress ?? true,
     bufferPages: true,
@@ -486,3 +489,22 @@ export async function renderResultDocument(d: ResultDocumentData, opts: RenderOp
 function upperFirst(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+// ---------------------------------------------------------------------------
+// Building blocks for the other documents of src/pdf (forms.ts: the official forms of Circular 01/2018).
+
+export type { Doc, FontName, Meta };
+export {
+  createDoc,
+  contentWidth,
+  left,
+  bottomLimit,
+  setFont,
+  ensureSpace,
+  hRule,
+  pageNumbers,
+  fieldRows,
+  nfc,
+  upperFirst,
+};
+export { INK, MUTED, RULE, HEAD_FILL };

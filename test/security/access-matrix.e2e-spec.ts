@@ -159,6 +159,13 @@ const ACCESS: Record<string, RouteSpec> = {
   // ---- results
   'POST /api/v1/applications/{id}/result': { allow: AGENCY_STAFF, multipart: {} },
   'GET /api/v1/applications/{id}/result': { allow: DOSSIER_WORKERS, mayRefuse: 'no result issued yet: 404' },
+  // Issue 13: the official forms. The fixture's dossier is received, so form 01 applies.
+  'GET /api/v1/applications/{id}/forms/{form}': { allow: DOSSIER_READERS, params: () => ({ form: '01' }) },
+  // Form 06 of the dossier's agency: another agency's clerk naming it is refused (404).
+  'GET /api/v1/reports/tracking-log': {
+    allow: ['clerk', 'supervisor', 'admin'],
+    query: (f) => ({ from: '2026-01-01', to: '2026-12-31', agencyCode: f.agencyCode }),
+  },
   'POST /api/v1/applications/{id}/result/link': { allow: ['owner'] },
   'GET /api/v1/results/download': {
     allow: PUBLIC,

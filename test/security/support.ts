@@ -154,6 +154,7 @@ export const MAIN_TABLES = [
   'dossier_history',
   'dossier_documents',
   'dossier_code_counters',
+  'document_number_counters',
   'idempotency_keys',
   'refresh_tokens',
   'outbox',

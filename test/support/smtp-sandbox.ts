@@ -9,6 +9,8 @@ export interface CapturedMail {
   messageId: string;
   /** The decoded text body. */
   text: string;
+  /** Attached files (a multipart/mixed message), decoded. */
+  attachments: { filename: string; contentType: string; content: Buffer }[];
 }
 
 /**
@@ -45,7 +47,7 @@ export class SmtpSandbox {
             raw,
             subject: decodeHeader(/^Subject: (.*(?:\r\n[ \t].*)*)/im.exec(raw)?.[1] ?? ''),
             messageId: /^Message-ID: (.*)$/im.exec(raw)?.[1]?.trim() ?? '',
-            text: decodeBody(raw),
+            ...decodeMessage(raw),
           });
           callback();
         });
@@ -79,6 +81,34 @@ function decodeHeader(value: string): string {
           ).toString('utf8'),
     )
     .trim();
+}
+
+/** The text (the text/plain part of a multipart message) and the attachments. */
+function decodeMessage(raw: string): Pick<CapturedMail, 'text' | 'attachments'> {
+  const split = raw.indexOf('\r\n\r\n');
+  const headers = raw.slice(0, split);
+  const boundary = /^Content-Type: multipart\/[a-z]+;[\s\S]*?boundary="?([^"\r\n;]+)"?/im.exec(headers)?.[1];
+  if (!boundary) return { text: decodeBody(raw), attachments: [] };
+  const parts = raw
+    .slice(split + 4)
+    .split(`--${boundary}`)
+    .slice(1)
+    .filter((p) => !p.startsWith('--'))
+    .map((p) => p.replace(/^\r\n/, ''));
+  let text = '';
+  const attachments: CapturedMail['attachments'] = [];
+  for (const part of parts) {
+    const head = part.slice(0, part.indexOf('\r\n\r\n')).replace(/\r\n[ \t]/g, ' ');
+    const filename = /filename="?([^";\r\n]+)"?/i.exec(head)?.[1];
+    const type = /^Content-Type: ([^;\r\n]+)/im.exec(head)?.[1]?.trim() ?? 'text/plain';
+    if (filename) {
+      const body = part.slice(part.indexOf('\r\n\r\n') + 4);
+      attachments.push({ filename, contentType: type, content: Buffer.from(body.replace(/\s+/g, ''), 'base64') });
+    } else if (type === 'text/plain' && !text) {
+      text = decodeBody(part);
+    }
+  }
+  return { text, attachments };
 }
 
 /** The body of a single-part text message, quoted-printable or base64 decoded. */
