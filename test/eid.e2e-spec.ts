@@ -1,5 +1,5 @@
 import { createServer, Server } from 'node:http';
-import { randomInt } from 'node:crypto';
+import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { exportJWK, generateKeyPair, KeyLike, SignJWT } from 'jose';
 import { EidSandbox } from '../src/sandbox/eid/eid-sandbox';
 import { createTestApp, TestApp } from './support/app';
@@ -385,5 +385,41 @@ describe('national eID sign-in refuses a tampered ID token', () => {
       token({ nonce: n, idNumber: id, iat: Math.floor(Date.now() / 1000) + 30 }, good.privateKey),
     );
     expect(res.url).toContain('/dossiers');
+  });
+});
+
+/**
+ * The client authenticates at the token endpoint with a signed JWT (private_key_jwt, OIDC_CLIENT_KEY) instead of a
+ * secret: the sandbox provider registers the public half and accepts only that.
+ */
+describe('national eID sign-in with private_key_jwt client authentication', () => {
+  let t: TestApp;
+  let sandbox: EidSandbox;
+
+  beforeAll(async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    t = await createTestApp({ env: { OIDC_CLIENT_KEY: pem } });
+    sandbox = t.app.get(EidSandbox, { strict: false });
+  });
+  afterAll(() => t?.close());
+
+  it('signs a new person in, the code traded for tokens with a client assertion', async () => {
+    const idNumber = newIdNumber();
+    const person = sandbox.addPerson({ idNumber, fullName: 'Vũ Minh Tâm', birthdate: '1990-09-09', phone: null });
+    const b = new Browser(t.url);
+    const start = await b.follow(await b.request('/login/eid'));
+    const html = await start.text();
+    expect(start.url).toContain('/sandbox/eid/interaction/');
+    const chosen = await b.request(start.url, { _csrf: csrfOf(html), person: person.sub });
+    const atCallback = await b.follow(chosen, /\/login\/eid\/callback/);
+    const res = await b.request(new URL(atCallback.headers.get('location')!, atCallback.url).toString());
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/dossiers');
+    const rows = await t.db.query<{ id_number_verified: boolean }[]>(
+      `SELECT id_number_verified FROM accounts WHERE id_number = $1`,
+      [idNumber],
+    );
+    expect(rows).toEqual([{ id_number_verified: true }]);
   });
 });

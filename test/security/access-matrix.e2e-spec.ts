@@ -88,6 +88,9 @@ const ACCESS: Record<string, RouteSpec> = {
   'POST /api/v1/auth/password': { allow: SIGNED_IN, body: () => ({}) },
   'POST /api/v1/auth/password/forgot': { allow: PUBLIC, body: () => ({}) },
   'POST /api/v1/auth/password/reset': { allow: PUBLIC, body: () => ({}) },
+  // National eID: starting a mobile sign-in is public (the sandbox provider in tests); the exchange needs a flow.
+  'GET /api/v1/auth/eid/start': { allow: PUBLIC },
+  'POST /api/v1/auth/eid/token': { allow: PUBLIC, body: () => ({}) },
 
   // ---- administration
   'GET /api/v1/admin/agencies': { allow: ADMIN },
@@ -99,6 +102,7 @@ const ACCESS: Record<string, RouteSpec> = {
   // The admin's own account: 409 (an admin cannot disable themselves), so no fixture session ends.
   'POST /api/v1/admin/accounts/{id}/disable': { allow: ADMIN, params: (f) => ({ id: subOf(f.sessions.admin) }) },
   'POST /api/v1/admin/accounts/{id}/enable': { allow: ADMIN, params: (f) => ({ id: f.owner.id! }) },
+  'POST /api/v1/admin/accounts/{id}/mfa/reset': { allow: ADMIN, params: (f) => ({ id: f.spareStaffId }) },
   'POST /api/v1/admin/procedures': { allow: ADMIN, body: () => ({}) },
   'GET /api/v1/admin/procedures/{code}/versions': { allow: ADMIN },
   'POST /api/v1/admin/procedures/{code}/versions': { allow: ADMIN, body: () => ({}) },

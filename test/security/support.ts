@@ -83,6 +83,8 @@ export interface Fixture {
   txnRef: string;
   agencyCode: string;
   procedureCode: string;
+  /** A staff account no fixture session belongs to (the quan1 supervisor): what ends its sessions ends none of ours. */
+  spareStaffId: string;
 }
 
 export const JUDICIAL_FORM = {
@@ -132,6 +134,9 @@ export async function buildFixture(t: TestApp): Promise<Fixture> {
     txnRef: paid.txnRef,
     agencyCode: DEMO.agencies.sotuphap,
     procedureCode: DEMO.judicialRecord,
+    spareStaffId: (
+      await t.db.query<{ id: string }[]>(`SELECT id FROM accounts WHERE email = 'supervisor.quan1@demo.local'`)
+    )[0].id,
   };
 }
 

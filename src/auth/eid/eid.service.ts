@@ -354,7 +354,10 @@ function privateJwk(key: string): Record<string, unknown> & { kty: string } {
   const trimmed = key.trim();
   const jwk = trimmed.startsWith('{')
     ? (JSON.parse(trimmed) as Record<string, unknown> & { kty: string })
-    : (createPrivateKey(trimmed).export({ format: 'jwk' }) as Record<string, unknown> & { kty: string });
+    : // Through JSON: a plain object of this realm, as openid-client's key-set check wants (a test VM's realm too).
+      (JSON.parse(JSON.stringify(createPrivateKey(trimmed).export({ format: 'jwk' }))) as Record<string, unknown> & {
+        kty: string;
+      });
   jwk.kid ??= createHash('sha256')
     .update(JSON.stringify({ n: jwk.n, x: jwk.x }))
     .digest('base64url')

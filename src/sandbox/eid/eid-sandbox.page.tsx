@@ -1,5 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { ConfigService } from '@nestjs/config';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import type { AppConfig } from '../../config/configuration';
 import type { FastifyInstance } from 'fastify';
 import { Button, Csrf, e, ErrorSummary, FormErrors, Radios } from '../../web/components';
 import { Layout } from '../../web/layout';
@@ -16,13 +18,21 @@ import { EID_SANDBOX_PATH, EidSandbox } from './eid-sandbox';
 export class EidSandboxPages implements OnModuleInit {
   constructor(
     private readonly sandbox: EidSandbox,
-    private readonly router: WebRouter,
+    private readonly moduleRef: ModuleRef,
     private readonly adapter: HttpAdapterHost,
+    private readonly config: ConfigService<AppConfig, true>,
   ) {}
 
+  /**
+   * Served through the pages' router (session-free pages, CSRF, language), found in the application rather than
+   * imported: the sandbox does not depend on the web module. Page routes sit outside Nest's guards, so the switch
+   * is checked here as SandboxGuard checks it for the controllers.
+   */
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
-    if (fastify) this.router.register(fastify, this.routes());
+    if (!fastify || this.config.get('SANDBOX_ENABLED', { infer: true }) !== 'true') return;
+    const router = this.moduleRef.get(WebRouter, { strict: false });
+    router.register(fastify, this.routes());
   }
 
   routes(): PageRoute[] {

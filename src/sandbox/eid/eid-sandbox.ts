@@ -132,7 +132,8 @@ export class EidSandbox implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
-    if (!fastify) return;
+    // Mounted on Fastify directly (outside Nest's guards): the switch is checked here as SandboxGuard checks it.
+    if (!fastify || this.config.get('SANDBOX_ENABLED', { infer: true }) !== 'true') return;
     void fastify.register((instance, _opts, done) => {
       // oidc-provider reads request bodies itself: leave the stream unread.
       instance.removeAllContentTypeParsers();
