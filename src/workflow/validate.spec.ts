@@ -588,6 +588,44 @@ describe('validateWorkflow', () => {
     });
   });
 
+  describe('resubmit marking', () => {
+    /** minimal() plus a supplementation round where withdrawing is listed before sending the supplement. */
+    function withSupplement(): Json {
+      const input = minimal();
+      input.states.push(
+        { key: 'supplement', clock: 'paused', editableBy: ['citizen'], resubmit: 'send_supplement' },
+        { key: 'withdrawn', terminal: true },
+      );
+      input.actions.push(
+        { key: 'ask', from: ['processing'], to: 'supplement', by: ['clerk'] },
+        { key: 'withdraw', from: ['supplement'], to: 'withdrawn', by: ['citizen'] },
+        { key: 'send_supplement', from: ['supplement'], to: 'processing', by: ['citizen'] },
+      );
+      return input;
+    }
+
+    it('accepts a state marking the citizen action that leaves it, and keeps the marking', () => {
+      const r = validateWorkflow(withSupplement());
+      if (!r.valid) throw new Error(JSON.stringify(r.problems));
+      expect(r.definition.states.find((s) => s.key === 'supplement')?.resubmit).toBe('send_supplement');
+    });
+
+    it('refuses a marking naming no action, an action leaving another state, or one the citizen does not take', () => {
+      const unknown = withSupplement();
+      unknown.states[4].resubmit = 'send';
+      expect(pairs(unknown)).toEqual([['states[4].resubmit', 'resubmit_unknown_action']]);
+      const elsewhere = withSupplement();
+      elsewhere.states[4].resubmit = 'finish';
+      expect(pairs(elsewhere)).toEqual([
+        ['states[4].resubmit', 'resubmit_not_from_state'],
+        ['states[4].resubmit', 'resubmit_not_citizen'],
+      ]);
+      const notString = withSupplement();
+      notString.states[4].resubmit = ['send_supplement'];
+      expect(pairs(notString)).toEqual([['states[4].resubmit', 'type']]);
+    });
+  });
+
   it('reports every problem of a definition with several, not just the first', () => {
     const input = {
       states: [

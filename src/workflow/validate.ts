@@ -15,7 +15,9 @@
  * - system actions: a `trigger` only on actions whose `by` is exactly
  *   ["system"], and every action taken by `system` names a trigger;
  * - submit: an action keyed SUBMIT_ACTION leaves the start state and is taken
- *   by `citizen`.
+ *   by `citizen`;
+ * - resubmit: a state's `resubmit` names an action that leaves that state and
+ *   is taken by `citizen` (what `POST /applications/:id/submit` takes there).
  *
  * On success the definition is returned normalised: fresh objects with only
  * known properties, `clock` defaulting to 'stopped', `editableBy`, `requires`
@@ -69,6 +71,9 @@ export const WORKFLOW_PROBLEM_CODES = [
   'missing_submit',
   'submit_not_from_start',
   'submit_not_citizen',
+  'resubmit_unknown_action', // a state's `resubmit` names no action
+  'resubmit_not_from_state', // ... an action that does not leave that state
+  'resubmit_not_citizen', // ... an action the citizen does not take
 ] as const;
 export type WorkflowProblemCode = (typeof WORKFLOW_PROBLEM_CODES)[number];
 
@@ -76,7 +81,7 @@ export type WorkflowValidationResult =
   { valid: true; definition: WorkflowDefinition } | { valid: false; problems: WorkflowProblem[] };
 
 const WORKFLOW_PROPS = ['states', 'actions'] as const;
-const STATE_PROPS = ['key', 'start', 'terminal', 'clock', 'editableBy', 'label'] as const;
+const STATE_PROPS = ['key', 'start', 'terminal', 'clock', 'editableBy', 'label', 'resubmit'] as const;
 const ACTION_PROPS = ['key', 'from', 'to', 'by', 'requires', 'effects', 'trigger', 'label'] as const;
 
 type Obj = Record<string, unknown>;
@@ -199,6 +204,7 @@ interface StateInfo {
   clock?: Clock;
   editableBy?: Role[];
   label?: string;
+  resubmit?: string;
 }
 
 interface ActionInfo {
@@ -244,6 +250,8 @@ function checkState(c: Collector, raw: unknown, index: number): StateInfo | unde
   });
   checkOptionalString(c, raw, 'label', `${base}.label`);
   if (typeof raw.label === 'string') info.label = raw.label;
+  checkOptionalString(c, raw, 'resubmit', `${base}.resubmit`);
+  if (typeof raw.resubmit === 'string') info.resubmit = raw.resubmit;
   return info;
 }
 
@@ -512,6 +520,23 @@ export function validateWorkflow(input: unknown): WorkflowValidationResult {
     }
   }
 
+  // A state's resubmit marking: the citizen's action leaving that state.
+  for (const s of states) {
+    if (s.resubmit === undefined) continue;
+    const path = `states[${s.index}].resubmit`;
+    const a = actionByKey.get(s.resubmit);
+    if (!a) {
+      c.add(path, 'resubmit_unknown_action', `"resubmit" names no action: "${s.resubmit}"`);
+      continue;
+    }
+    if (s.key !== undefined && !a.from.some((f) => f.key === s.key)) {
+      c.add(path, 'resubmit_not_from_state', `Action "${a.key}" does not leave state "${s.key}"`);
+    }
+    if (!byIncludes(a.rawBy, 'citizen')) {
+      c.add(path, 'resubmit_not_citizen', `Action "${a.key}" must be taken by "citizen" to be the resubmit`);
+    }
+  }
+
   if (c.problems.length > 0) return { valid: false, problems: c.problems };
   return { valid: true, definition: normalise(states, actions) };
 }
@@ -525,6 +550,7 @@ function normalise(states: StateInfo[], actions: ActionInfo[]): WorkflowDefiniti
       out.clock = s.clock ?? 'stopped';
       out.editableBy = [...(s.editableBy ?? [])];
       if (s.label !== undefined) out.label = s.label;
+      if (s.resubmit !== undefined) out.resubmit = s.resubmit;
       return out;
     }),
     actions: actions.map((a) => {

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { createTestApp, TestApp } from './support/app';
+import { admin, DEMO, idem, newCitizen, Session, staff } from './support/factories';
+
+/**
+ * One-stop-shop rules (issue 13), each named as a clerk would say it. Every
+ * test makes its own data; procedures it needs beyond the demo ones are
+ * created through the admin API.
+ */
+describe('one-stop-shop rules', () => {
+  let t: TestApp;
+  let adm: Session;
+  beforeAll(async () => {
+    t = await createTestApp();
+    adm = await admin(t);
+  });
+  afterAll(() => t.close());
+
+  const api = '/api/v1';
+  const uid = () => randomUUID().replace(/-/g, '').slice(0, 10);
+
+  /** A published procedure at Quận 1 with this workflow; no fee, no required document. */
+  async function procedureWith(workflow: Record<string, unknown>, publish = true) {
+    const code = `R-${uid()}`;
+    await t.http
+      .post(`${api}/admin/procedures`)
+      .set(adm.auth)
+      .send({ code, name: `Thủ tục ${code}`, agencyCode: DEMO.agencies.quan1, level: 'full' })
+      .expect(201);
+    await t.http
+      .post(`${api}/admin/procedures/${code}/versions`)
+      .set(adm.auth)
+      .send({
+        formSchema: { type: 'object', properties: { fullName: { type: 'string', minLength: 1 } }, required: [] },
+        requiredDocuments: [],
+        fees: [],
+        feeTiming: 'exempt',
+        processingDays: 5,
+        deliveryOptions: ['online'],
+        workflow,
+      })
+      .expect(201);
+    const published = publish
+      ? await t.http.post(`${api}/admin/procedures/${code}/versions/1/publish`).set(adm.auth)
+      : undefined;
+    return { code, published };
+  }
+
+  const act = (who: Session, id: string, action: string, body: Record<string, unknown> = {}) =>
+    t.http.post(`${api}/applications/${id}/actions/${action}`).set(who.auth).send(body);
+  const submit = (who: Session, id: string) =>
+    t.http.post(`${api}/applications/${id}/submit`).set(who.auth).set(idem());
+
+  describe('1. submitting takes the submit action (or the state’s resubmit), never another citizen action', () => {
+    /** A supplementation round whose state lists withdrawing before sending the supplement. */
+    const withdrawListedFirst = (resubmit?: string) => ({
+      states: [
+        { key: 'draft', start: true, editableBy: ['citizen'] },
+        { key: 'submitted', clock: 'stopped' },
+        { key: 'processing', clock: 'running' },
+        { key: 'supplement_requested', clock: 'paused', editableBy: ['citizen'], ...(resubmit ? { resubmit } : {}) },
+        { key: 'completed', terminal: true },
+        { key: 'withdrawn', terminal: true },
+      ],
+      actions: [
+        { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+        { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock'] },
+        { key: 'ask', from: ['processing'], to: 'supplement_requested', by: ['clerk'], requires: ['comment'] },
+        { key: 'withdraw', from: ['submitted', 'supplement_requested'], to: 'withdrawn', by: ['citizen'] },
+        { key: 'send_supplement', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
+        { key: 'complete', from: ['processing'], to: 'completed', by: ['clerk'] },
+      ],
+    });
+
+    it('a citizen who sends the supplement sees the dossier back in processing, not withdrawn', async () => {
+      const { code } = await procedureWith(withdrawListedFirst('send_supplement'));
+      const citizen = await newCitizen(t);
+      const clerk = await staff(t, 'clerk', 'quan1');
+      const d = (
+        await t.http
+          .post(`${api}/applications`)
+          .set(citizen.auth)
+          .send({ procedureCode: code, formData: { fullName: 'Ngô Văn Bình' } })
+          .expect(201)
+      ).body;
+      expect((await submit(citizen, d.id).expect(200)).body.state).toBe('submitted');
+      await act(clerk, d.id, 'receive').expect(200);
+      await act(clerk, d.id, 'ask', { comment: 'Thiếu bản sao giấy khai sinh' }).expect(200);
+      const sent = await submit(citizen, d.id).expect(200);
+      expect(sent.body.state).toBe('processing');
+      const history = await t.http.get(`${api}/applications/${d.id}/history`).set(citizen.auth).expect(200);
+      const actions = (history.body.items ?? history.body).map((h: { action: string }) => h.action);
+      expect(actions).toContain('send_supplement');
+      expect(actions).not.toContain('withdraw');
+    });
+
+    it('a procedure whose resubmit names a withdrawal or an unknown action is not published', async () => {
+      const { published } = await procedureWith(withdrawListedFirst('withdraww'));
+      expect(published!.status).toBe(422);
+      expect(published!.body.errors).toEqual([
+        expect.objectContaining({ field: 'workflow.states[3].resubmit', message: expect.stringMatching(/withdraww/) }),
+      ]);
+      const wrong = withdrawListedFirst('complete');
+      const refused = await procedureWith(wrong);
+      expect(refused.published!.status).toBe(422);
+    });
+  });
+});
