@@ -51,6 +51,43 @@ describe('one-stop-shop rules', () => {
   const submit = (who: Session, id: string) =>
     t.http.post(`${api}/applications/${id}/submit`).set(who.auth).set(idem());
 
+  /** A local (Asia/Ho_Chi_Minh) date `days` from today, YYYY-MM-DD. */
+  const localDay = (days: number) =>
+    new Date(Date.now() + days * 86_400_000).toLocaleDateString('sv-SE', { timeZone: 'Asia/Ho_Chi_Minh' });
+
+  /** submit -> receive (clock) -> complete; refuse before receipt; withdraw by the citizen while waiting or processing. */
+  const simpleWorkflow = () => ({
+    states: [
+      { key: 'draft', start: true, editableBy: ['citizen'] },
+      { key: 'submitted', clock: 'stopped' },
+      { key: 'processing', clock: 'running' },
+      { key: 'completed', terminal: true },
+      { key: 'refused', terminal: true },
+      { key: 'withdrawn', terminal: true },
+    ],
+    actions: [
+      { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+      { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock'] },
+      { key: 'refuse', from: ['submitted'], to: 'refused', by: ['clerk'], requires: ['comment'] },
+      { key: 'withdraw', from: ['submitted', 'processing'], to: 'withdrawn', by: ['citizen'] },
+      { key: 'complete', from: ['processing'], to: 'completed', by: ['clerk'] },
+    ],
+  });
+
+  /** A new citizen's dossier under `code`, submitted. */
+  async function submitted(code: string) {
+    const citizen = await newCitizen(t);
+    const d = (
+      await t.http
+        .post(`${api}/applications`)
+        .set(citizen.auth)
+        .send({ procedureCode: code, formData: { fullName: 'Ngô Văn Bình' } })
+        .expect(201)
+    ).body;
+    await submit(citizen, d.id).expect(200);
+    return { citizen, id: d.id as string };
+  }
+
   describe('1. submitting takes the submit action (or the state’s resubmit), never another citizen action', () => {
     /** A supplementation round whose state lists withdrawing before sending the supplement. */
     const withdrawListedFirst = (resubmit?: string) => ({
@@ -103,6 +140,35 @@ describe('one-stop-shop rules', () => {
       const wrong = withdrawListedFirst('complete');
       const refused = await procedureWith(wrong);
       expect(refused.published!.status).toBe(422);
+    });
+  });
+
+  describe('2. a withdrawn dossier is not finished and never late; withdrawn and refused are reported apart', () => {
+    it('a dossier the citizen withdrew after its due date is neither late nor finished; a refusal is counted apart', async () => {
+      const { code } = await procedureWith(simpleWorkflow());
+      const clerk = await staff(t, 'clerk', 'quan1');
+      const supervisor = await staff(t, 'supervisor', 'quan1');
+      // Withdrawn by the citizen once its due date had passed.
+      const late = await submitted(code);
+      await act(clerk, late.id, 'receive').expect(200);
+      await t.db.query(`UPDATE dossiers SET due_at = received_at - interval '1 hour' WHERE id = $1`, [late.id]);
+      expect((await act(late.citizen, late.id, 'withdraw').expect(200)).body.state).toBe('withdrawn');
+      // Refused at the counter.
+      const refused = await submitted(code);
+      await act(clerk, refused.id, 'refuse', { comment: 'Không thuộc thẩm quyền' }).expect(200);
+      // Finished on time.
+      const done = await submitted(code);
+      await act(clerk, done.id, 'receive').expect(200);
+      await act(clerk, done.id, 'complete').expect(200);
+
+      const report = await t.http
+        .get(`${api}/reports/indicators`)
+        .set(supervisor.auth)
+        .query({ from: localDay(-1), to: localDay(2), procedure: code })
+        .expect(200);
+      expect(report.body.rows).toEqual([
+        expect.objectContaining({ finished: 1, onTime: 1, late: 0, onTimeRate: 1, withdrawn: 1, refused: 1 }),
+      ]);
     });
   });
 });

@@ -76,6 +76,15 @@ export interface WorkflowDefinition {
   actions: ActionDefinition[];
 }
 
+/**
+ * Terminal states the indicators report apart (Decision 766): a dossier the
+ * citizen withdrew, or one the agency refused to accept, is not a finished
+ * dossier: it counts neither on time nor late.
+ */
+export const WITHDRAWN_STATE = 'withdrawn';
+export const REFUSED_STATE = 'refused';
+export const NOT_FINISHED_STATES: readonly string[] = [WITHDRAWN_STATE, REFUSED_STATE];
+
 /** The action key that `POST /applications/:id/submit` takes (from the start state). */
 export const SUBMIT_ACTION = 'submit';
 
