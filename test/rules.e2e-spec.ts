@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from './support/app';
-import { admin, DEMO, idem, newCitizen, Session, staff } from './support/factories';
+import { admin, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
 
 /**
  * One-stop-shop rules (issue 13), each named as a clerk would say it. Every
@@ -168,6 +168,67 @@ describe('one-stop-shop rules', () => {
         .expect(200);
       expect(report.body.rows).toEqual([
         expect.objectContaining({ finished: 1, onTime: 1, late: 0, onTimeRate: 1, withdrawn: 1, refused: 1 }),
+      ]);
+    });
+  });
+
+  describe('3. the clock runs until the result is ready for return; states waiting for the agency never stop it', () => {
+    it('approving a household business does not stop the clock: paused while the charge is owed, running until the result is returned', async () => {
+      const citizen = await newCitizen(t);
+      const clerk = await staff(t, 'clerk', 'quan1');
+      const d = (
+        await t.http
+          .post(`${api}/applications`)
+          .set(citizen.auth)
+          .send({
+            procedureCode: DEMO.householdBusiness,
+            formData: {
+              businessName: 'Tiệm bánh mì Hoa',
+              ownerName: 'Lê Thị Hoa',
+              address: '12 Lê Lợi, Quận 1',
+              businessLine: 'Bakery',
+              capitalVnd: 50_000_000,
+            },
+          })
+          .expect(201)
+      ).body;
+      await uploadDocument(t, citizen, d.id, 'id_card').expect(201);
+      await uploadDocument(t, citizen, d.id, 'premises_proof').expect(201);
+      await submit(citizen, d.id).expect(200);
+      await act(clerk, d.id, 'receive').expect(200);
+      const approved = await act(clerk, d.id, 'approve').expect(200);
+      expect(approved.body).toMatchObject({ state: 'awaiting_payment', finishedAt: null, clockPaused: true });
+      await payInSandbox(t, citizen, d.id);
+      await t.drain();
+      const paid = await t.http.get(`${api}/applications/${d.id}`).set(clerk.auth).expect(200);
+      expect(paid.body).toMatchObject({ state: 'approved', finishedAt: null, clockPaused: false, standing: 'running' });
+      const returned = await act(clerk, d.id, 'return_result').expect(200);
+      expect(returned.body.finishedAt).not.toBeNull();
+    });
+
+    it('a procedure whose approved state (waiting for the agency) stops or pauses the clock is not published', async () => {
+      const wf = simpleWorkflow();
+      wf.states.push({ key: 'approved', clock: 'stopped' });
+      wf.actions.push({ key: 'approve', from: ['processing'], to: 'approved', by: ['clerk'] });
+      wf.actions.push({
+        key: 'hand_over',
+        from: ['approved'],
+        to: 'completed',
+        by: ['clerk'],
+        effects: ['issueResult'],
+      });
+      const stopped = await procedureWith(wf);
+      expect(stopped.published!.status).toBe(422);
+      expect(stopped.published!.body.errors).toEqual([
+        expect.objectContaining({ field: 'workflow.states[6].clock', message: expect.stringMatching(/running/) }),
+      ]);
+      wf.states[6] = { key: 'approved', clock: 'paused' };
+      const paused = await procedureWith(wf);
+      expect(paused.published!.body.errors).toEqual([
+        expect.objectContaining({
+          field: 'workflow.states[6].clock',
+          message: expect.stringMatching(/waits for the agency/),
+        }),
       ]);
     });
   });

@@ -87,8 +87,9 @@ const householdBusiness: WorkflowDefinition = {
       label: 'Chờ bổ sung',
       resubmit: 'resubmit',
     },
-    { key: 'awaiting_payment', clock: 'stopped', label: 'Chờ nộp lệ phí' },
-    { key: 'approved', clock: 'stopped', label: 'Đã phê duyệt' },
+    // After approval: waiting for the citizen's charge (paused), then for the agency to return the result (running).
+    { key: 'awaiting_payment', clock: 'paused', label: 'Chờ nộp lệ phí' },
+    { key: 'approved', clock: 'running', label: 'Đã phê duyệt' },
     { key: 'completed', terminal: true, label: 'Đã trả kết quả' },
     { key: 'refused', terminal: true, label: 'Từ chối tiếp nhận' },
     { key: 'rejected', terminal: true, label: 'Không giải quyết' },
@@ -153,7 +154,8 @@ const judicialRecord: WorkflowDefinition = {
       label: 'Chờ bổ sung',
       resubmit: 'resubmit',
     },
-    { key: 'approved', clock: 'stopped', label: 'Đã ký phiếu' },
+    // Signed, the result not yet ready for return: the clock keeps running until issue_result.
+    { key: 'approved', clock: 'running', label: 'Đã ký phiếu' },
     { key: 'result_issued', clock: 'stopped', label: 'Đã trả kết quả (chờ nhận)' },
     { key: 'returned_to_agency', clock: 'stopped', label: 'Bưu điện hoàn trả' },
     { key: 'completed', terminal: true, label: 'Hoàn thành' },
