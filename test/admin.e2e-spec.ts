@@ -30,7 +30,8 @@ function goodWorkflow(receiveEffects: string[] = ['startClock', 'issueReceipt'])
       { key: 'processing', clock: 'running' },
       { key: 'completed', terminal: true },
       { key: 'refused', terminal: true },
-      { key: 'awaiting_payment', clock: 'stopped' },
+      // Waiting for the citizen's payment after approval: the clock is paused, not stopped.
+      { key: 'awaiting_payment', clock: 'paused' },
     ],
     actions: [
       { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },

@@ -53,7 +53,7 @@ const PATH = '/api/v1/reports/indicators';
 const NOVEMBER = { from: '2026-11-01', to: '2026-12-01' };
 
 const HEADER =
-  'agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore';
+  'agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore,withdrawn,refused';
 
 const ROW_A_P1 = {
   agencyCode: A,
@@ -69,6 +69,8 @@ const ROW_A_P1 = {
   satisfactionRate: 0.6667,
   ratings: 3,
   avgScore: 3.67,
+  withdrawn: 0,
+  refused: 0,
 };
 const ROW_A_P2 = {
   agencyCode: A,
@@ -84,6 +86,8 @@ const ROW_A_P2 = {
   satisfactionRate: 0.5,
   ratings: 2,
   avgScore: 4,
+  withdrawn: 0,
+  refused: 0,
 };
 const ROW_B_Q1 = {
   agencyCode: B,
@@ -99,6 +103,8 @@ const ROW_B_Q1 = {
   satisfactionRate: null,
   ratings: 0,
   avgScore: null,
+  withdrawn: 0,
+  refused: 0,
 };
 
 function expectProblem(
@@ -484,8 +490,8 @@ describe('indicators report', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename=".+\.csv"$/);
     expect(res.text).toBe(
       `${HEADER}\r\n` +
-        `${A},${P1},10,6,4,2,0.6667,0.8,0.6,14.92,0.6667,3,3.67\r\n` +
-        `${A},${P2},0,1,0,1,0,,,72,0.5,2,4\r\n`,
+        `${A},${P1},10,6,4,2,0.6667,0.8,0.6,14.92,0.6667,3,3.67,0,0\r\n` +
+        `${A},${P2},0,1,0,1,0,,,72,0.5,2,4,0,0\r\n`,
     );
     const none = await get(supA, { from: '2027-01-01', to: '2027-02-01', format: 'csv' }).expect(200);
     expect(none.text).toBe(`${HEADER}\r\n`);
@@ -518,7 +524,7 @@ describe('indicators report', () => {
     expect((await get(adm, { ...NOVEMBER, agency: B, procedure: P1 }).expect(200)).body.rows).toEqual([]);
 
     const csv = await get(adm, { ...NOVEMBER, agency: B, format: 'csv' }).expect(200);
-    expect(csv.text).toBe(`${HEADER}\r\n${B},${Q1},2,1,1,0,1,1,,8,,0,\r\n`);
+    expect(csv.text).toBe(`${HEADER}\r\n${B},${Q1},2,1,1,0,1,1,,8,,0,,0,0\r\n`);
 
     const unknown = await get(adm, { ...NOVEMBER, agency: 'NO.SUCH.AGENCY' });
     expectProblem(unknown, 400);

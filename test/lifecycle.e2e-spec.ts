@@ -229,7 +229,8 @@ describe('dossier lifecycle (demo procedures)', () => {
       state: 'awaiting_payment',
       payment: { stage: 'after_approval', amountVnd: 100000, status: 'open' },
     });
-    expect(approved.body.finishedAt).not.toBeNull();
+    // The appointment is for the result, not the approval: the clock only pauses while the charge is owed.
+    expect(approved.body).toMatchObject({ finishedAt: null, clockPaused: true });
     const paid = await payInSandbox(t, citizen, d.id);
     expect(paid.ipnResponse).toEqual({ RspCode: '00', Message: 'Confirm Success' });
     await t.drain();
@@ -241,6 +242,7 @@ describe('dossier lifecycle (demo procedures)', () => {
     });
     const final = await act(clerk, d.id, 'return_result');
     expect(final.body.state).toBe('completed');
+    expect(final.body.finishedAt).not.toBeNull();
 
     const h = await history(clerk, d.id);
     expect(h.map((e) => e.action)).toEqual([

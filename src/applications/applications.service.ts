@@ -12,12 +12,13 @@ import { validateFormData } from '../procedures/form-schema';
 import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
 import { localDateOf } from '../workflow/calendar';
 import { applyClock, DeadlineState } from '../workflow/deadline';
-import { ActionDefinition, Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
+import { SUBMIT_ACTION, Trigger } from '../workflow/definition';
 import {
   availableActions,
   canEdit,
   planTransition,
   stateOf,
+  submitActionFor,
   systemActionFor,
   TransitionPlan,
 } from '../workflow/engine';
@@ -193,8 +194,9 @@ export class ApplicationsService {
 
   /**
    * `POST /applications/:id/submit`: the action keyed `submit`, or, when the
-   * dossier is back with the citizen for supplementation, the citizen's
-   * action that leaves that state (`resubmit` in the demo workflows).
+   * dossier is back with the citizen (supplementation, completing a filing),
+   * the action that state marks as its `resubmit` (see `submitActionFor`);
+   * never another citizen action such as withdrawing.
    * With an Idempotency-Key: a repeat returns the first answer.
    */
   async submit(user: AuthUser, id: string, idempotencyKey: string): Promise<{ status: number; body: DossierView }> {
@@ -205,7 +207,7 @@ export class ApplicationsService {
       return await this.db.transaction(async (m) => {
         const row = await this.load(m, user, id, true);
         const version = await this.procedures.version(row.procedure_version_id);
-        const key = this.submitActionKey(version, row.state, user);
+        const key = this.submitActionKey(version, row.state);
         const updated = await this.transition(m, user, row, version, key, {});
         const body = await this.view(user, updated, m);
         await this.idempotency.save(m, user.id, idempotencyKey, requestHash, body);
@@ -528,17 +530,10 @@ export class ApplicationsService {
     throw lastError;
   }
 
-  private submitActionKey(version: PublishedVersion, state: string, user: AuthUser): string {
-    const submit = version.workflow.actions.find((a) => a.key === SUBMIT_ACTION);
-    if (submit?.from.includes(state)) return SUBMIT_ACTION;
-    const current = stateOf(version.workflow, state);
-    if ((current.editableBy ?? []).includes('citizen')) {
-      const leave = version.workflow.actions.find(
-        (a: ActionDefinition) => a.from.includes(state) && a.by.includes(user.role as Role),
-      );
-      if (leave) return leave.key;
-    }
-    throw new InvalidTransitionError(SUBMIT_ACTION, state);
+  private submitActionKey(version: PublishedVersion, state: string): string {
+    const action = submitActionFor(version.workflow, state);
+    if (!action) throw new InvalidTransitionError(SUBMIT_ACTION, state);
+    return action.key;
   }
 
   /** Leaving a citizen-editable state: the form is complete and every required document is there. */

@@ -154,6 +154,10 @@ export interface IndicatorRow {
   satisfactionRate: number | null;
   ratings: number;
   avgScore: number | null;
+  /** Withdrawn by the citizen in the period: not finished, neither on time nor late. */
+  withdrawn: number;
+  /** Refused (refusal notice) in the period: not finished, neither on time nor late. */
+  refused: number;
 }
 
 /** The CSV columns, in order: exactly the keys of a row. */
@@ -171,6 +175,8 @@ export const INDICATOR_COLUMNS: readonly (keyof IndicatorRow)[] = [
   'satisfactionRate',
   'ratings',
   'avgScore',
+  'withdrawn',
+  'refused',
 ];
 
 export interface IndicatorsReport {

@@ -28,6 +28,13 @@ export interface RatingCounts {
   score_sum: number;
 }
 
+export interface EndedCounts {
+  agency_id: string;
+  procedure_id: string;
+  withdrawn: number;
+  refused: number;
+}
+
 export interface FinishedDossier {
   id: string;
   agency_id: string;
@@ -82,15 +89,40 @@ export class IndicatorsRepository {
     );
   }
 
-  /** Dossiers finished in the period, `limit` at a time after the id `after` (keyset on id). */
-  finished(s: IndicatorScope, after: string, limit: number): Promise<FinishedDossier[]> {
+  /**
+   * Dossiers finished in the period, `limit` at a time after the id `after` (keyset on id); dossiers
+   * in one of `notFinished` (withdrawn, refused) are left out whatever their clock says.
+   */
+  finished(
+    s: IndicatorScope,
+    after: string,
+    limit: number,
+    notFinished: readonly string[],
+  ): Promise<FinishedDossier[]> {
     return selectRows<FinishedDossier>(
       this.db,
       `SELECT d.id, d.agency_id, d.procedure_id, d.received_at, d.finished_at, d.due_at, d.paused_ms
              FROM dossiers d
             WHERE d.finished_at >= $1 AND d.finished_at < $2 AND d.received_at IS NOT NULL AND ${SCOPE_SQL} AND d.id > $5::uuid
+              AND d.state <> ALL($6::text[])
             ORDER BY d.id LIMIT ${Number(limit)}`,
-      [s.from, s.to, s.agencyId, s.procedureId, after],
+      [s.from, s.to, s.agencyId, s.procedureId, after, [...notFinished]],
+    );
+  }
+
+  /** Dossiers withdrawn (state `withdrawn`) or refused (state `refused`) in the period: the history entry that put them there. */
+  ended(s: IndicatorScope, withdrawn: string, refused: string): Promise<EndedCounts[]> {
+    return selectRows<EndedCounts>(
+      this.db,
+      `SELECT d.agency_id, d.procedure_id,
+              count(*) FILTER (WHERE d.state = $5)::int AS withdrawn,
+              count(*) FILTER (WHERE d.state = $6)::int AS refused
+         FROM dossiers d
+        WHERE d.state IN ($5, $6) AND ${SCOPE_SQL}
+          AND EXISTS (SELECT 1 FROM dossier_history h
+                       WHERE h.dossier_id = d.id AND h.to_state = d.state AND h.at >= $1 AND h.at < $2)
+        GROUP BY d.agency_id, d.procedure_id`,
+      [s.from, s.to, s.agencyId, s.procedureId, withdrawn, refused],
     );
   }
 }

@@ -3,6 +3,7 @@ import { AgenciesRepository } from '../agencies/agencies.repository';
 import type { AuthUser } from '../auth/auth-user';
 import { Forbidden, ValidationFailed } from '../common/problem';
 import { workingTimeBetween, WorkCalendar } from '../workflow/calendar';
+import { NOT_FINISHED_STATES, REFUSED_STATE, WITHDRAWN_STATE } from '../workflow/definition';
 import { IndicatorRow, IndicatorsQueryDto, IndicatorsReport, parseInstant } from './dto';
 import { IndicatorsRepository } from './indicators.repository';
 import { ProceduresRepository } from '../procedures/procedures.repository';
@@ -27,6 +28,8 @@ interface Tally {
   ratings: number;
   satisfied: number;
   scoreSum: number;
+  withdrawn: number;
+  refused: number;
 }
 
 /** `n / d` rounded to 4 decimals, null when there is nothing to divide by. */
@@ -59,7 +62,12 @@ function byCode(a: string, b: string): number {
  * - received: dossiers with `received_at` in the period.
  * - finished: dossiers with `finished_at` in the period and `received_at`
  *   set (whenever they were received; a dossier refused before receipt was
- *   never received and is not counted).
+ *   never received and is not counted). Withdrawn and refused dossiers
+ *   (states `withdrawn`, `refused`) are not finished dossiers, whenever they
+ *   ended: they count neither on time nor late (Decision 766).
+ * - withdrawn, refused: dossiers that entered the state `withdrawn` (by the
+ *   citizen) or `refused` (refusal notice) in the period, after their history
+ *   entry, reported apart.
  * - onTime: finished with `finished_at <= due_at` (a dossier with no due date,
  *   which receipt always sets, has nothing to be late for and counts on time);
  *   late = finished - onTime. An apology does not move `due_at`, so a dossier
@@ -128,6 +136,8 @@ export class IndicatorsService {
           ratings: 0,
           satisfied: 0,
           scoreSum: 0,
+          withdrawn: 0,
+          refused: 0,
         };
         tallies.set(key, t);
       }
@@ -152,10 +162,17 @@ export class IndicatorsService {
       t.scoreSum = r.score_sum;
     }
 
+    const ended = await this.indicators.ended(scope, WITHDRAWN_STATE, REFUSED_STATE);
+    for (const r of ended) {
+      const t = tally(r.agency_id, r.procedure_id);
+      t.withdrawn = r.withdrawn;
+      t.refused = r.refused;
+    }
+
     const agencies = await this.agencies(agencyId);
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const batch = await this.indicators.finished(scope, after, FINISHED_BATCH);
+      const batch = await this.indicators.finished(scope, after, FINISHED_BATCH, NOT_FINISHED_STATES);
       for (const d of batch) {
         const t = tally(d.agency_id, d.procedure_id);
         t.finished += 1;
@@ -182,6 +199,8 @@ export class IndicatorsService {
       satisfactionRate: rate(t.satisfied, t.ratings),
       ratings: t.ratings,
       avgScore: t.ratings === 0 ? null : Math.round((t.scoreSum / t.ratings) * 100) / 100,
+      withdrawn: t.withdrawn,
+      refused: t.refused,
     }));
     rows.sort((a, b) => byCode(a.agencyCode, b.agencyCode) || byCode(a.procedureCode, b.procedureCode));
     return { from: from.toISOString(), to: to.toISOString(), rows };

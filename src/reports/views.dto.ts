@@ -14,6 +14,10 @@ export class IndicatorRowDto {
   @ApiProperty({ type: Number, nullable: true }) satisfactionRate: number | null;
   @ApiProperty({ type: 'integer' }) ratings: number;
   @ApiProperty({ type: Number, nullable: true }) avgScore: number | null;
+  @ApiProperty({ type: 'integer', description: 'Withdrawn by the citizen in the period (not finished)' })
+  withdrawn: number;
+  @ApiProperty({ type: 'integer', description: 'Refused (refusal notice) in the period (not finished)' })
+  refused: number;
 }
 
 export class IndicatorsReportDto {

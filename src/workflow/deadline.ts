@@ -17,7 +17,9 @@
  *    (`dueAt = addWorkingTime(dueAt, p)`), and `pausedAt` is cleared. Moving
  *    from one paused state to another keeps the pause going.
  * 4. Finish. Entering a terminal state, or a state whose clock is `stopped`
- *    (the default), sets `finishedAt = now`.
+ *    (the default), sets `finishedAt = now`. Publishing (validate.ts) allows
+ *    `stopped` after receipt only once the result is ready for return (an
+ *    action with `issueResult`), so the clock runs until then.
  * 5. Pause. Otherwise entering a `paused` state while not paused sets
  *    `pausedAt = now`.
  * The pause is tracked by `pausedAt`, the stored truth, rather than by

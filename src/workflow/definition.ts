@@ -50,6 +50,13 @@ export interface StateDefinition {
   editableBy?: Role[];
   /** Human label; defaults to the key. */
   label?: string;
+  /**
+   * In a state the dossier is back with the citizen (supplementation,
+   * completing a filing): the key of the citizen's action that
+   * `POST /applications/:id/submit` takes from here. Checked at publish: it
+   * leaves this state and is taken by `citizen`.
+   */
+  resubmit?: string;
 }
 
 export interface ActionDefinition {
@@ -69,5 +76,20 @@ export interface WorkflowDefinition {
   actions: ActionDefinition[];
 }
 
-/** The action key that `POST /applications/:id/submit` takes. */
+/**
+ * Terminal states the indicators report apart (Decision 766): a dossier the
+ * citizen withdrew, or one the agency refused to accept, is not a finished
+ * dossier: it counts neither on time nor late.
+ */
+export const WITHDRAWN_STATE = 'withdrawn';
+export const REFUSED_STATE = 'refused';
+export const NOT_FINISHED_STATES: readonly string[] = [WITHDRAWN_STATE, REFUSED_STATE];
+
+/** The action key that `POST /applications/:id/submit` takes (from the start state). */
 export const SUBMIT_ACTION = 'submit';
+
+/**
+ * The conventional key of the citizen's action that sends a supplement; used
+ * by `POST /applications/:id/submit` in a state that marks no `resubmit`.
+ */
+export const RESUBMIT_ACTION = 'resubmit';

@@ -18,6 +18,7 @@ import {
   planTransition,
   startStateOf,
   stateOf,
+  submitActionFor,
   systemActionFor,
 } from './engine';
 import { assertValidWorkflow } from './validate';
@@ -266,5 +267,57 @@ describe('canEdit, stateOf, findState, isTerminal, startStateOf', () => {
   it('finds the start state', () => {
     expect(startStateOf(def).key).toBe('draft');
     expect(thrown(() => startStateOf({ states: [{ key: 'a' }], actions: [] }))).toBeInstanceOf(UnknownStateError);
+  });
+});
+
+describe('submitActionFor: what POST /applications/:id/submit takes', () => {
+  const base = (supplement: Record<string, unknown>, actions: Record<string, unknown>[]) =>
+    assertValidWorkflow({
+      states: [
+        { key: 'draft', start: true, editableBy: ['citizen'] },
+        { key: 'processing', clock: 'running' },
+        { key: 'supplement', clock: 'paused', editableBy: ['citizen'], ...supplement },
+        { key: 'done', terminal: true },
+        { key: 'withdrawn', terminal: true },
+      ],
+      actions: [
+        { key: 'submit', from: ['draft'], to: 'processing', by: ['citizen'] },
+        { key: 'ask', from: ['processing'], to: 'supplement', by: ['clerk'] },
+        { key: 'finish', from: ['processing'], to: 'done', by: ['clerk'] },
+        ...actions,
+      ],
+    });
+  const withdrawFirst = [
+    { key: 'withdraw', from: ['supplement'], to: 'withdrawn', by: ['citizen'] },
+    { key: 'send_supplement', from: ['supplement'], to: 'processing', by: ['citizen'] },
+  ];
+
+  it('takes submit from the start state', () => {
+    expect(submitActionFor(base({}, withdrawFirst), 'draft')?.key).toBe('submit');
+  });
+
+  it('takes the action the state marks as its resubmit, not the citizen action listed first', () => {
+    expect(submitActionFor(base({ resubmit: 'send_supplement' }, withdrawFirst), 'supplement')?.key).toBe(
+      'send_supplement',
+    );
+  });
+
+  it('without a marking: the action keyed resubmit, or the only citizen action that does not end the dossier', () => {
+    const keyed = [
+      { key: 'withdraw', from: ['supplement'], to: 'withdrawn', by: ['citizen'] },
+      { key: 'correct', from: ['supplement'], to: 'supplement', by: ['citizen'] },
+      { key: 'resubmit', from: ['supplement'], to: 'processing', by: ['citizen'] },
+    ];
+    expect(submitActionFor(base({}, keyed), 'supplement')?.key).toBe('resubmit');
+    expect(submitActionFor(base({}, withdrawFirst), 'supplement')?.key).toBe('send_supplement');
+  });
+
+  it('never withdraws: a state whose only citizen action ends the dossier, or a staff state, has none', () => {
+    const onlyWithdraw = [
+      { key: 'withdraw', from: ['supplement'], to: 'withdrawn', by: ['citizen'] },
+      { key: 'resume', from: ['supplement'], to: 'processing', by: ['clerk'] },
+    ];
+    expect(submitActionFor(base({}, onlyWithdraw), 'supplement')).toBeUndefined();
+    expect(submitActionFor(base({}, withdrawFirst), 'processing')).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@
  * `comment` is met by a string that is non-blank after trim; `attachments` by
  * `attachmentCount >= 1`.
  */
+import { RESUBMIT_ACTION, SUBMIT_ACTION } from './definition';
 import type {
   ActionDefinition,
   Effect,
@@ -96,6 +97,29 @@ export function systemActionFor(
   trigger: Trigger,
 ): ActionDefinition | undefined {
   return def.actions.find((a) => a.trigger === trigger && a.from.includes(state) && a.by.includes('system'));
+}
+
+/**
+ * The action `POST /applications/:id/submit` takes from `state`, or undefined:
+ * 1. the action keyed `submit` when it leaves `state`;
+ * 2. otherwise the action the state marks as its `resubmit`;
+ * 3. otherwise (a definition published before states could mark it) the
+ *    citizen's action keyed `resubmit` leaving `state`, or else the only
+ *    citizen action leaving `state` that does not end the dossier.
+ * Never "whichever citizen action comes first": withdrawing is not submitting.
+ */
+export function submitActionFor(def: WorkflowDefinition, state: string): ActionDefinition | undefined {
+  const leaving = def.actions.filter((a) => a.from.includes(state) && a.by.includes('citizen'));
+  const submit = leaving.find((a) => a.key === SUBMIT_ACTION);
+  if (submit) return submit;
+  const current = findState(def, state);
+  if (!current) return undefined;
+  if (current.resubmit !== undefined) return leaving.find((a) => a.key === current.resubmit);
+  if (!(current.editableBy ?? []).includes('citizen')) return undefined;
+  const conventional = leaving.find((a) => a.key === RESUBMIT_ACTION);
+  if (conventional) return conventional;
+  const onward = leaving.filter((a) => !isTerminal(def, a.to));
+  return onward.length === 1 ? onward[0] : undefined;
 }
 
 /** The requirements of `action` that `input` does not meet, in definition order. */

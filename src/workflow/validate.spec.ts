@@ -588,6 +588,89 @@ describe('validateWorkflow', () => {
     });
   });
 
+  describe('clock from receipt to the result', () => {
+    /** receive starts the clock; approve; the fee after approval; issue the result. */
+    function afterApproval(approved: string, awaiting: string): Json {
+      return {
+        states: [
+          { key: 'draft', start: true, editableBy: ['citizen'] },
+          { key: 'submitted', clock: 'stopped' },
+          { key: 'processing', clock: 'running' },
+          { key: 'awaiting_payment', clock: awaiting },
+          { key: 'approved', clock: approved },
+          { key: 'result_issued', clock: 'stopped' },
+          { key: 'done', terminal: true },
+          { key: 'withdrawn', terminal: true },
+        ],
+        actions: [
+          { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+          { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock'] },
+          { key: 'approve', from: ['processing'], to: 'awaiting_payment', by: ['supervisor'] },
+          { key: 'paid', from: ['awaiting_payment'], to: 'approved', by: ['system'], trigger: 'payment.succeeded' },
+          { key: 'withdraw', from: ['awaiting_payment'], to: 'withdrawn', by: ['citizen'] },
+          { key: 'issue', from: ['approved'], to: 'result_issued', by: ['clerk'], effects: ['issueResult'] },
+          { key: 'hand_over', from: ['result_issued'], to: 'done', by: ['clerk'] },
+        ],
+      };
+    }
+
+    it('accepts the clock stopped before receipt and once the result is ready; paused while the citizen pays', () => {
+      expect(validateWorkflow(afterApproval('running', 'paused')).valid).toBe(true);
+      expect(validateWorkflow(afterApproval('running', 'running')).valid).toBe(true);
+    });
+
+    it('refuses a state waiting for the agency after receipt that stops or pauses the clock', () => {
+      expect(pairs(afterApproval('stopped', 'paused'))).toEqual([['states[4].clock', 'clock_stops_before_result']]);
+      expect(pairs(afterApproval('paused', 'paused'))).toEqual([['states[4].clock', 'clock_paused_for_agency']]);
+    });
+
+    it('refuses approval that stops the clock while the fee is awaited (the appointment is for the result)', () => {
+      const input = afterApproval('running', 'stopped');
+      delete input.states[3].clock;
+      expect(problemsOf(input)).toEqual([
+        expect.objectContaining({ path: 'states[3].clock', code: 'clock_stops_before_result' }),
+      ]);
+    });
+  });
+
+  describe('resubmit marking', () => {
+    /** minimal() plus a supplementation round where withdrawing is listed before sending the supplement. */
+    function withSupplement(): Json {
+      const input = minimal();
+      input.states.push(
+        { key: 'supplement', clock: 'paused', editableBy: ['citizen'], resubmit: 'send_supplement' },
+        { key: 'withdrawn', terminal: true },
+      );
+      input.actions.push(
+        { key: 'ask', from: ['processing'], to: 'supplement', by: ['clerk'] },
+        { key: 'withdraw', from: ['supplement'], to: 'withdrawn', by: ['citizen'] },
+        { key: 'send_supplement', from: ['supplement'], to: 'processing', by: ['citizen'] },
+      );
+      return input;
+    }
+
+    it('accepts a state marking the citizen action that leaves it, and keeps the marking', () => {
+      const r = validateWorkflow(withSupplement());
+      if (!r.valid) throw new Error(JSON.stringify(r.problems));
+      expect(r.definition.states.find((s) => s.key === 'supplement')?.resubmit).toBe('send_supplement');
+    });
+
+    it('refuses a marking naming no action, an action leaving another state, or one the citizen does not take', () => {
+      const unknown = withSupplement();
+      unknown.states[4].resubmit = 'send';
+      expect(pairs(unknown)).toEqual([['states[4].resubmit', 'resubmit_unknown_action']]);
+      const elsewhere = withSupplement();
+      elsewhere.states[4].resubmit = 'finish';
+      expect(pairs(elsewhere)).toEqual([
+        ['states[4].resubmit', 'resubmit_not_from_state'],
+        ['states[4].resubmit', 'resubmit_not_citizen'],
+      ]);
+      const notString = withSupplement();
+      notString.states[4].resubmit = ['send_supplement'];
+      expect(pairs(notString)).toEqual([['states[4].resubmit', 'type']]);
+    });
+  });
+
   it('reports every problem of a definition with several, not just the first', () => {
     const input = {
       states: [

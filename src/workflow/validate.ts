@@ -15,7 +15,17 @@
  * - system actions: a `trigger` only on actions whose `by` is exactly
  *   ["system"], and every action taken by `system` names a trigger;
  * - submit: an action keyed SUBMIT_ACTION leaves the start state and is taken
- *   by `citizen`.
+ *   by `citizen`;
+ * - clock: the clock runs from receipt until the result is ready for return.
+ *   A non-terminal state reachable from an action with `startClock` without
+ *   passing an action with `issueResult` ("after receipt, before the result")
+ *   may not have the clock `stopped` (stopping finishes the dossier: the
+ *   appointment date is for the result, not the approval); it may be `paused`
+ *   only while waiting for the citizen (the citizen edits or takes an action
+ *   that does not end the dossier there, it was entered by `requirePayment`,
+ *   or the citizen's payment triggers the way out); a state where only staff or the system act keeps it running;
+ * - resubmit: a state's `resubmit` names an action that leaves that state and
+ *   is taken by `citizen` (what `POST /applications/:id/submit` takes there).
  *
  * On success the definition is returned normalised: fresh objects with only
  * known properties, `clock` defaulting to 'stopped', `editableBy`, `requires`
@@ -69,6 +79,11 @@ export const WORKFLOW_PROBLEM_CODES = [
   'missing_submit',
   'submit_not_from_start',
   'submit_not_citizen',
+  'clock_stops_before_result', // after receipt and before the result, a non-terminal state stops the clock
+  'clock_paused_for_agency', // a paused state where only staff or the system act
+  'resubmit_unknown_action', // a state's `resubmit` names no action
+  'resubmit_not_from_state', // ... an action that does not leave that state
+  'resubmit_not_citizen', // ... an action the citizen does not take
 ] as const;
 export type WorkflowProblemCode = (typeof WORKFLOW_PROBLEM_CODES)[number];
 
@@ -76,7 +91,7 @@ export type WorkflowValidationResult =
   { valid: true; definition: WorkflowDefinition } | { valid: false; problems: WorkflowProblem[] };
 
 const WORKFLOW_PROPS = ['states', 'actions'] as const;
-const STATE_PROPS = ['key', 'start', 'terminal', 'clock', 'editableBy', 'label'] as const;
+const STATE_PROPS = ['key', 'start', 'terminal', 'clock', 'editableBy', 'label', 'resubmit'] as const;
 const ACTION_PROPS = ['key', 'from', 'to', 'by', 'requires', 'effects', 'trigger', 'label'] as const;
 
 type Obj = Record<string, unknown>;
@@ -199,6 +214,9 @@ interface StateInfo {
   clock?: Clock;
   editableBy?: Role[];
   label?: string;
+  resubmit?: string;
+  /** A `clock` was given but is not a known one (already reported). */
+  badClock?: boolean;
 }
 
 interface ActionInfo {
@@ -230,12 +248,14 @@ function checkState(c: Collector, raw: unknown, index: number): StateInfo | unde
     terminal: checkOptionalBoolean(c, raw, 'terminal', `${base}.terminal`),
   };
   if (has(raw, 'clock') && raw.clock !== undefined) {
+    info.badClock = true;
     if (typeof raw.clock !== 'string') {
       c.add(`${base}.clock`, 'type', `"clock" must be a string, got ${typeName(raw.clock)}`);
     } else if (!(CLOCKS as readonly string[]).includes(raw.clock)) {
       c.add(`${base}.clock`, 'unknown_clock', `Unknown clock "${raw.clock}"; allowed: ${CLOCKS.join(', ')}`);
     } else {
       info.clock = raw.clock as Clock;
+      info.badClock = false;
     }
   }
   info.editableBy = checkEnumList(c, raw, 'editableBy', `${base}.editableBy`, ROLES, 'unknown_role', 'role', {
@@ -244,6 +264,8 @@ function checkState(c: Collector, raw: unknown, index: number): StateInfo | unde
   });
   checkOptionalString(c, raw, 'label', `${base}.label`);
   if (typeof raw.label === 'string') info.label = raw.label;
+  checkOptionalString(c, raw, 'resubmit', `${base}.resubmit`);
+  if (typeof raw.resubmit === 'string') info.resubmit = raw.resubmit;
   return info;
 }
 
@@ -512,8 +534,88 @@ export function validateWorkflow(input: unknown): WorkflowValidationResult {
     }
   }
 
+  // The clock between receipt and the result.
+  if (graphOk) checkClockRegion(c, stateByKey, actions, leaving);
+
+  // A state's resubmit marking: the citizen's action leaving that state.
+  for (const s of states) {
+    if (s.resubmit === undefined) continue;
+    const path = `states[${s.index}].resubmit`;
+    const a = actionByKey.get(s.resubmit);
+    if (!a) {
+      c.add(path, 'resubmit_unknown_action', `"resubmit" names no action: "${s.resubmit}"`);
+      continue;
+    }
+    if (s.key !== undefined && !a.from.some((f) => f.key === s.key)) {
+      c.add(path, 'resubmit_not_from_state', `Action "${a.key}" does not leave state "${s.key}"`);
+    }
+    if (!byIncludes(a.rawBy, 'citizen')) {
+      c.add(path, 'resubmit_not_citizen', `Action "${a.key}" must be taken by "citizen" to be the resubmit`);
+    }
+  }
+
   if (c.problems.length > 0) return { valid: false, problems: c.problems };
   return { valid: true, definition: normalise(states, actions) };
+}
+
+/** Payment triggers: the way out of a state waiting for the citizen's payment. */
+const CITIZEN_TRIGGERS: readonly Trigger[] = ['payment.succeeded'];
+
+/** Whether a dossier in `s` waits for the citizen (see the module comment), not for the agency. */
+function waitsForCitizen(
+  s: StateInfo,
+  out: ActionInfo[],
+  actions: ActionInfo[],
+  stateByKey: Map<string, StateInfo>,
+): boolean {
+  if ((s.editableBy ?? []).includes('citizen')) return true;
+  // Entered by asking for a payment: the citizen owes it.
+  if (actions.some((a) => a.to === s.key && (a.effects ?? []).includes('requirePayment'))) return true;
+  return out.some(
+    (a) =>
+      (byIncludes(a.rawBy, 'citizen') && a.to !== undefined && stateByKey.get(a.to)?.terminal !== true) ||
+      (a.trigger !== undefined && CITIZEN_TRIGGERS.includes(a.trigger)),
+  );
+}
+
+function checkClockRegion(
+  c: Collector,
+  stateByKey: Map<string, StateInfo>,
+  actions: ActionInfo[],
+  leaving: Map<string, ActionInfo[]>,
+): void {
+  const resultReady = (a: ActionInfo) => (a.effects ?? []).includes('issueResult');
+  const queue = actions
+    .filter((a) => (a.effects ?? []).includes('startClock') && !resultReady(a) && a.to !== undefined)
+    .map((a) => a.to!)
+    .filter((k) => stateByKey.has(k));
+  const region = new Set<string>(queue);
+  while (queue.length > 0) {
+    const k = queue.shift()!;
+    for (const a of leaving.get(k) ?? []) {
+      if (resultReady(a) || a.to === undefined || !stateByKey.has(a.to) || region.has(a.to)) continue;
+      region.add(a.to);
+      queue.push(a.to);
+    }
+  }
+  for (const s of stateByKey.values()) {
+    if (s.terminal || s.badClock || !region.has(s.key!)) continue;
+    const clock = s.clock ?? 'stopped';
+    if (clock === 'stopped') {
+      c.add(
+        `states[${s.index}].clock`,
+        'clock_stops_before_result',
+        `State "${s.key}" comes after receipt and before the result is ready for return (an action with issueResult); ` +
+          'its clock must be "running" (or "paused" while waiting for the citizen), not "stopped"',
+      );
+    } else if (clock === 'paused' && !waitsForCitizen(s, leaving.get(s.key!) ?? [], actions, stateByKey)) {
+      c.add(
+        `states[${s.index}].clock`,
+        'clock_paused_for_agency',
+        `State "${s.key}" waits for the agency (only staff or the system act there); its clock must be "running"`,
+      );
+    }
+  }
 }
 
 function normalise(states: StateInfo[], actions: ActionInfo[]): WorkflowDefinition {
@@ -525,6 +627,7 @@ function normalise(states: StateInfo[], actions: ActionInfo[]): WorkflowDefiniti
       out.clock = s.clock ?? 'stopped';
       out.editableBy = [...(s.editableBy ?? [])];
       if (s.label !== undefined) out.label = s.label;
+      if (s.resubmit !== undefined) out.resubmit = s.resubmit;
       return out;
     }),
     actions: actions.map((a) => {

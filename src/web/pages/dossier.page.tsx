@@ -18,7 +18,7 @@ import { renderPaymentReceipt } from '../../pdf/render';
 import { ProceduresService, PublishedVersion } from '../../procedures/procedures.service';
 import { readOneFile } from '../../storage/upload';
 import { SUBMIT_ACTION, type ActionDefinition } from '../../workflow/definition';
-import { canEdit, stateOf, systemActionFor } from '../../workflow/engine';
+import { canEdit, stateOf, submitActionFor, systemActionFor } from '../../workflow/engine';
 import { WorkflowError } from '../../workflow/errors';
 import { Button, Csrf, e, ErrorSummary, FormErrors, Notice, Radios, SummaryList } from '../components';
 import { Answers } from '../forms/answers';
@@ -124,12 +124,8 @@ export class DossierPage {
 
   /** The citizen's action that files the dossier from its state (submit, or sending a supplement), as the API's submit picks it. */
   private filingAction(l: Loaded): ActionDefinition | undefined {
-    const wf = l.version.workflow;
     if (!l.d.availableActions.length) return undefined;
-    const submit = wf.actions.find((a) => a.key === SUBMIT_ACTION);
-    if (submit?.from.includes(l.d.state)) return submit;
-    if (!canEdit(wf, l.d.state, 'citizen')) return undefined;
-    return wf.actions.find((a) => a.from.includes(l.d.state) && a.by.includes('citizen'));
+    return submitActionFor(l.version.workflow, l.d.state);
   }
 
   private editable(l: Loaded): boolean {
