@@ -4,6 +4,8 @@
  * refuses them: the CA's subject carries DEMO_CA_MARKER (src/config/production.ts checks the trust list).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import forge from 'node-forge';
 import { decodedNames } from './p12-signer';
 
@@ -106,4 +108,19 @@ export function toP12(key: KeyAndCertificate, chain: string[], passphrase: strin
 /** Whether a certificate is a demo CA (its subject carries the marker). */
 export function isDemoCertificate(cert: forge.pki.Certificate): boolean {
   return cert.subject.attributes.some((a) => a.shortName === 'OU' && a.value === DEMO_CA_MARKER);
+}
+
+/**
+ * Writes `<agency code>.p12` per agency (certificates issued by `ca`) into `dir`: what SIGNING_KEYS_DIR holds.
+ * For tests and trials of a production configuration; a real agency gets its key from its certificate authority.
+ */
+export function writeKeyFiles(
+  dir: string,
+  ca: KeyAndCertificate,
+  agencies: { name: string; code: string }[],
+  passphrase: string,
+): void {
+  mkdirSync(dir, { recursive: true });
+  for (const agency of agencies)
+    writeFileSync(join(dir, `${agency.code}.p12`), toP12(issueCertificate(ca, agency), [ca.certPem], passphrase));
 }

@@ -14,6 +14,7 @@ import { SignPdf } from '@signpdf/signpdf';
 import { plainAddPlaceholder } from '@signpdf/placeholder-plain';
 import { SUBFILTER_ADOBE_PKCS7_DETACHED } from '@signpdf/utils';
 import { createHash, verify as verifySignature } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import forge from 'node-forge';
 import { PortalP12Signer } from './p12-signer';
 
@@ -87,6 +88,11 @@ const DIGESTS: Record<string, string> = {
   [forge.pki.oids.sha512]: 'sha512',
   [forge.pki.oids.sha1]: 'sha1',
 };
+
+/** SIGNING_TRUST_LIST: the PEM itself (it contains a BEGIN line), or the path of a PEM bundle. */
+export function readTrustList(value: string): string {
+  return value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : readFileSync(value, 'utf8');
+}
 
 /** Parses PEM certificates (a bundle); anything else in the text is ignored. */
 export function parseCertificates(pem: string): forge.pki.Certificate[] {
