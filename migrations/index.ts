@@ -5,6 +5,7 @@ import { PaymentInFlight1763900000000 } from './1763900000000-payment-in-flight'
 import { Accounts1764000100000 } from './1764000100000-accounts';
 import { WebSessions1764000500000 } from './1764000500000-web-sessions';
 import { HistoryAttachments1764000600000 } from './1764000600000-history-attachments';
+import { Signing1764200100000 } from './1764200100000-signing';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Accounts1764000100000,
   WebSessions1764000500000,
   HistoryAttachments1764000600000,
+  Signing1764200100000,
 ];

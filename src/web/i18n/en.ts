@@ -813,4 +813,13 @@ export const en: Record<MessageKey, string> = {
   'admin.ops.queues': 'Open the queue dashboard',
   'admin.ops.retried': 'The job was queued again.',
   'admin.ops.none': 'None',
+  // --- signed results (issue 13)
+  'sign.verify.signer': 'Digitally signed by',
+  'sign.verify.signedAt': 'Signed at',
+  'sign.refused.no-signature': "The file has no digital signature. Upload the agency's signed result.",
+  'sign.refused.not-whole-document':
+    'The signature does not cover the whole document (content was added after signing).',
+  'sign.refused.invalid': 'The signature is invalid (the document was altered or the signature is damaged).',
+  'sign.refused.untrusted': "The signer's certificate is not on the trust list.",
+  'sign.refused.expired': "The signer's certificate had expired (or was not yet valid) at the signing time.",
 };
