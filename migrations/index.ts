@@ -8,6 +8,7 @@ import { HistoryAttachments1764000600000 } from './1764000600000-history-attachm
 import { StaffMfa1764100100000 } from './1764100100000-staff-mfa';
 import { Eid1764100000000 } from './1764100000000-eid';
 import { DocumentNumbers1764200000000 } from './1764200000000-document-numbers';
+import { Signing1764200100000 } from './1764200100000-signing';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   Eid1764100000000,
   StaffMfa1764100100000,
   DocumentNumbers1764200000000,
+  Signing1764200100000,
 ];

@@ -23,6 +23,7 @@ import { ProceduresModule } from './procedures/procedures.module';
 import { ReportsModule } from './reports/reports.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { SecurityModule } from './security/security.module';
+import { SigningModule } from './signing/signing.module';
 import { StorageModule } from './storage/storage.module';
 import { WebModule } from './web/web.module';
 
@@ -77,6 +78,7 @@ export class AppModule {
         JobsModule,
         OutboxModule,
         StorageModule,
+        SigningModule,
         AuthModule,
         AgenciesModule,
         ProceduresModule,

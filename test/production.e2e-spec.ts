@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import request from 'supertest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KNOWN_PLACEHOLDER_SECRETS } from '../src/config/production';
+import { createCa, writeKeyFiles } from '../src/signing/demo-ca';
 import { createTestApp, TestApp, TestAppOptions } from './support/app';
 import { runScript } from './support/scripts';
 
@@ -14,6 +18,12 @@ import { runScript } from './support/scripts';
  */
 
 const secret = () => randomBytes(48).toString('base64url');
+
+/** Production signing: a (non-demo) CA as the trust list, and a directory of agency keys (none needed yet). */
+const signingCa = createCa('Tổ chức chứng thực thử nghiệm', 'Test CA');
+const keysDir = mkdtempSync(join(tmpdir(), 'keys-'));
+writeKeyFiles(keysDir, signingCa, [{ name: 'Sở Tư pháp', code: '000.00.12.H56' }], 'p12-passphrase');
+const demoCa = createCa();
 
 /** A production configuration that starts (DATABASE_URL and PUBLIC_BASE_URL come from createTestApp). */
 const PRODUCTION: Record<string, string | undefined> = {
@@ -30,6 +40,9 @@ const PRODUCTION: Record<string, string | undefined> = {
   POSTAL_WEBHOOK_SECRET: secret(),
   SMS_API_URL: 'https://sms.example.vn/api/messages',
   SMS_API_KEY: secret(),
+  SIGNING_KEYS_DIR: keysDir,
+  SIGNING_KEYS_PASSPHRASE: 'p12-passphrase',
+  SIGNING_TRUST_LIST: signingCa.certPem,
   // Left to their production defaults.
   SEED_DEMO: undefined,
   SANDBOX_ENABLED: undefined,
@@ -154,6 +167,26 @@ describe('production mode', () => {
         /^DATABASE_URL: required in production \(the embedded PostgreSQL/,
       ],
       ['PUBLIC_BASE_URL missing', { PUBLIC_BASE_URL: undefined }, /^PUBLIC_BASE_URL: required in production/],
+      [
+        'SIGNING_KEYS_DIR missing (the development demo keys)',
+        { SIGNING_KEYS_DIR: undefined },
+        /^SIGNING_KEYS_DIR: required in production/,
+      ],
+      [
+        'SIGNING_TRUST_LIST missing (the development demo CA)',
+        { SIGNING_TRUST_LIST: undefined },
+        /^SIGNING_TRUST_LIST: required in production/,
+      ],
+      [
+        'SIGNING_TRUST_LIST with the demo CA',
+        { SIGNING_TRUST_LIST: `${signingCa.certPem}${demoCa.certPem}` },
+        /^SIGNING_TRUST_LIST: contains the development demo CA/,
+      ],
+      [
+        'SIGNING_KEYS_PASSPHRASE that does not open a key',
+        { SIGNING_KEYS_PASSPHRASE: 'wrong' },
+        /^SIGNING_KEYS_DIR: 000\.00\.12\.H56\.p12 cannot be opened/,
+      ],
     ])('%s', async (_what, over, line) => {
       expect(await refusal(over)).toEqual([expect.stringMatching(line)]);
     });
@@ -267,6 +300,21 @@ describe('production mode', () => {
         status: 'ok',
         details: { database: { status: 'up' }, queues: { status: 'up' } },
       });
+    });
+
+    it('an agency without its signing key is refused at start, naming it (a key for each agency that issues results)', async () => {
+      const { SigningService } = await import('../src/signing/signing.service');
+      const calendar = '{"weekdays":[1,2,3,4,5],"hours":[["08:00","17:00"]],"holidays":[]}';
+      await t.db.query(`INSERT INTO agencies (code, name, calendar) VALUES ('000.00.99.H56', 'UBND Phường Mới', $1)`, [
+        calendar,
+      ]);
+      await t.db.query(`INSERT INTO agencies (code, name, calendar) VALUES ('000.00.12.H56', 'Sở Tư pháp', $1)`, [
+        calendar,
+      ]);
+      await expect(t.app.get(SigningService).onApplicationBootstrap()).rejects.toThrow(
+        'Invalid environment:\n  SIGNING_KEYS_DIR: no key for agency 000.00.99.H56 (UBND Phường Mới): expected 000.00.99.H56.p12',
+      );
+      await t.db.query(`DELETE FROM agencies WHERE code IN ('000.00.99.H56', '000.00.12.H56')`);
     });
   });
 });

@@ -1,7 +1,18 @@
 import { createHash } from 'node:crypto';
 import { DeadlinesService } from '../src/applications/deadlines.service';
 import { createTestApp, TestApp } from './support/app';
-import { binary, DEMO, idem, newCitizen, payInSandbox, PDF, Session, staff, uploadDocument } from './support/factories';
+import {
+  binary,
+  DEMO,
+  idem,
+  newCitizen,
+  payInSandbox,
+  plainPdf,
+  Session,
+  signedPdf,
+  staff,
+  uploadDocument,
+} from './support/factories';
 
 const api = '/api/v1';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -75,13 +86,19 @@ describe('results and delivery', () => {
 
   it('an uploaded signed result is issued, downloaded by the owner (recorded), and verifiable; an altered copy is not', async () => {
     const { citizen, clerk, id } = await approvedJudicialRecord();
-    const signed = Buffer.concat([PDF, Buffer.from('% signed by the agency\n')]);
-    // Only a PDF, only by the agency's staff.
+    const signed = await signedPdf(t, 'sotuphap');
+    // Only a signed PDF, only by the agency's staff.
     const png = await t.http
       .post(`${api}/applications/${id}/result`)
       .set(clerk.auth)
       .attach('file', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]), 'r.pdf');
     expect(png.status).toBe(415);
+    const unsigned = await t.http
+      .post(`${api}/applications/${id}/result`)
+      .set(clerk.auth)
+      .attach('file', await plainPdf(), 'r.pdf')
+      .expect(422);
+    expect(unsigned.body).toMatchObject({ status: 422, detail: 'The file has no signature.' });
     expect(
       (await t.http.post(`${api}/applications/${id}/result`).set(citizen.auth).attach('file', signed, 'r.pdf')).status,
     ).toBe(403);
@@ -122,6 +139,11 @@ describe('results and delivery', () => {
       issuedAt: issued.result.issuedAt,
       agencyName: 'Sở Tư pháp TP. Hồ Chí Minh',
       procedureName: 'Cấp Phiếu lý lịch tư pháp',
+      signer: {
+        organization: 'Sở Tư pháp TP. Hồ Chí Minh',
+        name: 'Sở Tư pháp TP. Hồ Chí Minh',
+        signedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
     });
     expect(JSON.stringify(record.body)).not.toMatch(/Hùng|0912|@/);
     expect(

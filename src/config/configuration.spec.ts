@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { Environment, environmentValue, validateEnvironment } from './configuration';
+import { createCa, writeKeyFiles } from '../signing/demo-ca';
 import { KNOWN_PLACEHOLDER_SECRETS, sandboxUrlProblem, secretProblem } from './production';
 
 const ROOT = join(__dirname, '..', '..');
@@ -30,6 +32,11 @@ function valuesGiven(text: string, name: string): string[] {
   return found;
 }
 
+/** A production signing set-up: a (non-demo) CA as the trust list and one agency's key. */
+const ca = createCa('Tổ chức chứng thực thử nghiệm', 'Test CA');
+const keysDir = mkdtempSync(join(tmpdir(), 'keys-'));
+writeKeyFiles(keysDir, ca, [{ name: 'Sở Tư pháp', code: '000.00.12.H56' }], 'key-passphrase');
+
 const production = (over: Record<string, string | undefined> = {}) => {
   const env: Record<string, string | undefined> = {
     NODE_ENV: 'production',
@@ -47,6 +54,9 @@ const production = (over: Record<string, string | undefined> = {}) => {
     POSTAL_WEBHOOK_SECRET: 'postal-webhook-secret-0123',
     SMS_API_URL: 'https://sms.example.vn/api/messages',
     SMS_API_KEY: 'sms-api-key-0123',
+    SIGNING_KEYS_DIR: keysDir,
+    SIGNING_KEYS_PASSPHRASE: 'key-passphrase',
+    SIGNING_TRUST_LIST: ca.certPem,
     ...over,
   };
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
@@ -191,6 +201,25 @@ describe('validateEnvironment', () => {
 
   it('production: a too short secret is named once', () => {
     expect(problemsOf(production({ LINK_SECRET: 'short' }))).toEqual([expect.stringMatching(/^LINK_SECRET: .*32/)]);
+  });
+
+  it('production: signing keys and a trust list are required; the demo CA, a demo key, a wrong passphrase are refused', () => {
+    expect(problemsOf(production({ SIGNING_KEYS_DIR: undefined, SIGNING_TRUST_LIST: undefined }))).toEqual([
+      expect.stringMatching(/^SIGNING_TRUST_LIST: required in production/),
+      expect.stringMatching(/^SIGNING_KEYS_DIR: required in production/),
+    ]);
+    const demo = createCa();
+    const demoDir = mkdtempSync(join(tmpdir(), 'keys-'));
+    writeKeyFiles(demoDir, demo, [{ name: 'UBND Quận 1', code: '000.00.20.H56' }], 'key-passphrase');
+    expect(problemsOf(production({ SIGNING_TRUST_LIST: `${ca.certPem}${demo.certPem}` }))).toEqual([
+      expect.stringMatching(/^SIGNING_TRUST_LIST: contains the development demo CA/),
+    ]);
+    expect(problemsOf(production({ SIGNING_KEYS_DIR: demoDir }))).toEqual([
+      'SIGNING_KEYS_DIR: 000.00.20.H56.p12 is a development demo key',
+    ]);
+    expect(problemsOf(production({ SIGNING_KEYS_PASSPHRASE: 'wrong' }))).toEqual([
+      'SIGNING_KEYS_DIR: 000.00.12.H56.p12 cannot be opened with SIGNING_KEYS_PASSPHRASE',
+    ]);
   });
 
   it('sandbox URLs: the built-in sandboxes, VNPay test host, sandbox.* hosts; real endpoints pass', () => {

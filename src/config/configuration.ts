@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
-import { DEMO_TMN_CODE, sandboxUrlProblem, secretProblem } from './production';
+import { DEMO_TMN_CODE, sandboxUrlProblem, secretProblem, signingProblems } from './production';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
 
 /**
@@ -364,6 +364,26 @@ export class Environment {
   @MinLength(1)
   OIDC_CLAIM_PHONE = 'phone_number';
 
+  /**
+   * Signed results and receipts (src/signing): a directory of PKCS#12 files, one per agency that issues results,
+   * named `<agency code>.p12` (e.g. `000.00.12.H56.p12`), all opened with SIGNING_KEYS_PASSPHRASE. Unset in
+   * development: a demo CA and per-agency certificates are made at first use and kept in the database.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  SIGNING_KEYS_DIR?: string;
+
+  @IsOptional()
+  @IsString()
+  SIGNING_KEYS_PASSPHRASE?: string;
+
+  /** Certificates an uploaded signed result must chain to: a PEM bundle's path, or the PEM itself. Unset in development: the demo CA. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  SIGNING_TRUST_LIST?: string;
+
   /** The built-in sandbox gateways (payment, postal, SMS); default 'true', except in production where 'true' is refused. */
   @IsOptional()
   @IsIn(['true', 'false'])
@@ -529,6 +549,7 @@ function productionProblems(env: Environment): string[] {
     add('OIDC_ISSUER', sandboxUrlProblem(env.OIDC_ISSUER));
     if (!env.OIDC_CLIENT_KEY) add('OIDC_CLIENT_SECRET', secretProblem(env.OIDC_CLIENT_SECRET));
   }
+  problems.push(...signingProblems(env.SIGNING_KEYS_DIR, env.SIGNING_KEYS_PASSPHRASE, env.SIGNING_TRUST_LIST));
   return problems;
 }
 

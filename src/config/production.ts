@@ -1,3 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_CA_MARKER, isDemoCertificate } from '../signing/demo-ca';
+import { readP12 } from '../signing/p12-signer';
+import { parseCertificates, readTrustList } from '../signing/pdf-signature';
 /**
  * What a production start refuses (NODE_ENV=production), each problem as one
  * line naming the variable: used by `validateEnvironment`, which collects every
@@ -53,4 +58,46 @@ export function sandboxUrlProblem(value: string | undefined): string | undefined
   if (url.pathname.toLowerCase().split('/').includes('sandbox'))
     return "points at a sandbox (a path under /sandbox/: the portal's built-in sandbox is development only)";
   return undefined;
+}
+
+/**
+ * Why the signing configuration cannot sign results in production, one line each: keys and trust list required
+ * (unset means the development demo CA), readable, every key opening with the passphrase, no demo certificate.
+ * Whether every agency that issues results has a key is checked against the database at start
+ * (SigningService.onApplicationBootstrap).
+ */
+export function signingProblems(dir: string | undefined, passphrase = '', trustList: string | undefined): string[] {
+  const problems: string[] = [];
+  if (!trustList) {
+    problems.push('SIGNING_TRUST_LIST: required in production (unset means the development demo CA)');
+  } else {
+    try {
+      const certs = parseCertificates(readTrustList(trustList));
+      if (certs.length === 0) problems.push('SIGNING_TRUST_LIST: holds no PEM certificate');
+      if (certs.some(isDemoCertificate))
+        problems.push('SIGNING_TRUST_LIST: contains the development demo CA; trust only real certificate authorities');
+    } catch (e) {
+      problems.push(`SIGNING_TRUST_LIST: cannot be read (${(e as Error).message})`);
+    }
+  }
+  if (!dir) {
+    problems.push('SIGNING_KEYS_DIR: required in production (a <agency code>.p12 per agency; unset means demo keys)');
+    return problems;
+  }
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.p12'));
+  } catch (e) {
+    return [...problems, `SIGNING_KEYS_DIR: cannot be read (${(e as Error).message})`];
+  }
+  for (const file of files) {
+    try {
+      const { certificate, chain } = readP12(readFileSync(join(dir, file)), passphrase);
+      if (chain.some(isDemoCertificate) || certificate.issuer.attributes.some((a) => a.value === DEMO_CA_MARKER))
+        problems.push(`SIGNING_KEYS_DIR: ${file} is a development demo key`);
+    } catch {
+      problems.push(`SIGNING_KEYS_DIR: ${file} cannot be opened with SIGNING_KEYS_PASSPHRASE`);
+    }
+  }
+  return problems;
 }

@@ -44,14 +44,24 @@ export interface ResultToRender {
   form_data: Record<string, unknown> | null;
   citizen_name: string;
   agency_name: string;
+  agency_code: string;
   procedure_name: string;
   result_template: ResultTemplate | null;
   signer_full_name: string | null;
 }
 
+/** Who signed an issued result (its PDF signature): an organisation and a certificate name, never a citizen's data. */
+export interface ResultSignature {
+  organization: string;
+  name: string;
+  serial: string;
+  signedAt: string | null;
+}
+
 export interface VerifiedResult {
   sha256: string;
   issuedAt: Date;
+  signature: ResultSignature | null;
   agencyName: string;
   procedureName: string;
 }
@@ -105,14 +115,28 @@ export class ResultsRepository {
 
   async insertStaged(
     m: EntityManager,
-    r: { dossierId: string; storageKey: string; sha256: string; sizeBytes: number; uploadedBy: string },
+    r: {
+      dossierId: string;
+      storageKey: string;
+      sha256: string;
+      sizeBytes: number;
+      uploadedBy: string;
+      signature?: ResultSignature;
+    },
   ): Promise<StagedResult> {
     const row = await selectOne<StagedResult>(
       m,
-      `INSERT INTO dossier_results (dossier_id, status, source, storage_key, sha256, size_bytes, uploaded_by)
-         VALUES ($1, 'staged', 'uploaded', $2, $3, $4, $5)
+      `INSERT INTO dossier_results (dossier_id, status, source, storage_key, sha256, size_bytes, uploaded_by, signature)
+         VALUES ($1, 'staged', 'uploaded', $2, $3, $4, $5, $6)
          RETURNING id, status, sha256, size_bytes AS "sizeBytes", created_at AS "createdAt"`,
-      [r.dossierId, r.storageKey, r.sha256, r.sizeBytes, r.uploadedBy],
+      [
+        r.dossierId,
+        r.storageKey,
+        r.sha256,
+        r.sizeBytes,
+        r.uploadedBy,
+        r.signature ? JSON.stringify(r.signature) : null,
+      ],
     );
     return row!;
   }
@@ -168,8 +192,8 @@ export class ResultsRepository {
   toRender(resultId: string, m: EntityManager = this.db.manager): Promise<ResultToRender | undefined> {
     return selectOne(
       m,
-      `SELECT r.*, d.code AS dossier_code, d.form_data, acc.full_name AS citizen_name, g.name AS agency_name, p.name AS procedure_name,
-              v.result_template, signer.full_name AS signer_full_name
+      `SELECT r.*, d.code AS dossier_code, d.form_data, acc.full_name AS citizen_name, g.name AS agency_name, g.code AS agency_code,
+              p.name AS procedure_name, v.result_template, signer.full_name AS signer_full_name
          FROM dossier_results r JOIN dossiers d ON d.id = r.dossier_id JOIN accounts acc ON acc.id = d.applicant_id
          JOIN agencies g ON g.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
          JOIN procedure_versions v ON v.id = d.procedure_version_id
@@ -183,13 +207,13 @@ export class ResultsRepository {
   async markRendered(
     m: EntityManager,
     resultId: string,
-    file: { storageKey: string; sha256: string; sizeBytes: number },
+    file: { storageKey: string; sha256: string; sizeBytes: number; signature?: ResultSignature },
   ): Promise<boolean> {
     const { rows } = await modify<{ id: string }>(
       m,
-      `UPDATE dossier_results SET status = 'issued', storage_key = $2, sha256 = $3, size_bytes = $4
+      `UPDATE dossier_results SET status = 'issued', storage_key = $2, sha256 = $3, size_bytes = $4, signature = $5
           WHERE id = $1 AND (status = 'generating' OR sha256 IS NULL) RETURNING id`,
-      [resultId, file.storageKey, file.sha256, file.sizeBytes],
+      [resultId, file.storageKey, file.sha256, file.sizeBytes, file.signature ? JSON.stringify(file.signature) : null],
     );
     return rows.length > 0;
   }
@@ -232,7 +256,7 @@ export class ResultsRepository {
   byVerificationCode(code: string, m: EntityManager = this.db.manager): Promise<VerifiedResult | undefined> {
     return selectOne(
       m,
-      `SELECT r.sha256, r.issued_at AS "issuedAt", g.name AS "agencyName", p.name AS "procedureName"
+      `SELECT r.sha256, r.issued_at AS "issuedAt", r.signature, g.name AS "agencyName", p.name AS "procedureName"
          FROM dossier_results r JOIN dossiers d ON d.id = r.dossier_id JOIN agencies g ON g.id = d.agency_id
          JOIN procedures p ON p.id = d.procedure_id
         WHERE r.verification_code = $1 AND r.status = 'issued' AND r.sha256 IS NOT NULL`,

@@ -7,11 +7,14 @@ import type { AuthUser } from '../auth/auth-user';
 import { Conflict, Gone, NotFound, UnsupportedMediaType } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { OutboxService } from '../outbox/outbox.service';
+import { SignatureRefused } from '../signing/signature-refused';
+import { SignatureCheck, SigningService } from '../signing/signing.service';
 import { renderResultDocument } from '../pdf/render';
 import { FileStorage } from '../storage/file-storage';
 import { detectFileType } from '../storage/file-type';
 import {
   DownloadVia,
+  ResultSignature,
   ResultsRepository,
   ResultSummary,
   ResultTemplate,
@@ -41,19 +44,25 @@ export class ResultsService {
     private readonly repo: ResultsRepository,
     private readonly outbox: OutboxService,
     private readonly storage: FileStorage,
+    private readonly signing: SigningService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.linkSecret = config.get('LINK_SECRET', { infer: true });
     this.baseUrl = config.get('PUBLIC_BASE_URL', { infer: true });
   }
 
-  /** The clerk attaches the signed result (PDF) before taking the issuing action; a newer upload replaces it. */
+  /**
+   * The clerk attaches the signed result (PDF) before taking the issuing action; a newer upload replaces it.
+   * Its signature must be valid, cover the whole document, and chain to the trust list (422 with the reason).
+   */
   async stage(user: AuthUser, dossier: { id: string }, content: Buffer): Promise<StagedResult> {
     if (detectFileType(content) !== 'application/pdf') {
       throw new UnsupportedMediaType('Unsupported file type.', [
         { field: 'file', message: 'the result must be a PDF (judged from the content)' },
       ]);
     }
+    const check = await this.signing.verify(content);
+    if (!check.valid) throw new SignatureRefused(check.problem ?? 'invalid');
     const sha256 = createHash('sha256').update(content).digest('hex');
     const key = `results/${dossier.id}/${randomUUID()}`;
     await this.storage.put(key, content, 'application/pdf');
@@ -68,6 +77,7 @@ export class ResultsService {
         sha256,
         sizeBytes: content.length,
         uploadedBy: user.id,
+        signature: signatureOf(check),
       });
     });
   }
@@ -112,7 +122,7 @@ export class ResultsService {
         // eslint-disable-next-line @typescript-eslint/no-base-to-string
         return v === undefined || v === null ? '' : String(v);
       });
-    const pdf = await renderResultDocument({
+    const rendered = await renderResultDocument({
       agencyName: r.agency_name,
       title: fill(template.title ?? r.procedure_name).toUpperCase(),
       number: r.number,
@@ -130,11 +140,20 @@ export class ResultsService {
       verificationCode: r.verification_code,
       verifyUrl: this.verifyUrl(r.verification_code),
     });
+    // Signed as the agency at the issue time: deterministic (same key, same bytes), so a retried job writes the
+    // same file; the stored SHA-256 (the QR's /verify and "compare a file") is of the signed bytes.
+    const pdf = await this.signing.sign(rendered, r.agency_code, { signingTime: new Date(r.issued_at) });
+    const check = await this.signing.verify(pdf);
     const key = `results/${r.dossier_id}/${r.id}.pdf`;
     await this.storage.put(key, pdf, 'application/pdf');
     const sha256 = createHash('sha256').update(pdf).digest('hex');
     return this.db.transaction(async (m) => {
-      const stored = await this.repo.markRendered(m, r.id, { storageKey: key, sha256, sizeBytes: pdf.length });
+      const stored = await this.repo.markRendered(m, r.id, {
+        storageKey: key,
+        sha256,
+        sizeBytes: pdf.length,
+        signature: signatureOf(check),
+      });
       if (!stored) return 'already' as const;
       await this.outbox.add(m, [
         { name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } },
@@ -202,8 +221,15 @@ export class ResultsService {
     return claims.d;
   }
 
-  /** Public check of a document: genuine and unaltered, with no personal data in the answer. */
-  async verify(code: string, sha256?: string): Promise<VerifiedResult & { valid: boolean }> {
+  /**
+   * Public check of a document: genuine and unaltered, with no personal data in the answer; `signer` is the
+   * organisation and certificate name of its PDF signature, and when it was signed (null: issued unsigned,
+   * before signatures).
+   */
+  async verify(
+    code: string,
+    sha256?: string,
+  ): Promise<Omit<VerifiedResult, 'signature'> & { valid: boolean; signer: VerifiedSigner | null }> {
     const r = await this.repo.byVerificationCode(code.toUpperCase());
     if (!r) throw new NotFound('document');
     const valid = sha256 === undefined ? true : sha256.toLowerCase() === r.sha256;
@@ -213,12 +239,35 @@ export class ResultsService {
       issuedAt: r.issuedAt,
       agencyName: r.agencyName,
       procedureName: r.procedureName,
+      signer: r.signature
+        ? {
+            organization: r.signature.organization,
+            name: r.signature.name,
+            signedAt: r.signature.signedAt ? new Date(r.signature.signedAt) : null,
+          }
+        : null,
     };
   }
 
   verifyUrl(code: string): string {
     return `${this.baseUrl}/verify/${code}`; // the public page (src/web); the JSON stays at /api/v1/verify/:code
   }
+}
+
+/** The signer shown by /verify. */
+export interface VerifiedSigner {
+  organization: string;
+  name: string;
+  signedAt: Date | null;
+}
+
+function signatureOf(check: SignatureCheck): ResultSignature {
+  return {
+    organization: check.signer?.organization ?? '',
+    name: check.signer?.name ?? '',
+    serial: check.signer?.serial ?? '',
+    signedAt: check.signedAt?.toISOString() ?? null,
+  };
 }
 
 function verificationCode(): string {

@@ -13,12 +13,24 @@ export class ResultLinkDto {
   @ApiProperty({ format: 'date-time' }) expiresAt: Date;
 }
 
+export class VerificationSignerDto {
+  @ApiProperty({ description: 'The organisation (O) of the signer certificate' }) organization: string;
+  @ApiProperty({ description: 'The name (CN) of the signer certificate' }) name: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) signedAt: Date | null;
+}
+
 export class VerificationDto {
   @ApiProperty({ description: 'The given hash (or file) matches; true when none was given' }) valid: boolean;
   @ApiProperty() sha256: string;
   @ApiProperty({ format: 'date-time' }) issuedAt: Date;
   @ApiProperty() agencyName: string;
   @ApiProperty() procedureName: string;
+  @ApiProperty({
+    type: VerificationSignerDto,
+    nullable: true,
+    description: 'Who signed the PDF (its signature); null for a result issued before signatures',
+  })
+  signer: VerificationSignerDto | null;
 }
 
 export class WebhookAckDto {

@@ -10,7 +10,6 @@ import { CurrentUser, Roles } from '../auth/auth-user';
 import type { AuthUser } from '../auth/auth-user';
 import { Forbidden, ValidationFailed } from '../common/problem';
 import { UuidParam } from '../common/uuid.pipe';
-import { renderPaymentReceipt } from '../pdf/render';
 import { PaymentReportQuery, StartPaymentDto } from './dto';
 import { PaymentsService } from './payments.service';
 
@@ -62,11 +61,10 @@ export class PaymentsController {
     @Res() reply: FastifyReply,
   ) {
     await this.applications.find(user, id);
-    const r = await this.payments.receipt(id, attemptId);
-    const pdf = await renderPaymentReceipt({ ...r, issuedAt: new Date(r.issuedAt), paidAt: new Date(r.paidAt) });
+    const { pdf, number } = await this.payments.receiptPdf(id, attemptId);
     reply
       .header('content-type', 'application/pdf')
-      .header('content-disposition', `attachment; filename="bien-lai-${r.number.replace(/\W+/g, '-')}.pdf"`)
+      .header('content-disposition', `attachment; filename="bien-lai-${number.replace(/\W+/g, '-')}.pdf"`)
       .send(pdf);
   }
 

@@ -111,6 +111,7 @@ export interface ReceiptRow {
   dossierCode: string;
   procedureName: string;
   agencyName: string;
+  agencyCode: string;
 }
 
 export interface ReconciliationCounts {
@@ -397,7 +398,8 @@ export class PaymentsRepository {
       m,
       `SELECT rc.number, rc.issued_at AS "issuedAt", rc.payer_name AS "payerName", rc.items, rc.amount_vnd::int AS "totalVnd",
               rc.provider, rc.provider_txn_no AS "providerTransactionNo", rc.paid_at AS "paidAt",
-              d.code AS "dossierCode", p.name AS "procedureName", g.name AS "agencyName"
+              d.code AS "dossierCode", p.name AS "procedureName", g.name AS "agencyName",
+              g.code AS "agencyCode"
          FROM payment_receipts rc JOIN payment_attempts a ON a.id = rc.attempt_id JOIN dossiers d ON d.id = a.dossier_id
          JOIN procedures p ON p.id = d.procedure_id JOIN agencies g ON g.id = d.agency_id
         WHERE a.id = $1 AND a.dossier_id = $2`,

@@ -7,6 +7,9 @@ import type { AuthUser } from '../auth/auth-user';
 import { Conflict, NotFound, ValidationFailed } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { OutboxService } from '../outbox/outbox.service';
+import { renderPaymentReceipt } from '../pdf/render';
+import { RECEIPT_SIGNATURE_REASON } from '../signing/pdf-signature';
+import { SigningService } from '../signing/signing.service';
 import type { FeeItem, FeeTiming } from '../procedures/procedure.entity';
 import { systemActionFor } from '../workflow/engine';
 import { PAYMENT_PROVIDERS, PaymentProvider, ProviderReport } from './payment-provider';
@@ -47,6 +50,7 @@ export class PaymentsService {
     private readonly outbox: OutboxService,
     private readonly config: ConfigService<AppConfig, true>,
     @Inject(PAYMENT_PROVIDERS) providers: PaymentProvider[],
+    private readonly signing: SigningService,
   ) {
     this.providers = new Map(providers.map((p) => [p.name, p]));
   }
@@ -373,6 +377,21 @@ export class PaymentsService {
     const row = await this.repo.receipt(dossierId, attemptId);
     if (!row) throw new NotFound('receipt');
     return row;
+  }
+
+  /**
+   * The receipt as a PDF signed by the collecting agency (API and pages alike). Signed at the receipt's issue
+   * time, so every download of a receipt gives the same bytes.
+   */
+  async receiptPdf(dossierId: string, attemptId: string): Promise<{ pdf: Buffer; number: string }> {
+    const r = await this.receipt(dossierId, attemptId);
+    const issuedAt = new Date(r.issuedAt);
+    const rendered = await renderPaymentReceipt({ ...r, issuedAt, paidAt: new Date(r.paidAt) });
+    const pdf = await this.signing.sign(rendered, r.agencyCode, {
+      signingTime: issuedAt,
+      reason: RECEIPT_SIGNATURE_REASON,
+    });
+    return { pdf, number: r.number };
   }
 
   /** The agency a report filter names, by its code. */

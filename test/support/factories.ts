@@ -127,3 +127,24 @@ export const binary = (res: any, cb: (err: Error | null, body: Buffer) => void):
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('end', () => cb(null, Buffer.concat(chunks)));
 };
+
+/** The demo agencies' codes (src/database/demo-data.ts): the subject of their signing keys. */
+export const AGENCY_CODE = { bennghe: '000.00.01.H56', quan1: '000.00.20.H56', sotuphap: '000.00.12.H56' } as const;
+
+/** A small real PDF (pdfkit), different each call: what a clerk signs before uploading it as a result. */
+export async function plainPdf(text = `Kết quả ${randomUUID()}`): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
+  const doc = new PDFDocument({ compress: false });
+  const chunks: Buffer[] = [];
+  doc.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
+  doc.text(text);
+  doc.end();
+  return done;
+}
+
+/** A result signed with the agency's (development demo) key, as the clerk's signing tool would. */
+export async function signedPdf(t: TestApp, agency: keyof typeof AGENCY_CODE, text?: string): Promise<Buffer> {
+  const { SigningService } = await import('../../src/signing/signing.service');
+  return t.app.get(SigningService).sign(await plainPdf(text), AGENCY_CODE[agency]);
+}

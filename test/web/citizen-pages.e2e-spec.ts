@@ -253,6 +253,8 @@ describe('citizen pages in a browser', () => {
     const main = (await page.textContent('main'))!;
     expect(main).toContain('UBND Phường Bến Nghé');
     expect(main).not.toContain('Võ Thị Sáu'); // no personal data
+    expect(await page.textContent('#verify-signer')).toBe('UBND Phường Bến Nghé'); // the PDF signature's signer
+    expect(main).toContain('Thời điểm ký');
     await checker.check(page, 'verify');
 
     await page.setInputFiles('#file', { name: 'ket-qua.pdf', mimeType: 'application/pdf', buffer: pdf });

@@ -9,7 +9,9 @@ import {
   newCitizen,
   payInSandbox,
   PDF,
+  plainPdf,
   PNG,
+  signedPdf,
   uploadDocument,
   waitFor,
 } from '../support/factories';
@@ -223,8 +225,20 @@ describe('the staff console: queue and dossier', () => {
       await checker.check(page, `staff-dossier-approved${suffix(js)}`);
 
       // With JavaScript: a signed result uploaded first is the one issued; without: the portal generates it.
-      const signed = Buffer.from(`${PDF.toString()}% signed ${randomUUID()}\n`);
+      // An unsigned file is refused with the reason (the signature is checked against the trust list).
+      const signed = await signedPdf(t, 'quan1');
       if (js) {
+        const unsigned = await plainPdf();
+        await page.setInputFiles('#result-file', {
+          name: 'chua-ky.pdf',
+          mimeType: 'application/pdf',
+          buffer: unsigned,
+        });
+        await page.getByRole('button', { name: 'Tải lên kết quả đã ký' }).click();
+        await page.locator('.govuk-error-summary').waitFor();
+        expect(await page.locator('.govuk-error-summary a').getAttribute('href')).toBe('#result-file');
+        expect(await page.textContent('.govuk-error-summary')).toContain('Tệp chưa được ký số');
+        await checker.check(page, `staff-dossier-result-unsigned${suffix(js)}`);
         await page.setInputFiles('#result-file', { name: 'ket-qua.pdf', mimeType: 'application/pdf', buffer: signed });
         await page.getByRole('button', { name: 'Tải lên kết quả đã ký' }).click();
         await page.waitForURL(/done=result/);

@@ -884,4 +884,13 @@ export const en: Record<MessageKey, string> = {
   'eid.sandbox.submit': 'Sign in and agree to share',
   'eid.sandbox.cancel': 'Cancel, do not share',
   'eid.sandbox.choose': 'Choose a person',
+  // --- signed results (issue 13)
+  'sign.verify.signer': 'Digitally signed by',
+  'sign.verify.signedAt': 'Signed at',
+  'sign.refused.no-signature': "The file has no digital signature. Upload the agency's signed result.",
+  'sign.refused.not-whole-document':
+    'The signature does not cover the whole document (content was added after signing).',
+  'sign.refused.invalid': 'The signature is invalid (the document was altered or the signature is damaged).',
+  'sign.refused.untrusted': "The signer's certificate is not on the trust list.",
+  'sign.refused.expired': "The signer's certificate had expired (or was not yet valid) at the signing time.",
 };

@@ -883,6 +883,14 @@ export const vi = {
   'eid.sandbox.submit': 'Đăng nhập và đồng ý chia sẻ thông tin',
   'eid.sandbox.cancel': 'Huỷ, không chia sẻ',
   'eid.sandbox.choose': 'Chọn một người',
+  // --- signed results (issue 13)
+  'sign.verify.signer': 'Ký số bởi',
+  'sign.verify.signedAt': 'Thời điểm ký',
+  'sign.refused.no-signature': 'Tệp chưa được ký số. Hãy tải lên kết quả đã ký số của cơ quan.',
+  'sign.refused.not-whole-document': 'Chữ ký số không bao trùm toàn bộ văn bản (có nội dung được thêm sau khi ký).',
+  'sign.refused.invalid': 'Chữ ký số không hợp lệ (văn bản đã bị sửa hoặc chữ ký bị hỏng).',
+  'sign.refused.untrusted': 'Chứng thư số của người ký không thuộc danh sách tin cậy.',
+  'sign.refused.expired': 'Chứng thư số của người ký đã hết hạn (hoặc chưa có hiệu lực) tại thời điểm ký.',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -14,7 +14,6 @@ import type { AppConfig } from '../../config/configuration';
 import { ResultsService } from '../../delivery/results.service';
 import type { AttemptState } from '../../payments/payments.repository';
 import { PaymentsService } from '../../payments/payments.service';
-import { renderPaymentReceipt } from '../../pdf/render';
 import { ProceduresService, PublishedVersion } from '../../procedures/procedures.service';
 import { readOneFile } from '../../storage/upload';
 import { SUBMIT_ACTION, type ActionDefinition } from '../../workflow/definition';
@@ -1042,9 +1041,8 @@ export class DossierPage {
     const user = this.user(c);
     const id = this.param(c, 'id');
     await this.applications.find(user, id);
-    const r = await this.payments.receipt(id, this.param(c, 'attemptId'));
-    const pdf = await renderPaymentReceipt({ ...r, issuedAt: new Date(r.issuedAt), paidAt: new Date(r.paidAt) });
-    return pdfAnswer(pdf, `bien-lai-${r.number}.pdf`);
+    const { pdf, number } = await this.payments.receiptPdf(id, this.param(c, 'attemptId'));
+    return pdfAnswer(pdf, `bien-lai-${number}.pdf`);
   }
 
   // ------------------------------------------------------------------ result, rating

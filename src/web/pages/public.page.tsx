@@ -28,6 +28,7 @@ interface VerifyAnswer {
   issuedAt: Date;
   agencyName: string;
   procedureName: string;
+  signer: { organization: string; name: string; signedAt: Date | null } | null;
 }
 
 /** A state's label: the catalogue's `state.<key>`, else the workflow's own label (Vietnamese), else a generic one. */
@@ -267,6 +268,23 @@ export class PublicPages {
                     [tx.t('verify.issuer'), e(answer.agencyName)],
                     [tx.t('verify.procedure'), e(answer.procedureName)],
                     [tx.t('verify.issuedAt'), e(tx.date(answer.issuedAt))],
+                    ...(answer.signer
+                      ? ([
+                          [
+                            tx.t('sign.verify.signer'),
+                            <span id="verify-signer">
+                              {e(
+                                answer.signer.name && answer.signer.name !== answer.signer.organization
+                                  ? `${answer.signer.organization} (${answer.signer.name})`
+                                  : answer.signer.organization || answer.signer.name,
+                              )}
+                            </span>,
+                          ],
+                          ...(answer.signer.signedAt
+                            ? [[tx.t('sign.verify.signedAt'), e(tx.dateTime(answer.signer.signedAt))]]
+                            : []),
+                        ] as [string, string][])
+                      : []),
                     [tx.t('verify.sha256'), <code>{e(answer.sha256)}</code>],
                   ]}
                 />

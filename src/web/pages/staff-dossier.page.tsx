@@ -11,9 +11,9 @@ import { AppError, NotFound, ValidationFailed } from '../../common/problem';
 import { ResultsService } from '../../delivery/results.service';
 import { type DossierMessage, NotificationsService } from '../../notifications/notifications.service';
 import { PaymentsService } from '../../payments/payments.service';
-import { renderPaymentReceipt } from '../../pdf/render';
 import { ProceduresService, PublishedVersion } from '../../procedures/procedures.service';
 import { readOneFile } from '../../storage/upload';
+import { SignatureRefused } from '../../signing/signature-refused';
 import { SUBMIT_ACTION, type ActionDefinition } from '../../workflow/definition';
 import { stateOf } from '../../workflow/engine';
 import { WorkflowError } from '../../workflow/errors';
@@ -838,6 +838,12 @@ export class StaffDossierPage {
     } catch (err) {
       if (!(err instanceof AppError) || err.status === 404) throw err;
       if (err.status === 409) return this.conflict(c, tx.t('staff.dossier.result.upload'));
+      if (err instanceof SignatureRefused)
+        return this.show(
+          c,
+          [{ field: 'result-file', message: tx.t(`sign.refused.${err.problem}` as MessageKey) }],
+          422,
+        );
       return this.show(c, [{ field: 'result-file', message: tx.t('staff.dossier.result.choose') }], 422);
     }
     return new Redirect(`/staff/dossiers/${id}?done=result#result`);
@@ -884,9 +890,8 @@ export class StaffDossierPage {
     const user = staffUser(c, ROLES);
     const id = this.param(c, 'id');
     await this.applications.find(user, id);
-    const r = await this.payments.receipt(id, this.param(c, 'attemptId'));
-    const pdf = await renderPaymentReceipt({ ...r, issuedAt: new Date(r.issuedAt), paidAt: new Date(r.paidAt) });
-    return fileAnswer(pdf, 'application/pdf', `bien-lai-${r.number}.pdf`);
+    const { pdf, number } = await this.payments.receiptPdf(id, this.param(c, 'attemptId'));
+    return fileAnswer(pdf, 'application/pdf', `bien-lai-${number}.pdf`);
   }
 
   /** The issued result, as GET /api/v1/applications/:id/result for staff (the download is recorded). */
