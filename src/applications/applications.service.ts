@@ -98,6 +98,16 @@ export class ApplicationsService {
     };
   }
 
+  /**
+   * A dossier the caller may see with the applicant's personal data and payments (the payments and forms
+   * routes): staff of an agency that only works a transferred step (see `isReceivingAgency`) get 404.
+   */
+  async findWithPersonalData(user: AuthUser, id: string): Promise<DossierRow> {
+    const row = await this.load(null, user, id, false);
+    if (isReceivingAgency(user, row)) throw new NotFound('dossier');
+    return row;
+  }
+
   async history(user: AuthUser, id: string): Promise<HistoryItem[]> {
     await this.load(null, user, id, false);
     return this.dossiers.history(id);
@@ -164,6 +174,7 @@ export class ApplicationsService {
     }
     await this.db.transaction(async (m) => {
       const row = await this.load(m, user, id, true);
+      this.checkWorkingAgency(user, row);
       const version = await this.procedures.version(row.procedure_version_id);
       if (!workflowRoles(user).some((r) => canEdit(version.workflow, row.state, r))) {
         throw new Conflict(`The dossier cannot be edited in state ${row.state}.`, 'not-editable');
@@ -277,7 +288,8 @@ export class ApplicationsService {
       if (expectedVersion !== undefined && expectedVersion !== row.version) {
         throw new Conflict('The dossier changed since it was shown; reload it.', 'version-changed');
       }
-      if (!(await this.dossiers.isAgencyStaff(m, target, row.agency_id)))
+      this.checkWorkingAgency(user, row);
+      if (!(await this.dossiers.isAgencyStaff(m, target, row.current_agency_id)))
         throw new ValidationFailed([{ field: 'clerkId', message: 'no clerk of this agency has this id' }]);
       const version = await this.procedures.version(row.procedure_version_id);
       if (stateOf(version.workflow, row.state).terminal || !row.submitted_at) {
@@ -378,6 +390,7 @@ export class ApplicationsService {
     actionKey: string,
     input: ActionInput,
   ): Promise<DossierRow> {
+    if (!isSystem(actor)) this.checkWorkingAgency(actor, row);
     const attachments = isSystem(actor) ? [] : await this.checkAttachments(m, actor, row.id, input.attachmentIds ?? []);
     const plan = this.plan(version, row.state, actionKey, actor, {
       comment: input.comment,
@@ -419,6 +432,8 @@ export class ApplicationsService {
     if (plan.effects.includes('issueReceipt') && clock.receivedAt) {
       data.receipt = { code, receivedAt: clock.receivedAt.toISOString(), dueAt: clock.dueAt?.toISOString() ?? null };
     }
+    const working = await this.workingAgency(m, row, plan);
+    if (working.handover) data.handover = working.handover;
     // One round trip: the dossier, its history entry (hash-chained) and the citizen's notification.
     const { historyId, seq, hash } = await this.dossiers.changeState(
       m,
@@ -433,6 +448,7 @@ export class ApplicationsService {
         pausedMs: clock.pausedMs,
         finishedAt: clock.finishedAt,
         attentionAt,
+        transferAgencyId: working.id === row.agency_id ? null : working.id,
       },
       {
         action: plan.action.key,
@@ -460,6 +476,9 @@ export class ApplicationsService {
       updated_at: now,
       history_seq: seq,
       history_hash: hash,
+      current_agency_id: working.id,
+      current_agency_code: working.code,
+      transfer_agency_id: working.id === row.agency_id ? null : working.id,
     };
     if (attachments.length) await this.documents.attach(m, attachments, historyId);
     const ctx: EffectContext = {
@@ -473,6 +492,36 @@ export class ApplicationsService {
     await this.applyEffects(m, ctx, plan);
     if (plan.to.terminal) await this.effects.apply('close', m, ctx);
     return updated;
+  }
+
+  /**
+   * Transfer between agencies: staff act on a dossier only while their agency works it (the owner's staff keep
+   * reading a transferred dossier; the receiving agency's staff act only while it is with them).
+   */
+  private checkWorkingAgency(user: AuthUser, row: DossierRow): void {
+    if (isStaff(user) && user.agencyId !== row.current_agency_id) {
+      throw new Forbidden(`Agency ${row.current_agency_code} works this dossier now; its staff act on it.`);
+    }
+  }
+
+  /**
+   * The agency that works the dossier in the state the plan enters: the state's `agency`, else the procedure's.
+   * When it changes, the handover (from, to, the step's allotted hours) goes into the history entry.
+   */
+  private async workingAgency(
+    m: EntityManager,
+    row: DossierRow,
+    plan: TransitionPlan,
+  ): Promise<{ id: string; code: string; handover?: { from: string; to: string; allotmentHours: number | null } }> {
+    const code = plan.to.agency ?? row.agency_code;
+    const id = code === row.agency_code ? row.agency_id : await this.dossiers.agencyIdByCode(m, code);
+    if (!id) throw new Error(`workflow state ${plan.to.key} names agency ${code}, which does not exist`);
+    if (id === row.current_agency_id) return { id, code };
+    return {
+      id,
+      code,
+      handover: { from: row.current_agency_code, to: code, allotmentHours: plan.to.allotmentHours ?? null },
+    };
   }
 
   /** The workflow's effects other than the clock and the receipt (applied with the state change above). */
@@ -624,11 +673,12 @@ export class ApplicationsService {
         const version = await this.procedures.version(row.procedure_version_id);
         const actions = new Set<string>();
         const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
-        if (isOwner || isStaff(user)) {
+        if (isOwner || (isStaff(user) && user.agencyId === row.current_agency_id)) {
           for (const role of workflowRoles(user))
             availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
         }
-        return toDossierView(row, [...actions], version, byId.get(row.id)!);
+        const view = toDossierView(row, [...actions], version, byId.get(row.id)!);
+        return isReceivingAgency(user, row) ? stepView(view) : view;
       }),
     );
   }
@@ -648,6 +698,19 @@ export class ApplicationsService {
     }
     return { status: stored.status, body: stored.body };
   }
+}
+
+/**
+ * Staff of an agency that works a transferred step of another agency's dossier (not the owner): they see only
+ * what the step needs.
+ */
+export function isReceivingAgency(user: AuthUser, row: Pick<DossierRow, 'agency_id'>): boolean {
+  return isStaff(user) && user.agencyId !== row.agency_id;
+}
+
+/** What the receiving agency of a transferred step sees: no delivery address or phone, no payment. */
+function stepView(view: DossierView): DossierView {
+  return { ...view, delivery: { method: view.delivery.method }, payment: null };
 }
 
 export function encodeCursor(values: unknown[]): string {

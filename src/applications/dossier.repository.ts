@@ -18,9 +18,10 @@ export interface Scope {
 /** The dossier row with what every action needs (DossierRow); statements add their WHERE. */
 const DOSSIER_SELECT = `
   SELECT d.*, g.code AS agency_code, g.calendar, p.code AS procedure_code, p.name AS procedure_name,
-         v.version AS procedure_version
+         v.version AS procedure_version, cg.code AS current_agency_code
     FROM dossiers d
     JOIN agencies g ON g.id = d.agency_id
+    JOIN agencies cg ON cg.id = d.current_agency_id
     JOIN procedures p ON p.id = d.procedure_id
     JOIN procedure_versions v ON v.id = d.procedure_version_id`;
 
@@ -29,13 +30,15 @@ const DOSSIER_SELECT = `
  * A citizen's draft is the citizen's own until submitted: the agency's staff do not
  * see a never-submitted dossier, unless its workflow lets their role edit the state
  * it is in (assisted filing). Needs `v` (procedure_versions), as in DOSSIER_SELECT.
+ * Transfer between agencies: the agency working a transferred dossier (`current_agency_id`)
+ * sees it too, while it works it; the owning agency keeps seeing it.
  */
 export function scopeClause(user: AuthUser, firstParam: number): Scope {
   if (user.role === 'citizen')
     return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
   if (isStaff(user)) {
     return {
-      sql: `d.agency_id = $${firstParam} AND (d.submitted_at IS NOT NULL OR EXISTS (
+      sql: `(d.agency_id = $${firstParam} OR d.current_agency_id = $${firstParam}) AND (d.submitted_at IS NOT NULL OR EXISTS (
               SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s
                WHERE s->>'key' = d.state AND coalesce(s->'editableBy', '[]') ?| $${firstParam + 1}::text[]))`,
       params: [user.agencyId, workflowRoles(user)],
@@ -46,8 +49,9 @@ export function scopeClause(user: AuthUser, firstParam: number): Scope {
   return { sql: 'false', params: [], next: firstParam };
 }
 
-/** What the clerk's queue shows: one agency's open dossiers, narrowed by the list's filters. */
+/** What the clerk's queue shows: the open dossiers one agency works (its own, or transferred to it), narrowed by the list's filters. */
 export interface QueueFilter {
+  /** The working agency (`current_agency_id`). */
   agencyId: string;
   state?: string;
   /** The procedure's code. */
@@ -62,7 +66,7 @@ export interface QueueFilter {
 
 /** The queue's conditions over `d` and their parameters ($1...), in a fixed order. */
 function queueWhere(f: QueueFilter): { where: string[]; params: unknown[] } {
-  const where: string[] = ['d.agency_id = $1', 'd.attention_at IS NOT NULL'];
+  const where: string[] = ['d.current_agency_id = $1', 'd.attention_at IS NOT NULL'];
   const params: unknown[] = [f.agencyId];
   const add = (sql: string, value: unknown) => {
     params.push(value);
@@ -120,6 +124,8 @@ export interface StateChange {
   pausedMs: number;
   finishedAt: Date | null;
   attentionAt: Date | null;
+  /** Transfer between agencies: the agency working the dossier in the new state when not the owner, else null. */
+  transferAgencyId?: string | null;
 }
 
 export interface QueueRow {
@@ -333,6 +339,12 @@ export class DossierRepository {
     return clerk !== undefined;
   }
 
+  /** An agency's id by its code (read-only, from agencies): the agency a workflow state names. */
+  async agencyIdByCode(m: EntityManager, code: string): Promise<string | undefined> {
+    const [agency]: { id: string }[] = await m.query(`SELECT id FROM agencies WHERE code = $1`, [code]);
+    return agency?.id;
+  }
+
   async setAssignee(m: EntityManager, id: string, assigneeId: string): Promise<void> {
     await m.query(`UPDATE dossiers SET assignee_id = $2, version = version + 1, updated_at = now() WHERE id = $1`, [
       id,
@@ -380,6 +392,7 @@ export class DossierRepository {
       `WITH ${HISTORY_APPEND}, d AS (
          UPDATE dossiers SET state = $5, code = $13, submitted_at = $14, received_at = $15, due_at = $16, paused_at = $17,
                 paused_ms = $18, finished_at = $19, attention_at = $20, version = version + 1, updated_at = $10,
+                transfer_agency_id = $22::uuid,
                 ${HEAD_MOVE}
           WHERE id = $1
        ), o AS (
@@ -398,6 +411,7 @@ export class DossierRepository {
         change.finishedAt,
         change.attentionAt,
         outboxQueue,
+        change.transferAgencyId ?? null,
       ],
     );
     return { historyId: id, seq: full.seq, hash };

@@ -8,6 +8,11 @@ export interface DossierRow {
   code: string | null;
   agency_id: string;
   agency_code: string;
+  /** Transfer between agencies: the agency working the dossier now (the owner's unless a state names another). */
+  current_agency_id: string;
+  current_agency_code: string;
+  /** The receiving agency while transferred, else null. */
+  transfer_agency_id: string | null;
   calendar: WorkCalendar;
   procedure_id: string;
   procedure_code: string;

@@ -13,6 +13,13 @@ export class DossierView {
   @ApiProperty() procedureName: string;
   @ApiProperty() procedureVersion: number;
   @ApiProperty() agencyCode: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Transfer between agencies: the agency working the dossier while a workflow state hands it to another agency; null while the owning agency (agencyCode) works it',
+  })
+  currentAgencyCode: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) formData: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{method, recipient?, address?, phone?}' })
   delivery: Record<string, unknown>;
@@ -93,6 +100,7 @@ export function toDossierView(
     procedureName: row.procedure_name,
     procedureVersion: row.procedure_version,
     agencyCode: row.agency_code,
+    currentAgencyCode: row.transfer_agency_id ? row.current_agency_code : null,
     formData: row.form_data,
     delivery: row.delivery,
     assigneeId: row.assignee_id,

@@ -13,7 +13,8 @@ export type QueueItem = QueueRow;
 /**
  * The clerk's work list: their agency's open dossiers (submitted, not in a
  * terminal state), sorted by due date (submission time before receipt), with
- * keyset pagination over the `(agency_id, attention_at, id)` index.
+ * keyset pagination over the `(current_agency_id, attention_at, id)` index (the agency that works the
+ * dossier now: its own, or another agency's handed to it by a transfer step).
  */
 @Injectable()
 export class QueueService {

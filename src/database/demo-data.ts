@@ -1,7 +1,7 @@
 import type { WorkflowDefinition } from '../workflow/definition';
 
 /**
- * Demo agencies, staff, citizens and three procedures with different
+ * Demo agencies, staff, citizens and four procedures with different
  * workflows. Loaded by `seedDemo` into an empty database; the e2e tests walk
  * each procedure. Holidays: Vietnam's public holidays 2026-2027.
  */
@@ -34,6 +34,8 @@ export const DEMO_AGENCIES = [
   { code: '000.00.01.H56', slug: 'bennghe', name: 'UBND Phường Bến Nghé' },
   { code: '000.00.20.H56', slug: 'quan1', name: 'UBND Quận 1' },
   { code: '000.00.12.H56', slug: 'sotuphap', name: 'Sở Tư pháp TP. Hồ Chí Minh' },
+  // Works the verification step of the judicial record with verification (transfer between agencies).
+  { code: '000.00.30.H56', slug: 'congan', name: 'Công an TP. Hồ Chí Minh' },
 ];
 
 export const DEMO_CITIZENS = [
@@ -228,6 +230,35 @@ const judicialRecord: WorkflowDefinition = {
   ],
 };
 
+/**
+ * The judicial record with a verification by the police (transfer between agencies, liên thông): once
+ * received, the Department of Justice hands the dossier to the city police (`agency`) for 40 working hours
+ * (`allotmentHours`); the police's clerk sends it back with the verification's outcome; the Department decides.
+ */
+const judicialRecordWithVerification: WorkflowDefinition = {
+  states: [
+    ...judicialRecord.states,
+    {
+      key: 'police_verification',
+      clock: 'running',
+      label: 'Công an xác minh',
+      agency: '000.00.30.H56',
+      allotmentHours: 40,
+    },
+  ],
+  actions: [
+    ...judicialRecord.actions,
+    { key: 'request_verification', from: ['processing'], to: 'police_verification', by: ['clerk'] },
+    {
+      key: 'return_verification',
+      from: ['police_verification'],
+      to: 'processing',
+      by: ['clerk'],
+      requires: ['comment'],
+    },
+  ],
+};
+
 const person = {
   fullName: {
     type: 'string',
@@ -241,7 +272,7 @@ const person = {
   dateOfBirth: { type: 'string', format: 'date', title: 'Ngày sinh', 'x-title-en': 'Date of birth' },
 };
 
-export const DEMO_PROCEDURES = [
+const BASE_PROCEDURES = [
   {
     code: '1.004884',
     name: 'Cấp bản sao Trích lục khai sinh',
@@ -428,5 +459,17 @@ export const DEMO_PROCEDURES = [
       },
       workflow: judicialRecord,
     },
+  },
+];
+
+const judicialRecordProcedure = BASE_PROCEDURES.find((p) => p.code === '2.001417')!;
+
+export const DEMO_PROCEDURES = [
+  ...BASE_PROCEDURES,
+  {
+    ...judicialRecordProcedure,
+    code: '2.001417-LT',
+    name: 'Cấp Phiếu lý lịch tư pháp (có xác minh của Công an)',
+    version: { ...judicialRecordProcedure.version, workflow: judicialRecordWithVerification },
   },
 ];

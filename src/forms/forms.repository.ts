@@ -108,6 +108,17 @@ export class FormsRepository {
     );
   }
 
+  /** Agency names by code (the handovers of a transfer between agencies). */
+  async agencyNames(codes: string[]): Promise<Record<string, string>> {
+    if (codes.length === 0) return {};
+    const rows = await selectRows<{ code: string; name: string }>(
+      this.db,
+      `SELECT code, name FROM agencies WHERE code = ANY($1::text[])`,
+      [codes],
+    );
+    return Object.fromEntries(rows.map((r) => [r.code, r.name]));
+  }
+
   agency(id: string): Promise<{ id: string; name: string; code: string } | undefined> {
     return selectOne(this.db, `SELECT id, name, code FROM agencies WHERE id = $1`, [id]);
   }

@@ -3,7 +3,17 @@ import { ApplicationsService } from '../applications/applications.service';
 import { AuthUser, isStaff } from '../auth/auth-user';
 import { Forbidden, NotFound, ValidationFailed } from '../common/problem';
 import { FORM_TITLES, FormNumber, OfficialForm, renderOfficialForm } from '../pdf/forms';
-import { DossierFacts, form01, form02, form03, form04, form05, form06, receiptEntry } from './official-forms';
+import {
+  DossierFacts,
+  form01,
+  form02,
+  form03,
+  form04,
+  form05,
+  form06,
+  handoverOf,
+  receiptEntry,
+} from './official-forms';
 import { FormsRepository } from './forms.repository';
 
 export interface FormFile {
@@ -42,9 +52,13 @@ export class FormsService {
     private readonly applications: ApplicationsService,
   ) {}
 
-  /** Forms 01-05 of a dossier the caller may see (else 404), or 404 while the form does not apply. */
+  /**
+   * Forms 01-05 of a dossier the caller may see (else 404), or 404 while the form does not apply. The agency
+   * working a transferred step reads form 05 only (the others carry the applicant's contact data).
+   */
   async forDossier(user: AuthUser, dossierId: string, form: FormNumber): Promise<FormFile> {
-    await this.applications.find(user, dossierId);
+    if (form === '05') await this.applications.find(user, dossierId);
+    else await this.applications.findWithPersonalData(user, dossierId);
     const file = await this.render(dossierId, form);
     if (!file) throw new NotFound('form');
     return file;
@@ -57,11 +71,13 @@ export class FormsService {
     if (!dossier) return null;
     const history = await this.repo.history(dossierId);
     const receipt = receiptEntry(history);
-    const [papers, apology] = await Promise.all([
+    const handovers = history.map(handoverOf).filter((o) => o !== undefined);
+    const [papers, apology, agencyNames] = await Promise.all([
       receipt ? this.repo.documents(dossierId, new Date(receipt.at)) : Promise.resolve([]),
       form === '04' ? this.repo.latestApology(dossierId) : Promise.resolve(undefined),
+      form === '05' ? this.repo.agencyNames([...new Set(handovers.flatMap((o) => [o.from, o.to]))]) : {},
     ]);
-    const built = BUILDERS[form]({ dossier, history, papers, apology });
+    const built = BUILDERS[form]({ dossier, history, papers, apology, agencyNames });
     if (!built) return null;
     return { content: await renderOfficialForm(built), fileName: fileName(form, dossier.code ?? dossier.id) };
   }

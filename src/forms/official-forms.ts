@@ -6,7 +6,8 @@
  *   into a state the citizen may edit, after submission); the latest round;
  * - 03 refusal notice: once refused (the `refuse` action or the `refused` state), the reason being its comment;
  * - 04 apology: once an apology was issued (the latest one);
- * - 05 processing-control sheet: once received, every step since submission;
+ * - 05 processing-control sheet: once received, every step since submission; a step handing the dossier to
+ *   another agency (transfer, `data.handover`) names both agencies and the hours allotted to the receiving step;
  * - 06 tracking log: an agency's register for a period.
  * A form that does not apply yet is `null`.
  */
@@ -24,6 +25,8 @@ export interface DossierFacts {
   /** Files per document key, up to the receipt. */
   papers: { document_key: string; count: number }[];
   apology?: { reason: string; new_due_at: Date; at: Date; issuer_name: string | null };
+  /** Agency names by code, for the handovers of a transfer between agencies (form 05). */
+  agencyNames?: Record<string, string>;
 }
 
 /** `dd/mm/yyyy` in Vietnam time. */
@@ -276,6 +279,24 @@ export function form04(f: DossierFacts): OfficialForm | null {
   };
 }
 
+/** A transfer's handover in a history entry (`data.handover`), as form 05 prints it; '' when there is none. */
+export function handoverText(h: Pick<FormHistoryRow, 'data'>, names: Record<string, string>): string {
+  const o = handoverOf(h);
+  if (!o) return '';
+  const name = (code: string) => names[code] ?? code;
+  const hours = o.allotmentHours !== null ? ` (thời gian giao: ${o.allotmentHours} giờ làm việc)` : '';
+  return `Liên thông: ${name(o.from)} chuyển ${name(o.to)}${hours}`;
+}
+
+/** The handover of a history entry, when its data carries one. */
+export function handoverOf(
+  h: Pick<FormHistoryRow, 'data'>,
+): { from: string; to: string; allotmentHours: number | null } | undefined {
+  const o = h.data?.handover as { from?: unknown; to?: unknown; allotmentHours?: unknown } | undefined;
+  if (!o || typeof o.from !== 'string' || typeof o.to !== 'string') return undefined;
+  return { from: o.from, to: o.to, allotmentHours: typeof o.allotmentHours === 'number' ? o.allotmentHours : null };
+}
+
 /** Form 05, or null before receipt. */
 export function form05(f: DossierFacts): OfficialForm | null {
   const r = receiptEntry(f.history);
@@ -300,6 +321,7 @@ export function form05(f: DossierFacts): OfficialForm | null {
           : '—';
     const taken = prev ? hoursText(workingTimeBetween(cal, new Date(prev.at), new Date(h.at))) : '—';
     const terminal = states.find((s) => s.key === h.to_state)?.terminal;
+    const handover = handoverText(h, f.agencyNames ?? {});
     return [
       String(i + 1),
       `${h.action}: ${stateLabel(states, h.from_state)} → ${stateLabel(states, h.to_state)}`,
@@ -308,7 +330,7 @@ export function form05(f: DossierFacts): OfficialForm | null {
       vnDateTime(h.at),
       allotted,
       taken,
-      h.comment ?? '',
+      [handover, h.comment ?? ''].filter(Boolean).join('\n'),
     ];
   });
   return {

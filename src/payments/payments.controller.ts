@@ -45,7 +45,7 @@ export class PaymentsController {
   @ApiProblems(401, 404)
   @Get('applications/:id/payments')
   async list(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string) {
-    await this.applications.find(user, id);
+    await this.applications.findWithPersonalData(user, id);
     return this.payments.list(id);
   }
 
@@ -60,7 +60,7 @@ export class PaymentsController {
     @Param('attemptId', UuidParam) attemptId: string,
     @Res() reply: FastifyReply,
   ) {
-    await this.applications.find(user, id);
+    await this.applications.findWithPersonalData(user, id);
     const { pdf, number } = await this.payments.receiptPdf(id, attemptId);
     reply
       .header('content-type', 'application/pdf')

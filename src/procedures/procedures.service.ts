@@ -118,7 +118,7 @@ export class ProceduresService {
     const version = await this.procedures.findVersion(procedure.id, versionNumber);
     if (!version) throw new NotFound('procedure version');
     if (version.publishedAt) throw new Conflict(`Version ${versionNumber} is already published.`, 'already-published');
-    const problems = definitionProblems(version);
+    const problems = [...definitionProblems(version), ...(await this.transferProblems(version.workflow))];
     if (problems.length)
       throw new ValidationFailed(
         problems,
@@ -127,6 +127,20 @@ export class ProceduresService {
     const publishedAt = await this.procedures.publish(version.id);
     if (!publishedAt) throw new Conflict(`Version ${versionNumber} is already published.`, 'already-published');
     return { code, version: versionNumber, publishedAt };
+  }
+
+  /** Transfer between agencies: every agency a state names (`agency`) exists. */
+  private async transferProblems(workflow: unknown): Promise<FieldError[]> {
+    const states: unknown = (workflow as { states?: unknown } | null)?.states;
+    if (!Array.isArray(states)) return [];
+    const problems: FieldError[] = [];
+    for (const [i, s] of states.entries()) {
+      const agency = (s as { agency?: unknown } | null)?.agency;
+      if (typeof agency !== 'string' || agency.trim() === '') continue;
+      if (!(await this.agencies.idOf(agency)))
+        problems.push({ field: `workflow.states[${i}].agency`, message: `no agency has the code ${agency}` });
+    }
+    return problems;
   }
 }
 

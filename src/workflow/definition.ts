@@ -57,6 +57,14 @@ export interface StateDefinition {
    * leaves this state and is taken by `citizen`.
    */
   resubmit?: string;
+  /**
+   * Transfer between agencies (liên thông): the code of the agency that works the dossier while it is in this
+   * state; by default the procedure's. Staff actions leaving the state are taken by that agency's staff. Checked
+   * at publish (the agency exists).
+   */
+  agency?: string;
+  /** The working time allotted to this step, in working hours (form 05 compares it with the time taken). */
+  allotmentHours?: number;
 }
 
 export interface ActionDefinition {

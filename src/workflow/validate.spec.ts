@@ -671,6 +671,29 @@ describe('validateWorkflow', () => {
     });
   });
 
+  describe('transfer between agencies', () => {
+    it("keeps a state's agency and allotted hours", () => {
+      const input = minimal();
+      input.states[2] = { key: 'processing', clock: 'running', agency: '000.00.30.H56', allotmentHours: 40 };
+      const r = validateWorkflow(input);
+      if (!r.valid) throw new Error(JSON.stringify(r.problems));
+      expect(r.definition.states[2]).toMatchObject({ agency: '000.00.30.H56', allotmentHours: 40 });
+      expect(r.definition.states[1]).not.toHaveProperty('agency');
+    });
+
+    it('refuses an empty agency and allotted hours that are not a positive number', () => {
+      const input = minimal();
+      input.states[1].agency = ' ';
+      input.states[2].allotmentHours = 0;
+      input.states[3].allotmentHours = '8';
+      expect(pairs(input)).toEqual([
+        ['states[1].agency', 'empty'],
+        ['states[2].allotmentHours', 'not_positive'],
+        ['states[3].allotmentHours', 'type'],
+      ]);
+    });
+  });
+
   it('reports every problem of a definition with several, not just the first', () => {
     const input = {
       states: [

@@ -25,7 +25,10 @@
  *   that does not end the dossier there, it was entered by `requirePayment`,
  *   or the citizen's payment triggers the way out); a state where only staff or the system act keeps it running;
  * - resubmit: a state's `resubmit` names an action that leaves that state and
- *   is taken by `citizen` (what `POST /applications/:id/submit` takes there).
+ *   is taken by `citizen` (what `POST /applications/:id/submit` takes there);
+ * - transfer: a state's `agency` is a non-empty string (an agency code; that
+ *   the agency exists is checked at publish, against the agencies table) and
+ *   its `allotmentHours` a positive number.
  *
  * On success the definition is returned normalised: fresh objects with only
  * known properties, `clock` defaulting to 'stopped', `editableBy`, `requires`
@@ -84,6 +87,7 @@ export const WORKFLOW_PROBLEM_CODES = [
   'resubmit_unknown_action', // a state's `resubmit` names no action
   'resubmit_not_from_state', // ... an action that does not leave that state
   'resubmit_not_citizen', // ... an action the citizen does not take
+  'not_positive', // `allotmentHours` is not a positive number
 ] as const;
 export type WorkflowProblemCode = (typeof WORKFLOW_PROBLEM_CODES)[number];
 
@@ -91,7 +95,17 @@ export type WorkflowValidationResult =
   { valid: true; definition: WorkflowDefinition } | { valid: false; problems: WorkflowProblem[] };
 
 const WORKFLOW_PROPS = ['states', 'actions'] as const;
-const STATE_PROPS = ['key', 'start', 'terminal', 'clock', 'editableBy', 'label', 'resubmit'] as const;
+const STATE_PROPS = [
+  'key',
+  'start',
+  'terminal',
+  'clock',
+  'editableBy',
+  'label',
+  'resubmit',
+  'agency',
+  'allotmentHours',
+] as const;
 const ACTION_PROPS = ['key', 'from', 'to', 'by', 'requires', 'effects', 'trigger', 'label'] as const;
 
 type Obj = Record<string, unknown>;
@@ -215,6 +229,8 @@ interface StateInfo {
   editableBy?: Role[];
   label?: string;
   resubmit?: string;
+  agency?: string;
+  allotmentHours?: number;
   /** A `clock` was given but is not a known one (already reported). */
   badClock?: boolean;
 }
@@ -266,7 +282,26 @@ function checkState(c: Collector, raw: unknown, index: number): StateInfo | unde
   if (typeof raw.label === 'string') info.label = raw.label;
   checkOptionalString(c, raw, 'resubmit', `${base}.resubmit`);
   if (typeof raw.resubmit === 'string') info.resubmit = raw.resubmit;
+  checkTransfer(c, raw, base, info);
   return info;
+}
+
+/** A state's transfer fields: `agency` (an agency code, non-empty) and `allotmentHours` (positive). */
+function checkTransfer(c: Collector, raw: Obj, base: string, info: StateInfo): void {
+  checkOptionalString(c, raw, 'agency', `${base}.agency`);
+  if (typeof raw.agency === 'string') {
+    if (raw.agency.trim().length === 0) c.add(`${base}.agency`, 'empty', '"agency" must not be empty');
+    else info.agency = raw.agency;
+  }
+  if (!has(raw, 'allotmentHours') || raw.allotmentHours === undefined) return;
+  const hours = raw.allotmentHours;
+  if (typeof hours !== 'number' || !Number.isFinite(hours)) {
+    c.add(`${base}.allotmentHours`, 'type', `"allotmentHours" must be a number, got ${typeName(hours)}`);
+  } else if (hours <= 0) {
+    c.add(`${base}.allotmentHours`, 'not_positive', `"allotmentHours" must be positive, got ${hours}`);
+  } else {
+    info.allotmentHours = hours;
+  }
 }
 
 function checkAction(c: Collector, raw: unknown, index: number): ActionInfo | undefined {
@@ -628,6 +663,8 @@ function normalise(states: StateInfo[], actions: ActionInfo[]): WorkflowDefiniti
       out.editableBy = [...(s.editableBy ?? [])];
       if (s.label !== undefined) out.label = s.label;
       if (s.resubmit !== undefined) out.resubmit = s.resubmit;
+      if (s.agency !== undefined) out.agency = s.agency;
+      if (s.allotmentHours !== undefined) out.allotmentHours = s.allotmentHours;
       return out;
     }),
     actions: actions.map((a) => {

@@ -8,7 +8,9 @@ export const DEMO = {
   birthExtract: '1.004884',
   householdBusiness: '2.000720',
   judicialRecord: '2.001417',
-  agencies: { bennghe: '000.00.01.H56', quan1: '000.00.20.H56', sotuphap: '000.00.12.H56' },
+  /** The judicial record with a verification step worked by the police (transfer between agencies). */
+  judicialRecordTransfer: '2.001417-LT',
+  agencies: { bennghe: '000.00.01.H56', quan1: '000.00.20.H56', sotuphap: '000.00.12.H56', congan: '000.00.30.H56' },
 } as const;
 
 export const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
@@ -33,7 +35,7 @@ export async function login(t: TestApp, email: string, password = DEMO_PASSWORD)
   };
 }
 
-export const staff = (t: TestApp, role: 'clerk' | 'supervisor', agency: 'bennghe' | 'quan1' | 'sotuphap') =>
+export const staff = (t: TestApp, role: 'clerk' | 'supervisor', agency: 'bennghe' | 'quan1' | 'sotuphap' | 'congan') =>
   login(t, `${role}.${agency}@demo.local`);
 export const admin = (t: TestApp) => login(t, 'admin@demo.local');
 
