@@ -13,6 +13,11 @@ export class DossierView {
   @ApiProperty() procedureName: string;
   @ApiProperty() procedureVersion: number;
   @ApiProperty() agencyCode: string;
+  @ApiProperty({
+    enum: ['online', 'counter', 'post'],
+    description: 'How it was filed: online, at the counter, or received by post',
+  })
+  channel: 'online' | 'counter' | 'post';
   @ApiProperty({ type: 'object', additionalProperties: true }) formData: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{method, recipient?, address?, phone?}' })
   delivery: Record<string, unknown>;
@@ -93,6 +98,7 @@ export function toDossierView(
     procedureName: row.procedure_name,
     procedureVersion: row.procedure_version,
     agencyCode: row.agency_code,
+    channel: row.channel,
     formData: row.form_data,
     delivery: row.delivery,
     assigneeId: row.assignee_id,

@@ -58,7 +58,10 @@ export class FormsService {
     const history = await this.repo.history(dossierId);
     const receipt = receiptEntry(history);
     const [papers, apology] = await Promise.all([
-      receipt ? this.repo.documents(dossierId, new Date(receipt.at)) : Promise.resolve([]),
+      // Papers filed at the counter or by post are scanned right after receipt: the form counts them as scanned so far.
+      receipt
+        ? this.repo.documents(dossierId, dossier.channel === 'online' ? new Date(receipt.at) : new Date())
+        : Promise.resolve([]),
       form === '04' ? this.repo.latestApology(dossierId) : Promise.resolve(undefined),
     ]);
     const built = BUILDERS[form]({ dossier, history, papers, apology });
