@@ -6,6 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AgenciesModule } from './agencies/agencies.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { AuthModule } from './auth/auth.module';
+import { CounterModule } from './counter/counter.module';
 import { DeliveryModule, DeliveryWorkerModule } from './delivery/delivery.module';
 import { loggerParams } from './common/logging';
 import { AppConfig, loadConfig, validateEnvironment } from './config/configuration';
@@ -87,6 +88,7 @@ export class AppModule {
         DeliveryModule,
         ReportsModule,
         FormsModule,
+        CounterModule,
         OpsModule,
         HealthModule,
         // Rate limits on sign-in and the public lookup (HTTP roles only).

@@ -53,7 +53,7 @@ const PATH = '/api/v1/reports/indicators';
 const NOVEMBER = { from: '2026-11-01', to: '2026-12-01' };
 
 const HEADER =
-  'agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore,withdrawn,refused';
+  'agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore,withdrawn,refused,counter,post,digitisationRate';
 
 const ROW_A_P1 = {
   agencyCode: A,
@@ -71,6 +71,10 @@ const ROW_A_P1 = {
   avgScore: 3.67,
   withdrawn: 0,
   refused: 0,
+  // Two of the ten came to the counter, their papers never scanned: the eight online ones are digital.
+  counter: 2,
+  post: 0,
+  digitisationRate: 0.8,
 };
 const ROW_A_P2 = {
   agencyCode: A,
@@ -88,6 +92,9 @@ const ROW_A_P2 = {
   avgScore: 4,
   withdrawn: 0,
   refused: 0,
+  counter: 0,
+  post: 0,
+  digitisationRate: null,
 };
 const ROW_B_Q1 = {
   agencyCode: B,
@@ -105,6 +112,9 @@ const ROW_B_Q1 = {
   avgScore: null,
   withdrawn: 0,
   refused: 0,
+  counter: 0,
+  post: 0,
+  digitisationRate: 1,
 };
 
 function expectProblem(
@@ -461,7 +471,10 @@ describe('indicators report', () => {
     // d10 was received at 23:00 on the 30th: a period ending then leaves it out.
     const narrower = await get(supA, { from: '2026-11-01', to: '2026-11-30T23:00' }).expect(200);
     expect(narrower.body.to).toBe('2026-11-30T16:00:00.000Z');
-    expect(narrower.body.rows).toEqual([{ ...ROW_A_P1, received: 9, onlineRate: 0.7778 }, ROW_A_P2]);
+    expect(narrower.body.rows).toEqual([
+      { ...ROW_A_P1, received: 9, onlineRate: 0.7778, digitisationRate: 0.7778 },
+      ROW_A_P2,
+    ]);
     // One more minute and it is in.
     const wider = await get(supA, { from: '2026-11-01', to: '2026-11-30T23:01:00+07:00' }).expect(200);
     expect(wider.body.rows).toEqual([ROW_A_P1, ROW_A_P2]);
@@ -490,8 +503,8 @@ describe('indicators report', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename=".+\.csv"$/);
     expect(res.text).toBe(
       `${HEADER}\r\n` +
-        `${A},${P1},10,6,4,2,0.6667,0.8,0.6,14.92,0.6667,3,3.67,0,0\r\n` +
-        `${A},${P2},0,1,0,1,0,,,72,0.5,2,4,0,0\r\n`,
+        `${A},${P1},10,6,4,2,0.6667,0.8,0.6,14.92,0.6667,3,3.67,0,0,2,0,0.8\r\n` +
+        `${A},${P2},0,1,0,1,0,,,72,0.5,2,4,0,0,0,0,\r\n`,
     );
     const none = await get(supA, { from: '2027-01-01', to: '2027-02-01', format: 'csv' }).expect(200);
     expect(none.text).toBe(`${HEADER}\r\n`);
@@ -524,7 +537,7 @@ describe('indicators report', () => {
     expect((await get(adm, { ...NOVEMBER, agency: B, procedure: P1 }).expect(200)).body.rows).toEqual([]);
 
     const csv = await get(adm, { ...NOVEMBER, agency: B, format: 'csv' }).expect(200);
-    expect(csv.text).toBe(`${HEADER}\r\n${B},${Q1},2,1,1,0,1,1,,8,,0,,0,0\r\n`);
+    expect(csv.text).toBe(`${HEADER}\r\n${B},${Q1},2,1,1,0,1,1,,8,,0,,0,0,0,0,1\r\n`);
 
     const unknown = await get(adm, { ...NOVEMBER, agency: 'NO.SUCH.AGENCY' });
     expectProblem(unknown, 400);

@@ -20,6 +20,7 @@ import {
   LookupQueryDto,
   QueueQueryDto,
   RatingDto,
+  ReuseDocumentDto,
   UpdateApplicationDto,
 } from './dto';
 import { DossierView } from './dossier.view';
@@ -202,6 +203,12 @@ export class ApplicationsController {
       properties: {
         file: { type: 'string', format: 'binary' },
         documentKey: { type: 'string', description: 'Which required document this is' },
+        digitised: {
+          type: 'string',
+          enum: ['true', 'false'],
+          description:
+            'Staff only: a scan of a paper. Staff uploads of the applicant’s documents to a counter or post dossier are scans unless false',
+        },
       },
     },
   })
@@ -214,8 +221,30 @@ export class ApplicationsController {
     @Param('id', UuidParam) id: string,
     @Req() req: FastifyRequest,
   ): Promise<StoredDocument> {
-    const { fileName, content, fields } = await readOneFile(req, ['documentKey']);
-    return this.documents.upload(user, id, fields.documentKey, { fileName, content });
+    const { fileName, content, fields } = await readOneFile(req, ['documentKey', 'digitised']);
+    if (fields.digitised !== undefined && fields.digitised !== 'true' && fields.digitised !== 'false') {
+      throw new BadRequest('digitised is true or false.', [{ field: 'digitised', message: 'true or false' }]);
+    }
+    const digitised = fields.digitised === undefined ? undefined : fields.digitised === 'true';
+    return this.documents.upload(user, id, fields.documentKey, { fileName, content }, digitised);
+  }
+
+  @ApiOperation({
+    summary: 'Reuse an earlier document or result ("do not ask twice")',
+    description:
+      'Provides a required document with a document or an issued result of an earlier dossier of the same citizen, ' +
+      'instead of asking for it again: recorded as a document pointing to its source and a history entry.',
+  })
+  @ApiJson(201, DocumentDto, 'The document, pointing to its source')
+  @ApiProblems(400, 401, 403, 404, 409, 422)
+  @Roles('citizen', 'clerk', 'supervisor')
+  @Post(':id/documents/reuse')
+  reuse(
+    @CurrentUser() user: AuthUser,
+    @Param('id', UuidParam) id: string,
+    @Body() dto: ReuseDocumentDto,
+  ): Promise<StoredDocument> {
+    return this.documents.reuse(user, id, dto);
   }
 
   @ApiOperation({ summary: 'A dossier’s documents', description: 'Oldest first.' })

@@ -11,8 +11,8 @@ import { OutboxService } from '../outbox/outbox.service';
 import { validateFormData } from '../procedures/form-schema';
 import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
 import { localDateOf } from '../workflow/calendar';
-import { applyClock, DeadlineState } from '../workflow/deadline';
-import { SUBMIT_ACTION, Trigger } from '../workflow/definition';
+import { applyClock, DeadlineState, timeLimitFor } from '../workflow/deadline';
+import { Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
 import {
   availableActions,
   canEdit,
@@ -199,6 +199,100 @@ export class ApplicationsService {
       }
     });
     return this.get(user, id);
+  }
+
+  // ---------------------------------------------------------------- counter and post
+
+  /**
+   * Counter intake (issue 13): a clerk files a dossier for a walk-in citizen (`channel` counter) or records one
+   * received by post, under a procedure of the clerk's own agency, in ONE transaction: the applicant is found or
+   * made (`applicant`, run in the transaction), the dossier is created with the complete form, then taken through
+   * `submit` (the citizen's action, taken by the clerk on the citizen's behalf: the history names the clerk) and
+   * the clerk's receipt (the action keyed `receive`, else the clerk's only action from there that starts the
+   * clock), with every effect as online (code, clock, receipt, notification).
+   *
+   * Papers: the clerk receives the papers in hand, so receipt does not wait for the files; the clerk scans them
+   * right after with the upload route (marked digitised, by whom). The form must be complete at intake.
+   */
+  async fileAtCounter(
+    clerk: AuthUser,
+    dto: {
+      procedureCode: string;
+      formData: Record<string, unknown>;
+      delivery?: DeliveryDto;
+      channel: 'counter' | 'post';
+      /** The applicant's address as given at the counter, kept on the creation's history entry. */
+      applicantAddress?: string;
+    },
+    applicant: (m: EntityManager) => Promise<string>,
+  ): Promise<DossierView> {
+    if (!isStaff(clerk) || !clerk.agencyId) throw new Forbidden();
+    const { procedure, version } = await this.procedures.latestPublished(dto.procedureCode).catch((e: unknown) => {
+      if (e instanceof NotFound)
+        throw new ValidationFailed([{ field: 'procedureCode', message: 'no published procedure has this code' }]);
+      throw e;
+    });
+    if (procedure.agencyId !== clerk.agencyId)
+      throw new Forbidden('A clerk files dossiers for the procedures of their own agency only.');
+    const delivery = this.checkDelivery(version, dto.delivery ?? { method: 'online' });
+    const errors = validateFormData(version.id, version.formSchema, dto.formData, 'full');
+    if (errors.length) throw new ValidationFailed(errors, 'The form is not complete.');
+    const start = version.workflow.states.find((s) => s.start)!;
+    const id = await this.db.transaction(async (m) => {
+      const applicantId = await applicant(m);
+      const id = await this.dossiers.insert(m, {
+        agencyId: procedure.agencyId,
+        procedureId: procedure.id,
+        procedureVersionId: version.id,
+        applicantId,
+        state: start.key,
+        formData: dto.formData,
+        delivery,
+        channel: dto.channel,
+      });
+      const created = await this.dossiers.lockById(m, id);
+      await this.dossiers.appendHistory(m, created!, {
+        action: 'create',
+        fromState: null,
+        toState: start.key,
+        actorId: clerk.id,
+        actorRole: clerk.role,
+        comment: null,
+        data: { channel: dto.channel, ...(dto.applicantAddress ? { applicantAddress: dto.applicantAddress } : {}) },
+        at: new Date(),
+      });
+      const submitted = await this.transition(
+        m,
+        clerk,
+        created!,
+        version,
+        this.submitActionKey(version, start.key),
+        { data: { channel: dto.channel } },
+        ['citizen'],
+      );
+      const receive = this.counterReceiveAction(version, submitted.state, clerk);
+      if (!receive) {
+        throw new Conflict(
+          `This procedure's workflow has no receipt by a clerk after submission (state ${submitted.state}): file it online.`,
+          'counter-not-receivable',
+        );
+      }
+      await this.transition(m, clerk, submitted, version, receive, { data: { channel: dto.channel } });
+      return id;
+    });
+    return this.get(clerk, id);
+  }
+
+  /** The clerk's receipt from `state`: the action keyed `receive`, else the only one of theirs there that starts the clock. */
+  private counterReceiveAction(version: PublishedVersion, state: string, clerk: AuthUser): string | undefined {
+    const roles = workflowRoles(clerk);
+    const leaving = version.workflow.actions.filter(
+      (a) => a.from.includes(state) && a.by.some((r) => roles.includes(r)) && !a.trigger && !(a.requires ?? []).length,
+    );
+    const receive = leaving.find((a) => a.key === 'receive');
+    if (receive) return receive.key;
+    const starting = leaving.filter((a) => (a.effects ?? []).includes('startClock'));
+    return starting.length === 1 ? starting[0].key : undefined;
   }
 
   // ---------------------------------------------------------------- actions
@@ -389,13 +483,22 @@ export class ApplicationsService {
     version: PublishedVersion,
     actionKey: string,
     input: ActionInput,
+    /** The workflow roles to plan in, when not the actor's own (a clerk filing at the counter submits for the citizen). */
+    planRoles?: Role[],
   ): Promise<DossierRow> {
     if (!isSystem(actor)) this.checkWorkingAgency(actor, row);
     const attachments = isSystem(actor) ? [] : await this.checkAttachments(m, actor, row.id, input.attachmentIds ?? []);
-    const plan = this.plan(version, row.state, actionKey, actor, {
-      comment: input.comment,
-      attachmentCount: attachments.length,
-    });
+    const plan = this.plan(
+      version,
+      row.state,
+      actionKey,
+      actor,
+      {
+        comment: input.comment,
+        attachmentCount: attachments.length,
+      },
+      planRoles,
+    );
     if (
       plan.action.by.includes('citizen') &&
       !isSystem(actor) &&
@@ -425,6 +528,7 @@ export class ApplicationsService {
       now,
       calendar: row.calendar,
       processingDays: version.processingDays,
+      timeLimit: timeLimitFor(version.timeLimits, row.channel),
     });
     const submittedAt = row.submitted_at ?? (plan.action.key === SUBMIT_ACTION ? now : null);
     const attentionAt = plan.to.terminal || !submittedAt ? null : (clock.dueAt ?? submittedAt);
@@ -566,9 +670,10 @@ export class ApplicationsService {
     actionKey: string,
     actor: Actor,
     input: { comment?: string; attachmentCount: number },
+    roles: Role[] = workflowRoles(actor),
   ): TransitionPlan {
     let lastError: unknown;
-    for (const role of workflowRoles(actor)) {
+    for (const role of roles) {
       try {
         return planTransition(version.workflow, state, actionKey, role, input);
       } catch (e) {

@@ -9,8 +9,27 @@ export interface StoredDocument {
   contentType: string;
   sizeBytes: string;
   sha256: string;
+  digitised: boolean;
+  digitisedBy: string | null;
+  reusedFromDocumentId: string | null;
+  reusedFromResultId: string | null;
   createdAt: Date;
 }
+
+/** The stored file another document or result holds, which a new dossier may point to again. */
+export interface ReusableSource {
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+  dossierId: string;
+  dossierCode: string | null;
+}
+
+const DOCUMENT_COLUMNS = `id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
+  size_bytes AS "sizeBytes", sha256, digitised, digitised_by AS "digitisedBy",
+  reused_from_document_id AS "reusedFromDocumentId", reused_from_result_id AS "reusedFromResultId"`;
 
 export interface ListedDocument extends StoredDocument {
   uploadedRole: string;
@@ -26,6 +45,11 @@ export interface NewDocument {
   storageKey: string;
   uploadedBy: string;
   uploadedRole: string;
+  /** The staff account that scanned the paper, when it is a scan. */
+  digitisedBy?: string | null;
+  reusedFromDocumentId?: string | null;
+  reusedFromResultId?: string | null;
+  historyId?: string | null;
 }
 
 /** A dossier's documents (dossier_documents): the only place that reads or writes them. */
@@ -44,10 +68,11 @@ export class DocumentsRepository {
 
   async insert(m: EntityManager, d: NewDocument): Promise<StoredDocument> {
     const [doc]: StoredDocument[] = await m.query(
-      `INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_role)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       RETURNING id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
-                 size_bytes AS "sizeBytes", sha256, created_at AS "createdAt"`,
+      `INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key,
+                                      uploaded_by, uploaded_role, digitised, digitised_by, reused_from_document_id,
+                                      reused_from_result_id, history_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::uuid IS NOT NULL, $10::uuid, $11::uuid, $12::uuid, $13::uuid)
+       RETURNING ${DOCUMENT_COLUMNS}, created_at AS "createdAt"`,
       [
         d.dossierId,
         d.documentKey,
@@ -58,6 +83,10 @@ export class DocumentsRepository {
         d.storageKey,
         d.uploadedBy,
         d.uploadedRole,
+        d.digitisedBy ?? null,
+        d.reusedFromDocumentId ?? null,
+        d.reusedFromResultId ?? null,
+        d.historyId ?? null,
       ],
     );
     return doc;
@@ -65,8 +94,7 @@ export class DocumentsRepository {
 
   async list(dossierId: string): Promise<ListedDocument[]> {
     return this.db.query(
-      `SELECT id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
-              size_bytes AS "sizeBytes", sha256, uploaded_role AS "uploadedRole", created_at AS "createdAt"
+      `SELECT ${DOCUMENT_COLUMNS}, uploaded_role AS "uploadedRole", created_at AS "createdAt"
          FROM dossier_documents WHERE dossier_id = $1 ORDER BY created_at`,
       [dossierId],
     );
@@ -81,6 +109,45 @@ export class DocumentsRepository {
       [documentId, dossierId],
     );
     return doc && { fileName: doc.file_name, contentType: doc.content_type, storageKey: doc.storage_key };
+  }
+
+  /**
+   * A document of another dossier of `applicantId` that was submitted (not a draft, not a step attachment), for the
+   * "do not ask twice" rule; undefined otherwise.
+   */
+  async reusableDocument(
+    m: EntityManager,
+    id: string,
+    applicantId: string,
+    exceptDossierId: string,
+  ): Promise<ReusableSource | undefined> {
+    const [doc]: ReusableSource[] = await m.query(
+      `SELECT x.file_name AS "fileName", x.content_type AS "contentType", x.size_bytes AS "sizeBytes", x.sha256,
+              x.storage_key AS "storageKey", s.id AS "dossierId", s.code AS "dossierCode"
+         FROM dossier_documents x JOIN dossiers s ON s.id = x.dossier_id
+        WHERE x.id = $1 AND s.applicant_id = $2 AND s.id <> $3 AND s.submitted_at IS NOT NULL
+          AND x.document_key <> 'attachment'`,
+      [id, applicantId, exceptDossierId],
+    );
+    return doc;
+  }
+
+  /** An issued result of another dossier of `applicantId` (read-only, from the delivery module's table); undefined otherwise. */
+  async reusableResult(
+    m: EntityManager,
+    id: string,
+    applicantId: string,
+    exceptDossierId: string,
+  ): Promise<ReusableSource | undefined> {
+    const [doc]: ReusableSource[] = await m.query(
+      `SELECT 'ket-qua-' || coalesce(r.number, s.code, r.id::text) || '.pdf' AS "fileName", 'application/pdf' AS "contentType",
+              r.size_bytes AS "sizeBytes", r.sha256, r.storage_key AS "storageKey", s.id AS "dossierId", s.code AS "dossierCode"
+         FROM dossier_results r JOIN dossiers s ON s.id = r.dossier_id
+        WHERE r.id = $1 AND s.applicant_id = $2 AND s.id <> $3 AND r.status = 'issued'
+          AND r.storage_key IS NOT NULL AND r.sha256 IS NOT NULL`,
+      [id, applicantId, exceptDossierId],
+    );
+    return doc;
   }
 
   /** The document keys the dossier holds (each once). */

@@ -308,12 +308,22 @@ export class DossierRepository {
       state: string;
       formData: Record<string, unknown>;
       delivery: DossierRow['delivery'];
+      channel?: DossierRow['channel'];
     },
   ): Promise<string> {
     const [row]: { id: string }[] = await m.query(
-      `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [d.agencyId, d.procedureId, d.procedureVersionId, d.applicantId, d.state, d.formData, d.delivery],
+      `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery, channel)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [
+        d.agencyId,
+        d.procedureId,
+        d.procedureVersionId,
+        d.applicantId,
+        d.state,
+        d.formData,
+        d.delivery,
+        d.channel ?? 'online',
+      ],
     );
     return row.id;
   }

@@ -22,6 +22,8 @@ export interface DossierRow {
   applicant_id: string;
   assignee_id: string | null;
   state: string;
+  /** How the dossier was filed: online by the citizen, at the counter, or received by post (both by a clerk). */
+  channel: 'online' | 'counter' | 'post';
   form_data: Record<string, unknown>;
   delivery: { method: 'online' | 'post'; recipient?: string; address?: string; phone?: string };
   version: number;

@@ -20,6 +20,11 @@ export class DossierView {
       'Transfer between agencies: the agency working the dossier while a workflow state hands it to another agency; null while the owning agency (agencyCode) works it',
   })
   currentAgencyCode: string | null;
+  @ApiProperty({
+    enum: ['online', 'counter', 'post'],
+    description: 'How it was filed: online, at the counter, or received by post',
+  })
+  channel: 'online' | 'counter' | 'post';
   @ApiProperty({ type: 'object', additionalProperties: true }) formData: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{method, recipient?, address?, phone?}' })
   delivery: Record<string, unknown>;
@@ -101,6 +106,7 @@ export function toDossierView(
     procedureVersion: row.procedure_version,
     agencyCode: row.agency_code,
     currentAgencyCode: row.transfer_agency_id ? row.current_agency_code : null,
+    channel: row.channel,
     formData: row.form_data,
     delivery: row.delivery,
     assigneeId: row.assignee_id,

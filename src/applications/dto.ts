@@ -180,3 +180,21 @@ export class RatingDto {
   @MaxLength(2000)
   comment?: string;
 }
+
+/** Reuse an earlier document or result of the same citizen for a required document ("do not ask twice"). */
+export class ReuseDocumentDto {
+  @ApiProperty({ description: 'Which required document it provides' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]{0,63}$/, { message: 'documentKey must be lower_snake_case' })
+  documentKey: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'A document of an earlier dossier of the same citizen' })
+  @IsOptional()
+  @IsUUID()
+  sourceDocumentId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'An issued result of an earlier dossier of the same citizen' })
+  @IsOptional()
+  @IsUUID()
+  sourceResultId?: string;
+}

@@ -81,6 +81,24 @@ export class DocumentDto {
   @ApiProperty({ type: 'integer' }) sizeBytes: number;
   @ApiProperty() sha256: string;
   @ApiPropertyOptional({ enum: ['citizen', 'clerk', 'supervisor'], description: 'In lists' }) uploadedRole?: string;
+  @ApiProperty({ description: 'A scan of a paper received at the counter or by post (digitised by staff)' })
+  digitised: boolean;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The staff account that digitised it' })
+  digitisedBy: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Reused ("do not ask twice"): the earlier document of the same citizen it reuses',
+  })
+  reusedFromDocumentId: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Reused ("do not ask twice"): the earlier result of the same citizen it reuses',
+  })
+  reusedFromResultId: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: Date;
 }
 

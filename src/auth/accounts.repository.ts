@@ -504,6 +504,43 @@ export class AccountsRepository {
   }
 
   /**
+   * The citizen of a verified ID number, found or made, in the caller's transaction (counter intake: the clerk
+   * checked the ID card in person, so a new account's ID number is verified, and the citizen's later eID sign-in
+   * lands on it). Only a verified number is matched: anyone can type an ID number when registering online, and a
+   * counter dossier must not go to whoever did. The email and phone go with a new account unless another account
+   * holds them (then it is made without them). `staff` when the number is a staff account's.
+   */
+  async findOrCreateCounterCitizen(
+    m: Db,
+    c: CounterCitizen,
+  ): Promise<{ id: string; created: boolean } | { staff: true }> {
+    const find = async () => {
+      const [row] = await selectRows<{ id: string; role: string }>(
+        m,
+        `SELECT id, role FROM accounts WHERE id_number = $1 AND id_number_verified`,
+        [c.idNumber],
+      );
+      return row;
+    };
+    const attempts: [string | null, string | null][] = [[c.email, c.phone]];
+    if (c.email || c.phone) attempts.push([null, null]);
+    for (const [email, phone] of attempts) {
+      const existing = await find();
+      if (existing) return existing.role === 'citizen' ? { id: existing.id, created: false } : { staff: true };
+      const [created] = await selectRows<{ id: string }>(
+        m,
+        `INSERT INTO accounts (email, phone, password_hash, full_name, id_number, id_number_verified, role, locale)
+         VALUES ($1, $2, $3, $4, $5, true, 'citizen', 'vi') ON CONFLICT DO NOTHING RETURNING id`,
+        [email, phone, c.passwordHash, c.fullName, c.idNumber],
+      );
+      if (created) return { id: created.id, created: true };
+    }
+    const winner = await find();
+    if (winner) return winner.role === 'citizen' ? { id: winner.id, created: false } : { staff: true };
+    throw new Error('the counter citizen could be neither found nor made');
+  }
+
+  /**
    * Marks the account's ID number verified (it must still be this number, unverified); false when it changed.
    * Throws the unique violation when another account verified the number meanwhile.
    */
@@ -516,6 +553,16 @@ export class AccountsRepository {
     );
     return rows.length > 0;
   }
+}
+
+/** A walk-in citizen as the clerk records them at the counter. */
+export interface CounterCitizen {
+  idNumber: string;
+  fullName: string;
+  phone: string | null;
+  email: string | null;
+  /** A hash of a random password nobody knows: the citizen signs in with eID, or sets a password by a reset. */
+  passwordHash: string;
 }
 
 export interface EidAccountRow {

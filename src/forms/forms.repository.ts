@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { selectOne, selectRows } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
+import type { FilingChannel, TimeLimits } from '../workflow/deadline';
 import type { WorkflowDefinition } from '../workflow/definition';
 
 /** A dossier with what its forms print. */
@@ -17,6 +18,10 @@ export interface FormDossierRow {
   procedure_code: string;
   procedure_name: string;
   processing_days: number;
+  /** Time limits per filing channel (days and/or hours), when the version gives them. */
+  time_limits: TimeLimits | null;
+  /** How the dossier was filed: online, at the counter, by post. */
+  channel: FilingChannel;
   required_documents: { key: string; name: string; required?: boolean }[];
   workflow: WorkflowDefinition;
   applicant_name: string;
@@ -66,7 +71,8 @@ export class FormsRepository {
     return selectOne<FormDossierRow>(
       this.db,
       `SELECT d.id, d.code, d.state, d.agency_id, g.name AS agency_name, g.code AS agency_code, g.calendar,
-              p.code AS procedure_code, p.name AS procedure_name, v.processing_days, v.required_documents, v.workflow,
+              p.code AS procedure_code, p.name AS procedure_name, v.processing_days, v.time_limits, d.channel,
+              v.required_documents, v.workflow,
               a.full_name AS applicant_name, a.id_number AS applicant_id_number, a.phone AS applicant_phone, d.delivery,
               d.submitted_at, d.received_at, d.due_at, d.finished_at
          FROM dossiers d JOIN agencies g ON g.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id

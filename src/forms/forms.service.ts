@@ -73,7 +73,10 @@ export class FormsService {
     const receipt = receiptEntry(history);
     const handovers = history.map(handoverOf).filter((o) => o !== undefined);
     const [papers, apology, agencyNames] = await Promise.all([
-      receipt ? this.repo.documents(dossierId, new Date(receipt.at)) : Promise.resolve([]),
+      // Papers filed at the counter or by post are scanned right after receipt: the form counts them as scanned so far.
+      receipt
+        ? this.repo.documents(dossierId, dossier.channel === 'online' ? new Date(receipt.at) : new Date())
+        : Promise.resolve([]),
       form === '04' ? this.repo.latestApology(dossierId) : Promise.resolve(undefined),
       form === '05' ? this.repo.agencyNames([...new Set(handovers.flatMap((o) => [o.from, o.to]))]) : {},
     ]);

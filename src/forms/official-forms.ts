@@ -12,6 +12,7 @@
  * A form that does not apply yet is `null`.
  */
 import { workingTimeBetween, WorkCalendar } from '../workflow/calendar';
+import { timeLimitFor } from '../workflow/deadline';
 import type { StateDefinition } from '../workflow/definition';
 import { formatVnDateTime } from '../pdf/datetime';
 import type { FormNumber, OfficialForm } from '../pdf/forms';
@@ -114,6 +115,23 @@ function receiptDueAt(f: DossierFacts, r: FormHistoryRow): Date | null {
 }
 
 /** Form 01, or null before receipt. */
+const CHANNEL_TEXT: Record<string, string> = {
+  online: 'Trực tuyến',
+  counter: 'Trực tiếp tại Bộ phận Một cửa',
+  post: 'Qua dịch vụ bưu chính',
+};
+
+/** The time limit of the dossier's channel: days and/or hours of working time, else the procedure's days. */
+function timeLimitText(d: DossierFacts['dossier']): string {
+  const limit = timeLimitFor(d.time_limits, d.channel);
+  if (!limit) return `${d.processing_days} ngày làm việc`;
+  const parts = [
+    ...(limit.days ? [`${limit.days} ngày làm việc`] : []),
+    ...(limit.hours ? [`${limit.hours} giờ làm việc`] : []),
+  ];
+  return parts.join(' ');
+}
+
 export function form01(f: DossierFacts): OfficialForm | null {
   const r = receiptEntry(f.history);
   if (!r) return null;
@@ -160,7 +178,8 @@ export function form01(f: DossierFacts): OfficialForm | null {
         kind: 'fields',
         rows: [
           ['Số lượng hồ sơ', '01 (bộ)'],
-          ['Thời gian giải quyết', `${d.processing_days} ngày làm việc`],
+          ['Hình thức nộp', CHANNEL_TEXT[d.channel] ?? d.channel],
+          ['Thời gian giải quyết', timeLimitText(d)],
           ['Thời gian nhận hồ sơ', vnDateTime(r.at)],
           ['Thời gian trả kết quả', due ? vnDateTime(due) : '—'],
           ['Hình thức nhận kết quả', deliveryText(d.delivery)],

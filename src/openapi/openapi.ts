@@ -18,6 +18,7 @@ export const API_TAGS: Record<string, string> = {
   ops: 'Operations: health, queues, failed jobs, undelivered messages',
   sandbox: 'Built-in provider sandboxes (VNPay, postal operator, SMS gateway); only with SANDBOX_ENABLED',
   forms: 'Official forms of Circular 01/2018 (01-05 per dossier, 06 the agency tracking log), as PDF',
+  counter: 'Counter intake: a clerk files and receives a walk-in citizen’s dossier (or one received by post)',
 };
 
 /** The portal's OpenAPI 3 document (served at /docs/json; written to dist/openapi.json by the contract test). */

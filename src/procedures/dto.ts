@@ -99,6 +99,42 @@ export class ResultTemplateDto {
   signerTitle?: string;
 }
 
+export class TimeLimitDto {
+  @ApiPropertyOptional({ type: 'integer', description: 'Working days' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  days?: number;
+
+  @ApiPropertyOptional({ type: 'integer', description: 'Working hours (inside office hours)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(2920)
+  hours?: number;
+}
+
+export class TimeLimitsDto {
+  @ApiPropertyOptional({ type: TimeLimitDto, description: 'Filed online (default: processingDays)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TimeLimitDto)
+  online?: TimeLimitDto;
+
+  @ApiPropertyOptional({ type: TimeLimitDto, description: 'Filed at the counter (default: the online limit)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TimeLimitDto)
+  counter?: TimeLimitDto;
+
+  @ApiPropertyOptional({ type: TimeLimitDto, description: 'Received by post (default: the online limit)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TimeLimitDto)
+  post?: TimeLimitDto;
+}
+
 export class CreateVersionDto {
   @ApiProperty({ description: 'JSON Schema of the form (type: object)' })
   @IsObject()
@@ -127,6 +163,16 @@ export class CreateVersionDto {
   @Min(1)
   @Max(365)
   processingDays: number;
+
+  @ApiPropertyOptional({
+    type: TimeLimitsDto,
+    description:
+      'Time limits per filing channel in working days and/or hours (same-day and 4-hour procedures); checked at publish',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TimeLimitsDto)
+  timeLimits?: TimeLimitsDto;
 
   @ApiProperty({ enum: ['online', 'post'], isArray: true })
   @IsArray()

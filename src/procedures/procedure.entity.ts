@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { TimeLimits } from '../workflow/deadline';
 import type { WorkflowDefinition } from '../workflow/definition';
 
 export type ProcedureLevel = 'full' | 'partial';
@@ -39,6 +40,8 @@ export class ProcedureVersion {
   @Column({ type: 'jsonb' }) fees: FeeItem[];
   @Column({ name: 'fee_timing', type: 'text' }) feeTiming: FeeTiming;
   @Column({ name: 'processing_days', type: 'int' }) processingDays: number;
+  /** Time limits per filing channel in working days and/or hours; `processingDays` applies without one. */
+  @Column({ name: 'time_limits', type: 'jsonb', nullable: true }) timeLimits: TimeLimits | null;
   @Column({ name: 'delivery_options', type: 'text', array: true }) deliveryOptions: DeliveryMethod[];
   @Column({ type: 'jsonb' }) workflow: WorkflowDefinition;
   /** Added to what a citizen pays when they chose delivery by post (integer VND). */

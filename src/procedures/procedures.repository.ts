@@ -105,8 +105,8 @@ export class ProceduresRepository {
       this.db,
       `INSERT INTO procedure_versions
          (procedure_id, version, form_schema, required_documents, fees, fee_timing, processing_days, delivery_options, workflow,
-          postal_fee_vnd, refundable, result_template)
-       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM procedure_versions WHERE procedure_id = $1
+          postal_fee_vnd, refundable, result_template, time_limits)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM procedure_versions WHERE procedure_id = $1
        RETURNING version`,
       [
         procedureId,
@@ -120,6 +120,7 @@ export class ProceduresRepository {
         dto.postalFee ?? 0,
         dto.refundable ?? true,
         dto.resultTemplate ? JSON.stringify(dto.resultTemplate) : null,
+        dto.timeLimits ? JSON.stringify(dto.timeLimits) : null,
       ],
     );
     return row.version;
@@ -146,7 +147,8 @@ export class ProceduresRepository {
       this.db,
       `UPDATE procedure_versions
           SET form_schema = $2, required_documents = $3, fees = $4, fee_timing = $5, processing_days = $6,
-              delivery_options = $7, workflow = $8, postal_fee_vnd = $9, refundable = $10, result_template = $11
+              delivery_options = $7, workflow = $8, postal_fee_vnd = $9, refundable = $10, result_template = $11,
+              time_limits = $12
         WHERE id = $1 AND published_at IS NULL
        RETURNING id`,
       [
@@ -161,6 +163,7 @@ export class ProceduresRepository {
         dto.postalFee ?? 0,
         dto.refundable ?? true,
         dto.resultTemplate ? JSON.stringify(dto.resultTemplate) : null,
+        dto.timeLimits ? JSON.stringify(dto.timeLimits) : null,
       ],
     );
     return !!row;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AgenciesRepository } from '../agencies/agencies.repository';
 import { Conflict, FieldError, NotFound, ValidationFailed } from '../common/problem';
+import { timeLimitProblems } from '../workflow/deadline';
 import { validateWorkflow } from '../workflow/validate';
 import type { WorkflowDefinition } from '../workflow/definition';
 import { CreateProcedureDto, CreateVersionDto, ProcedureView } from './dto';
@@ -146,9 +147,15 @@ export class ProceduresService {
 
 export function definitionProblems(
   v: Pick<ProcedureVersion, 'formSchema' | 'workflow' | 'requiredDocuments' | 'fees' | 'feeTiming'> &
-    Partial<Pick<ProcedureVersion, 'postalFeeVnd'>>,
+    Partial<Pick<ProcedureVersion, 'postalFeeVnd' | 'timeLimits'>>,
 ): FieldError[] {
   const problems: FieldError[] = [...checkFormSchema(v.formSchema)];
+  problems.push(
+    ...timeLimitProblems(v.timeLimits).map((p) => ({
+      field: p.path ? `timeLimits.${p.path}` : 'timeLimits',
+      message: p.message,
+    })),
+  );
   const checked = validateWorkflow(v.workflow);
   if (!checked.valid) {
     problems.push(

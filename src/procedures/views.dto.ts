@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { FeeItemDto, RequiredDocumentDto, ResultTemplateDto } from './dto';
+import { FeeItemDto, RequiredDocumentDto, ResultTemplateDto, TimeLimitsDto } from './dto';
 
 export class ProcedureCreatedDto {
   @ApiProperty() code: string;
@@ -25,6 +25,12 @@ export class ProcedureVersionDto {
   @ApiProperty({ type: [FeeItemDto] }) fees: FeeItemDto[];
   @ApiProperty({ enum: ['before_receipt', 'after_approval', 'exempt'] }) feeTiming: string;
   @ApiProperty({ type: 'integer' }) processingDays: number;
+  @ApiProperty({
+    type: TimeLimitsDto,
+    nullable: true,
+    description: 'Time limits per filing channel in working days and/or hours',
+  })
+  timeLimits: TimeLimitsDto | null;
   @ApiProperty({ enum: ['online', 'post'], isArray: true }) deliveryOptions: string[];
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Workflow definition: {states, actions}' })
   workflow: Record<string, unknown>;

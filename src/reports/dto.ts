@@ -158,6 +158,12 @@ export interface IndicatorRow {
   withdrawn: number;
   /** Refused (refusal notice) in the period: not finished, neither on time nor late. */
   refused: number;
+  /** Received in the period, filed at the counter. */
+  counter: number;
+  /** Received in the period, by post. */
+  post: number;
+  /** Received dossiers whose papers are digital (filed online, or every required document scanned or reused) / received. */
+  digitisationRate: number | null;
 }
 
 /** The CSV columns, in order: exactly the keys of a row. */
@@ -177,6 +183,9 @@ export const INDICATOR_COLUMNS: readonly (keyof IndicatorRow)[] = [
   'avgScore',
   'withdrawn',
   'refused',
+  'counter',
+  'post',
+  'digitisationRate',
 ];
 
 export interface IndicatorsReport {

@@ -16,6 +16,9 @@ export interface ReceivedCounts {
   procedure_id: string;
   received: number;
   online: number;
+  counter: number;
+  post: number;
+  digitised: number;
   with_fee: number;
   paid_online: number;
 }
@@ -56,19 +59,32 @@ const SCOPE_SQL = `($3::uuid IS NULL OR d.agency_id = $3::uuid) AND ($4::uuid IS
 export class IndicatorsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Dossiers received in the period: how many, online, with a fee, paid online (`paidStates`). */
+  /**
+   * Dossiers received in the period: how many, by channel (online, counter, post), digitised (filed online, or
+   * every required document of its version held as a scan or a reuse), with a fee, paid online (`paidStates`).
+   */
   received(s: IndicatorScope, paidStates: readonly string[]): Promise<ReceivedCounts[]> {
     return selectRows<ReceivedCounts>(
       this.db,
       `SELECT d.agency_id, d.procedure_id,
                 count(*)::int AS received,
                 count(*) FILTER (WHERE d.channel = 'online')::int AS online,
+                count(*) FILTER (WHERE d.channel = 'counter')::int AS counter,
+                count(*) FILTER (WHERE d.channel = 'post')::int AS post,
+                count(*) FILTER (WHERE d.channel = 'online' OR f.papers_digitised)::int AS digitised,
                 count(*) FILTER (WHERE f.has_fee)::int AS with_fee,
                 count(*) FILTER (WHERE f.has_fee AND f.paid_online)::int AS paid_online
            FROM dossiers d
           CROSS JOIN LATERAL (
                 SELECT EXISTS (SELECT 1 FROM payment_requests r WHERE r.dossier_id = d.id AND r.status <> 'void') AS has_fee,
-                       EXISTS (SELECT 1 FROM payment_attempts a WHERE a.dossier_id = d.id AND a.state = ANY($5::text[])) AS paid_online
+                       EXISTS (SELECT 1 FROM payment_attempts a WHERE a.dossier_id = d.id AND a.state = ANY($5::text[])) AS paid_online,
+                       NOT EXISTS (
+                         SELECT 1 FROM procedure_versions v, jsonb_array_elements(v.required_documents) rd
+                          WHERE v.id = d.procedure_version_id AND coalesce((rd->>'required')::boolean, true)
+                            AND NOT EXISTS (SELECT 1 FROM dossier_documents x
+                                             WHERE x.dossier_id = d.id AND x.document_key = rd->>'key'
+                                               AND (x.digitised OR x.reused_from_document_id IS NOT NULL
+                                                    OR x.reused_from_result_id IS NOT NULL))) AS papers_digitised
                ) f
           WHERE d.received_at >= $1 AND d.received_at < $2 AND ${SCOPE_SQL}
           GROUP BY d.agency_id, d.procedure_id`,

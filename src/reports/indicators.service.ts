@@ -20,6 +20,9 @@ interface Tally {
   procedureId: string;
   received: number;
   online: number;
+  counter: number;
+  post: number;
+  digitised: number;
   withFee: number;
   paidOnline: number;
   finished: number;
@@ -74,7 +77,11 @@ function byCode(a: string, b: string): number {
  *   finished after its original due date counts late even if it met the new
  *   date of the apology.
  * - onTimeRate = onTime / finished.
- * - onlineRate = received with `channel = 'online'` / received.
+ * - onlineRate = received with `channel = 'online'` / received, where received counts every channel: online,
+ *   counter and post (`counter`, `post`: those filed at the counter and received by post, issue 13).
+ * - digitisationRate = digitised / received: a dossier filed online (its papers are files), or one filed at the
+ *   counter or by post whose every required document of its version is held as a scan (`digitised`) or a reuse
+ *   of an earlier document or result ("do not ask twice").
  * - onlinePaymentRate: among the dossiers received in the period that have a
  *   fee (a `payment_requests` row that is not void: a voided request is owed
  *   by nobody), those paid online (a `payment_attempts` row in state
@@ -128,6 +135,9 @@ export class IndicatorsService {
           procedureId: procedure,
           received: 0,
           online: 0,
+          counter: 0,
+          post: 0,
+          digitised: 0,
           withFee: 0,
           paidOnline: 0,
           finished: 0,
@@ -150,6 +160,9 @@ export class IndicatorsService {
       const t = tally(r.agency_id, r.procedure_id);
       t.received = r.received;
       t.online = r.online;
+      t.counter = r.counter;
+      t.post = r.post;
+      t.digitised = r.digitised;
       t.withFee = r.with_fee;
       t.paidOnline = r.paid_online;
     }
@@ -201,6 +214,9 @@ export class IndicatorsService {
       avgScore: t.ratings === 0 ? null : Math.round((t.scoreSum / t.ratings) * 100) / 100,
       withdrawn: t.withdrawn,
       refused: t.refused,
+      counter: t.counter,
+      post: t.post,
+      digitisationRate: rate(t.digitised, t.received),
     }));
     rows.sort((a, b) => byCode(a.agencyCode, b.agencyCode) || byCode(a.procedureCode, b.procedureCode));
     return { from: from.toISOString(), to: to.toISOString(), rows };

@@ -18,6 +18,14 @@ export class IndicatorRowDto {
   withdrawn: number;
   @ApiProperty({ type: 'integer', description: 'Refused (refusal notice) in the period (not finished)' })
   refused: number;
+  @ApiProperty({ type: 'integer', description: 'Received in the period, filed at the counter' }) counter: number;
+  @ApiProperty({ type: 'integer', description: 'Received in the period, by post' }) post: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Received dossiers filed online or with every required document scanned or reused / received',
+  })
+  digitisationRate: number | null;
 }
 
 export class IndicatorsReportDto {

@@ -8,6 +8,8 @@ import {
   isDueSoon,
   isOverdue,
   remainingWorkingMs,
+  timeLimitFor,
+  timeLimitProblems,
 } from './deadline';
 import { planTransition, stateOf } from './engine';
 import { STANDARD_WORKFLOW } from './examples';
@@ -266,5 +268,49 @@ describe('isDueSoon and remainingWorkingMs', () => {
     expect(isDueSoon({ ...s, finishedAt: friday16 }, friday16, cal, 8 * H)).toBe(false);
     expect(isDueSoon(initialDeadlineState(), friday16, cal, 8 * H)).toBe(false);
     expect(remainingWorkingMs(initialDeadlineState(), friday16, cal)).toBeNull();
+  });
+});
+
+describe('time limits per channel, in days or hours', () => {
+  const receive = (now: string, timeLimit: { days?: number; hours?: number } | null) => {
+    const plan = planTransition(def, 'submitted', 'receive', 'clerk');
+    return applyClock({
+      state: initialDeadlineState(),
+      from: plan.from,
+      to: plan.to,
+      effects: plan.effects,
+      now: at(now),
+      calendar: cal,
+      processingDays: 5,
+      timeLimit,
+    });
+  };
+
+  it('a 4-hour limit received at 16:00 on a Friday ends at 10:00 on Monday (office hours only)', () => {
+    // 2026-03-06 is a Friday: 16:00-17:00 is one hour, then Monday 07:00-10:00 three more.
+    expect(receive('2026-03-06T16:00:00+07:00', { hours: 4 }).dueAt).toEqual(at('2026-03-09T10:00:00+07:00'));
+  });
+
+  it('days and hours add up; without a limit the procedure’s days apply', () => {
+    const both = receive('2026-03-09T07:00:00+07:00', { days: 1, hours: 2 }).dueAt!;
+    expect(workingTimeBetween(cal, at('2026-03-09T07:00:00+07:00'), both)).toBe(10 * H);
+    const none = receive('2026-03-09T07:00:00+07:00', null).dueAt!;
+    expect(workingTimeBetween(cal, at('2026-03-09T07:00:00+07:00'), none)).toBe(5 * 8 * H);
+  });
+
+  it('the channel’s own limit, else the online one, else none', () => {
+    const limits = { online: { days: 3 }, counter: { hours: 4 } };
+    expect(timeLimitFor(limits, 'counter')).toEqual({ hours: 4 });
+    expect(timeLimitFor(limits, 'post')).toEqual({ days: 3 });
+    expect(timeLimitFor(null, 'counter')).toBeNull();
+  });
+
+  it('publishing checks the limits: known channels, whole numbers, something above 0', () => {
+    expect(timeLimitProblems({ online: { days: 2 }, counter: { hours: 4 } })).toEqual([]);
+    expect(timeLimitProblems(undefined)).toEqual([]);
+    expect(timeLimitProblems({ kiosk: { days: 1 } }).map((p) => p.path)).toEqual(['kiosk']);
+    expect(timeLimitProblems({ counter: {} }).map((p) => p.path)).toEqual(['counter']);
+    expect(timeLimitProblems({ counter: { hours: 1.5 } }).map((p) => p.path)).toEqual(['counter.hours']);
+    expect(timeLimitProblems({ counter: { weeks: 1, days: 1 } }).map((p) => p.path)).toEqual(['counter.weeks']);
   });
 });

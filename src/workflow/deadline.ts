@@ -5,7 +5,8 @@
  * Rules, applied in this order for a transition `from` -> `to` at `now`:
  * 1. Start. If the action has the `startClock` effect and the dossier is not
  *    yet received (`receivedAt` null): `receivedAt = now` and
- *    `dueAt = dueDate(calendar, now, processingDays)`. A second `startClock`
+ *    `dueAt = dueDate(calendar, now, processingDays)` (or, with a `timeLimit`
+ *    for the dossier's channel, that many working days and hours). A second `startClock`
  *    (e.g. after a supplement) does not restart the clock.
  * 2. Not running. A dossier that is not received, or already finished, is
  *    left as it is: pauses and stops before receipt do not count, and a
@@ -31,7 +32,7 @@
  * unless it already was when the pause began. The SQL equivalent of
  * `isOverdue` is `finished_at IS NULL AND due_at < COALESCE(paused_at, now())`.
  */
-import { addWorkingTime, dueDate, workingTimeBetween, WorkCalendar } from './calendar';
+import { addWorkingTime, dueDate, workingMsPerDay, workingTimeBetween, WorkCalendar } from './calendar';
 import type { Effect, StateDefinition } from './definition';
 
 export interface DeadlineState {
@@ -52,6 +53,74 @@ export interface ApplyClockParams {
   calendar: WorkCalendar;
   /** The procedure's time limit in working days (for the channel used). */
   processingDays: number;
+  /** A time limit in working days and/or hours for the channel used; when given, it replaces `processingDays`. */
+  timeLimit?: TimeLimit | null;
+}
+
+/**
+ * A time limit in working time: `days` working days (of the calendar's office hours) plus `hours` working hours
+ * (counted inside office hours: a 4-hour limit received at 16:00 ends at 10:00 the next working morning with
+ * 07:00-11:30 / 13:30-17:00). At least one of the two is above 0 (checked when a version is published).
+ */
+export interface TimeLimit {
+  days?: number;
+  hours?: number;
+}
+
+/** The channels a dossier is filed by, each of which may have its own time limit. */
+export const FILING_CHANNELS = ['online', 'counter', 'post'] as const;
+export type FilingChannel = (typeof FILING_CHANNELS)[number];
+
+/** Time limits per channel, as a procedure version gives them. */
+export type TimeLimits = Partial<Record<FilingChannel, TimeLimit>>;
+
+/**
+ * The limit for a channel: its own, else the online one (the procedure's general limit), else null (the caller
+ * uses `processingDays`).
+ */
+export function timeLimitFor(limits: TimeLimits | null | undefined, channel: FilingChannel): TimeLimit | null {
+  return limits?.[channel] ?? limits?.online ?? null;
+}
+
+/** The working milliseconds of a limit on a calendar. */
+export function timeLimitMs(calendar: WorkCalendar, limit: TimeLimit): number {
+  return (limit.days ?? 0) * workingMsPerDay(calendar) + (limit.hours ?? 0) * 3_600_000;
+}
+
+/** Problems of a time-limits object (publish-time check): paths relative to it, empty when valid. */
+export function timeLimitProblems(input: unknown): { path: string; message: string }[] {
+  if (input === null || input === undefined) return [];
+  if (typeof input !== 'object' || Array.isArray(input)) return [{ path: '', message: 'must be an object' }];
+  const problems: { path: string; message: string }[] = [];
+  for (const [channel, limit] of Object.entries(input as Record<string, unknown>)) {
+    if (!(FILING_CHANNELS as readonly string[]).includes(channel)) {
+      problems.push({ path: channel, message: `unknown channel (one of ${FILING_CHANNELS.join(', ')})` });
+      continue;
+    }
+    if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) {
+      problems.push({ path: channel, message: 'must be an object {days?, hours?}' });
+      continue;
+    }
+    const l = limit as Record<string, unknown>;
+    for (const k of Object.keys(l)) {
+      if (k !== 'days' && k !== 'hours') problems.push({ path: `${channel}.${k}`, message: 'unknown property' });
+    }
+    for (const k of ['days', 'hours'] as const) {
+      const v = l[k];
+      if (
+        v !== undefined &&
+        (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > (k === 'days' ? 365 : 2920))
+      )
+        problems.push({
+          path: `${channel}.${k}`,
+          message: `must be a whole number from 0 to ${k === 'days' ? 365 : 2920}`,
+        });
+    }
+    const days = typeof l.days === 'number' ? l.days : 0;
+    const hours = typeof l.hours === 'number' ? l.hours : 0;
+    if (days <= 0 && hours <= 0) problems.push({ path: channel, message: 'give days or hours above 0' });
+  }
+  return problems;
 }
 
 /** A deadline state for a dossier that has not been received yet. */
@@ -78,7 +147,9 @@ export function applyClock(params: ApplyClockParams): DeadlineState {
   // 1. Start.
   if (effects.includes('startClock') && s.receivedAt === null) {
     s.receivedAt = now;
-    s.dueAt = dueDate(calendar, now, params.processingDays);
+    s.dueAt = params.timeLimit
+      ? addWorkingTime(calendar, now, timeLimitMs(calendar, params.timeLimit))
+      : dueDate(calendar, now, params.processingDays);
   }
 
   // 2. Not running: nothing else applies.

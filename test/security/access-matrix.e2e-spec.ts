@@ -145,8 +145,23 @@ const ACCESS: Record<string, RouteSpec> = {
   },
   'POST /api/v1/applications/{id}/rating': { allow: ['owner'], body: () => ({ score: 5 }) },
   'POST /api/v1/applications/{id}/documents': { allow: DOSSIER_WORKERS, multipart: { documentKey: 'id_card' } },
+  // Issue 13 "do not ask twice": a source that is no earlier document of the citizen is a 422 for those who may reuse.
+  'POST /api/v1/applications/{id}/documents/reuse': {
+    allow: DOSSIER_WORKERS,
+    body: () => ({ documentKey: 'id_card', sourceDocumentId: '00000000-0000-4000-8000-000000000000' }),
+  },
   'GET /api/v1/applications/{id}/documents': { allow: DOSSIER_READERS },
   'GET /api/v1/applications/{id}/documents/{documentId}': { allow: DOSSIER_READERS },
+  // Issue 13 counter intake, for the fixture's procedure (Sở Tư pháp): an incomplete form is the agency staff's 422;
+  // a clerk of another agency is refused (403) before anything is read.
+  'POST /api/v1/counter/applications': {
+    allow: AGENCY_STAFF,
+    body: (f) => ({
+      procedureCode: f.procedureCode,
+      applicant: { idNumber: '079090000001', fullName: 'Lê Thị Hoa' },
+      formData: {},
+    }),
+  },
   'GET /api/v1/queue': { allow: ['clerk', 'otherClerk', 'supervisor'], mustNotSee: ['otherClerk'] },
 
   // ---- payments

@@ -276,7 +276,7 @@ describe('the supervisor pages in a browser', () => {
       expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
       const lines = (await csv.text()).trim().split('\r\n');
       expect(lines[0]).toBe(
-        'month,agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore,withdrawn,refused',
+        'month,agencyCode,procedureCode,received,finished,onTime,late,onTimeRate,onlineRate,onlinePaymentRate,avgProcessingHours,satisfactionRate,ratings,avgScore,withdrawn,refused,counter,post,digitisationRate',
       );
       expect(lines).toContain(
         [
