@@ -3,13 +3,21 @@
  * template per event: a workflow action key (submit, receive, ...) or a
  * portal event (payment_required, result_available, shipped, delivered,
  * apology; for staff: due_soon, overdue, shipment_returned). Actions without
- * their own template get the generic one naming the new state.
+ * their own template get the generic one naming the new state. Every message
+ * ends with the dossier's state by its label in the recipient's language
+ * (`stateLabel`), never by its key.
  */
+import { en as webEn } from '../web/i18n/en';
+import { vi as webVi, type MessageKey } from '../web/i18n/vi';
+
 export interface MessageContext {
   code: string | null;
   procedureName: string;
   fullName: string;
+  /** The state's key (the one the event moved the dossier to). */
   state: string;
+  /** The workflow's own label of the state (Vietnamese), when it gives one. */
+  workflowStateLabel?: string | null;
   dueAt: Date | null;
   newDueAt?: Date | null;
   comment: string | null;
@@ -29,6 +37,18 @@ const fmt = (d: Date | null | undefined, locale: Locale) =>
         timeStyle: 'short',
       })
     : '-';
+/**
+ * A state's label in `locale`: the common states' texts of the web catalogue (`state.<key>`, the same words the
+ * pages show), else the workflow's own label (Vietnamese), else a generic text. Never the raw key.
+ */
+export function stateLabel(state: string, locale: Locale, workflowLabel?: string | null): string {
+  const catalogue: Record<MessageKey, string> = locale === 'en' ? webEn : webVi;
+  const key = `state.${state}`;
+  if (key !== 'state.other' && Object.prototype.hasOwnProperty.call(catalogue, key))
+    return catalogue[key as MessageKey];
+  return workflowLabel?.trim() || catalogue['state.other'];
+}
+
 const note = (c: MessageContext, label: string) => (c.comment ? `\n${label}: ${c.comment}` : '');
 
 const TEMPLATES: Record<Locale, Record<string, Template>> = {
@@ -97,7 +117,7 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
     }),
     _default: (c) => ({
       subject: `Cập nhật hồ sơ ${c.code}`,
-      body: `Hồ sơ ${c.code} chuyển sang trạng thái: ${c.state}.${note(c, 'Ghi chú')}`,
+      body: `Hồ sơ ${c.code} chuyển sang trạng thái: ${stateLabel(c.state, 'vi', c.workflowStateLabel)}.${note(c, 'Ghi chú')}`,
     }),
   },
   en: {
@@ -168,7 +188,7 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
     }),
     _default: (c) => ({
       subject: `Dossier ${c.code} updated`,
-      body: `Your dossier ${c.code} moved to: ${c.state}.${note(c, 'Note')}`,
+      body: `Your dossier ${c.code} moved to: ${stateLabel(c.state, 'en', c.workflowStateLabel)}.${note(c, 'Note')}`,
     }),
   },
 };
@@ -179,10 +199,19 @@ export function renderMessage(
   c: MessageContext,
 ): { subject: string; text: string; sms: string } {
   const set = TEMPLATES[locale] ?? TEMPLATES.vi;
-  const { subject, body } = (set[event] ?? set._default)(c);
+  const template = Object.hasOwn(set, event) ? set[event] : undefined;
+  const { subject, body } = (template ?? set._default)(c);
   const greeting = locale === 'vi' ? `Kính gửi ${c.fullName},` : `Dear ${c.fullName},`;
   const link = `${c.baseUrl}/api/v1/applications/${c.dossierId}`;
-  return { subject, text: `${greeting}\n\n${body}\n\n${link}\n`, sms: `${subject}. ${body}`.slice(0, 480) };
+  // The generic template already names the state; the others end with it.
+  const status = template
+    ? `\n${locale === 'vi' ? 'Trạng thái hồ sơ' : 'Dossier status'}: ${stateLabel(c.state, locale, c.workflowStateLabel)}.`
+    : '';
+  return {
+    subject,
+    text: `${greeting}\n\n${body}${status}\n\n${link}\n`,
+    sms: `${subject}. ${body}`.slice(0, 480),
+  };
 }
 
 /** Messages about an account (no dossier): a password reset link. */
