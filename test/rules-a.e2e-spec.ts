@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { createTestApp, TestApp } from './support/app';
-import { admin, DEMO, idem, newCitizen, Session, staff } from './support/factories';
+import { admin, DEMO, idem, newCitizen, Session, staff, workingDaysAfter } from './support/factories';
 
 /**
  * One-stop-shop rules 4-7 (issue 13), each named as a clerk would say it. Every test makes its own data; the
@@ -81,6 +82,11 @@ describe('one-stop-shop rules (4-7)', () => {
   const submit = (who: Session, id: string) =>
     t.http.post(`${api}/applications/${id}/submit`).set(who.auth).set(idem());
 
+  /** The local (Vietnam) date of an instant, YYYY-MM-DD. */
+  const vnDay = (d: Date | string) => new Date(d).toLocaleDateString('sv-SE', { timeZone: 'Asia/Ho_Chi_Minh' });
+  const vnDate = (d: Date | string) => new Date(d).toLocaleDateString('en-GB', { timeZone: 'Asia/Ho_Chi_Minh' });
+  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
   /** A new citizen's dossier, submitted and received by a Quận 1 clerk. */
   async function received(locale: 'vi' | 'en' = 'vi', processingDays = 5) {
     const code = await procedure(processingDays);
@@ -119,6 +125,70 @@ describe('one-stop-shop rules (4-7)', () => {
       await t.drain();
       const receipt = t.smtp.to(citizen.email).find((m) => m.subject === `Tiếp nhận hồ sơ ${code}`)!;
       expect(receipt.text).toContain('Trạng thái hồ sơ: Đang giải quyết.');
+    });
+  });
+
+  describe('5. an apology is issued before the due date or on the day it passes, with a new date in working time', () => {
+    const apologize = (clerk: Session, id: string, newDueAt: Date | string, reason = 'Cần xác minh thêm hồ sơ gốc') =>
+      t.http
+        .post(`${api}/applications/${id}/apology`)
+        .set(clerk.auth)
+        .send({ reason, newDueAt: new Date(newDueAt).toISOString() });
+
+    it('a clerk cannot apologise once the day of the due date is over', async () => {
+      const { clerk, id } = await received();
+      // The due date passed two days ago.
+      await t.db.query(`UPDATE dossiers SET due_at = now() - interval '48 hours' WHERE id = $1`, [id]);
+      const late = await apologize(clerk, id, await workingDaysAfter(t, id, new Date(), 3));
+      expect(late.status).toBe(422);
+      expect(late.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(late.body.detail).toMatch(/too late.*on the day it passes/);
+      const view = await t.http.get(`${api}/applications/${id}`).set(clerk.auth).expect(200);
+      expect(view.body.apologies).toEqual([]);
+    });
+
+    it('the new date must be a working day within office hours, after the due date', async () => {
+      const { clerk, id, dueAt } = await received();
+      // A Sunday after the due date, 10:00.
+      const sunday = [1, 2, 3, 4, 5, 6, 7]
+        .map((i) => new Date(`${vnDay(new Date(new Date(dueAt).getTime() + i * 86_400_000))}T10:00:00+07:00`))
+        .find((d) => d.getUTCDay() === 0)!;
+      const weekend = await apologize(clerk, id, sunday);
+      expect(weekend.status).toBe(422);
+      expect(weekend.body.detail).toMatch(/not in working time/);
+      // A working day after the due date, but in the evening.
+      const evening = new Date(`${vnDay(await workingDaysAfter(t, id, dueAt, 2))}T19:30:00+07:00`);
+      expect((await apologize(clerk, id, evening)).body.detail).toMatch(/not in working time/);
+      // Before the due date.
+      const before = await apologize(clerk, id, new Date(new Date(dueAt).getTime() - 3_600_000));
+      expect([before.status, before.body.detail]).toEqual([422, expect.stringMatching(/later than the current due/)]);
+      expect((await t.http.get(`${api}/applications/${id}`).set(clerk.auth)).body.apologies).toEqual([]);
+    });
+
+    it('the public lookup shows the apology’s new date next to the original due date, in both languages', async () => {
+      const { citizen, clerk, id, code, dueAt } = await received();
+      const q = { code, idNumber: citizen.idNumber };
+      expect((await t.http.get(`${api}/lookup`).query(q).expect(200)).body.apologyDueAt).toBeNull();
+      const newDueAt = await workingDaysAfter(t, id, dueAt, 3);
+      await apologize(clerk, id, newDueAt).expect(200);
+      const answer = await t.http.get(`${api}/lookup`).query(q).expect(200);
+      expect(answer.body).toMatchObject({ code, dueAt, apologyDueAt: newDueAt.toISOString() });
+
+      for (const [lang, label, original] of [
+        ['vi', 'Ngày hẹn trả mới (thư xin lỗi)', 'hạn trả ban đầu'],
+        ['en', 'New date (apology)', 'originally due'],
+      ]) {
+        const agent = request.agent(t.url);
+        const form = await agent.get('/lookup').set('Accept-Language', lang).expect(200);
+        const page = await agent
+          .post('/lookup')
+          .set('Accept-Language', lang)
+          .type('form')
+          .send({ _csrf: csrfOf(form.text), ...q })
+          .expect(200);
+        const text = page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+        expect(text).toContain(`${label} ${vnDate(newDueAt)} (${original}: ${vnDate(dueAt)})`);
+      }
     });
   });
 });

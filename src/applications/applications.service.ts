@@ -24,6 +24,7 @@ import {
 } from '../workflow/engine';
 import { ActionForbiddenError, InvalidTransitionError } from '../workflow/errors';
 import { Actor, actorIdOf, actorRoleOf, isSystem, workflowRoles } from './actor';
+import { checkApology } from './apology';
 import { DocumentsRepository } from './documents.repository';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DossierRow, dossierCode } from './dossier';
@@ -301,7 +302,8 @@ export class ApplicationsService {
   /**
    * The apology and new date (form 04) when a dossier will be late: the
    * citizen is told, the new date is shown, and the dossier still counts as
-   * late (its due date does not move).
+   * late (its due date does not move). Issued at the latest on the day the due date passes, with a new date in
+   * working time after the due date (`checkApology`); otherwise a 422, nothing written.
    */
   async apologize(user: AuthUser, id: string, reason: string, newDueAt: Date): Promise<DossierView> {
     if (!isStaff(user)) throw new Forbidden();
@@ -310,13 +312,8 @@ export class ApplicationsService {
       if (!row.received_at || row.finished_at || !row.due_at) {
         throw new Conflict('An apology is issued for a received dossier that is not finished.', 'not-apologizable');
       }
-      const latest = await this.dossiers.latestApologyDate(m, id);
-      const floor = latest && latest > row.due_at ? latest : row.due_at;
-      if (newDueAt <= floor || newDueAt <= new Date()) {
-        throw new ValidationFailed([
-          { field: 'newDueAt', message: 'the new date must be later than the current due date and in the future' },
-        ]);
-      }
+      const latestApologyAt = await this.dossiers.latestApologyDate(m, id);
+      checkApology({ calendar: row.calendar, now: new Date(), dueAt: row.due_at, latestApologyAt, newDueAt });
       const apologyId = await this.dossiers.insertApology(m, id, reason.trim(), newDueAt, user.id);
       await this.dossiers.appendHistory(m, row, {
         action: 'apology',

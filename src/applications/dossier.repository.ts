@@ -101,6 +101,8 @@ export interface LookupAnswer {
   state: string;
   dueAt: Date | null;
   procedureName: string;
+  /** The new date of the latest apology (form 04), shown next to the original due date; null without one. */
+  apologyDueAt: Date | null;
 }
 
 export interface Rating {
@@ -226,7 +228,9 @@ export class DossierRepository {
 
   async lookup(code: string, idNumber: string): Promise<LookupAnswer | undefined> {
     const rows: LookupAnswer[] = await this.db.query(
-      `SELECT d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName"
+      `SELECT d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName",
+              (SELECT ap.new_due_at FROM dossier_apologies ap WHERE ap.dossier_id = d.id
+                ORDER BY ap.at DESC, ap.new_due_at DESC LIMIT 1) AS "apologyDueAt"
          FROM dossiers d JOIN accounts a ON a.id = d.applicant_id JOIN procedures p ON p.id = d.procedure_id
         WHERE d.code = $1 AND a.id_number = $2`,
       [code, idNumber],

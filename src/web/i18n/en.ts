@@ -893,4 +893,10 @@ export const en: Record<MessageKey, string> = {
   'sign.refused.invalid': 'The signature is invalid (the document was altered or the signature is damaged).',
   'sign.refused.untrusted': "The signer's certificate is not on the trust list.",
   'sign.refused.expired': "The signer's certificate had expired (or was not yet valid) at the signing time.",
+
+  // Issue 13 rules 4-7 (rules-a).
+  'rulesa.lookup.apologyDueAt': 'New date (apology)',
+  'rulesa.lookup.apologyDueAt.hint': 'originally due: {date}',
+  'rulesa.apology.tooLate': 'An apology is sent before the due date or on the day it passes; that day is over',
+  'rulesa.apology.notWorkingTime': 'The new date must be a working day of the agency (not a weekend or holiday)',
 };

@@ -891,6 +891,12 @@ export const vi = {
   'sign.refused.invalid': 'Chữ ký số không hợp lệ (văn bản đã bị sửa hoặc chữ ký bị hỏng).',
   'sign.refused.untrusted': 'Chứng thư số của người ký không thuộc danh sách tin cậy.',
   'sign.refused.expired': 'Chứng thư số của người ký đã hết hạn (hoặc chưa có hiệu lực) tại thời điểm ký.',
+
+  // Issue 13 rules 4-7 (rules-a).
+  'rulesa.lookup.apologyDueAt': 'Ngày hẹn trả mới (thư xin lỗi)',
+  'rulesa.lookup.apologyDueAt.hint': 'hạn trả ban đầu: {date}',
+  'rulesa.apology.tooLate': 'Thư xin lỗi phải gửi trước hạn trả hoặc trong ngày hết hạn; ngày đó đã qua',
+  'rulesa.apology.notWorkingTime': 'Ngày hẹn mới phải là ngày làm việc của cơ quan (không phải ngày nghỉ, ngày lễ)',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import '@fastify/multipart';
+import { APOLOGY_NOT_WORKING_TIME, APOLOGY_TOO_LATE } from '../../applications/apology';
 import { ApplicationsService } from '../../applications/applications.service';
 import type { HistoryItem } from '../../applications/dossier.repository';
 import type { DossierView } from '../../applications/dossier.view';
@@ -869,8 +870,7 @@ export class StaffDossierPage {
     try {
       await this.applications.apologize(user, id, reason, newDueAt!);
     } catch (err) {
-      if (err instanceof ValidationFailed)
-        return this.show(c, [{ field: 'apology-date', message: tx.t('staff.dossier.apology.dateLater') }], 422);
+      if (err instanceof ValidationFailed) return this.show(c, [apologyDateError(tx, err)], 422);
       if (this.isConflict(err)) return this.conflict(c, tx.t('staff.dossier.apology.submit'));
       throw err;
     }
@@ -902,4 +902,16 @@ export class StaffDossierPage {
     const file = await this.results.download(id, { accountId: user.id, via: 'staff', ip: c.req.ip ?? null });
     return fileAnswer(file.content, 'application/pdf', file.fileName);
   }
+}
+
+/** The apology form's date error for the rule the service refused it by (apology.ts). */
+function apologyDateError(tx: Texts, err: ValidationFailed): { field: string; message: string } {
+  const message = err.errors?.[0]?.message;
+  const key: MessageKey =
+    message === APOLOGY_TOO_LATE
+      ? 'rulesa.apology.tooLate'
+      : message === APOLOGY_NOT_WORKING_TIME
+        ? 'rulesa.apology.notWorkingTime'
+        : 'staff.dossier.apology.dateLater';
+  return { field: 'apology-date', message: tx.t(key) };
 }
