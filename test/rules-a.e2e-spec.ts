@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { DeadlinesService } from '../src/applications/deadlines.service';
 import { createTestApp, TestApp } from './support/app';
 import { admin, DEMO, idem, newCitizen, Session, staff, workingDaysAfter } from './support/factories';
 
@@ -189,6 +190,49 @@ describe('one-stop-shop rules (4-7)', () => {
         const text = page.text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
         expect(text).toContain(`${label} ${vnDate(newDueAt)} (${original}: ${vnDate(dueAt)})`);
       }
+    });
+  });
+
+  describe('6. the deadline sweep warns about paused dossiers whose due date would pass', () => {
+    it('a dossier waiting for the citizen’s supplement past its due date: the clerks are warned and the citizen reminded, once per pause', async () => {
+      const { citizen, clerk, id, code } = await received();
+      const sweep = () => t.app.get(DeadlinesService).sweep();
+      /** Asks for a supplement and lets the due date pass during the pause (just after it began). */
+      const pausePastDue = async (comment: string) => {
+        await act(clerk, id, 'request_supplement', { comment }).expect(200);
+        await t.db.query(`UPDATE dossiers SET due_at = paused_at + interval '1 millisecond' WHERE id = $1`, [id]);
+      };
+      const reminders = () => t.smtp.to(citizen.email).filter((m) => m.subject === `Nhắc bổ sung hồ sơ ${code}`);
+      const warnings = () =>
+        t.smtp
+          .to('clerk.quan1@demo.local')
+          .filter((m) => m.subject === `Hồ sơ ${code} chờ bổ sung đã qua hạn trả ban đầu`);
+
+      await sweep();
+      await t.drain();
+      expect([reminders().length, warnings().length]).toEqual([0, 0]); // running, not due: nothing
+
+      await pausePastDue('Thiếu bản sao giấy khai sinh');
+      expect((await sweep()).pausedPastDue).toBeGreaterThanOrEqual(1);
+      await sweep();
+      await t.drain();
+      expect(reminders()).toHaveLength(1);
+      expect(reminders()[0].text).toContain('Thiếu bản sao giấy khai sinh');
+      expect(warnings()).toHaveLength(1);
+      // Paused, it is not overdue: the clock waits for the citizen.
+      const view = await t.http.get(`${api}/applications/${id}`).set(clerk.auth).expect(200);
+      expect(view.body).toMatchObject({ clockPaused: true });
+      expect(view.body.standing).not.toBe('overdue');
+
+      // The citizen supplements; a new request pauses it again: a new pause, a new reminder.
+      await submit(citizen, id).expect(200);
+      await pausePastDue('Thiếu ảnh 4x6');
+      await sweep();
+      await sweep();
+      await t.drain();
+      expect(reminders()).toHaveLength(2);
+      expect(reminders()[1].text).toContain('Thiếu ảnh 4x6');
+      expect(warnings()).toHaveLength(2);
     });
   });
 });

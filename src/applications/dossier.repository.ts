@@ -530,6 +530,24 @@ export class DossierRepository {
     );
   }
 
+  /**
+   * Flags the open dossiers paused (waiting for the citizen's supplement) whose due date passed during the pause,
+   * once per pause (`pause_warned_at` = the pause's `paused_at`); returns them with the history entry that
+   * started the pause (the warnings' source).
+   */
+  async flagPausedPastDue(m: EntityManager, now: Date): Promise<{ id: string; sourceId: string }[]> {
+    const { rows } = await modify<{ id: string; sourceId: string }>(
+      m,
+      `UPDATE dossiers d SET pause_warned_at = d.paused_at
+          WHERE d.finished_at IS NULL AND d.paused_at IS NOT NULL AND d.due_at < $1 AND d.due_at >= d.paused_at
+            AND d.pause_warned_at IS DISTINCT FROM d.paused_at
+          RETURNING d.id, (SELECT h.id FROM dossier_history h WHERE h.dossier_id = d.id
+                            ORDER BY (h.at <= d.paused_at) DESC, h.seq DESC LIMIT 1) AS "sourceId"`,
+      [now],
+    );
+    return rows;
+  }
+
   /** Flags the agency's open, running dossiers due before `until` and not flagged yet; returns them. */
   async flagDueSoon(m: EntityManager, agencyId: string, now: Date, until: Date): Promise<{ id: string }[]> {
     const { rows } = await modify<{ id: string }>(

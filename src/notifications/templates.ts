@@ -2,7 +2,8 @@
  * Messages, Vietnamese and English, chosen by the recipient's language. One
  * template per event: a workflow action key (submit, receive, ...) or a
  * portal event (payment_required, result_available, shipped, delivered,
- * apology; for staff: due_soon, overdue, shipment_returned). Actions without
+ * apology, supplement_reminder; for staff: due_soon, overdue, supplement_overdue,
+ * shipment_returned). Actions without
  * their own template get the generic one naming the new state. Every message
  * ends with the dossier's state by its label in the recipient's language
  * (`stateLabel`), never by its key.
@@ -111,6 +112,14 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
       subject: `Hồ sơ ${c.code} đã quá hạn`,
       body: `Hồ sơ ${c.code} (${c.procedureName}) đã quá hạn từ ${fmt(c.dueAt, 'vi')}. Hãy xử lý hoặc gửi thư xin lỗi, hẹn lại ngày trả.`,
     }),
+    supplement_reminder: (c) => ({
+      subject: `Nhắc bổ sung hồ sơ ${c.code}`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) vẫn chờ bạn bổ sung.${note(c, 'Nội dung cần bổ sung')}\nNgày hẹn trả ban đầu (${fmt(c.dueAt, 'vi')}) đã qua trong khi chờ bổ sung; thời hạn giải quyết tạm dừng đến khi bạn bổ sung.`,
+    }),
+    supplement_overdue: (c) => ({
+      subject: `Hồ sơ ${c.code} chờ bổ sung đã qua hạn trả ban đầu`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) đang chờ công dân bổ sung; hạn trả ban đầu ${fmt(c.dueAt, 'vi')} đã qua. Công dân đã được nhắc bổ sung.`,
+    }),
     shipment_returned: (c) => ({
       subject: `Bưu điện hoàn trả kết quả hồ sơ ${c.code}`,
       body: `Bưu gửi ${c.waybill ?? ''} của hồ sơ ${c.code} đã bị hoàn trả. Hãy liên hệ công dân.`,
@@ -181,6 +190,14 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
     overdue: (c) => ({
       subject: `Dossier ${c.code} is overdue`,
       body: `Dossier ${c.code} (${c.procedureName}) was due at ${fmt(c.dueAt, 'en')}. Finish it or issue an apology with a new date.`,
+    }),
+    supplement_reminder: (c) => ({
+      subject: `Reminder: dossier ${c.code} waits for your supplement`,
+      body: `Dossier ${c.code} (${c.procedureName}) still waits for the documents the agency asked for.${note(c, 'Requested')}\nThe original due date (${fmt(c.dueAt, 'en')}) passed while it waited; the time limit stays paused until you supplement.`,
+    }),
+    supplement_overdue: (c) => ({
+      subject: `Dossier ${c.code} waiting for a supplement is past its original due date`,
+      body: `Dossier ${c.code} (${c.procedureName}) waits for the citizen's supplement; its original due date ${fmt(c.dueAt, 'en')} has passed. The citizen was reminded.`,
     }),
     shipment_returned: (c) => ({
       subject: `Result of dossier ${c.code} returned by the post`,
