@@ -40,7 +40,7 @@ describe('one-stop-shop rules (4-7)', () => {
       { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock'] },
       {
         key: 'request_supplement',
-        from: ['processing'],
+        from: ['processing', 'supplement_requested'],
         to: 'supplement_requested',
         by: ['clerk'],
         requires: ['comment'],
@@ -233,6 +233,63 @@ describe('one-stop-shop rules (4-7)', () => {
       expect(reminders()).toHaveLength(2);
       expect(reminders()[1].text).toContain('Thiếu ảnh 4x6');
       expect(warnings()).toHaveLength(2);
+    });
+  });
+
+  describe('7. supplementation is requested once per round, listing every item; a repeated item is flagged', () => {
+    it('the clerk lists every item once per round; the portal counts the rounds; an item asked again goes to the supervisor', async () => {
+      const { citizen, clerk, id, code } = await received();
+      const view = async () => (await t.http.get(`${api}/applications/${id}`).set(citizen.auth).expect(200)).body;
+      const lastEntry = async () =>
+        (await t.http.get(`${api}/applications/${id}/history`).set(citizen.auth).expect(200)).body.at(-1);
+      expect((await view()).supplementRounds).toBe(0);
+
+      // The same item twice in one request, or no item at all: refused, nothing written.
+      const twice = await act(clerk, id, 'request_supplement', {
+        comment: 'Bổ sung giấy tờ',
+        items: [{ name: 'Bản sao giấy khai sinh' }, { name: ' bản sao  giấy khai sinh ' }],
+      });
+      expect([twice.status, twice.body.errors]).toEqual([422, [expect.objectContaining({ field: 'items[1].name' })]]);
+      expect((await act(clerk, id, 'request_supplement', { comment: 'Bổ sung', items: [] })).status).toBe(400);
+      expect((await view()).state).toBe('processing');
+
+      await act(clerk, id, 'request_supplement', {
+        comment: 'Đề nghị bổ sung các giấy tờ sau',
+        items: [{ name: 'Bản sao giấy khai sinh', reason: 'Chưa được chứng thực' }, { name: 'Ảnh 4x6' }],
+      }).expect(200);
+      expect(await lastEntry()).toMatchObject({
+        action: 'request_supplement',
+        data: {
+          round: 1,
+          items: [{ name: 'Bản sao giấy khai sinh', reason: 'Chưa được chứng thực' }, { name: 'Ảnh 4x6' }],
+        },
+      });
+      expect((await lastEntry()).data.repeatedItems).toBeUndefined();
+      expect((await view()).supplementRounds).toBe(1);
+
+      // A second request before the citizen answered: one request per round.
+      const again = await act(clerk, id, 'request_supplement', {
+        comment: 'Quên một giấy tờ',
+        items: [{ name: 'Sổ hộ khẩu' }],
+      });
+      expect([again.status, again.body.detail]).toEqual([409, expect.stringMatching(/one request per round/)]);
+      expect((await view()).supplementRounds).toBe(1);
+
+      // The citizen supplements; the next round asks again for the birth certificate.
+      await submit(citizen, id).expect(200);
+      await act(clerk, id, 'request_supplement', {
+        comment: 'Bản sao chưa rõ',
+        items: [{ name: 'bản sao giấy khai sinh' }, { name: 'Sổ hộ khẩu' }],
+      }).expect(200);
+      expect((await lastEntry()).data).toMatchObject({ round: 2, repeatedItems: ['bản sao giấy khai sinh'] });
+      expect((await view()).supplementRounds).toBe(2);
+      await t.drain();
+      const flagged = t.smtp
+        .to('supervisor.quan1@demo.local')
+        .filter((m) => m.subject === `Hồ sơ ${code}: yêu cầu bổ sung lặp lại nội dung đã yêu cầu`);
+      expect(flagged).toHaveLength(1);
+      expect(flagged[0].text).toContain('bản sao giấy khai sinh');
+      expect(t.smtp.to('clerk.quan1@demo.local').map((m) => m.subject)).not.toContain(flagged[0].subject);
     });
   });
 });

@@ -32,6 +32,7 @@ import { DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } fro
 import { DossierView, toDossierView } from './dossier.view';
 import { DossierEffects, EffectContext } from './effects';
 import { IdempotencyRepository } from './idempotency.repository';
+import { requestItems, SUPPLEMENT_REQUEST_ACTION, type SupplementItem, supplementRequestData } from './supplement';
 
 export { workflowRoles } from './actor';
 export { scopeClause } from './dossier.repository';
@@ -42,6 +43,8 @@ export interface ActionInput {
   attachmentIds?: string[];
   /** The dossier's `version` the actor saw (a page's hidden field): another version is a 409, nothing written. */
   expectedVersion?: number;
+  /** `request_supplement` only: every item to supplement in this round (else the comment's lines). */
+  items?: SupplementItem[];
 }
 
 @Injectable()
@@ -229,9 +232,40 @@ export class ApplicationsService {
         throw new Conflict('The dossier changed since it was shown; reload it.', 'version-changed');
       }
       const version = await this.procedures.version(row.procedure_version_id);
-      return this.transition(m, user, row, version, actionKey, input);
+      if (actionKey !== SUPPLEMENT_REQUEST_ACTION) return this.transition(m, user, row, version, actionKey, input);
+      const request = await this.supplementRequest(m, row, input);
+      const moved = await this.transition(m, user, row, version, actionKey, request);
+      if (request.data?.repeatedItems) await this.flagRepeatedItems(m, moved);
+      return moved;
     });
     return this.view(user, updated);
+  }
+
+  /**
+   * A supplementation request lists every item of its round (`items`, else the comment's lines) and is one per
+   * round: refused (409) while the previous request is unanswered. Its history entry's data carries the items,
+   * the round and the items already asked for in an earlier round (`repeatedItems`).
+   */
+  private async supplementRequest(m: EntityManager, row: DossierRow, input: ActionInput): Promise<ActionInput> {
+    const items = requestItems(input.items, input.comment);
+    const { earlier, lastCitizenMoveSeq } = await this.dossiers.supplementRequests(
+      m,
+      row.id,
+      SUPPLEMENT_REQUEST_ACTION,
+    );
+    const round = supplementRequestData(items, earlier, lastCitizenMoveSeq);
+    return { ...input, data: { ...(input.data ?? {}), ...round } };
+  }
+
+  /** An item asked for again in a later round is flagged to the agency's supervisors (the entry is the source). */
+  private async flagRepeatedItems(m: EntityManager, moved: DossierRow): Promise<void> {
+    const sourceId = await this.dossiers.historyIdAt(m, moved.id, moved.history_seq);
+    await this.outbox.add(m, [
+      {
+        name: 'dossier-event',
+        data: { dossierId: moved.id, event: 'supplement_repeated', sourceId, audience: 'supervisors' },
+      },
+    ]);
   }
 
   /**

@@ -7,6 +7,7 @@ import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
 import { DossierRow, HistoryEntry, historyHash } from './dossier';
 import type { DossierSurroundings } from './dossier.view';
+import { type EarlierRequest, SUPPLEMENT_REQUEST_ACTION } from './supplement';
 
 /** A scope as SQL over `d` (dossiers) and `v` (procedure_versions), with its parameters; see scopeClause. */
 export interface Scope {
@@ -253,9 +254,10 @@ export class DossierRepository {
               (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = d.id) AS shipment,
               (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
                  FROM dossier_apologies WHERE dossier_id = d.id) AS apologies,
-              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = d.id) AS rating
+              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = d.id) AS rating,
+              (SELECT count(*)::int FROM dossier_history WHERE dossier_id = d.id AND action = $2) AS "supplementRounds"
          FROM unnest($1::uuid[]) AS d(id)`,
-      [ids],
+      [ids, SUPPLEMENT_REQUEST_ACTION],
     );
     return new Map(extras.map(({ id, ...rest }) => [id, rest]));
   }
@@ -416,6 +418,36 @@ export class DossierRepository {
       [agencyId, day],
     );
     return counter.last_value;
+  }
+
+  // ------------------------------------------------------------ supplementation rounds
+
+  /**
+   * The dossier's supplementation requests so far (oldest first) and the last state change the citizen made
+   * (their answer to a request), in one read.
+   */
+  async supplementRequests(
+    m: EntityManager,
+    dossierId: string,
+    action: string,
+  ): Promise<{ earlier: EarlierRequest[]; lastCitizenMoveSeq: number | null }> {
+    const [row]: { earlier: EarlierRequest[]; last: number | null }[] = await m.query(
+      `SELECT coalesce((SELECT json_agg(json_build_object('seq', seq, 'comment', comment, 'data', data) ORDER BY seq)
+                          FROM dossier_history WHERE dossier_id = $1 AND action = $2), '[]') AS earlier,
+              (SELECT max(seq) FROM dossier_history WHERE dossier_id = $1 AND actor_role = 'citizen'
+                  AND from_state IS DISTINCT FROM to_state AND from_state IS NOT NULL) AS last`,
+      [dossierId, action],
+    );
+    return { earlier: row.earlier, lastCitizenMoveSeq: row.last === null ? null : Number(row.last) };
+  }
+
+  /** The id of the dossier's history entry number `seq`. */
+  async historyIdAt(m: EntityManager, dossierId: string, seq: number): Promise<string> {
+    const [h]: { id: string }[] = await m.query(`SELECT id FROM dossier_history WHERE dossier_id = $1 AND seq = $2`, [
+      dossierId,
+      seq,
+    ]);
+    return h.id;
   }
 
   // ------------------------------------------------------------ apologies and ratings

@@ -17,6 +17,8 @@ export interface DossierMessageContext {
   newDueAt: Date | null;
   /** The workflow's own label of `state` (Vietnamese), if it gives one. */
   workflowStateLabel: string | null;
+  /** A supplementation request's items already asked for in an earlier round (its history entry's data). */
+  repeatedItems: string[] | null;
 }
 
 /** A message about a dossier, as the clerk's dossier page lists it (no address, no text: the event and its fate). */
@@ -64,7 +66,8 @@ export class NotificationsRepository {
               (SELECT s.waybill FROM shipments s WHERE s.dossier_id = d.id) AS waybill,
               (SELECT a.new_due_at FROM dossier_apologies a WHERE a.id = $2) AS "newDueAt",
               (SELECT s->>'label' FROM procedure_versions v, jsonb_array_elements(v.workflow->'states') s
-                WHERE v.id = d.procedure_version_id AND s->>'key' = coalesce(h.to_state, d.state) LIMIT 1) AS "workflowStateLabel"
+                WHERE v.id = d.procedure_version_id AND s->>'key' = coalesce(h.to_state, d.state) LIMIT 1) AS "workflowStateLabel",
+              h.data->'repeatedItems' AS "repeatedItems"
          FROM dossiers d JOIN procedures p ON p.id = d.procedure_id
          LEFT JOIN dossier_history h ON h.id = $2
         WHERE d.id = $1`,

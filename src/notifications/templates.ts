@@ -3,7 +3,7 @@
  * template per event: a workflow action key (submit, receive, ...) or a
  * portal event (payment_required, result_available, shipped, delivered,
  * apology, supplement_reminder; for staff: due_soon, overdue, supplement_overdue,
- * shipment_returned). Actions without
+ * shipment_returned; for supervisors: supplement_repeated). Actions without
  * their own template get the generic one naming the new state. Every message
  * ends with the dossier's state by its label in the recipient's language
  * (`stateLabel`), never by its key.
@@ -19,6 +19,8 @@ export interface MessageContext {
   state: string;
   /** The workflow's own label of the state (Vietnamese), when it gives one. */
   workflowStateLabel?: string | null;
+  /** supplement_repeated: the items asked for again. */
+  repeatedItems?: string[] | null;
   dueAt: Date | null;
   newDueAt?: Date | null;
   comment: string | null;
@@ -120,6 +122,10 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
       subject: `Hồ sơ ${c.code} chờ bổ sung đã qua hạn trả ban đầu`,
       body: `Hồ sơ ${c.code} (${c.procedureName}) đang chờ công dân bổ sung; hạn trả ban đầu ${fmt(c.dueAt, 'vi')} đã qua. Công dân đã được nhắc bổ sung.`,
     }),
+    supplement_repeated: (c) => ({
+      subject: `Hồ sơ ${c.code}: yêu cầu bổ sung lặp lại nội dung đã yêu cầu`,
+      body: `Yêu cầu bổ sung hồ sơ ${c.code} (${c.procedureName}) nêu lại nội dung đã yêu cầu ở lần trước: ${(c.repeatedItems ?? []).join('; ')}. Đề nghị kiểm tra (yêu cầu bổ sung một lần, đầy đủ).${note(c, 'Nội dung yêu cầu')}`,
+    }),
     shipment_returned: (c) => ({
       subject: `Bưu điện hoàn trả kết quả hồ sơ ${c.code}`,
       body: `Bưu gửi ${c.waybill ?? ''} của hồ sơ ${c.code} đã bị hoàn trả. Hãy liên hệ công dân.`,
@@ -198,6 +204,10 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
     supplement_overdue: (c) => ({
       subject: `Dossier ${c.code} waiting for a supplement is past its original due date`,
       body: `Dossier ${c.code} (${c.procedureName}) waits for the citizen's supplement; its original due date ${fmt(c.dueAt, 'en')} has passed. The citizen was reminded.`,
+    }),
+    supplement_repeated: (c) => ({
+      subject: `Dossier ${c.code}: a supplementation request repeats an earlier item`,
+      body: `The supplementation request for dossier ${c.code} (${c.procedureName}) asks again for what an earlier round asked: ${(c.repeatedItems ?? []).join('; ')}. Please check it (one complete request per round).${note(c, 'Request')}`,
     }),
     shipment_returned: (c) => ({
       subject: `Result of dossier ${c.code} returned by the post`,
