@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DeadlinesService } from '../src/applications/deadlines.service';
 import { createTestApp, TestApp } from './support/app';
-import { admin, DEMO, idem, newCitizen, Session, staff, workingDaysAfter } from './support/factories';
+import { admin, DEMO, DEMO_PASSWORD, idem, newCitizen, Session, staff, workingDaysAfter } from './support/factories';
 
 /**
  * One-stop-shop rules 4-7 (issue 13), each named as a clerk would say it. Every test makes its own data; the
@@ -290,6 +290,42 @@ describe('one-stop-shop rules (4-7)', () => {
       expect(flagged).toHaveLength(1);
       expect(flagged[0].text).toContain('bản sao giấy khai sinh');
       expect(t.smtp.to('clerk.quan1@demo.local').map((m) => m.subject)).not.toContain(flagged[0].subject);
+    });
+
+    it('on the pages: the clerk lists the items one per line; the citizen sees them and how many rounds there were', async () => {
+      const { citizen, id } = await received();
+      const signIn = async (email: string, password: string) => {
+        const agent = request.agent(t.url);
+        const form = await agent.get('/login').expect(200);
+        await agent
+          .post('/login')
+          .type('form')
+          .send({ _csrf: csrfOf(form.text), email, password })
+          .expect(303);
+        return agent;
+      };
+      const clerkPages = await signIn('clerk.quan1@demo.local', DEMO_PASSWORD);
+      const confirm = await clerkPages.get(`/staff/dossiers/${id}/actions/request_supplement`).expect(200);
+      expect(confirm.text).toMatch(/<textarea[^>]+id="items"[^>]+name="items"/);
+      const version = /name="version" value="(\d+)"/.exec(confirm.text)![1];
+      const post = (items: string) =>
+        clerkPages
+          .post(`/staff/dossiers/${id}/actions/request_supplement`)
+          .type('form')
+          .send({ _csrf: csrfOf(confirm.text), version, comment: 'Đề nghị bổ sung', items });
+      // The same item twice: the form again, with the error on the list.
+      const twice = await post('Ảnh 4x6\n ảnh 4x6 ').expect(422);
+      expect(twice.text).toContain('href="#items"');
+      await post('Bản sao giấy khai sinh\n\nẢnh 4x6\n').expect(303);
+
+      const citizenPages = await signIn(citizen.email, 'Citizen-pass-1');
+      const page = await citizenPages.get(`/dossiers/${id}`).expect(200);
+      const listed = /<ul[^>]*id="dossier-asked-items"[^>]*>([\s\S]*?)<\/ul>/.exec(page.text)![1];
+      expect([...listed.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1].trim())).toEqual([
+        'Bản sao giấy khai sinh',
+        'Ảnh 4x6',
+      ]);
+      expect(page.text).toMatch(/id="dossier-supplement-rounds">1</);
     });
   });
 });

@@ -899,4 +899,10 @@ export const en: Record<MessageKey, string> = {
   'rulesa.lookup.apologyDueAt.hint': 'originally due: {date}',
   'rulesa.apology.tooLate': 'An apology is sent before the due date or on the day it passes; that day is over',
   'rulesa.apology.notWorkingTime': 'The new date must be a working day of the agency (not a weekend or holiday)',
+  'rulesa.supplement.rounds': 'Supplementation requests',
+  'rulesa.supplement.round': 'Supplementation request number {n}. What to add or correct:',
+  'rulesa.supplement.items': 'Items to supplement (one item per line)',
+  'rulesa.supplement.itemsHint':
+    'List every missing or wrong paper or detail: a dossier is asked once per round. Left empty: the lines of the message above.',
+  'rulesa.supplement.itemsInvalid': 'List each item to supplement once',
 };

@@ -897,6 +897,12 @@ export const vi = {
   'rulesa.lookup.apologyDueAt.hint': 'hạn trả ban đầu: {date}',
   'rulesa.apology.tooLate': 'Thư xin lỗi phải gửi trước hạn trả hoặc trong ngày hết hạn; ngày đó đã qua',
   'rulesa.apology.notWorkingTime': 'Ngày hẹn mới phải là ngày làm việc của cơ quan (không phải ngày nghỉ, ngày lễ)',
+  'rulesa.supplement.rounds': 'Số lần yêu cầu bổ sung',
+  'rulesa.supplement.round': 'Yêu cầu bổ sung lần thứ {n}. Các nội dung cần bổ sung:',
+  'rulesa.supplement.items': 'Nội dung cần bổ sung (mỗi dòng một nội dung)',
+  'rulesa.supplement.itemsHint':
+    'Liệt kê đầy đủ mọi giấy tờ, thông tin còn thiếu hoặc chưa đúng: mỗi lần chỉ yêu cầu bổ sung một lần. Để trống: dùng các dòng của nội dung trên.',
+  'rulesa.supplement.itemsInvalid': 'Mỗi nội dung cần bổ sung chỉ ghi một lần',
 } as const;
 
 export type MessageKey = keyof typeof vi;
