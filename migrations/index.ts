@@ -11,6 +11,7 @@ import { DocumentNumbers1764200000000 } from './1764200000000-document-numbers';
 import { Signing1764200100000 } from './1764200100000-signing';
 import { Transfer1764300300000 } from './1764300300000-transfer';
 import { Counter1764300200000 } from './1764300200000-counter';
+import { SupplementRules1764300000000 } from './1764300000000-supplement-rules';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -25,6 +26,7 @@ export const migrations = [
   StaffMfa1764100100000,
   DocumentNumbers1764200000000,
   Signing1764200100000,
+  SupplementRules1764300000000,
   Counter1764300200000,
   Transfer1764300300000,
 ];

@@ -1,5 +1,15 @@
 import { createTestApp, TestApp } from './support/app';
-import { binary, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
+import {
+  binary,
+  DEMO,
+  idem,
+  newCitizen,
+  payInSandbox,
+  Session,
+  staff,
+  uploadDocument,
+  workingDaysAfter,
+} from './support/factories';
 
 // pdf-parse's index runs a self-test when required directly; its library file does not.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -190,7 +200,7 @@ describe('official forms (Circular 01/2018) and per-agency numbering', () => {
     const received = await act(clerk, id, 'receive').expect(200);
     expect((await form(citizen, id, '02')).status).toBe(404);
 
-    const newDueAt = new Date(new Date(received.body.dueAt).getTime() + 10 * 86_400_000);
+    const newDueAt = await workingDaysAfter(t, id, received.body.dueAt, 8);
     await t.http
       .post(`${api}/applications/${id}/apology`)
       .set(clerk.auth)

@@ -24,6 +24,7 @@ import {
 } from '../workflow/engine';
 import { ActionForbiddenError, InvalidTransitionError } from '../workflow/errors';
 import { Actor, actorIdOf, actorRoleOf, isSystem, workflowRoles } from './actor';
+import { checkApology } from './apology';
 import { DocumentsRepository } from './documents.repository';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DossierRow, dossierCode } from './dossier';
@@ -31,6 +32,7 @@ import { DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } fro
 import { DossierView, toDossierView } from './dossier.view';
 import { DossierEffects, EffectContext } from './effects';
 import { IdempotencyRepository } from './idempotency.repository';
+import { requestItems, SUPPLEMENT_REQUEST_ACTION, type SupplementItem, supplementRequestData } from './supplement';
 
 export { workflowRoles } from './actor';
 export { scopeClause } from './dossier.repository';
@@ -41,6 +43,8 @@ export interface ActionInput {
   attachmentIds?: string[];
   /** The dossier's `version` the actor saw (a page's hidden field): another version is a 409, nothing written. */
   expectedVersion?: number;
+  /** `request_supplement` only: every item to supplement in this round (else the comment's lines). */
+  items?: SupplementItem[];
 }
 
 @Injectable()
@@ -333,9 +337,40 @@ export class ApplicationsService {
         throw new Conflict('The dossier changed since it was shown; reload it.', 'version-changed');
       }
       const version = await this.procedures.version(row.procedure_version_id);
-      return this.transition(m, user, row, version, actionKey, input);
+      if (actionKey !== SUPPLEMENT_REQUEST_ACTION) return this.transition(m, user, row, version, actionKey, input);
+      const request = await this.supplementRequest(m, row, input);
+      const moved = await this.transition(m, user, row, version, actionKey, request);
+      if (request.data?.repeatedItems) await this.flagRepeatedItems(m, moved);
+      return moved;
     });
     return this.view(user, updated);
+  }
+
+  /**
+   * A supplementation request lists every item of its round (`items`, else the comment's lines) and is one per
+   * round: refused (409) while the previous request is unanswered. Its history entry's data carries the items,
+   * the round and the items already asked for in an earlier round (`repeatedItems`).
+   */
+  private async supplementRequest(m: EntityManager, row: DossierRow, input: ActionInput): Promise<ActionInput> {
+    const items = requestItems(input.items, input.comment);
+    const { earlier, lastCitizenMoveSeq } = await this.dossiers.supplementRequests(
+      m,
+      row.id,
+      SUPPLEMENT_REQUEST_ACTION,
+    );
+    const round = supplementRequestData(items, earlier, lastCitizenMoveSeq);
+    return { ...input, data: { ...(input.data ?? {}), ...round } };
+  }
+
+  /** An item asked for again in a later round is flagged to the agency's supervisors (the entry is the source). */
+  private async flagRepeatedItems(m: EntityManager, moved: DossierRow): Promise<void> {
+    const sourceId = await this.dossiers.historyIdAt(m, moved.id, moved.history_seq);
+    await this.outbox.add(m, [
+      {
+        name: 'dossier-event',
+        data: { dossierId: moved.id, event: 'supplement_repeated', sourceId, audience: 'supervisors' },
+      },
+    ]);
   }
 
   /**
@@ -407,7 +442,8 @@ export class ApplicationsService {
   /**
    * The apology and new date (form 04) when a dossier will be late: the
    * citizen is told, the new date is shown, and the dossier still counts as
-   * late (its due date does not move).
+   * late (its due date does not move). Issued at the latest on the day the due date passes, with a new date in
+   * working time after the due date (`checkApology`); otherwise a 422, nothing written.
    */
   async apologize(user: AuthUser, id: string, reason: string, newDueAt: Date): Promise<DossierView> {
     if (!isStaff(user)) throw new Forbidden();
@@ -416,13 +452,8 @@ export class ApplicationsService {
       if (!row.received_at || row.finished_at || !row.due_at) {
         throw new Conflict('An apology is issued for a received dossier that is not finished.', 'not-apologizable');
       }
-      const latest = await this.dossiers.latestApologyDate(m, id);
-      const floor = latest && latest > row.due_at ? latest : row.due_at;
-      if (newDueAt <= floor || newDueAt <= new Date()) {
-        throw new ValidationFailed([
-          { field: 'newDueAt', message: 'the new date must be later than the current due date and in the future' },
-        ]);
-      }
+      const latestApologyAt = await this.dossiers.latestApologyDate(m, id);
+      checkApology({ calendar: row.calendar, now: new Date(), dueAt: row.due_at, latestApologyAt, newDueAt });
       const apologyId = await this.dossiers.insertApology(m, id, reason.trim(), newDueAt, user.id);
       await this.dossiers.appendHistory(m, row, {
         action: 'apology',

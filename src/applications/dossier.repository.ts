@@ -7,6 +7,7 @@ import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
 import { DossierRow, HistoryEntry, historyHash } from './dossier';
 import type { DossierSurroundings } from './dossier.view';
+import { type EarlierRequest, SUPPLEMENT_REQUEST_ACTION } from './supplement';
 
 /** A scope as SQL over `d` (dossiers) and `v` (procedure_versions), with its parameters; see scopeClause. */
 export interface Scope {
@@ -105,6 +106,8 @@ export interface LookupAnswer {
   state: string;
   dueAt: Date | null;
   procedureName: string;
+  /** The new date of the latest apology (form 04), shown next to the original due date; null without one. */
+  apologyDueAt: Date | null;
 }
 
 export interface Rating {
@@ -232,7 +235,9 @@ export class DossierRepository {
 
   async lookup(code: string, idNumber: string): Promise<LookupAnswer | undefined> {
     const rows: LookupAnswer[] = await this.db.query(
-      `SELECT d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName"
+      `SELECT d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName",
+              (SELECT ap.new_due_at FROM dossier_apologies ap WHERE ap.dossier_id = d.id
+                ORDER BY ap.at DESC, ap.new_due_at DESC LIMIT 1) AS "apologyDueAt"
          FROM dossiers d JOIN accounts a ON a.id = d.applicant_id JOIN procedures p ON p.id = d.procedure_id
         WHERE d.code = $1 AND a.id_number = $2`,
       [code, idNumber],
@@ -255,9 +260,10 @@ export class DossierRepository {
               (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = d.id) AS shipment,
               (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
                  FROM dossier_apologies WHERE dossier_id = d.id) AS apologies,
-              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = d.id) AS rating
+              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = d.id) AS rating,
+              (SELECT count(*)::int FROM dossier_history WHERE dossier_id = d.id AND action = $2) AS "supplementRounds"
          FROM unnest($1::uuid[]) AS d(id)`,
-      [ids],
+      [ids, SUPPLEMENT_REQUEST_ACTION],
     );
     return new Map(extras.map(({ id, ...rest }) => [id, rest]));
   }
@@ -438,6 +444,36 @@ export class DossierRepository {
     return counter.last_value;
   }
 
+  // ------------------------------------------------------------ supplementation rounds
+
+  /**
+   * The dossier's supplementation requests so far (oldest first) and the last state change the citizen made
+   * (their answer to a request), in one read.
+   */
+  async supplementRequests(
+    m: EntityManager,
+    dossierId: string,
+    action: string,
+  ): Promise<{ earlier: EarlierRequest[]; lastCitizenMoveSeq: number | null }> {
+    const [row]: { earlier: EarlierRequest[]; last: number | null }[] = await m.query(
+      `SELECT coalesce((SELECT json_agg(json_build_object('seq', seq, 'comment', comment, 'data', data) ORDER BY seq)
+                          FROM dossier_history WHERE dossier_id = $1 AND action = $2), '[]') AS earlier,
+              (SELECT max(seq) FROM dossier_history WHERE dossier_id = $1 AND actor_role = 'citizen'
+                  AND from_state IS DISTINCT FROM to_state AND from_state IS NOT NULL) AS last`,
+      [dossierId, action],
+    );
+    return { earlier: row.earlier, lastCitizenMoveSeq: row.last === null ? null : Number(row.last) };
+  }
+
+  /** The id of the dossier's history entry number `seq`. */
+  async historyIdAt(m: EntityManager, dossierId: string, seq: number): Promise<string> {
+    const [h]: { id: string }[] = await m.query(`SELECT id FROM dossier_history WHERE dossier_id = $1 AND seq = $2`, [
+      dossierId,
+      seq,
+    ]);
+    return h.id;
+  }
+
   // ------------------------------------------------------------ apologies and ratings
 
   async latestApologyDate(m: EntityManager, dossierId: string): Promise<Date | null> {
@@ -548,6 +584,24 @@ export class DossierRepository {
       `SELECT id, calendar FROM agencies a WHERE EXISTS (SELECT 1 FROM dossiers d WHERE d.agency_id = a.id AND d.finished_at IS NULL AND d.due_at >= $1)`,
       [now],
     );
+  }
+
+  /**
+   * Flags the open dossiers paused (waiting for the citizen's supplement) whose due date passed during the pause,
+   * once per pause (`pause_warned_at` = the pause's `paused_at`); returns them with the history entry that
+   * started the pause (the warnings' source).
+   */
+  async flagPausedPastDue(m: EntityManager, now: Date): Promise<{ id: string; sourceId: string }[]> {
+    const { rows } = await modify<{ id: string; sourceId: string }>(
+      m,
+      `UPDATE dossiers d SET pause_warned_at = d.paused_at
+          WHERE d.finished_at IS NULL AND d.paused_at IS NOT NULL AND d.due_at < $1 AND d.due_at >= d.paused_at
+            AND d.pause_warned_at IS DISTINCT FROM d.paused_at
+          RETURNING d.id, (SELECT h.id FROM dossier_history h WHERE h.dossier_id = d.id
+                            ORDER BY (h.at <= d.paused_at) DESC, h.seq DESC LIMIT 1) AS "sourceId"`,
+      [now],
+    );
+    return rows;
   }
 
   /** Flags the agency's open, running dossiers due before `until` and not flagged yet; returns them. */

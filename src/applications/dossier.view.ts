@@ -65,6 +65,11 @@ export class DossierView {
     comment: string | null;
     at: Date;
   } | null;
+  @ApiProperty({
+    type: 'integer',
+    description: 'How many supplementation rounds the dossier has had (requests of the agency, one per round)',
+  })
+  supplementRounds: number;
   @ApiProperty() version: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
@@ -84,6 +89,7 @@ export interface DossierSurroundings {
   shipment: DossierView['shipment'];
   apologies: DossierView['apologies'];
   rating: DossierView['rating'];
+  supplementRounds: number;
 }
 
 /** Timestamps built by json_build_object arrive as Postgres text; the API speaks ISO 8601 everywhere. */
@@ -122,6 +128,7 @@ export function toDossierView(
     shipment: extra.shipment,
     apologies: extra.apologies.map((a) => ({ ...a, newDueAt: asDate(a.newDueAt)!, at: asDate(a.at)! })),
     rating: extra.rating && { ...extra.rating, at: asDate(extra.rating.at)! },
+    supplementRounds: extra.supplementRounds ?? 0,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsIn,
   IsInt,
@@ -74,6 +75,20 @@ export class UpdateApplicationDto {
   delivery?: DeliveryDto;
 }
 
+/** One item of a supplementation request (form 02): what is missing or wrong, and why. */
+export class SupplementItemDto {
+  @ApiProperty({ description: 'The paper or field to supplement; unique within the request', maxLength: 500 })
+  @IsString()
+  @Length(1, 500)
+  name: string;
+
+  @ApiPropertyOptional({ description: 'What is missing or wrong with it', maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
 export class ActionDto {
   @ApiPropertyOptional()
   @IsOptional()
@@ -92,6 +107,20 @@ export class ActionDto {
   @ArrayMaxSize(20)
   @IsUUID('4', { each: true })
   attachmentIds?: string[];
+
+  @ApiPropertyOptional({
+    type: [SupplementItemDto],
+    description:
+      'request_supplement only: every item the citizen must supplement in this round (at least one, names unique). ' +
+      "Omitted: the comment's lines. An item already requested in an earlier round is flagged to the supervisors.",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => SupplementItemDto)
+  items?: SupplementItemDto[];
 }
 
 export class AssignDto {

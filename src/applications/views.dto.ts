@@ -69,8 +69,16 @@ export class HistoryEntryDto {
 export class LookupResultDto {
   @ApiProperty() code: string;
   @ApiProperty() state: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'The original due date' })
+  dueAt: Date | null;
   @ApiProperty() procedureName: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'The new date of the latest apology (form 04); the due date itself never moves. Null without one.',
+  })
+  apologyDueAt: Date | null;
 }
 
 export class DocumentDto {

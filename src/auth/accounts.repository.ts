@@ -384,6 +384,16 @@ export class AccountsRepository {
     );
   }
 
+  /** The agency's supervisors (active accounts), by email only. */
+  async supervisorRecipients(agencyId: string): Promise<Recipient[]> {
+    return selectRows<Recipient>(
+      this.db,
+      `SELECT id, email, phone, full_name AS "fullName", locale, false AS "notifySms" FROM accounts
+            WHERE agency_id = $1 AND role = 'supervisor' AND disabled_at IS NULL`,
+      [agencyId],
+    );
+  }
+
   async resetRecipient(resetId: string): Promise<Recipient | undefined> {
     const [row] = await selectRows<Recipient>(
       this.db,

@@ -77,7 +77,20 @@ export function refusalEntry(history: FormHistoryRow[]): FormHistoryRow | undefi
 /** Each requested item once: `data.items` when the request listed them, else the comment's lines (or `;` parts). */
 export function requestedItems(h: Pick<FormHistoryRow, 'comment' | 'data'>): string[] {
   const given: unknown = h.data?.items;
-  const listed = Array.isArray(given) ? given.filter((i): i is string => typeof i === 'string') : [];
+  // Items are `{name, reason?}` (strings in older entries).
+  const listed = Array.isArray(given)
+    ? given
+        .map((i: unknown) =>
+          typeof i === 'string'
+            ? i
+            : i && typeof i === 'object' && typeof (i as { name?: unknown }).name === 'string'
+              ? [(i as { name: string }).name, (i as { reason?: unknown }).reason]
+                  .filter((x) => typeof x === 'string' && x)
+                  .join(': ')
+              : null,
+        )
+        .filter((i): i is string => !!i)
+    : [];
   const raw = listed.length ? listed : (h.comment ?? '').split(/\r?\n|;/);
   const seen = new Set<string>();
   const items: string[] = [];

@@ -20,7 +20,13 @@ export interface JobDataByName {
    * `sourceId` names the occurrence (a history entry, a result, a shipment): one message per
    * (dossier, event, source, channel, recipient).
    */
-  'dossier-event': { dossierId: string; event: string; sourceId: string; audience?: 'citizen' | 'staff' };
+  'dossier-event': {
+    dossierId: string;
+    event: string;
+    sourceId: string;
+    /** Who is told: the citizen (default), the agency's staff (the assignee, else clerks and supervisors), its supervisors. */
+    audience?: 'citizen' | 'staff' | 'supervisors';
+  };
   /**
    * Tell an account holder about their account (no dossier): `password_reset` mails a reset link (`sourceId`:
    * the password_resets row; the worker makes the token, only its hash is stored). One message per

@@ -66,7 +66,9 @@ export class NotificationsProcessor extends WorkerHost {
     const recipients =
       audience === 'citizen'
         ? await this.accounts.recipient(ctx.applicant_id)
-        : await this.accounts.staffRecipients(ctx.assignee_id, ctx.agency_id);
+        : audience === 'supervisors'
+          ? await this.accounts.supervisorRecipients(ctx.agency_id)
+          : await this.accounts.staffRecipients(ctx.assignee_id, ctx.agency_id);
     // The official form the event announces (receipt 01, supplementation 02, refusal 03, apology 04), rendered
     // once for every recipient's email: deterministic, so a retried job attaches the same bytes.
     const form = audience === 'citizen' ? await this.forms.forEvent(dossierId, event) : null;

@@ -15,6 +15,10 @@ export interface DossierMessageContext {
   comment: string | null;
   waybill: string | null;
   newDueAt: Date | null;
+  /** The workflow's own label of `state` (Vietnamese), if it gives one. */
+  workflowStateLabel: string | null;
+  /** A supplementation request's items already asked for in an earlier round (its history entry's data). */
+  repeatedItems: string[] | null;
 }
 
 /** A message about a dossier, as the clerk's dossier page lists it (no address, no text: the event and its fate). */
@@ -50,16 +54,20 @@ export class NotificationsRepository {
 
   /**
    * The context of a dossier message, in one read: the dossier, its procedure, the history entry or apology
-   * (`sourceId`) and its parcel. A read-only view over other modules' tables, kept as one statement (one round
+   * (`sourceId`) and its parcel. The state is the one the history entry moved to (else the dossier's), with the
+   * workflow's own label of it. A read-only view over other modules' tables, kept as one statement (one round
    * trip per job); nothing here writes them.
    */
   async dossierContext(dossierId: string, sourceId: string): Promise<DossierMessageContext | undefined> {
     const [ctx] = await selectRows<DossierMessageContext>(
       this.db,
-      `SELECT d.code, d.state, d.due_at AS "dueAt", d.agency_id, d.applicant_id, d.assignee_id, p.name AS "procedureName",
+      `SELECT d.code, coalesce(h.to_state, d.state) AS state, d.due_at AS "dueAt", d.agency_id, d.applicant_id, d.assignee_id, p.name AS "procedureName",
               coalesce(h.comment, (SELECT a.reason FROM dossier_apologies a WHERE a.id = $2)) AS comment,
               (SELECT s.waybill FROM shipments s WHERE s.dossier_id = d.id) AS waybill,
-              (SELECT a.new_due_at FROM dossier_apologies a WHERE a.id = $2) AS "newDueAt"
+              (SELECT a.new_due_at FROM dossier_apologies a WHERE a.id = $2) AS "newDueAt",
+              (SELECT s->>'label' FROM procedure_versions v, jsonb_array_elements(v.workflow->'states') s
+                WHERE v.id = d.procedure_version_id AND s->>'key' = coalesce(h.to_state, d.state) LIMIT 1) AS "workflowStateLabel",
+              h.data->'repeatedItems' AS "repeatedItems"
          FROM dossiers d JOIN procedures p ON p.id = d.procedure_id
          LEFT JOIN dossier_history h ON h.id = $2
         WHERE d.id = $1`,

@@ -2,14 +2,25 @@
  * Messages, Vietnamese and English, chosen by the recipient's language. One
  * template per event: a workflow action key (submit, receive, ...) or a
  * portal event (payment_required, result_available, shipped, delivered,
- * apology; for staff: due_soon, overdue, shipment_returned). Actions without
- * their own template get the generic one naming the new state.
+ * apology, supplement_reminder; for staff: due_soon, overdue, supplement_overdue,
+ * shipment_returned; for supervisors: supplement_repeated). Actions without
+ * their own template get the generic one naming the new state. Every message
+ * ends with the dossier's state by its label in the recipient's language
+ * (`stateLabel`), never by its key.
  */
+import { en as webEn } from '../web/i18n/en';
+import { vi as webVi, type MessageKey } from '../web/i18n/vi';
+
 export interface MessageContext {
   code: string | null;
   procedureName: string;
   fullName: string;
+  /** The state's key (the one the event moved the dossier to). */
   state: string;
+  /** The workflow's own label of the state (Vietnamese), when it gives one. */
+  workflowStateLabel?: string | null;
+  /** supplement_repeated: the items asked for again. */
+  repeatedItems?: string[] | null;
   dueAt: Date | null;
   newDueAt?: Date | null;
   comment: string | null;
@@ -29,6 +40,18 @@ const fmt = (d: Date | null | undefined, locale: Locale) =>
         timeStyle: 'short',
       })
     : '-';
+/**
+ * A state's label in `locale`: the common states' texts of the web catalogue (`state.<key>`, the same words the
+ * pages show), else the workflow's own label (Vietnamese), else a generic text. Never the raw key.
+ */
+export function stateLabel(state: string, locale: Locale, workflowLabel?: string | null): string {
+  const catalogue: Record<MessageKey, string> = locale === 'en' ? webEn : webVi;
+  const key = `state.${state}`;
+  if (key !== 'state.other' && Object.prototype.hasOwnProperty.call(catalogue, key))
+    return catalogue[key as MessageKey];
+  return workflowLabel?.trim() || catalogue['state.other'];
+}
+
 const note = (c: MessageContext, label: string) => (c.comment ? `\n${label}: ${c.comment}` : '');
 
 const TEMPLATES: Record<Locale, Record<string, Template>> = {
@@ -91,13 +114,25 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
       subject: `Hồ sơ ${c.code} đã quá hạn`,
       body: `Hồ sơ ${c.code} (${c.procedureName}) đã quá hạn từ ${fmt(c.dueAt, 'vi')}. Hãy xử lý hoặc gửi thư xin lỗi, hẹn lại ngày trả.`,
     }),
+    supplement_reminder: (c) => ({
+      subject: `Nhắc bổ sung hồ sơ ${c.code}`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) vẫn chờ bạn bổ sung.${note(c, 'Nội dung cần bổ sung')}\nNgày hẹn trả ban đầu (${fmt(c.dueAt, 'vi')}) đã qua trong khi chờ bổ sung; thời hạn giải quyết tạm dừng đến khi bạn bổ sung.`,
+    }),
+    supplement_overdue: (c) => ({
+      subject: `Hồ sơ ${c.code} chờ bổ sung đã qua hạn trả ban đầu`,
+      body: `Hồ sơ ${c.code} (${c.procedureName}) đang chờ công dân bổ sung; hạn trả ban đầu ${fmt(c.dueAt, 'vi')} đã qua. Công dân đã được nhắc bổ sung.`,
+    }),
+    supplement_repeated: (c) => ({
+      subject: `Hồ sơ ${c.code}: yêu cầu bổ sung lặp lại nội dung đã yêu cầu`,
+      body: `Yêu cầu bổ sung hồ sơ ${c.code} (${c.procedureName}) nêu lại nội dung đã yêu cầu ở lần trước: ${(c.repeatedItems ?? []).join('; ')}. Đề nghị kiểm tra (yêu cầu bổ sung một lần, đầy đủ).${note(c, 'Nội dung yêu cầu')}`,
+    }),
     shipment_returned: (c) => ({
       subject: `Bưu điện hoàn trả kết quả hồ sơ ${c.code}`,
       body: `Bưu gửi ${c.waybill ?? ''} của hồ sơ ${c.code} đã bị hoàn trả. Hãy liên hệ công dân.`,
     }),
     _default: (c) => ({
       subject: `Cập nhật hồ sơ ${c.code}`,
-      body: `Hồ sơ ${c.code} chuyển sang trạng thái: ${c.state}.${note(c, 'Ghi chú')}`,
+      body: `Hồ sơ ${c.code} chuyển sang trạng thái: ${stateLabel(c.state, 'vi', c.workflowStateLabel)}.${note(c, 'Ghi chú')}`,
     }),
   },
   en: {
@@ -162,13 +197,25 @@ const TEMPLATES: Record<Locale, Record<string, Template>> = {
       subject: `Dossier ${c.code} is overdue`,
       body: `Dossier ${c.code} (${c.procedureName}) was due at ${fmt(c.dueAt, 'en')}. Finish it or issue an apology with a new date.`,
     }),
+    supplement_reminder: (c) => ({
+      subject: `Reminder: dossier ${c.code} waits for your supplement`,
+      body: `Dossier ${c.code} (${c.procedureName}) still waits for the documents the agency asked for.${note(c, 'Requested')}\nThe original due date (${fmt(c.dueAt, 'en')}) passed while it waited; the time limit stays paused until you supplement.`,
+    }),
+    supplement_overdue: (c) => ({
+      subject: `Dossier ${c.code} waiting for a supplement is past its original due date`,
+      body: `Dossier ${c.code} (${c.procedureName}) waits for the citizen's supplement; its original due date ${fmt(c.dueAt, 'en')} has passed. The citizen was reminded.`,
+    }),
+    supplement_repeated: (c) => ({
+      subject: `Dossier ${c.code}: a supplementation request repeats an earlier item`,
+      body: `The supplementation request for dossier ${c.code} (${c.procedureName}) asks again for what an earlier round asked: ${(c.repeatedItems ?? []).join('; ')}. Please check it (one complete request per round).${note(c, 'Request')}`,
+    }),
     shipment_returned: (c) => ({
       subject: `Result of dossier ${c.code} returned by the post`,
       body: `Parcel ${c.waybill ?? ''} of dossier ${c.code} was returned to sender. Contact the citizen.`,
     }),
     _default: (c) => ({
       subject: `Dossier ${c.code} updated`,
-      body: `Your dossier ${c.code} moved to: ${c.state}.${note(c, 'Note')}`,
+      body: `Your dossier ${c.code} moved to: ${stateLabel(c.state, 'en', c.workflowStateLabel)}.${note(c, 'Note')}`,
     }),
   },
 };
@@ -179,10 +226,19 @@ export function renderMessage(
   c: MessageContext,
 ): { subject: string; text: string; sms: string } {
   const set = TEMPLATES[locale] ?? TEMPLATES.vi;
-  const { subject, body } = (set[event] ?? set._default)(c);
+  const template = Object.hasOwn(set, event) ? set[event] : undefined;
+  const { subject, body } = (template ?? set._default)(c);
   const greeting = locale === 'vi' ? `Kính gửi ${c.fullName},` : `Dear ${c.fullName},`;
   const link = `${c.baseUrl}/api/v1/applications/${c.dossierId}`;
-  return { subject, text: `${greeting}\n\n${body}\n\n${link}\n`, sms: `${subject}. ${body}`.slice(0, 480) };
+  // The generic template already names the state; the others end with it.
+  const status = template
+    ? `\n${locale === 'vi' ? 'Trạng thái hồ sơ' : 'Dossier status'}: ${stateLabel(c.state, locale, c.workflowStateLabel)}.`
+    : '';
+  return {
+    subject,
+    text: `${greeting}\n\n${body}${status}\n\n${link}\n`,
+    sms: `${subject}. ${body}`.slice(0, 480),
+  };
 }
 
 /** Messages about an account (no dossier): a password reset link. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createTestApp, TestApp } from '../support/app';
-import { DEMO, idem, newCitizen, PDF, Session, staff, uploadDocument } from '../support/factories';
+import { DEMO, idem, newCitizen, PDF, Session, staff, uploadDocument, workingDaysAfter } from '../support/factories';
 import { auditHistory } from '../../src/security/history-audit';
 import {
   Actor,
@@ -863,7 +863,7 @@ describe('bad input (property-based, every route)', () => {
       let day = 30;
       await fc.assert(
         fc.asyncProperty(text, async (s) => {
-          const newDueAt = new Date(Date.now() + day++ * 86_400_000).toISOString();
+          const newDueAt = (await workingDaysAfter(t, receivedId, new Date(), day++)).toISOString();
           const res = await t.http
             .post(`${API}/applications/${receivedId}/apology`)
             .set(clerk.auth)

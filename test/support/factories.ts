@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { addWorkingTime, workingMsPerDay, type WorkCalendar } from '../../src/workflow/calendar';
 import type { TestApp } from './app';
 
 export const DEMO_PASSWORD = 'Demo@2026';
@@ -149,4 +150,16 @@ export async function plainPdf(text = `Kết quả ${randomUUID()}`): Promise<Bu
 export async function signedPdf(t: TestApp, agency: keyof typeof AGENCY_CODE, text?: string): Promise<Buffer> {
   const { SigningService } = await import('../../src/signing/signing.service');
   return t.app.get(SigningService).sign(await plainPdf(text), AGENCY_CODE[agency]);
+}
+
+/**
+ * The instant `days` working days after `from` in the calendar of the dossier's agency: always in its working
+ * time (an apology's new date must be).
+ */
+export async function workingDaysAfter(t: TestApp, dossierId: string, from: Date | string, days: number) {
+  const [{ calendar }]: { calendar: WorkCalendar }[] = await t.db.query(
+    `SELECT a.calendar FROM dossiers d JOIN agencies a ON a.id = d.agency_id WHERE d.id = $1`,
+    [dossierId],
+  );
+  return addWorkingTime(calendar, new Date(from), days * workingMsPerDay(calendar));
 }

@@ -893,4 +893,16 @@ export const en: Record<MessageKey, string> = {
   'sign.refused.invalid': 'The signature is invalid (the document was altered or the signature is damaged).',
   'sign.refused.untrusted': "The signer's certificate is not on the trust list.",
   'sign.refused.expired': "The signer's certificate had expired (or was not yet valid) at the signing time.",
+
+  // Issue 13 rules 4-7 (rules-a).
+  'rulesa.lookup.apologyDueAt': 'New date (apology)',
+  'rulesa.lookup.apologyDueAt.hint': 'originally due: {date}',
+  'rulesa.apology.tooLate': 'An apology is sent before the due date or on the day it passes; that day is over',
+  'rulesa.apology.notWorkingTime': 'The new date must be a working day of the agency (not a weekend or holiday)',
+  'rulesa.supplement.rounds': 'Supplementation requests',
+  'rulesa.supplement.round': 'Supplementation request number {n}. What to add or correct:',
+  'rulesa.supplement.items': 'Items to supplement (one item per line)',
+  'rulesa.supplement.itemsHint':
+    'List every missing or wrong paper or detail: a dossier is asked once per round. Left empty: the lines of the message above.',
+  'rulesa.supplement.itemsInvalid': 'List each item to supplement once',
 };

@@ -891,6 +891,18 @@ export const vi = {
   'sign.refused.invalid': 'Chữ ký số không hợp lệ (văn bản đã bị sửa hoặc chữ ký bị hỏng).',
   'sign.refused.untrusted': 'Chứng thư số của người ký không thuộc danh sách tin cậy.',
   'sign.refused.expired': 'Chứng thư số của người ký đã hết hạn (hoặc chưa có hiệu lực) tại thời điểm ký.',
+
+  // Issue 13 rules 4-7 (rules-a).
+  'rulesa.lookup.apologyDueAt': 'Ngày hẹn trả mới (thư xin lỗi)',
+  'rulesa.lookup.apologyDueAt.hint': 'hạn trả ban đầu: {date}',
+  'rulesa.apology.tooLate': 'Thư xin lỗi phải gửi trước hạn trả hoặc trong ngày hết hạn; ngày đó đã qua',
+  'rulesa.apology.notWorkingTime': 'Ngày hẹn mới phải là ngày làm việc của cơ quan (không phải ngày nghỉ, ngày lễ)',
+  'rulesa.supplement.rounds': 'Số lần yêu cầu bổ sung',
+  'rulesa.supplement.round': 'Yêu cầu bổ sung lần thứ {n}. Các nội dung cần bổ sung:',
+  'rulesa.supplement.items': 'Nội dung cần bổ sung (mỗi dòng một nội dung)',
+  'rulesa.supplement.itemsHint':
+    'Liệt kê đầy đủ mọi giấy tờ, thông tin còn thiếu hoặc chưa đúng: mỗi lần chỉ yêu cầu bổ sung một lần. Để trống: dùng các dòng của nội dung trên.',
+  'rulesa.supplement.itemsInvalid': 'Mỗi nội dung cần bổ sung chỉ ghi một lần',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -6,6 +6,7 @@ import { ApplicationsService } from '../../applications/applications.service';
 import type { DossierRow } from '../../applications/dossier';
 import type { HistoryItem } from '../../applications/dossier.repository';
 import type { DossierView } from '../../applications/dossier.view';
+import { itemsOfEntry, SUPPLEMENT_REQUEST_ACTION } from '../../applications/supplement';
 import type { ListedDocument } from '../../applications/documents.repository';
 import { DocumentsService } from '../../applications/documents.service';
 import type { AuthUser } from '../../auth/auth-user';
@@ -245,6 +246,14 @@ export class DossierPage {
                 {d.clockPaused ? ` ${e(tx.t('dossiers.paused'))}` : ''}
               </span>,
             ],
+            ...(d.supplementRounds > 0
+              ? [
+                  [
+                    tx.t('rulesa.supplement.rounds'),
+                    <span id="dossier-supplement-rounds">{d.supplementRounds}</span>,
+                  ] as [string, JSX.Element],
+                ]
+              : []),
             ...d.apologies.map((a): [string, JSX.Element] => [
               tx.t('dossier.apology'),
               <>
@@ -269,6 +278,7 @@ export class DossierPage {
           <div class="govuk-inset-text" id="dossier-asked">
             <h2 class="govuk-heading-s">{e(tx.t('dossier.asked.title'))}</h2>
             {asked.comment ? <p class="govuk-body">{e(asked.comment)}</p> : ''}
+            <SupplementItems tx={tx} entry={asked} />
           </div>
         ) : (
           ''
@@ -1079,4 +1089,25 @@ export class DossierPage {
     }
     return new Redirect(`/dossiers/${id}?notice=dossier-rated#rating`);
   }
+}
+
+/** The items of a supplementation request (its round and `data.items`), when it listed them. */
+function SupplementItems({ tx, entry }: { tx: Texts; entry: HistoryItem }): JSX.Element {
+  const round = entry.data?.round;
+  const items =
+    entry.action === SUPPLEMENT_REQUEST_ACTION && entry.data?.items !== undefined ? itemsOfEntry(entry) : [];
+  if (!items.length) return <></>;
+  return (
+    <>
+      <p class="govuk-body">{e(tx.t('rulesa.supplement.round', { n: typeof round === 'number' ? round : 1 }))}</p>
+      <ul class="govuk-list govuk-list--bullet" id="dossier-asked-items">
+        {items.map((i) => (
+          <li>
+            {e(i.name)}
+            {i.reason ? `: ${e(i.reason)}` : ''}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
 }

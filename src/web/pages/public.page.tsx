@@ -20,6 +20,7 @@ interface LookupAnswer {
   state: string;
   dueAt: Date | null;
   procedureName: string;
+  apologyDueAt: Date | null;
 }
 
 interface VerifyAnswer {
@@ -96,6 +97,19 @@ export class PublicPages {
                     [tx.t('lookup.procedure'), e(answer.procedureName)],
                     [tx.t('lookup.state'), <strong class="govuk-tag">{e(stateLabel(tx, answer.state))}</strong>],
                     [tx.t('lookup.dueAt'), e(answer.dueAt ? tx.date(answer.dueAt) : tx.t('lookup.dueAt.none'))],
+                    ...(answer.apologyDueAt && answer.dueAt
+                      ? [
+                          [
+                            tx.t('rulesa.lookup.apologyDueAt'),
+                            <>
+                              {e(tx.date(answer.apologyDueAt))}{' '}
+                              <span class="govuk-hint govuk-!-display-inline">
+                                ({e(tx.t('rulesa.lookup.apologyDueAt.hint', { date: tx.date(answer.dueAt) }))})
+                              </span>
+                            </>,
+                          ] as [string, JSX.Element],
+                        ]
+                      : []),
                   ]}
                 />
               </>

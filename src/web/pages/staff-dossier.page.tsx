@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import '@fastify/multipart';
+import { APOLOGY_NOT_WORKING_TIME, APOLOGY_TOO_LATE } from '../../applications/apology';
 import { ApplicationsService } from '../../applications/applications.service';
 import type { HistoryItem } from '../../applications/dossier.repository';
 import type { DossierView } from '../../applications/dossier.view';
+import { SUPPLEMENT_REQUEST_ACTION } from '../../applications/supplement';
 import type { ListedDocument } from '../../applications/documents.repository';
 import { DocumentsService } from '../../applications/documents.service';
 import { AgenciesService } from '../../agencies/agencies.service';
@@ -720,7 +722,7 @@ export class StaffDossierPage {
     }
     const required = def.requires?.includes('comment') ?? false;
     const label = this.actionLabel(tx, l, key);
-    const error = errors[0];
+    const error = errors.find((x) => x.field === 'comment');
     const html = (
       <Layout
         tx={tx}
@@ -770,6 +772,7 @@ export class StaffDossierPage {
                   {e(field(c.body, 'comment'))}
                 </textarea>
               </div>
+              {key === SUPPLEMENT_REQUEST_ACTION ? <SupplementItemsField c={c} errors={errors} /> : ''}
               <div class="govuk-button-group">
                 <Button>{e(label)}</Button>
                 <a class="govuk-link" href={`/staff/dossiers/${l.d.id}`}>
@@ -800,12 +803,16 @@ export class StaffDossierPage {
     if (!def) throw new NotFound('action');
     if (def.requires?.includes('comment') && !comment)
       return this.confirm(c, [{ field: 'comment', message: tx.t('staff.dossier.comment.missing') }]);
+    const items = key === SUPPLEMENT_REQUEST_ACTION ? itemsOfField(field(c.body, 'items')) : undefined;
     try {
       await this.applications.act(user, id, key, {
         comment: comment || undefined,
         expectedVersion: this.expected(c),
+        ...(items ? { items } : {}),
       });
     } catch (err) {
+      if (err instanceof ValidationFailed && err.errors?.some((x) => x.field.startsWith('items')))
+        return this.confirm(c, [{ field: 'items', message: tx.t('rulesa.supplement.itemsInvalid') }]);
       if (err instanceof ValidationFailed || (err instanceof WorkflowError && err.code === 'missing_requirement'))
         return this.confirm(c, [{ field: 'comment', message: tx.t('staff.dossier.comment.missing') }]);
       if (this.isConflict(err)) {
@@ -869,8 +876,7 @@ export class StaffDossierPage {
     try {
       await this.applications.apologize(user, id, reason, newDueAt!);
     } catch (err) {
-      if (err instanceof ValidationFailed)
-        return this.show(c, [{ field: 'apology-date', message: tx.t('staff.dossier.apology.dateLater') }], 422);
+      if (err instanceof ValidationFailed) return this.show(c, [apologyDateError(tx, err)], 422);
       if (this.isConflict(err)) return this.conflict(c, tx.t('staff.dossier.apology.submit'));
       throw err;
     }
@@ -902,4 +908,58 @@ export class StaffDossierPage {
     const file = await this.results.download(id, { accountId: user.id, via: 'staff', ip: c.req.ip ?? null });
     return fileAnswer(file.content, 'application/pdf', file.fileName);
   }
+}
+
+/** The apology form's date error for the rule the service refused it by (apology.ts). */
+function apologyDateError(tx: Texts, err: ValidationFailed): { field: string; message: string } {
+  const message = err.errors?.[0]?.message;
+  const key: MessageKey =
+    message === APOLOGY_TOO_LATE
+      ? 'rulesa.apology.tooLate'
+      : message === APOLOGY_NOT_WORKING_TIME
+        ? 'rulesa.apology.notWorkingTime'
+        : 'staff.dossier.apology.dateLater';
+  return { field: 'apology-date', message: tx.t(key) };
+}
+
+/** The staff's list of items to supplement: one per line (blank lines dropped); none: undefined (the comment's lines). */
+function itemsOfField(text: string): { name: string }[] | undefined {
+  const names = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return names.length ? names.map((name) => ({ name })) : undefined;
+}
+
+/** The request_supplement confirmation's "one item per line" field. */
+function SupplementItemsField({ c, errors }: { c: PageContext; errors: FormErrors }): JSX.Element {
+  const { tx } = c;
+  const error = errors.find((x) => x.field === 'items');
+  return (
+    <div class={`govuk-form-group${error ? ' govuk-form-group--error' : ''}`}>
+      <label class="govuk-label govuk-label--s" for="items">
+        {e(tx.t('rulesa.supplement.items'))}
+      </label>
+      <div id="items-hint" class="govuk-hint">
+        {e(tx.t('rulesa.supplement.itemsHint'))}
+      </div>
+      {error ? (
+        <p id="items-error" class="govuk-error-message">
+          <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
+          {e(error.message)}
+        </p>
+      ) : (
+        ''
+      )}
+      <textarea
+        class={`govuk-textarea${error ? ' govuk-textarea--error' : ''}`}
+        id="items"
+        name="items"
+        rows="6"
+        aria-describedby={`items-hint${error ? ' items-error' : ''}`}
+      >
+        {e(field(c.body, 'items'))}
+      </textarea>
+    </div>
+  );
 }
