@@ -9,6 +9,7 @@ import { StaffMfa1764100100000 } from './1764100100000-staff-mfa';
 import { Eid1764100000000 } from './1764100000000-eid';
 import { DocumentNumbers1764200000000 } from './1764200000000-document-numbers';
 import { Signing1764200100000 } from './1764200100000-signing';
+import { SignersAndCalendars1764300100000 } from './1764300100000-signers-and-calendars';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   StaffMfa1764100100000,
   DocumentNumbers1764200000000,
   Signing1764200100000,
+  SignersAndCalendars1764300100000,
 ];

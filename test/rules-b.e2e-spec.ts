@@ -1,5 +1,5 @@
 import { createTestApp, TestApp } from './support/app';
-import { binary, DEMO, idem, newCitizen, payInSandbox, Session, uploadDocument } from './support/factories';
+import { binary, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
 
 // pdf-parse's index runs a self-test when required directly; its library file does not.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -31,6 +31,8 @@ describe('one-stop-shop rules (receipts, results, calendars)', () => {
     phone: '0901234567',
   };
 
+  const act = (who: Session, id: string, action: string, body: Record<string, unknown> = {}) =>
+    t.http.post(`${api}/applications/${id}/actions/${action}`).set(who.auth).send(body);
   const pdfText = async (pdf: Buffer) => (await pdfParse(pdf)).text;
 
   /** A judicial record dossier by post, submitted and paid (fee 200.000 ₫ + postage 30.000 ₫). */
@@ -73,6 +75,36 @@ describe('one-stop-shop rules (receipts, results, calendars)', () => {
       expect(postage).toBeGreaterThan(subtotal);
       expect(text.slice(postage, total)).toContain('30.000 ₫');
       expect(text.slice(total)).toContain('230.000 ₫');
+    });
+  });
+
+  describe('9. the result shows the signer who approved it, not the clerk who pressed the button; the finding comes from the approver', () => {
+    it('the judicial record certificate is signed by the approving deputy director with her title and carries the finding she wrote', async () => {
+      const citizen = await newCitizen(t);
+      const clerk = await staff(t, 'clerk', 'sotuphap');
+      const supervisor = await staff(t, 'supervisor', 'sotuphap');
+      const { id } = await judicialPaid(citizen);
+      await act(clerk, id, 'receive').expect(200);
+      // The approval needs the finding that goes into the certificate.
+      const without = await act(supervisor, id, 'approve').expect(422);
+      expect(without.body.errors).toEqual([expect.objectContaining({ field: 'finding' })]);
+      const finding = 'Không có án tích (đã tra cứu cơ sở dữ liệu lý lịch tư pháp ngày hôm nay).';
+      await act(supervisor, id, 'approve', { data: { finding } }).expect(200);
+      await act(clerk, id, 'issue_result').expect(200);
+      await t.drain();
+      const res = await t.http
+        .get(`${api}/applications/${id}/result`)
+        .set(citizen.auth)
+        .buffer(true)
+        .parse(binary)
+        .expect(200);
+      const text = (await pdfText(res.body as Buffer)).replace(/\s+/g, ' ');
+      // Demo accounts: "Lãnh đạo <agency>", position Phó Giám đốc, approves; "Cán bộ <agency>" returns the result.
+      expect(text).toContain('Lãnh đạo Sở Tư pháp TP. Hồ Chí Minh');
+      expect(text).toContain('PHÓ GIÁM ĐỐC');
+      expect(text).not.toContain('Cán bộ Sở Tư pháp');
+      expect(text).toContain(`Án tích: ${finding}`);
+      expect(text).not.toContain('Án tích: Không có án tích.');
     });
   });
 });

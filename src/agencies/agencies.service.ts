@@ -64,6 +64,7 @@ export class AgenciesService {
       fullName: dto.fullName ?? dto.email,
       role: dto.role,
       agencyId,
+      title: dto.title ?? null,
     });
     if (!created) throw new Conflict('An account with this email or phone already exists.', 'account-exists');
     return { id: created.id, email: dto.email.toLowerCase(), role: dto.role, agencyCode: dto.agencyCode ?? null };

@@ -38,6 +38,8 @@ export class StaffMemberDto {
   @ApiProperty({ enum: ['clerk', 'supervisor', 'admin'] }) role: string;
   @ApiProperty({ type: String, nullable: true }) agencyCode: string | null;
   @ApiProperty({ type: String, nullable: true }) agencyName: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Position (shown in the results the member approves)' })
+  title: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastSignInAt: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabledAt: Date | null;
 }

@@ -16,6 +16,8 @@ import { SUBMIT_ACTION, Trigger } from '../workflow/definition';
 import {
   availableActions,
   canEdit,
+  findingOf,
+  isApprovalAction,
   planTransition,
   stateOf,
   submitActionFor,
@@ -382,6 +384,7 @@ export class ApplicationsService {
     const plan = this.plan(version, row.state, actionKey, actor, {
       comment: input.comment,
       attachmentCount: attachments.length,
+      finding: input.data?.finding,
     });
     if (
       plan.action.by.includes('citizen') &&
@@ -419,6 +422,7 @@ export class ApplicationsService {
     if (plan.effects.includes('issueReceipt') && clock.receivedAt) {
       data.receipt = { code, receivedAt: clock.receivedAt.toISOString(), dueAt: clock.dueAt?.toISOString() ?? null };
     }
+    if (isApprovalAction(plan.action) && !isSystem(actor)) await this.recordApproval(m, actor.id, input, data);
     // One round trip: the dossier, its history entry (hash-chained) and the citizen's notification.
     const { historyId, seq, hash } = await this.dossiers.changeState(
       m,
@@ -511,12 +515,28 @@ export class ApplicationsService {
       );
   }
 
+  /**
+   * An approval records who approved (id, name, title at that moment: they sign the generated result) and the
+   * finding they wrote, in its history entry's data.
+   */
+  private async recordApproval(
+    m: EntityManager,
+    accountId: string,
+    input: ActionInput,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    const approver = await this.dossiers.approver(m, accountId);
+    if (approver) data.approver = approver;
+    const finding = findingOf({ finding: input.data?.finding, comment: input.comment });
+    if (finding !== undefined) data.finding = finding;
+  }
+
   private plan(
     version: PublishedVersion,
     state: string,
     actionKey: string,
     actor: Actor,
-    input: { comment?: string; attachmentCount: number },
+    input: { comment?: string; attachmentCount: number; finding?: unknown },
   ): TransitionPlan {
     let lastError: unknown;
     for (const role of workflowRoles(actor)) {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
-import { modify } from '../database/query-result';
+import { modify, selectRows } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
 import { DossierRow, HistoryEntry, historyHash } from './dossier';
@@ -536,5 +536,18 @@ export class DossierRepository {
       [agencyId, now, until],
     );
     return rows;
+  }
+
+  /** Who approves (rule 9): the account's id, name and position, as a result's signature block shows them. */
+  async approver(
+    m: EntityManager,
+    accountId: string,
+  ): Promise<{ id: string; name: string; title: string | null } | undefined> {
+    const [row] = await selectRows<{ id: string; name: string; title: string | null }>(
+      m,
+      `SELECT id, full_name AS name, title FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    return row;
   }
 }

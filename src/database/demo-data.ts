@@ -30,10 +30,26 @@ export const HOLIDAYS_VN = [
   '2027-09-03',
 ];
 
+/** `titles`: the positions of the demo clerk and supervisor (shown in the results the supervisor approves). */
 export const DEMO_AGENCIES = [
-  { code: '000.00.01.H56', slug: 'bennghe', name: 'UBND Phường Bến Nghé' },
-  { code: '000.00.20.H56', slug: 'quan1', name: 'UBND Quận 1' },
-  { code: '000.00.12.H56', slug: 'sotuphap', name: 'Sở Tư pháp TP. Hồ Chí Minh' },
+  {
+    code: '000.00.01.H56',
+    slug: 'bennghe',
+    name: 'UBND Phường Bến Nghé',
+    titles: { clerk: 'Công chức Tư pháp - Hộ tịch', supervisor: 'Phó Chủ tịch' },
+  },
+  {
+    code: '000.00.20.H56',
+    slug: 'quan1',
+    name: 'UBND Quận 1',
+    titles: { clerk: 'Chuyên viên', supervisor: 'Trưởng phòng Tài chính - Kế hoạch' },
+  },
+  {
+    code: '000.00.12.H56',
+    slug: 'sotuphap',
+    name: 'Sở Tư pháp TP. Hồ Chí Minh',
+    titles: { clerk: 'Chuyên viên', supervisor: 'Phó Giám đốc' },
+  },
 ];
 
 export const DEMO_CITIZENS = [
@@ -191,7 +207,8 @@ const judicialRecord: WorkflowDefinition = {
       requires: ['comment'],
     },
     { key: 'resubmit', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
-    { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor'] },
+    // The supervisor's finding ("Án tích") is written into the certificate: `data.finding` (or the comment).
+    { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor'], requires: ['finding'] },
     {
       key: 'reject',
       from: ['processing'],
@@ -280,7 +297,7 @@ export const DEMO_PROCEDURES = [
           'Số đăng ký khai sinh: {{formData.registrationNumber}}',
           'Số bản sao: {{formData.copies}}',
         ],
-        signerTitle: 'TM. Ủy ban nhân dân',
+        signerTitle: 'TM. Ủy ban nhân dân\n{{approver.title}}',
       },
       workflow: birthExtract,
     },
@@ -355,7 +372,7 @@ export const DEMO_PROCEDURES = [
           'Ngành, nghề kinh doanh: {{formData.businessLine}}',
           'Vốn kinh doanh: {{formData.capitalVnd}} đồng',
         ],
-        signerTitle: 'Trưởng phòng Tài chính - Kế hoạch',
+        signerTitle: '{{approver.title}}',
       },
       workflow: householdBusiness,
     },
@@ -422,9 +439,9 @@ export const DEMO_PROCEDURES = [
           'Ngày, tháng, năm sinh: {{formData.dateOfBirth}}',
           'Nơi sinh: {{formData.placeOfBirth}}',
           'Mục đích sử dụng: {{formData.purpose}}',
-          'Án tích: Không có án tích.',
+          'Án tích: {{approval.finding}}',
         ],
-        signerTitle: 'Giám đốc',
+        signerTitle: 'KT. Giám đốc\n{{approver.title}}',
       },
       workflow: judicialRecord,
     },

@@ -32,13 +32,14 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
       agencyIds.set(a.code, r.rows[0].id);
       for (const role of ['clerk', 'supervisor'] as const) {
         await client.query(
-          `INSERT INTO accounts (email, password_hash, full_name, role, agency_id) VALUES ($1, $2, $3, $4, $5)`,
+          `INSERT INTO accounts (email, password_hash, full_name, role, agency_id, title) VALUES ($1, $2, $3, $4, $5, $6)`,
           [
             `${role}.${a.slug}@demo.local`,
             hash,
             `${role === 'clerk' ? 'Cán bộ' : 'Lãnh đạo'} ${a.name}`,
             role,
             r.rows[0].id,
+            a.titles[role],
           ],
         );
       }

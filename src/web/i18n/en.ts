@@ -893,4 +893,7 @@ export const en: Record<MessageKey, string> = {
   'sign.refused.invalid': 'The signature is invalid (the document was altered or the signature is damaged).',
   'sign.refused.untrusted': "The signer's certificate is not on the trust list.",
   'sign.refused.expired': "The signer's certificate had expired (or was not yet valid) at the signing time.",
+  // Rules 8-10 (issue 13): signers' positions, national holiday calendar.
+  'rulesb.staff.title': 'Position',
+  'rulesb.agency.national': 'National public holidays apply',
 };

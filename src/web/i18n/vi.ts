@@ -891,6 +891,9 @@ export const vi = {
   'sign.refused.invalid': 'Chữ ký số không hợp lệ (văn bản đã bị sửa hoặc chữ ký bị hỏng).',
   'sign.refused.untrusted': 'Chứng thư số của người ký không thuộc danh sách tin cậy.',
   'sign.refused.expired': 'Chứng thư số của người ký đã hết hạn (hoặc chưa có hiệu lực) tại thời điểm ký.',
+  // Rules 8-10 (issue 13): signers' positions, national holiday calendar.
+  'rulesb.staff.title': 'Chức vụ',
+  'rulesb.agency.national': 'Áp dụng lịch nghỉ lễ, Tết quốc gia',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -315,7 +315,7 @@ export class StaffDossierPage {
             ''
           )}
           {actions.map((key) =>
-            this.actionDef(l, key)?.requires?.includes('comment') ? (
+            needsComment(this.actionDef(l, key)) ? (
               <a
                 class="govuk-button govuk-button--secondary"
                 data-module="govuk-button"
@@ -718,7 +718,7 @@ export class StaffDossierPage {
       if (version !== String(l.d.version)) return this.conflict(c, this.actionLabel(tx, l, key));
       throw new NotFound('action');
     }
-    const required = def.requires?.includes('comment') ?? false;
+    const required = needsComment(def);
     const label = this.actionLabel(tx, l, key);
     const error = errors[0];
     const html = (
@@ -798,7 +798,7 @@ export class StaffDossierPage {
     const version = await this.procedures.version(row.procedure_version_id);
     const def = version.workflow.actions.find((a) => a.key === key);
     if (!def) throw new NotFound('action');
-    if (def.requires?.includes('comment') && !comment)
+    if (needsComment(def) && !comment)
       return this.confirm(c, [{ field: 'comment', message: tx.t('staff.dossier.comment.missing') }]);
     try {
       await this.applications.act(user, id, key, {
@@ -902,4 +902,9 @@ export class StaffDossierPage {
     const file = await this.results.download(id, { accountId: user.id, via: 'staff', ip: c.req.ip ?? null });
     return fileAnswer(file.content, 'application/pdf', file.fileName);
   }
+}
+
+/** The action asks for a comment; an approver's `finding` (rule 9) is written in the same box. */
+function needsComment(def: { requires?: string[] } | undefined): boolean {
+  return (def?.requires ?? []).some((r) => r === 'comment' || r === 'finding');
 }
