@@ -12,9 +12,13 @@ export class SignersAndCalendars1764300100000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE accounts ADD COLUMN title text`);
     await q.query(`COMMENT ON COLUMN accounts.title IS 'Staff position, shown in the signature block of results'`);
+    await q.query(
+      `UPDATE agencies SET calendar = calendar || '{"national": true}'::jsonb WHERE NOT calendar ? 'national'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`UPDATE agencies SET calendar = calendar - 'national'`);
     await q.query(`ALTER TABLE accounts DROP COLUMN IF EXISTS title`);
   }
 }

@@ -1,5 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { addWorkingTime, DEFAULT_CALENDAR, dueDate, localDateOf, workingTimeBetween } from '../src/workflow/calendar';
+import { VN_NATIONAL_DAYS_OFF, VN_PUBLIC_HOLIDAYS } from '../src/workflow/holidays-vn';
 import { createTestApp, TestApp } from './support/app';
-import { binary, DEMO, idem, newCitizen, payInSandbox, Session, staff, uploadDocument } from './support/factories';
+import {
+  admin,
+  binary,
+  DEMO,
+  idem,
+  newCitizen,
+  payInSandbox,
+  Session,
+  staff,
+  uploadDocument,
+} from './support/factories';
 
 // pdf-parse's index runs a self-test when required directly; its library file does not.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -105,6 +118,116 @@ describe('one-stop-shop rules (receipts, results, calendars)', () => {
       expect(text).not.toContain('Cán bộ Sở Tư pháp');
       expect(text).toContain(`Án tích: ${finding}`);
       expect(text).not.toContain('Án tích: Không có án tích.');
+    });
+  });
+
+  describe('10. agencies count the national holidays (Tết included) by default; editing a calendar moves open dossiers’ due dates', () => {
+    /** The national calendar (src/workflow/holidays-vn.ts) as the demo agencies have it. */
+    const national = { ...DEFAULT_CALENDAR, holidays: [...VN_NATIONAL_DAYS_OFF] };
+
+    /** A received dossier at Quận 1 under a new procedure with this time limit; its API view after receipt. */
+    async function receivedAtQuan1(processingDays: number) {
+      const adm = await admin(t);
+      const code = `RB-${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+      await t.http
+        .post(`${api}/admin/procedures`)
+        .set(adm.auth)
+        .send({ code, name: `Thủ tục ${code}`, agencyCode: DEMO.agencies.quan1, level: 'full' })
+        .expect(201);
+      await t.http
+        .post(`${api}/admin/procedures/${code}/versions`)
+        .set(adm.auth)
+        .send({
+          formSchema: { type: 'object', properties: { fullName: { type: 'string' } }, required: [] },
+          requiredDocuments: [],
+          fees: [],
+          feeTiming: 'exempt',
+          processingDays,
+          deliveryOptions: ['online'],
+          workflow: {
+            states: [
+              { key: 'draft', start: true, editableBy: ['citizen'] },
+              { key: 'submitted', clock: 'stopped' },
+              { key: 'processing', clock: 'running' },
+              { key: 'completed', terminal: true },
+            ],
+            actions: [
+              { key: 'submit', from: ['draft'], to: 'submitted', by: ['citizen'] },
+              { key: 'receive', from: ['submitted'], to: 'processing', by: ['clerk'], effects: ['startClock'] },
+              { key: 'complete', from: ['processing'], to: 'completed', by: ['clerk'] },
+            ],
+          },
+        })
+        .expect(201);
+      await t.http.post(`${api}/admin/procedures/${code}/versions/1/publish`).set(adm.auth).expect(200);
+      const citizen = await newCitizen(t);
+      const clerk = await staff(t, 'clerk', 'quan1');
+      const d = (
+        await t.http
+          .post(`${api}/applications`)
+          .set(citizen.auth)
+          .send({ procedureCode: code, formData: { fullName: 'Ngô Văn Bình' } })
+          .expect(201)
+      ).body;
+      await t.http.post(`${api}/applications/${d.id}/submit`).set(citizen.auth).set(idem()).expect(200);
+      const received = (await act(clerk, d.id, 'receive').expect(200)).body;
+      return {
+        adm,
+        clerk,
+        id: d.id as string,
+        receivedAt: new Date(received.receivedAt),
+        dueAt: new Date(received.dueAt),
+      };
+    }
+
+    it('a dossier whose time limit runs across Tết is due after the Tết days off', async () => {
+      // The longest time limit (365 working days, about a year and a half) runs across at least one Tết.
+      const d = await receivedAtQuan1(365);
+      expect(d.dueAt.toISOString()).toBe(dueDate(national, d.receivedAt, 365).toISOString());
+      const tetDays = Object.values(VN_PUBLIC_HOLIDAYS).flatMap((l) =>
+        l.filter((h) => h.name.startsWith('Tết Nguyên đán')).map((h) => h.date),
+      );
+      const crossed = tetDays.filter((h) => h > localDateOf(DEFAULT_CALENDAR, d.receivedAt));
+      expect(crossed.length).toBeGreaterThanOrEqual(5);
+      // Without Tết the same dossier would be due earlier.
+      const withoutTet = { ...national, holidays: national.holidays.filter((h) => !tetDays.includes(h)) };
+      expect(d.dueAt.getTime()).toBeGreaterThan(dueDate(withoutTet, d.receivedAt, 365).getTime());
+    });
+
+    it('adding a holiday inside a running dossier’s window moves its due date, and its history says so', async () => {
+      const d = await receivedAtQuan1(5);
+      // The day the dossier is due becomes a holiday of the agency.
+      const holiday = localDateOf(DEFAULT_CALENDAR, d.dueAt);
+      const edited = await t.http
+        .patch(`${api}/admin/agencies/${DEMO.agencies.quan1}`)
+        .set(d.adm.auth)
+        .send({ calendar: { holidays: [holiday] } })
+        .expect(200);
+      expect(edited.body.calendar).toMatchObject({ national: true, holidays: [holiday] });
+      try {
+        const expected = addWorkingTime(
+          { ...national, holidays: [...national.holidays, holiday] },
+          d.receivedAt,
+          workingTimeBetween(national, d.receivedAt, d.dueAt),
+        );
+        const after = (await t.http.get(`${api}/applications/${d.id}`).set(d.clerk.auth).expect(200)).body;
+        expect(new Date(after.dueAt).toISOString()).toBe(expected.toISOString());
+        expect(expected.getTime()).toBeGreaterThan(d.dueAt.getTime());
+        const history = (await t.http.get(`${api}/applications/${d.id}/history`).set(d.clerk.auth).expect(200)).body;
+        expect((history.items ?? history).at(-1)).toMatchObject({
+          action: 'due_recalculated',
+          actorRole: 'admin',
+          fromState: 'processing',
+          toState: 'processing',
+          data: { reason: 'calendar', previousDueAt: d.dueAt.toISOString(), newDueAt: expected.toISOString() },
+        });
+      } finally {
+        await t.http
+          .patch(`${api}/admin/agencies/${DEMO.agencies.quan1}`)
+          .set(d.adm.auth)
+          .send({ calendar: { holidays: [] } })
+          .expect(200);
+      }
     });
   });
 });

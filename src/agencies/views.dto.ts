@@ -13,6 +13,11 @@ export class WorkCalendarDto {
   @ApiProperty({ type: [String], description: "Local dates 'YYYY-MM-DD'" }) holidays: string[];
   @ApiPropertyOptional({ type: [String], description: 'Local dates worked regardless of weekday' })
   extraWorkingDays?: string[];
+  @ApiPropertyOptional({
+    description:
+      'The national public holidays (and compensatory days) apply; holidays add to them, extraWorkingDays override them',
+  })
+  national?: boolean;
 }
 
 export class AgencyDto {

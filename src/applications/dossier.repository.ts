@@ -550,4 +550,31 @@ export class DossierRepository {
     );
     return row;
   }
+
+  /** The agency's received, unfinished dossiers with a due date, locked (rule 10: a calendar edit moves them). */
+  openWithDueDateForUpdate(
+    m: EntityManager,
+    agencyId: string,
+  ): Promise<
+    (Pick<DossierRow, 'id' | 'state' | 'history_seq' | 'history_hash'> & { received_at: Date; due_at: Date })[]
+  > {
+    return selectRows(
+      m,
+      `SELECT id, state, history_seq, history_hash, received_at, due_at FROM dossiers
+        WHERE agency_id = $1 AND received_at IS NOT NULL AND finished_at IS NULL AND due_at IS NOT NULL
+        ORDER BY id FOR UPDATE`,
+      [agencyId],
+    );
+  }
+
+  /** A new due date; the queue's attention date follows it when it was the due date. */
+  async moveDueDate(m: EntityManager, id: string, from: Date, to: Date): Promise<void> {
+    await modify(
+      m,
+      `UPDATE dossiers SET due_at = $3,
+              attention_at = CASE WHEN attention_at = $2 THEN $3 ELSE attention_at END
+        WHERE id = $1`,
+      [id, from, to],
+    );
+  }
 }

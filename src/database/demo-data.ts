@@ -1,34 +1,13 @@
 import type { WorkflowDefinition } from '../workflow/definition';
+import { VN_NATIONAL_DAYS_OFF } from '../workflow/holidays-vn';
 
 /**
  * Demo agencies, staff, citizens and three procedures with different
  * workflows. Loaded by `seedDemo` into an empty database; the e2e tests walk
- * each procedure. Holidays: Vietnam's public holidays 2026-2027.
+ * each procedure. Holidays: the national calendar (src/workflow/holidays-vn.ts).
  */
-export const HOLIDAYS_VN = [
-  '2026-01-01',
-  '2026-02-16',
-  '2026-02-17',
-  '2026-02-18',
-  '2026-02-19',
-  '2026-02-20',
-  '2026-04-27',
-  '2026-04-30',
-  '2026-05-01',
-  '2026-09-01',
-  '2026-09-02',
-  '2027-01-01',
-  '2027-02-05',
-  '2027-02-08',
-  '2027-02-09',
-  '2027-02-10',
-  '2027-02-11',
-  '2027-04-16',
-  '2027-04-30',
-  '2027-05-03',
-  '2027-09-02',
-  '2027-09-03',
-];
+/** Vietnam's national days off 2026-2030 (holidays and compensatory days): the demo agencies' calendars use them. */
+export const HOLIDAYS_VN: string[] = [...VN_NATIONAL_DAYS_OFF];
 
 /** `titles`: the positions of the demo clerk and supervisor (shown in the results the supervisor approves). */
 export const DEMO_AGENCIES = [

@@ -895,5 +895,7 @@ export const en: Record<MessageKey, string> = {
   'sign.refused.expired': "The signer's certificate had expired (or was not yet valid) at the signing time.",
   // Rules 8-10 (issue 13): signers' positions, national holiday calendar.
   'rulesb.staff.title': 'Position',
-  'rulesb.agency.national': 'National public holidays apply',
+  'rulesb.agency.national':
+    "The national public holidays (and compensatory days off) apply; the list below adds the agency's own days off. Editing the calendar recomputes the due dates of open dossiers.",
+  'dossier.history.due_recalculated': "Due date recomputed on the agency's new working calendar",
 };

@@ -893,7 +893,9 @@ export const vi = {
   'sign.refused.expired': 'Chứng thư số của người ký đã hết hạn (hoặc chưa có hiệu lực) tại thời điểm ký.',
   // Rules 8-10 (issue 13): signers' positions, national holiday calendar.
   'rulesb.staff.title': 'Chức vụ',
-  'rulesb.agency.national': 'Áp dụng lịch nghỉ lễ, Tết quốc gia',
+  'rulesb.agency.national':
+    'Ngày lễ, Tết quốc gia (kể cả ngày nghỉ bù) được áp dụng; danh sách dưới đây là ngày nghỉ riêng thêm vào. Sửa lịch sẽ tính lại hạn trả của các hồ sơ đang giải quyết.',
+  'dossier.history.due_recalculated': 'Hẹn trả được tính lại theo lịch làm việc mới của cơ quan',
 } as const;
 
 export type MessageKey = keyof typeof vi;
