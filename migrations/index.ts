@@ -12,6 +12,7 @@ import { Signing1764200100000 } from './1764200100000-signing';
 import { Transfer1764300300000 } from './1764300300000-transfer';
 import { Counter1764300200000 } from './1764300200000-counter';
 import { SupplementRules1764300000000 } from './1764300000000-supplement-rules';
+import { SignersAndCalendars1764300100000 } from './1764300100000-signers-and-calendars';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -27,6 +28,7 @@ export const migrations = [
   DocumentNumbers1764200000000,
   Signing1764200100000,
   SupplementRules1764300000000,
+  SignersAndCalendars1764300100000,
   Counter1764300200000,
   Transfer1764300300000,
 ];

@@ -103,7 +103,7 @@ describe('official forms (Circular 01/2018) and per-agency numbering', () => {
     await act(bennghe, a.id, 'complete').expect(200);
     const j = await judicial(citizen);
     await act(sotuphap, j.id, 'receive').expect(200);
-    await act(supervisor, j.id, 'approve').expect(200);
+    await act(supervisor, j.id, 'approve', { data: { finding: 'Không có án tích.' } }).expect(200);
     await act(sotuphap, j.id, 'issue_result').expect(200);
     await t.drain();
     expect(await resultNumber(citizen, a.id)).toBe(`000001/${year}/KQ`);

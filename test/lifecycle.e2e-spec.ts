@@ -355,7 +355,9 @@ describe('dossier lifecycle (demo procedures)', () => {
     await act(clerk, d.id, 'receive').then((r) => expect(r.body.state).toBe('processing'));
     // Approval is the supervisor's: the clerk may not.
     expect((await act(clerk, d.id, 'approve')).status).toBe(403);
-    await act(supervisor, d.id, 'approve').then((r) => expect(r.body.state).toBe('approved'));
+    await act(supervisor, d.id, 'approve', { data: { finding: 'Không có án tích.' } }).then((r) =>
+      expect(r.body.state).toBe('approved'),
+    );
     await act(clerk, d.id, 'issue_result').then((r) => expect(r.body.state).toBe('result_issued'));
     // Online delivery: no parcel; the clerk hands it over (the citizen downloads it).
     await act(clerk, d.id, 'hand_over').then((r) =>

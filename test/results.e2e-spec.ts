@@ -57,7 +57,7 @@ describe('results and delivery', () => {
     await payInSandbox(t, citizen, d.body.id);
     await t.drain();
     await act(clerk, d.body.id, 'receive');
-    await act(supervisor, d.body.id, 'approve');
+    await act(supervisor, d.body.id, 'approve', { data: { finding: 'Không có án tích.' } });
     return { citizen, clerk, supervisor, id: d.body.id as string };
   }
 

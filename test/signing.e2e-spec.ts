@@ -86,7 +86,7 @@ describe('signed results and receipts', () => {
     const paid = await payInSandbox(t, citizen, d.body.id);
     await t.drain();
     await act(clerk, d.body.id, 'receive');
-    await act(supervisor, d.body.id, 'approve');
+    await act(supervisor, d.body.id, 'approve', { data: { finding: 'Không có án tích.' } });
     return { citizen, clerk, id: d.body.id as string, attemptId: paid.attemptId };
   }
 

@@ -29,12 +29,16 @@ export class AgenciesAdminController {
     return this.agencies.create(dto);
   }
 
-  @ApiOperation({ summary: 'Update an agency', description: 'Its name or calendar; the code never changes.' })
+  @ApiOperation({
+    summary: 'Update an agency',
+    description:
+      'Its name or calendar; the code never changes. A changed calendar recomputes the due dates of the agency’s open dossiers (recorded in their history as due_recalculated).',
+  })
   @ApiJson(200, AgencyDto, 'The agency as saved')
   @ApiProblems(400, 404, 422)
   @Patch('agencies/:code')
-  update(@Param('code') code: string, @Body() dto: UpdateAgencyDto) {
-    return this.agencies.update(code, dto);
+  update(@CurrentUser() user: AuthUser, @Param('code') code: string, @Body() dto: UpdateAgencyDto) {
+    return this.agencies.update(code, dto, user);
   }
 
   @ApiOperation({ summary: 'Create a staff account', description: 'Clerks and supervisors belong to an agency.' })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { selectRows } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
 import { Agency } from './agency.entity';
@@ -32,8 +32,8 @@ export class AgenciesRepository {
     return this.db.getRepository(Agency).findOneBy({ code });
   }
 
-  save(agency: Agency): Promise<Agency> {
-    return this.db.getRepository(Agency).save(agency);
+  save(agency: Agency, m: EntityManager = this.db.manager): Promise<Agency> {
+    return m.getRepository(Agency).save(agency);
   }
 
   async codeOf(id: string): Promise<string | undefined> {

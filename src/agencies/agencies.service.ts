@@ -7,9 +7,10 @@ import { AuthService } from '../auth/auth.service';
 import { MfaService } from '../auth/mfa.service';
 import { hashPassword } from '../auth/passwords';
 import { Conflict, NotFound, ValidationFailed } from '../common/problem';
-import { DEFAULT_CALENDAR, validateCalendar, WorkCalendar } from '../workflow/calendar';
+import { AGENCY_DEFAULT_CALENDAR, validateCalendar, WorkCalendar } from '../workflow/calendar';
 import { AgenciesRepository } from './agencies.repository';
 import { Agency } from './agency.entity';
+import { CalendarChanges } from './calendar-changes';
 import { CreateAgencyDto, CreateStaffDto, UpdateAgencyDto } from './dto';
 
 @Injectable()
@@ -20,6 +21,7 @@ export class AgenciesService {
     private readonly accounts: AccountsRepository,
     private readonly auth: AuthService,
     private readonly mfa: MfaService,
+    private readonly calendarChanges: CalendarChanges,
   ) {}
 
   list(): Promise<Agency[]> {
@@ -33,13 +35,29 @@ export class AgenciesService {
     return this.agencies.findById(id);
   }
 
-  async update(code: string, dto: UpdateAgencyDto): Promise<Agency> {
+  /**
+   * Saves the name or calendar. A changed calendar recomputes the due dates of the agency's open dossiers in the
+   * same transaction (rule 10), each recorded in the dossier's history as done by `actor`.
+   */
+  async update(code: string, dto: UpdateAgencyDto, actor: { id: string; role: string } | null = null): Promise<Agency> {
     const agency = await this.agencies.findByCode(code);
     if (!agency) throw new NotFound('agency');
+    const before = agency.calendar;
     if (dto.name !== undefined) agency.name = dto.name;
     // A partial calendar changes only what it names: the rest stays as the agency has it.
     if (dto.calendar !== undefined) agency.calendar = checkedCalendar(dto.calendar, agency.calendar);
-    return this.agencies.save(agency);
+    if (JSON.stringify(before) === JSON.stringify(agency.calendar)) return this.agencies.save(agency);
+    return this.db.transaction(async (m) => {
+      const saved = await this.agencies.save(agency, m);
+      await this.calendarChanges.apply(m, {
+        agencyId: agency.id,
+        before,
+        after: agency.calendar,
+        actor,
+        at: new Date(),
+      });
+      return saved;
+    });
   }
 
   async createStaff(
@@ -64,6 +82,7 @@ export class AgenciesService {
       fullName: dto.fullName ?? dto.email,
       role: dto.role,
       agencyId,
+      title: dto.title ?? null,
     });
     if (!created) throw new Conflict('An account with this email or phone already exists.', 'account-exists');
     return { id: created.id, email: dto.email.toLowerCase(), role: dto.role, agencyCode: dto.agencyCode ?? null };
@@ -125,7 +144,7 @@ export class AgenciesService {
 
 function checkedCalendar(
   input: Record<string, unknown> | undefined,
-  base: WorkCalendar = DEFAULT_CALENDAR,
+  base: WorkCalendar = AGENCY_DEFAULT_CALENDAR,
 ): WorkCalendar {
   const calendar = { ...base, ...(input ?? {}) };
   const problems = validateCalendar(calendar);

@@ -62,6 +62,15 @@ export class CreateStaffDto {
   @Length(1, 200)
   fullName?: string;
 
+  @ApiPropertyOptional({
+    description: 'Position, shown under the name in the results the member approves',
+    example: 'Trưởng phòng',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  title?: string;
+
   @ApiPropertyOptional()
   @IsOptional()
   @NormalizePhone()

@@ -13,6 +13,11 @@ export class WorkCalendarDto {
   @ApiProperty({ type: [String], description: "Local dates 'YYYY-MM-DD'" }) holidays: string[];
   @ApiPropertyOptional({ type: [String], description: 'Local dates worked regardless of weekday' })
   extraWorkingDays?: string[];
+  @ApiPropertyOptional({
+    description:
+      'The national public holidays (and compensatory days) apply; holidays add to them, extraWorkingDays override them',
+  })
+  national?: boolean;
 }
 
 export class AgencyDto {
@@ -38,6 +43,8 @@ export class StaffMemberDto {
   @ApiProperty({ enum: ['clerk', 'supervisor', 'admin'] }) role: string;
   @ApiProperty({ type: String, nullable: true }) agencyCode: string | null;
   @ApiProperty({ type: String, nullable: true }) agencyName: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Position (shown in the results the member approves)' })
+  title: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastSignInAt: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabledAt: Date | null;
 }

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AgenciesModule } from '../agencies/agencies.module';
 import { ProceduresModule } from '../procedures/procedures.module';
 import { ApplicationsController, LookupController, QueueController } from './applications.controller';
 import { ApplicationsService } from './applications.service';
+import { CalendarRecompute } from './calendar-recompute';
 import { DeadlinesService } from './deadlines.service';
 import { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
@@ -19,7 +21,7 @@ import { DossierTriggers } from './triggers';
  * through DossierTriggers (src/applications/effects.ts, triggers.ts).
  */
 @Module({
-  imports: [ProceduresModule],
+  imports: [ProceduresModule, AgenciesModule],
   controllers: [ApplicationsController, QueueController, LookupController],
   providers: [
     DossierRepository,
@@ -32,6 +34,7 @@ import { DossierTriggers } from './triggers';
     DossierEffects,
     DossierTriggers,
     DeadlinesService,
+    CalendarRecompute,
   ],
   exports: [ApplicationsService, DocumentsService, QueueService, DossierEffects, DossierTriggers, DeadlinesService],
 })

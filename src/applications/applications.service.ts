@@ -16,6 +16,8 @@ import { Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
 import {
   availableActions,
   canEdit,
+  findingOf,
+  isApprovalAction,
   planTransition,
   stateOf,
   submitActionFor,
@@ -527,6 +529,7 @@ export class ApplicationsService {
       {
         comment: input.comment,
         attachmentCount: attachments.length,
+        finding: input.data?.finding,
       },
       planRoles,
     );
@@ -569,6 +572,7 @@ export class ApplicationsService {
     }
     const working = await this.workingAgency(m, row, plan);
     if (working.handover) data.handover = working.handover;
+    if (isApprovalAction(plan.action) && !isSystem(actor)) await this.recordApproval(m, actor.id, input, data);
     // One round trip: the dossier, its history entry (hash-chained) and the citizen's notification.
     const { historyId, seq, hash } = await this.dossiers.changeState(
       m,
@@ -695,12 +699,28 @@ export class ApplicationsService {
       );
   }
 
+  /**
+   * An approval records who approved (id, name, title at that moment: they sign the generated result) and the
+   * finding they wrote, in its history entry's data.
+   */
+  private async recordApproval(
+    m: EntityManager,
+    accountId: string,
+    input: ActionInput,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    const approver = await this.dossiers.approver(m, accountId);
+    if (approver) data.approver = approver;
+    const finding = findingOf({ finding: input.data?.finding, comment: input.comment });
+    if (finding !== undefined) data.finding = finding;
+  }
+
   private plan(
     version: PublishedVersion,
     state: string,
     actionKey: string,
     actor: Actor,
-    input: { comment?: string; attachmentCount: number },
+    input: { comment?: string; attachmentCount: number; finding?: unknown },
     roles: Role[] = workflowRoles(actor),
   ): TransitionPlan {
     let lastError: unknown;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
-import { modify } from '../database/query-result';
+import { modify, selectRows } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
 import { DossierRow, HistoryEntry, historyHash } from './dossier';
@@ -614,5 +614,45 @@ export class DossierRepository {
       [agencyId, now, until],
     );
     return rows;
+  }
+
+  /** Who approves (rule 9): the account's id, name and position, as a result's signature block shows them. */
+  async approver(
+    m: EntityManager,
+    accountId: string,
+  ): Promise<{ id: string; name: string; title: string | null } | undefined> {
+    const [row] = await selectRows<{ id: string; name: string; title: string | null }>(
+      m,
+      `SELECT id, full_name AS name, title FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    return row;
+  }
+
+  /** The agency's received, unfinished dossiers with a due date, locked (rule 10: a calendar edit moves them). */
+  openWithDueDateForUpdate(
+    m: EntityManager,
+    agencyId: string,
+  ): Promise<
+    (Pick<DossierRow, 'id' | 'state' | 'history_seq' | 'history_hash'> & { received_at: Date; due_at: Date })[]
+  > {
+    return selectRows(
+      m,
+      `SELECT id, state, history_seq, history_hash, received_at, due_at FROM dossiers
+        WHERE agency_id = $1 AND received_at IS NOT NULL AND finished_at IS NULL AND due_at IS NOT NULL
+        ORDER BY id FOR UPDATE`,
+      [agencyId],
+    );
+  }
+
+  /** A new due date; the queue's attention date follows it when it was the due date. */
+  async moveDueDate(m: EntityManager, id: string, from: Date, to: Date): Promise<void> {
+    await modify(
+      m,
+      `UPDATE dossiers SET due_at = $3,
+              attention_at = CASE WHEN attention_at = $2 THEN $3 ELSE attention_at END
+        WHERE id = $1`,
+      [id, from, to],
+    );
   }
 }

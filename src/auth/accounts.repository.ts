@@ -54,6 +54,8 @@ export interface StaffListEntry {
   role: string;
   agencyCode: string | null;
   agencyName: string | null;
+  /** Position, shown in the signature block of the results the member approves. */
+  title: string | null;
   lastSignInAt: Date | null;
   disabledAt: Date | null;
 }
@@ -87,6 +89,8 @@ export interface NewAccount {
   agencyId?: string | null;
   idNumber?: string | null;
   locale?: string;
+  /** Staff position ("Trưởng phòng"). */
+  title?: string | null;
 }
 
 const STATUS_COLUMNS = `id, email, role, disabled_at AS "disabledAt"`;
@@ -101,7 +105,9 @@ export class AccountsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** A citizen; undefined when the email or phone is taken (one answer, whichever it is). */
-  async insertCitizen(a: Required<Omit<NewAccount, 'role' | 'agencyId'>>): Promise<{ id: string } | undefined> {
+  async insertCitizen(
+    a: Required<Omit<NewAccount, 'role' | 'agencyId' | 'title'>>,
+  ): Promise<{ id: string } | undefined> {
     const [row] = await selectRows<{ id: string }>(
       this.db,
       `INSERT INTO accounts (email, phone, password_hash, full_name, id_number, role, locale)
@@ -139,9 +145,9 @@ export class AccountsRepository {
   async insertStaff(a: NewAccount, db: Db = this.db): Promise<{ id: string } | undefined> {
     const [row] = await selectRows<{ id: string }>(
       db,
-      `INSERT INTO accounts (email, phone, password_hash, full_name, role, agency_id)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
-      [a.email, a.phone, a.passwordHash, a.fullName, a.role, a.agencyId ?? null],
+      `INSERT INTO accounts (email, phone, password_hash, full_name, role, agency_id, title)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id`,
+      [a.email, a.phone, a.passwordHash, a.fullName, a.role, a.agencyId ?? null, a.title ?? null],
     );
     return row;
   }
@@ -409,7 +415,7 @@ export class AccountsRepository {
   async listStaff(agencyCode?: string): Promise<StaffListEntry[]> {
     return selectRows<StaffListEntry>(
       this.db,
-      `SELECT a.id, a.email, a.full_name AS "fullName", a.role, g.code AS "agencyCode", g.name AS "agencyName",
+      `SELECT a.id, a.email, a.full_name AS "fullName", a.role, g.code AS "agencyCode", g.name AS "agencyName", a.title,
               a.last_sign_in_at AS "lastSignInAt", a.disabled_at AS "disabledAt"
          FROM accounts a LEFT JOIN agencies g ON g.id = a.agency_id
         WHERE a.role <> 'citizen' AND ($1::text IS NULL OR g.code = $1) ORDER BY g.code, a.email`,

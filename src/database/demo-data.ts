@@ -1,41 +1,41 @@
 import type { WorkflowDefinition } from '../workflow/definition';
+import { VN_NATIONAL_DAYS_OFF } from '../workflow/holidays-vn';
 
 /**
  * Demo agencies, staff, citizens and four procedures with different
  * workflows. Loaded by `seedDemo` into an empty database; the e2e tests walk
- * each procedure. Holidays: Vietnam's public holidays 2026-2027.
+ * each procedure. Holidays: the national calendar (src/workflow/holidays-vn.ts).
  */
-export const HOLIDAYS_VN = [
-  '2026-01-01',
-  '2026-02-16',
-  '2026-02-17',
-  '2026-02-18',
-  '2026-02-19',
-  '2026-02-20',
-  '2026-04-27',
-  '2026-04-30',
-  '2026-05-01',
-  '2026-09-01',
-  '2026-09-02',
-  '2027-01-01',
-  '2027-02-05',
-  '2027-02-08',
-  '2027-02-09',
-  '2027-02-10',
-  '2027-02-11',
-  '2027-04-16',
-  '2027-04-30',
-  '2027-05-03',
-  '2027-09-02',
-  '2027-09-03',
-];
+/** Vietnam's national days off 2026-2030 (holidays and compensatory days): the demo agencies' calendars use them. */
+export const HOLIDAYS_VN: string[] = [...VN_NATIONAL_DAYS_OFF];
 
+/** `titles`: the positions of the demo clerk and supervisor (shown in the results the supervisor approves). */
 export const DEMO_AGENCIES = [
-  { code: '000.00.01.H56', slug: 'bennghe', name: 'UBND Phường Bến Nghé' },
-  { code: '000.00.20.H56', slug: 'quan1', name: 'UBND Quận 1' },
-  { code: '000.00.12.H56', slug: 'sotuphap', name: 'Sở Tư pháp TP. Hồ Chí Minh' },
+  {
+    code: '000.00.01.H56',
+    slug: 'bennghe',
+    name: 'UBND Phường Bến Nghé',
+    titles: { clerk: 'Công chức Tư pháp - Hộ tịch', supervisor: 'Phó Chủ tịch' },
+  },
+  {
+    code: '000.00.20.H56',
+    slug: 'quan1',
+    name: 'UBND Quận 1',
+    titles: { clerk: 'Chuyên viên', supervisor: 'Trưởng phòng Tài chính - Kế hoạch' },
+  },
+  {
+    code: '000.00.12.H56',
+    slug: 'sotuphap',
+    name: 'Sở Tư pháp TP. Hồ Chí Minh',
+    titles: { clerk: 'Chuyên viên', supervisor: 'Phó Giám đốc' },
+  },
   // Works the verification step of the judicial record with verification (transfer between agencies).
-  { code: '000.00.30.H56', slug: 'congan', name: 'Công an TP. Hồ Chí Minh' },
+  {
+    code: '000.00.30.H56',
+    slug: 'congan',
+    name: 'Công an TP. Hồ Chí Minh',
+    titles: { clerk: 'Cán bộ', supervisor: 'Phó Trưởng phòng' },
+  },
 ];
 
 export const DEMO_CITIZENS = [
@@ -193,7 +193,8 @@ const judicialRecord: WorkflowDefinition = {
       requires: ['comment'],
     },
     { key: 'resubmit', from: ['supplement_requested'], to: 'processing', by: ['citizen'] },
-    { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor'] },
+    // The supervisor's finding ("Án tích") is written into the certificate: `data.finding` (or the comment).
+    { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor'], requires: ['finding'] },
     {
       key: 'reject',
       from: ['processing'],
@@ -311,7 +312,7 @@ const BASE_PROCEDURES = [
           'Số đăng ký khai sinh: {{formData.registrationNumber}}',
           'Số bản sao: {{formData.copies}}',
         ],
-        signerTitle: 'TM. Ủy ban nhân dân',
+        signerTitle: 'TM. Ủy ban nhân dân\n{{approver.title}}',
       },
       workflow: birthExtract,
     },
@@ -386,7 +387,7 @@ const BASE_PROCEDURES = [
           'Ngành, nghề kinh doanh: {{formData.businessLine}}',
           'Vốn kinh doanh: {{formData.capitalVnd}} đồng',
         ],
-        signerTitle: 'Trưởng phòng Tài chính - Kế hoạch',
+        signerTitle: '{{approver.title}}',
       },
       workflow: householdBusiness,
     },
@@ -453,9 +454,9 @@ const BASE_PROCEDURES = [
           'Ngày, tháng, năm sinh: {{formData.dateOfBirth}}',
           'Nơi sinh: {{formData.placeOfBirth}}',
           'Mục đích sử dụng: {{formData.purpose}}',
-          'Án tích: Không có án tích.',
+          'Án tích: {{approval.finding}}',
         ],
-        signerTitle: 'Giám đốc',
+        signerTitle: 'KT. Giám đốc\n{{approver.title}}',
       },
       workflow: judicialRecord,
     },

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { hashPassword } from '../auth/passwords';
-import { DEFAULT_CALENDAR } from '../workflow/calendar';
-import { DEMO_AGENCIES, DEMO_CITIZENS, DEMO_PROCEDURES, HOLIDAYS_VN } from './demo-data';
+import { AGENCY_DEFAULT_CALENDAR } from '../workflow/calendar';
+import { DEMO_AGENCIES, DEMO_CITIZENS, DEMO_PROCEDURES } from './demo-data';
 
 /**
  * Keeps its own SQL on purpose, like a migration: it is data bootstrap that runs before Nest (and its
@@ -27,18 +27,19 @@ export async function seedDemo(url: string, password: string): Promise<boolean> 
     for (const a of DEMO_AGENCIES) {
       const r = await client.query<{ id: string }>(
         `INSERT INTO agencies (code, name, calendar) VALUES ($1, $2, $3) RETURNING id`,
-        [a.code, a.name, { ...DEFAULT_CALENDAR, holidays: HOLIDAYS_VN }],
+        [a.code, a.name, { ...AGENCY_DEFAULT_CALENDAR, holidays: [] }],
       );
       agencyIds.set(a.code, r.rows[0].id);
       for (const role of ['clerk', 'supervisor'] as const) {
         await client.query(
-          `INSERT INTO accounts (email, password_hash, full_name, role, agency_id) VALUES ($1, $2, $3, $4, $5)`,
+          `INSERT INTO accounts (email, password_hash, full_name, role, agency_id, title) VALUES ($1, $2, $3, $4, $5, $6)`,
           [
             `${role}.${a.slug}@demo.local`,
             hash,
             `${role === 'clerk' ? 'Cán bộ' : 'Lãnh đạo'} ${a.name}`,
             role,
             r.rows[0].id,
+            a.titles[role],
           ],
         );
       }

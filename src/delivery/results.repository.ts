@@ -11,7 +11,14 @@ export type DownloadVia = 'owner' | 'staff' | 'link';
 export interface ResultTemplate {
   title?: string;
   paragraphs?: string[];
+  /** Defaults to `{{approver.title}}`; placeholders allowed (e.g. `KT. Giám đốc\n{{approver.title}}`). */
   signerTitle?: string;
+}
+
+/** The approval recorded in a dossier's history (rule 9): who approved, and the finding they wrote. */
+export interface ApprovalRecord {
+  approver?: { id: string; name: string; title: string | null };
+  finding?: string;
 }
 
 export interface StagedResult {
@@ -48,6 +55,9 @@ export interface ResultToRender {
   procedure_name: string;
   result_template: ResultTemplate | null;
   signer_full_name: string | null;
+  signer_title: string | null;
+  /** The latest approval before the result (history data), if the workflow has one. */
+  approval: ApprovalRecord | null;
 }
 
 /** Who signed an issued result (its PDF signature): an organisation and a certificate name, never a citizen's data. */
@@ -193,7 +203,10 @@ export class ResultsRepository {
     return selectOne(
       m,
       `SELECT r.*, d.code AS dossier_code, d.form_data, acc.full_name AS citizen_name, g.name AS agency_name, g.code AS agency_code,
-              p.name AS procedure_name, v.result_template, signer.full_name AS signer_full_name
+              p.name AS procedure_name, v.result_template, signer.full_name AS signer_full_name,
+              signer.title AS signer_title,
+              (SELECT h.data FROM dossier_history h WHERE h.dossier_id = d.id AND h.data ? 'approver'
+                 ORDER BY h.seq DESC LIMIT 1) AS approval
          FROM dossier_results r JOIN dossiers d ON d.id = r.dossier_id JOIN accounts acc ON acc.id = d.applicant_id
          JOIN agencies g ON g.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
          JOIN procedure_versions v ON v.id = d.procedure_version_id

@@ -109,6 +109,11 @@ export class ResultsService {
     if (!r) throw new NotFound('result');
     if (r.status === 'issued' && r.sha256) return this.announce(r, 'already');
     const template: ResultTemplate = r.result_template ?? {};
+    // The signer is who approved (the approval in the history), else whoever issued the result.
+    const approver = r.approval?.approver ?? {
+      name: r.signer_full_name ?? r.agency_name,
+      title: r.signer_title,
+    };
     const fill = (s: string) =>
       s.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, k: string) => {
         const values: Record<string, unknown> = {
@@ -116,6 +121,9 @@ export class ResultsService {
           citizenName: r.citizen_name,
           procedureName: r.procedure_name,
           agencyName: r.agency_name,
+          'approver.name': approver.name,
+          'approver.title': approver.title,
+          'approval.finding': r.approval?.finding,
         };
         const v = k.startsWith('formData.') ? r.form_data?.[k.slice(9)] : values[k];
         // Form values are JSON (scalars, arrays, objects): rendered with String(), as issued documents always were.
@@ -134,8 +142,8 @@ export class ResultsService {
           'Kết quả giải quyết hồ sơ {{code}} của ông/bà {{citizenName}} về thủ tục {{procedureName}}.',
         ]
       ).map(fill),
-      signerName: r.signer_full_name ?? r.agency_name,
-      signerTitle: template.signerTitle ?? 'Người có thẩm quyền',
+      signerName: approver.name,
+      signerTitle: fill(template.signerTitle ?? '{{approver.title}}').trim() || 'Người có thẩm quyền',
       issuedAt: new Date(r.issued_at),
       verificationCode: r.verification_code,
       verifyUrl: this.verifyUrl(r.verification_code),

@@ -201,6 +201,18 @@ describe('renderPaymentReceipt', () => {
     expect(runs.join('\n')).not.toContain('\uFFFD');
   });
 
+  it('lists the fees and charges in their own group with a subtotal, the postal charge on its own line after it', async () => {
+    const runs = textRuns(await renderPaymentReceipt(receipt, raw));
+    const at = (run: string) => runs.indexOf(run);
+    expect(at('Phí, lệ phí / Fees and charges')).toBeGreaterThan(-1);
+    expect(at('Phí, lệ phí / Fees and charges')).toBeLessThan(at('100.000 ₫'));
+    expect(at('50.000 ₫')).toBeLessThan(at('Cộng phí, lệ phí / Fees and charges subtotal'));
+    expect(runs[at('Cộng phí, lệ phí / Fees and charges subtotal') + 1]).toBe('150.000 ₫');
+    expect(at('Cước phí chuyển phát / Postage')).toBeGreaterThan(at('150.000 ₫'));
+    expect(at('35.000 ₫')).toBeGreaterThan(at('Cước phí chuyển phát / Postage'));
+    expect(at('35.000 ₫')).toBeLessThan(at('Tổng cộng / Total'));
+  });
+
   it('flows a long item list onto further A4 pages', async () => {
     const items = Array.from({ length: 60 }, (_, i) => ({
       kind: 'fee' as const,

@@ -75,8 +75,26 @@ export const PDF_CREATOR = 'public-services-portal';
 export const RECEIPT_KIND_LABELS: Readonly<Record<ReceiptItemKind, string>> = {
   fee: 'Phí / Fee',
   charge: 'Lệ phí / Charge',
-  postal: 'Cước bưu chính / Postage',
+  postal: 'Cước phí chuyển phát / Postage',
 };
+
+/** The receipt's group of fees and charges ("phí, lệ phí"). */
+export const RECEIPT_GROUP_FEES = 'Phí, lệ phí / Fees and charges';
+/** The subtotal row closing the group of fees and charges. */
+export const RECEIPT_SUBTOTAL_FEES = 'Cộng phí, lệ phí / Fees and charges subtotal';
+/** The postal charge's own line, outside the fees and charges. */
+export const RECEIPT_POSTAL_LINE = 'Cước phí chuyển phát / Postage';
+
+/** A receipt's items split into the fees and charges and the postal charge(s), each in their original order. */
+export function receiptGroups(items: readonly PaymentReceiptItem[]): {
+  feesAndCharges: PaymentReceiptItem[];
+  postal: PaymentReceiptItem[];
+} {
+  return {
+    feesAndCharges: items.filter((it) => it.kind !== 'postal'),
+    postal: items.filter((it) => it.kind === 'postal'),
+  };
+}
 
 /** The info Title of a receipt, e.g. `Biên lai thu phí, lệ phí / Payment receipt BL-2025-000123`. */
 export function receiptTitle(r: Pick<PaymentReceiptData, 'number'>): string {
@@ -312,7 +330,7 @@ export async function renderPaymentReceipt(r: PaymentReceiptData, opts: RenderOp
     { header: 'Số tiền\nAmount', width: 106, align: 'right' },
   ];
   const pad = 6;
-  const drawRow = (cells: string[], font: FontName, fill?: string, spans?: number[]): void => {
+  const drawRow = (cells: string[], font: FontName, fill?: string, spans?: number[], align?: Column['align']): void => {
     // `spans[i]` = how many columns cell i covers (default 1).
     const layout: { x: number; width: number; align: Column['align'] }[] = [];
     let cx = x;
@@ -320,7 +338,7 @@ export async function renderPaymentReceipt(r: PaymentReceiptData, opts: RenderOp
     for (let i = 0; i < cells.length; i++) {
       const span = spans?.[i] ?? 1;
       const width = columns.slice(col, col + span).reduce((a, c) => a + c.width, 0);
-      layout.push({ x: cx, width, align: span > 1 ? 'right' : columns[col].align });
+      layout.push({ x: cx, width, align: align ?? (span > 1 ? 'right' : columns[col].align) });
       cx += width;
       col += span;
     }
@@ -346,8 +364,17 @@ export async function renderPaymentReceipt(r: PaymentReceiptData, opts: RenderOp
       HEAD_FILL,
     );
   header();
-  r.items.forEach((it, i) => {
+  // Fees and charges (phí, lệ phí) form one group with its own subtotal; the postal charge is the price of a
+  // delivery service, not a fee or charge, so it has its own line outside the group.
+  const { feesAndCharges, postal } = receiptGroups(r.items);
+  drawRow([RECEIPT_GROUP_FEES], 'bold', undefined, [4], 'left');
+  feesAndCharges.forEach((it, i) => {
     drawRow([String(i + 1), nfc(it.name), RECEIPT_KIND_LABELS[it.kind], formatVnd(it.amount)], 'regular');
+  });
+  const feesTotal = feesAndCharges.reduce((acc, it) => acc + it.amount, 0);
+  drawRow([RECEIPT_SUBTOTAL_FEES, formatVnd(feesTotal)], 'bold', undefined, [3, 1]);
+  postal.forEach((it) => {
+    drawRow(['', `${RECEIPT_POSTAL_LINE}\n${nfc(it.name)}`, '', formatVnd(it.amount)], 'regular');
   });
   drawRow(['Tổng cộng / Total', formatVnd(r.totalVnd)], 'bold', HEAD_FILL, [3, 1]);
 

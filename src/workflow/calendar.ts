@@ -21,6 +21,8 @@
  * on a calendar with no working time.
  */
 
+import { VN_NATIONAL_DAYS_OFF } from './holidays-vn';
+
 export interface OfficePeriod {
   /** Local 'HH:MM' (00:00..23:59). */
   start: string;
@@ -39,6 +41,11 @@ export interface WorkCalendar {
   holidays: string[];
   /** Local dates 'YYYY-MM-DD' worked regardless of weekday (compensatory Saturdays). */
   extraWorkingDays?: string[];
+  /**
+   * The national public holidays and their compensatory days (holidays-vn.ts) are days off too; `holidays`
+   * adds to them and `extraWorkingDays` overrides them. Agencies have it by default (AGENCY_DEFAULT_CALENDAR).
+   */
+  national?: boolean;
 }
 
 export const DEFAULT_CALENDAR: WorkCalendar = Object.freeze({
@@ -52,6 +59,9 @@ export const DEFAULT_CALENDAR: WorkCalendar = Object.freeze({
   extraWorkingDays: Object.freeze([]) as unknown as string[],
 });
 
+/** A new agency's calendar: the default office hours with the national public holidays. */
+export const AGENCY_DEFAULT_CALENDAR: WorkCalendar = Object.freeze({ ...DEFAULT_CALENDAR, national: true });
+
 /** The most days any calendar walk may cover before giving up (about 10 years). */
 export const MAX_CALENDAR_DAYS = 3660;
 
@@ -59,7 +69,14 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const CALENDAR_PROPS = ['utcOffsetMinutes', 'officeHours', 'workingWeekdays', 'holidays', 'extraWorkingDays'];
+const CALENDAR_PROPS = [
+  'utcOffsetMinutes',
+  'officeHours',
+  'workingWeekdays',
+  'holidays',
+  'extraWorkingDays',
+  'national',
+];
 
 /** Minutes since local midnight, or undefined when not 'HH:MM' ('24:00' only if allowed). */
 function parseHHMM(v: unknown, allow24: boolean): number | undefined {
@@ -146,6 +163,10 @@ export function validateCalendar(input: unknown): string[] {
     });
   }
 
+  if (input.national !== undefined && typeof input.national !== 'boolean') {
+    problems.push('national: must be true or false');
+  }
+
   for (const prop of ['holidays', 'extraWorkingDays'] as const) {
     const list = input[prop];
     if (list === undefined && prop === 'extraWorkingDays') continue;
@@ -181,9 +202,19 @@ function compile(cal: WorkCalendar): Compiled {
     periods,
     perDayMs: periods.reduce((sum, [s, e]) => sum + (e - s), 0),
     weekdays: new Set(cal.workingWeekdays),
-    holidays: new Set(cal.holidays),
+    holidays: new Set(effectiveHolidays(cal)),
     extra: new Set(cal.extraWorkingDays ?? []),
   };
+}
+
+/**
+ * The calendar's days off: its own `holidays`, plus, when `national`, the national days off it does not
+ * override with an extra working day.
+ */
+export function effectiveHolidays(cal: WorkCalendar): string[] {
+  if (cal.national !== true) return [...cal.holidays];
+  const worked = new Set(cal.extraWorkingDays ?? []);
+  return [...new Set([...VN_NATIONAL_DAYS_OFF.filter((d) => !worked.has(d)), ...cal.holidays])].sort();
 }
 
 /** 'YYYY-MM-DD' of a local day number (days since 1970-01-01 local). */

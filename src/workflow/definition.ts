@@ -35,8 +35,11 @@ export const TRIGGERS = ['payment.succeeded', 'payment.expired', 'shipment.deliv
 /** Events on which the portal takes a `system` action by itself. */
 export type Trigger = (typeof TRIGGERS)[number];
 
-export const REQUIREMENTS = ['comment', 'attachments'] as const;
-/** What an action demands from its caller's input. */
+export const REQUIREMENTS = ['comment', 'attachments', 'finding'] as const;
+/**
+ * What an action demands from its caller's input. `finding`: the conclusion the approver writes into the
+ * result (e.g. a judicial record's "Án tích"), `data.finding` of the action (or its comment).
+ */
 export type Requirement = (typeof REQUIREMENTS)[number];
 
 export interface StateDefinition {
@@ -92,6 +95,12 @@ export interface WorkflowDefinition {
 export const WITHDRAWN_STATE = 'withdrawn';
 export const REFUSED_STATE = 'refused';
 export const NOT_FINISHED_STATES: readonly string[] = [WITHDRAWN_STATE, REFUSED_STATE];
+
+/**
+ * The conventional key of the action by which the competent person approves the result; it (and any action
+ * requiring a `finding`) records the approver, whose name and title sign the generated result.
+ */
+export const APPROVE_ACTION = 'approve';
 
 /** The action key that `POST /applications/:id/submit` takes (from the start state). */
 export const SUBMIT_ACTION = 'submit';

@@ -14,6 +14,8 @@ import {
   canEdit,
   findState,
   isTerminal,
+  findingOf,
+  isApprovalAction,
   missingRequirements,
   planTransition,
   startStateOf,
@@ -319,5 +321,26 @@ describe('submitActionFor: what POST /applications/:id/submit takes', () => {
     ];
     expect(submitActionFor(base({}, onlyWithdraw), 'supplement')).toBeUndefined();
     expect(submitActionFor(base({}, withdrawFirst), 'processing')).toBeUndefined();
+  });
+});
+
+describe('approvals and findings (rule 9)', () => {
+  const approve = { key: 'approve', from: ['processing'], to: 'approved', by: ['supervisor' as const] };
+  const sign = { ...approve, key: 'sign', requires: ['finding' as const] };
+
+  it('the approve action, or one requiring a finding, is an approval; others are not', () => {
+    expect(isApprovalAction(approve)).toBe(true);
+    expect(isApprovalAction(sign)).toBe(true);
+    expect(isApprovalAction({ ...approve, key: 'complete' })).toBe(false);
+  });
+
+  it('a finding is met by data.finding or, failing that, the comment; blanks do not count', () => {
+    expect(missingRequirements(sign, {})).toEqual(['finding']);
+    expect(missingRequirements(sign, { finding: '  ' })).toEqual(['finding']);
+    expect(missingRequirements(sign, { finding: 42 })).toEqual(['finding']);
+    expect(missingRequirements(sign, { finding: 'Không có án tích.' })).toEqual([]);
+    expect(missingRequirements(sign, { comment: 'Không có án tích.' })).toEqual([]);
+    expect(findingOf({ finding: ' Có án tích ', comment: 'x' })).toBe('Có án tích');
+    expect(findingOf({ comment: '' })).toBeUndefined();
   });
 });

@@ -10,9 +10,9 @@
  *   3. the role is among its `by`         -> ActionForbiddenError
  *   4. the input meets its `requires`     -> MissingRequirementError
  * `comment` is met by a string that is non-blank after trim; `attachments` by
- * `attachmentCount >= 1`.
+ * `attachmentCount >= 1`; `finding` by a non-blank `finding` or comment.
  */
-import { RESUBMIT_ACTION, SUBMIT_ACTION } from './definition';
+import { APPROVE_ACTION, RESUBMIT_ACTION, SUBMIT_ACTION } from './definition';
 import type {
   ActionDefinition,
   Effect,
@@ -33,6 +33,21 @@ import {
 export interface TransitionInput {
   comment?: string | null;
   attachmentCount?: number;
+  /** The approver's finding (`data.finding`); a `finding` requirement also accepts the comment. */
+  finding?: unknown;
+}
+
+/** Whether taking `action` approves the result: its approver signs the generated result. */
+export function isApprovalAction(action: ActionDefinition): boolean {
+  return action.key === APPROVE_ACTION || (action.requires ?? []).includes('finding');
+}
+
+/** The finding an approval carries: `data.finding` when non-blank, else the comment; undefined when neither. */
+export function findingOf(input: TransitionInput): string | undefined {
+  for (const v of [input.finding, input.comment]) {
+    if (typeof v === 'string' && v.trim().length > 0) return v.trim();
+  }
+  return undefined;
 }
 
 export interface TransitionPlan {
@@ -131,6 +146,8 @@ export function missingRequirements(action: ActionDefinition, input: TransitionI
     } else if (r === 'attachments') {
       const n = input.attachmentCount;
       if (typeof n !== 'number' || !Number.isFinite(n) || n < 1) missing.push(r);
+    } else if (r === 'finding') {
+      if (findingOf(input) === undefined) missing.push(r);
     }
   }
   return missing;

@@ -4,5 +4,6 @@ export * from './errors';
 export * from './validate';
 export * from './engine';
 export * from './calendar';
+export * from './holidays-vn';
 export * from './deadline';
 export * from './examples';

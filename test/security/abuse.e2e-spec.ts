@@ -396,7 +396,7 @@ describe('abuse paths', () => {
       });
 
       // Second line: even if the delivery were post (written around the API), the result does not leave by post unpaid.
-      await act(supervisor, id, 'approve', {});
+      await act(supervisor, id, 'approve', { data: { finding: 'Không có án tích.' } });
       await t.db.query(`UPDATE dossiers SET delivery = $2 WHERE id = $1`, [id, POST]);
       const issued = await t.http.post(`${API}/applications/${id}/actions/issue_result`).set(clerk.auth).send({});
       expectProblem(issued, 409);

@@ -905,4 +905,9 @@ export const en: Record<MessageKey, string> = {
   'rulesa.supplement.itemsHint':
     'List every missing or wrong paper or detail: a dossier is asked once per round. Left empty: the lines of the message above.',
   'rulesa.supplement.itemsInvalid': 'List each item to supplement once',
+  // Rules 8-10 (issue 13): signers' positions, national holiday calendar.
+  'rulesb.staff.title': 'Position',
+  'rulesb.agency.national':
+    "The national public holidays (and compensatory days off) apply; the list below adds the agency's own days off. Editing the calendar recomputes the due dates of open dossiers.",
+  'dossier.history.due_recalculated': "Due date recomputed on the agency's new working calendar",
 };

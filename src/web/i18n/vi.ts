@@ -903,6 +903,11 @@ export const vi = {
   'rulesa.supplement.itemsHint':
     'Liệt kê đầy đủ mọi giấy tờ, thông tin còn thiếu hoặc chưa đúng: mỗi lần chỉ yêu cầu bổ sung một lần. Để trống: dùng các dòng của nội dung trên.',
   'rulesa.supplement.itemsInvalid': 'Mỗi nội dung cần bổ sung chỉ ghi một lần',
+  // Rules 8-10 (issue 13): signers' positions, national holiday calendar.
+  'rulesb.staff.title': 'Chức vụ',
+  'rulesb.agency.national':
+    'Ngày lễ, Tết quốc gia (kể cả ngày nghỉ bù) được áp dụng; danh sách dưới đây là ngày nghỉ riêng thêm vào. Sửa lịch sẽ tính lại hạn trả của các hồ sơ đang giải quyết.',
+  'dossier.history.due_recalculated': 'Hẹn trả được tính lại theo lịch làm việc mới của cơ quan',
 } as const;
 
 export type MessageKey = keyof typeof vi;

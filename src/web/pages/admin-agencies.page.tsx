@@ -246,6 +246,13 @@ export class AdminAgencyPages {
           {e(tx.t('admin.agencies.holidays'))}
         </h2>
         <p class="govuk-body">{e(tx.t('admin.agencies.holidays.hint'))}</p>
+        {agency.calendar.national ? (
+          <p class="govuk-inset-text" id="national-holidays">
+            {e(tx.t('rulesb.agency.national'))}
+          </p>
+        ) : (
+          ''
+        )}
         {holidays.length === 0 ? (
           <p class="govuk-body">{e(tx.t('admin.agencies.holidays.none'))}</p>
         ) : (
@@ -278,16 +285,20 @@ export class AdminAgencyPages {
   }
 
   private async saveDetails(c: PageContext) {
-    adminUser(c);
+    const user = adminUser(c);
     const { tx } = c;
     const agency = await this.agency(c);
     const { form, errors, officeHours } = readDetails(tx, c.body);
     if (errors.length) return new Html(this.editPage(c, agency, form, {}, errors), 422);
     try {
-      await this.agencies.update(agency.code, {
-        name: form.name,
-        calendar: { officeHours, workingWeekdays: form.weekdays },
-      });
+      await this.agencies.update(
+        agency.code,
+        {
+          name: form.name,
+          calendar: { officeHours, workingWeekdays: form.weekdays },
+        },
+        user,
+      );
     } catch (err) {
       if (err instanceof ValidationFailed) {
         return new Html(this.editPage(c, agency, form, {}, [calendarProblem(tx, err, 'period1Start')]), 422);
@@ -298,7 +309,7 @@ export class AdminAgencyPages {
   }
 
   private async addHoliday(c: PageContext) {
-    adminUser(c);
+    const user = adminUser(c);
     const { tx } = c;
     const agency = await this.agency(c);
     const values = {
@@ -315,7 +326,7 @@ export class AdminAgencyPages {
     if (problem) return new Html(this.editPage(c, agency, detailsOf(agency), values, [problem]), 422);
     const holidays = [...agency.calendar.holidays, date!].sort();
     try {
-      await this.agencies.update(agency.code, { calendar: { holidays } });
+      await this.agencies.update(agency.code, { calendar: { holidays } }, user);
     } catch (err) {
       if (err instanceof ValidationFailed) {
         return new Html(
@@ -329,13 +340,13 @@ export class AdminAgencyPages {
   }
 
   private async removeHoliday(c: PageContext) {
-    adminUser(c);
+    const user = adminUser(c);
     const agency = await this.agency(c);
     const date = field(c.body, 'date');
     // Removing a date that is not (or no longer) listed changes nothing.
     if (agency.calendar.holidays.includes(date)) {
       const holidays = agency.calendar.holidays.filter((d) => d !== date);
-      await this.agencies.update(agency.code, { calendar: { holidays } });
+      await this.agencies.update(agency.code, { calendar: { holidays } }, user);
     }
     return new Redirect(`/admin/agencies/${encodeURIComponent(agency.code)}?notice=holiday-removed#holidays-heading`);
   }

@@ -84,6 +84,7 @@ export class AdminStaffPages {
       [tx.t('admin.staff.email'), e(s.email)],
       [tx.t('admin.staff.role'), e(roleName(tx, s.role))],
       [tx.t('admin.staff.agency'), e(s.agencyName ?? tx.t('admin.staff.agency.none'))],
+      ...(s.title ? [[tx.t('rulesb.staff.title'), e(s.title)] as [string, JSX.Element]] : []),
       [tx.t('admin.staff.lastSignIn'), e(s.lastSignInAt ? tx.dateTime(s.lastSignInAt) : tx.t('admin.staff.never'))],
       [
         tx.t('admin.staff.status'),

@@ -317,7 +317,7 @@ export class StaffDossierPage {
             ''
           )}
           {actions.map((key) =>
-            this.actionDef(l, key)?.requires?.includes('comment') ? (
+            needsComment(this.actionDef(l, key)) ? (
               <a
                 class="govuk-button govuk-button--secondary"
                 data-module="govuk-button"
@@ -720,7 +720,7 @@ export class StaffDossierPage {
       if (version !== String(l.d.version)) return this.conflict(c, this.actionLabel(tx, l, key));
       throw new NotFound('action');
     }
-    const required = def.requires?.includes('comment') ?? false;
+    const required = needsComment(def);
     const label = this.actionLabel(tx, l, key);
     const error = errors.find((x) => x.field === 'comment');
     const html = (
@@ -801,7 +801,7 @@ export class StaffDossierPage {
     const version = await this.procedures.version(row.procedure_version_id);
     const def = version.workflow.actions.find((a) => a.key === key);
     if (!def) throw new NotFound('action');
-    if (def.requires?.includes('comment') && !comment)
+    if (needsComment(def) && !comment)
       return this.confirm(c, [{ field: 'comment', message: tx.t('staff.dossier.comment.missing') }]);
     const items = key === SUPPLEMENT_REQUEST_ACTION ? itemsOfField(field(c.body, 'items')) : undefined;
     try {
@@ -962,4 +962,9 @@ function SupplementItemsField({ c, errors }: { c: PageContext; errors: FormError
       </textarea>
     </div>
   );
+}
+
+/** The action asks for a comment; an approver's `finding` (rule 9) is written in the same box. */
+function needsComment(def: { requires?: string[] } | undefined): boolean {
+  return (def?.requires ?? []).some((r) => r === 'comment' || r === 'finding');
 }
