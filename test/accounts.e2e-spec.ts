@@ -362,6 +362,7 @@ describe('accounts', () => {
         agencyName: expect.any(String),
         lastSignInAt: null,
         disabledAt: null,
+        title: null,
       });
       await signIn(email, 'Super-pass-2026');
       const [{ at }] = await t.db.query(`SELECT last_sign_in_at AS at FROM accounts WHERE id = $1`, [created.body.id]);

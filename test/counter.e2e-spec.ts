@@ -27,7 +27,8 @@ describe('counter intake and digitisation', () => {
     adm = await admin(t);
     clerk = await staff(t, 'clerk', 'bennghe');
   });
-  afterAll(() => t.close());
+  // Closing this app waits ~70 s for its workers (under investigation: see the closing note); the hook allows it.
+  afterAll(() => t.close(), 150_000);
 
   const fileAtCounter = (who: Session, body: Record<string, unknown>) =>
     t.http.post(`${api}/counter/applications`).set(who.auth).send(body);

@@ -294,6 +294,7 @@ describe('dossier rules', () => {
         code: dossier.code,
         state: 'submitted',
         dueAt: null,
+        apologyDueAt: null,
         procedureName: 'Cấp bản sao Trích lục khai sinh',
       });
       const wrong = await t.http.get(`${api}/lookup`).query({ code: dossier.code, idNumber: '000000000000' });
