@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ApplicationsService } from '../applications/applications.service';
 import { AuthUser, isStaff } from '../auth/auth-user';
 import { Forbidden, NotFound, ValidationFailed } from '../common/problem';
-import { FORM_TITLES, FormNumber, OfficialForm, renderOfficialForm } from '../pdf/forms';
+import { FormNumber, OfficialForm, renderOfficialForm } from '../pdf/forms';
 import {
   DossierFacts,
   form01,
@@ -121,10 +121,6 @@ export class FormsService {
     const rows = await this.repo.register(agency.id, start, end);
     const built = form06({ agency, fromDay: start, toDay: new Date(end.getTime() - 1), end, rows });
     return { content: await renderOfficialForm(built), fileName: `mau-06-so-theo-doi-${from}-${to}.pdf` };
-  }
-
-  static title(form: FormNumber): string {
-    return FORM_TITLES[form];
   }
 }
 

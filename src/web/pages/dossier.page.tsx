@@ -26,6 +26,7 @@ import type { MessageKey, Texts } from '../i18n';
 import { Layout } from '../layout';
 import { CsrfFailure, field, Html, PageContext, PageResult, PageRoute, Raw, Redirect } from '../page';
 import { WebSessions } from '../web-sessions';
+import { ResultSummary } from '../result-summary';
 import { stateLabel } from './public.page';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -510,33 +511,7 @@ export class DossierPage {
         <h2 class="govuk-heading-m" id="result">
           {e(tx.t('dossier.result'))}
         </h2>
-        {d.result ? (
-          <>
-            <SummaryList
-              rows={[
-                [tx.t('dossier.result.number'), e(d.result.number)],
-                [tx.t('verify.issuedAt'), e(tx.date(d.result.issuedAt))],
-                [
-                  tx.t('verify.code'),
-                  <a class="govuk-link" href={`/verify/${encodeURIComponent(d.result.verificationCode)}`}>
-                    {e(d.result.verificationCode)}
-                  </a>,
-                ],
-              ]}
-            />
-            {d.result.sha256 ? (
-              <p class="govuk-body">
-                <a class="govuk-link" href={`/dossiers/${d.id}/result`} id="result-download">
-                  {e(tx.t('dossier.result.download'))}
-                </a>
-              </p>
-            ) : (
-              <p class="govuk-body">{e(tx.t('dossier.result.preparing'))}</p>
-            )}
-          </>
-        ) : (
-          ''
-        )}
+        {d.result ? <ResultSummary tx={tx} result={d.result} downloadHref={`/dossiers/${d.id}/result`} /> : ''}
         {d.shipment ? (
           <SummaryList
             rows={[

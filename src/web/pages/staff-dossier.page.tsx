@@ -26,6 +26,7 @@ import { Layout } from '../layout';
 import { CsrfFailure, field, Html, PageContext, PageResult, PageRoute, Raw, Redirect } from '../page';
 import { staffUser } from '../staff';
 import { WebSessions } from '../web-sessions';
+import { ResultSummary } from '../result-summary';
 import { stateLabel } from './public.page';
 import { DeadlineTags } from './staff-queue.page';
 
@@ -358,29 +359,7 @@ export class StaffDossierPage {
           {e(tx.t('dossier.result'))}
         </h2>
         {d.result ? (
-          <>
-            <SummaryList
-              rows={[
-                [tx.t('dossier.result.number'), e(d.result.number)],
-                [tx.t('verify.issuedAt'), e(tx.date(d.result.issuedAt))],
-                [
-                  tx.t('verify.code'),
-                  <a class="govuk-link" href={`/verify/${encodeURIComponent(d.result.verificationCode)}`}>
-                    {e(d.result.verificationCode)}
-                  </a>,
-                ],
-              ]}
-            />
-            {d.result.sha256 ? (
-              <p class="govuk-body">
-                <a class="govuk-link" href={`${base}/result`} id="result-download">
-                  {e(tx.t('dossier.result.download'))}
-                </a>
-              </p>
-            ) : (
-              <p class="govuk-body">{e(tx.t('dossier.result.preparing'))}</p>
-            )}
-          </>
+          <ResultSummary tx={tx} result={d.result} downloadHref={`${base}/result`} />
         ) : (
           <>
             <p class="govuk-body">
