@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCertificate, toP12 } from '../src/signing/demo-ca';
 import { signPdf } from '../src/signing/pdf-signature';
 import { SigningService } from '../src/signing/signing.service';
 import { createTestApp, TestApp } from './support/app';
+import { certificateFacts, essCertIdV2, OIDS, readPdfSignature } from './support/pdf-cms';
 import {
   binary,
   DEMO,
@@ -94,12 +95,21 @@ describe('signed results and receipts', () => {
     (await t.http.get(`${api}/applications/${id}/result`).set(who.auth).buffer(true).parse(binary).expect(200))
       .body as Buffer;
 
-  it('a generated result is signed by its agency: valid in process and for pdfsig; one changed byte is not; /verify names the signer', async () => {
+  /** The agency's development certificate, as kept in signing_keys. */
+  async function agencyCertificate(code: string): Promise<string> {
+    const [{ cert_pem }]: { cert_pem: string }[] = await t.db.query(
+      `SELECT cert_pem FROM signing_keys WHERE subject = $1`,
+      [code],
+    );
+    return cert_pem;
+  }
+
+  it('a generated result is signed by its agency as PAdES B-B: valid in process and for pdfsig; one changed byte is not; /verify names the signer', async () => {
     const { citizen, clerk, id } = await approved();
     const issued = await act(clerk, id, 'issue_result');
     await t.drain();
     const pdf = await download(citizen, id);
-    // Signed at the issue time (CMS signingTime: whole seconds).
+    // Signed at the issue time (the signature dictionary's /M: whole seconds).
     const signedAt = new Date(Math.floor(Date.parse(issued.result.issuedAt) / 1000) * 1000);
     const check = await signing.verify(pdf);
     expect(check).toMatchObject({
@@ -107,7 +117,20 @@ describe('signed results and receipts', () => {
       coversWholeDocument: true,
       signer: { name: AGENCY, organization: AGENCY },
       signedAt,
+      subFilter: 'ETSI.CAdES.detached',
     });
+    // PAdES B-B: the time in /M, no CMS signing-time; signing-certificate-v2 names the agency's certificate.
+    const sig = readPdfSignature(pdf);
+    expect(sig.subFilter).toBe('ETSI.CAdES.detached');
+    expect(sig.m).toBe(`D:${signedAt.toISOString().replace(/[-:T]|\.\d+Z$/g, '')}Z`);
+    expect(sig.digestAlgorithm).toBe(OIDS.sha256);
+    expect(sig.attributes.map((a) => a.type).sort()).toEqual(
+      [OIDS.contentType, OIDS.messageDigest, OIDS.signingCertificateV2].sort(),
+    );
+    const cert = certificateFacts(await agencyCertificate('000.00.12.H56'));
+    const ess = essCertIdV2(sig.attributes.find((a) => a.type === OIDS.signingCertificateV2)!.value);
+    expect([ess.hashAlgorithm, ess.certHash, ess.serial]).toEqual([OIDS.sha256, cert.sha256, cert.serial]);
+    expect(check.signer?.serial).toBe(cert.serial);
     // The stored hash (QR, "compare a file") is of the signed bytes.
     const code = issued.result.verificationCode as string;
     const record = await t.http
@@ -131,6 +154,7 @@ describe('signed results and receipts', () => {
     if (report !== null) {
       expect(report).toContain('Signature Validation: Signature is Valid.');
       expect(report).toContain(`Signer Certificate Common Name: ${AGENCY}`);
+      expect(report).toContain('Signature Type: ETSI.CAdES.detached');
       expect(report).toContain('Total document signed');
       expect(pdfsig(tampered)).not.toContain('Signature is Valid.');
     }
@@ -154,6 +178,12 @@ describe('signed results and receipts', () => {
     const outsider = await signPdf(await plainPdf(), { p12, passphrase: 'x', name: AGENCY, signingTime: new Date() });
     const untrusted = await upload(outsider);
     expect([untrusted.status, untrusted.body.detail]).toEqual([422, expect.stringMatching(/not trusted/)]);
+
+    // A file signed as the portal signed before PAdES (adbe.pkcs7.detached) is still read: here its CA (a test
+    // fixture's demo CA) is outside the trust list, so "not trusted", not "invalid".
+    const legacy = readFileSync(`${__dirname}/fixtures/signing/adbe-pkcs7-detached.pdf`);
+    const old = await upload(legacy);
+    expect([old.status, old.body.detail]).toEqual([422, expect.stringMatching(/not trusted/)]);
 
     const good = await signedPdf(t, 'sotuphap');
     const appended = Buffer.concat([good, Buffer.from('\n% added later\n%%EOF\n')]);
@@ -184,10 +214,15 @@ describe('signed results and receipts', () => {
       valid: true,
       coversWholeDocument: true,
       signer: { organization: AGENCY },
+      subFilter: 'ETSI.CAdES.detached',
     });
+    expect(readPdfSignature(receipt).attributes.map((a) => a.type)).not.toContain(OIDS.signingTime);
     expect(receipt.toString('latin1')).toMatch(/\/Reason \(|\/Reason <FEFF/);
     expect(sha256(await get())).toBe(sha256(receipt));
     const report = pdfsig(receipt);
-    if (report !== null) expect(report).toContain('Signature Validation: Signature is Valid.');
+    if (report !== null) {
+      expect(report).toContain('Signature Validation: Signature is Valid.');
+      expect(report).toContain('Signature Type: ETSI.CAdES.detached');
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_CA_MARKER, isDemoCertificate } from '../signing/demo-ca';
-import { readP12 } from '../signing/p12-signer';
+import { readP12 } from '../signing/cades-signer';
 import { parseCertificates, readTrustList } from '../signing/pdf-signature';
 /**
  * What a production start refuses (NODE_ENV=production), each problem as one

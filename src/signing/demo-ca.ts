@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { decodedNames } from './p12-signer';
+import { decodedNames } from './cades-signer';
 
 /** In the demo CA's organisational unit: how production recognises (and refuses) it. */
 export const DEMO_CA_MARKER = 'DEMO - development only';

@@ -2,6 +2,7 @@ import type { ConfigService } from '@nestjs/config';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { certificateFacts, essCertIdV2, OIDS, readPdfSignature } from '../../test/support/pdf-cms';
 import type { AppConfig } from '../config/configuration';
 import { renderPaymentReceipt } from '../pdf/render';
 import { createCa, KeyAndCertificate, writeKeyFiles } from './demo-ca';
@@ -54,7 +55,11 @@ describe('SigningService', () => {
       coversWholeDocument: true,
       signedAt: at,
       signer: { name: 'UBND Quận 1', organization: 'UBND Quận 1', serial: expect.any(String) },
+      subFilter: 'ETSI.CAdES.detached',
     });
+    // PAdES B-B: the signing-certificate-v2 attribute names the agency certificate kept in signing_keys.
+    const ess = readPdfSignature(signed).attributes.find((a) => a.type === OIDS.signingCertificateV2);
+    expect(essCertIdV2(ess!.value).certHash).toEqual(certificateFacts(keys.get('000.00.20.H56')!.certPem).sha256);
     // Another replica (a new service over the same table) uses the same keys: the same bytes.
     const again = await new SigningService(repo, config({ NODE_ENV: 'development' })).sign(
       await receipt(),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import type { AppConfig } from '../config/configuration';
 import { createCa, issueCertificate, KeyAndCertificate, toP12 } from './demo-ca';
-import { readP12 } from './p12-signer';
+import { readP12 } from './cades-signer';
 import {
   checkPdfSignature,
   parseCertificates,
