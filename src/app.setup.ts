@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, environmentValue } from './config/configuration';
+import { installMetrics } from './metrics/metrics.http';
 import { buildOpenApiDocument } from './openapi/openapi';
 import { inputHygiene } from './security/input-hygiene';
 import { trustProxySetting } from './security/trust-proxy';
@@ -46,6 +47,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
   fastify.addHook('preValidation', inputHygiene);
+  // Prometheus: one onResponse hook, and GET /metrics behind METRICS_TOKEN (off unless configured; src/metrics).
+  installMetrics(app);
   await app.register(helmet, { contentSecurityPolicy: false });
   // The citizen pages: cookies, compression, /assets (src/web; each page sets its own Content-Security-Policy).
   await configureWeb(app);

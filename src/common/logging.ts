@@ -1,7 +1,9 @@
+import type { FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Params } from 'nestjs-pino';
+import pretty from 'pino-pretty';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * Personal data and secrets never reach a log line. Three layers:
@@ -128,13 +130,40 @@ export function redactError(err: unknown, depth = 0): unknown {
 
 // ------------------------------------------------------------------ pino
 
+/** The response header that echoes a request's correlation id (the incoming `x-request-id` when well formed). */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * The request's correlation id (pino-http's, on the raw request: what its log lines carry as `req.id`), for
+ * problem bodies and error pages; Fastify's own id only when pino-http did not run.
+ */
+export function requestIdOf(req: FastifyRequest): string {
+  const raw = (req.raw as { id?: unknown } | undefined)?.id;
+  return typeof raw === 'string' ? raw : String(req.id);
+}
+
+/**
+ * Where log lines go by default: readable (pino-pretty) in development on a terminal; JSON lines to stdout
+ * otherwise, and always in production. The secrets and personal data are scrubbed before either (streamWrite).
+ */
+export function defaultDestination(
+  nodeEnv: string,
+  isTty = Boolean(process.stdout.isTTY),
+): DestinationStream | undefined {
+  if (nodeEnv === 'production' || !isTty) return undefined;
+  return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+}
+
 /** Structured logs with request ids; tokens, passwords and personal data redacted (see above). */
 export function loggerParams(level: string, destination?: DestinationStream): Params {
   const options = {
     level,
-    genReqId: (req: IncomingMessage) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+    // A well-formed incoming x-request-id is kept (a proxy's or the caller's), else a new one; echoed in the answer.
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const incoming = req.headers[REQUEST_ID_HEADER];
+      const id = typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+      if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, id);
+      return id;
     },
     redact: {
       paths: [
@@ -167,7 +196,8 @@ export function loggerParams(level: string, destination?: DestinationStream): Pa
     hooks: { streamWrite: scrubLogLine },
     customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' },
+    // Health checks and metric scrapes come every few seconds: not logged.
+    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' || req.url === '/metrics' },
   } satisfies NonNullable<Exclude<Params['pinoHttp'], unknown[]>>;
   return { pinoHttp: destination ? [options, destination] : options };
 }
