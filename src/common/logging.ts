@@ -1,9 +1,8 @@
-import type { FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Params } from 'nestjs-pino';
 import pretty from 'pino-pretty';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 /**
  * Personal data and secrets never reach a log line. Three layers:
@@ -130,16 +129,18 @@ export function redactError(err: unknown, depth = 0): unknown {
 
 // ------------------------------------------------------------------ pino
 
-/** The response header that echoes a request's correlation id (the incoming `x-request-id` when well formed). */
+/** The request header a correlation id may come in (from a proxy or the caller), and the answer echoes. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
- * The request's correlation id (pino-http's, on the raw request: what its log lines carry as `req.id`), for
- * problem bodies and error pages; Fastify's own id only when pino-http did not run.
+ * A request's correlation id: its `x-request-id` when well formed (8-64 letters, digits, hyphens), else a new
+ * UUID. Fastify's `genReqId` (src/app.setup.ts): middie copies Fastify's id onto the raw request, where pino-http
+ * takes it, so the request's log lines (`req.id`), its problem bodies (`correlationId`), the `x-request-id` of
+ * its answer and the outbox rows it writes (src/common/correlation.ts) share it.
  */
-export function requestIdOf(req: FastifyRequest): string {
-  const raw = (req.raw as { id?: unknown } | undefined)?.id;
-  return typeof raw === 'string' ? raw : String(req.id);
+export function requestId(req: IncomingMessage): string {
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
 }
 
 /**
@@ -158,13 +159,8 @@ export function defaultDestination(
 export function loggerParams(level: string, destination?: DestinationStream): Params {
   const options = {
     level,
-    // A well-formed incoming x-request-id is kept (a proxy's or the caller's), else a new one; echoed in the answer.
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers[REQUEST_ID_HEADER];
-      const id = typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
-      if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, id);
-      return id;
-    },
+    // Behind Fastify the raw request already has its id (Fastify's genReqId, the same function): this is the fallback.
+    genReqId: requestId,
     redact: {
       paths: [
         'req.headers.authorization',

@@ -9,7 +9,6 @@ import {
   UnknownActionError,
   WorkflowError,
 } from '../workflow/errors';
-import { requestIdOf } from './logging';
 import { AppError, FieldError, PROBLEM_BASE, ProblemBody } from './problem';
 
 const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
@@ -30,8 +29,7 @@ export class ProblemFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const problem = toProblem(exception);
     if (problem.status >= 500) {
-      // The id the request's log lines carry (req.id) and its answer echoes (x-request-id).
-      problem.correlationId = request ? requestIdOf(request) : '';
+      problem.correlationId = String(request?.id ?? '');
       this.logger.error({ err: exception, correlationId: problem.correlationId }, 'request failed');
     }
     sendProblem(reply, problem);

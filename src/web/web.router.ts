@@ -1,6 +1,5 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { requestIdOf } from '../common/logging';
 import { AppError } from '../common/problem';
 import { texts, negotiateLang, type Lang, isLang } from './i18n';
 import { CsrfFailure, NOTICES, Html, PageContext, PageRoute, Raw, Redirect } from './page';
@@ -141,9 +140,8 @@ export class WebRouter {
       return this.errorPage(req, reply, 'tooMany', session, { seconds: retry });
     }
     if (status >= 400 && status < 500) return this.errorPage(req, reply, 'badRequest', session);
-    const correlationId = requestIdOf(req);
-    this.log.error({ err, correlationId }, 'page failed');
-    return this.errorPage(req, reply, 'server', session, { id: correlationId });
+    this.log.error({ err, correlationId: req.id }, 'page failed');
+    return this.errorPage(req, reply, 'server', session, { id: String(req.id) });
   }
 
   /** The error page of this kind; the session is looked up when the caller has not done it yet. */
