@@ -8,13 +8,14 @@ import { ApplicationsModule } from './applications/applications.module';
 import { AuthModule } from './auth/auth.module';
 import { CounterModule } from './counter/counter.module';
 import { DeliveryModule, DeliveryWorkerModule } from './delivery/delivery.module';
-import { loggerParams } from './common/logging';
+import { defaultDestination, loggerParams } from './common/logging';
 import { AppConfig, loadConfig, validateEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
 import { dataSourceOptions } from './database/data-source';
 import { FormsModule } from './forms/forms.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsWorkerModule } from './notifications/notifications.module';
 import { OpsModule } from './ops/ops.module';
 import { OutboxModule } from './outbox/outbox.module';
@@ -57,7 +58,8 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment }),
         LoggerModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (c: ConfigService<AppConfig, true>) => loggerParams(c.get('LOG_LEVEL', { infer: true })),
+          useFactory: (c: ConfigService<AppConfig, true>) =>
+            loggerParams(c.get('LOG_LEVEL', { infer: true }), defaultDestination(c.get('NODE_ENV', { infer: true }))),
         }),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
@@ -78,6 +80,8 @@ export class AppModule {
         }),
         JobsModule,
         OutboxModule,
+        // Prometheus metrics and the jobs' logging context, every role (src/metrics).
+        MetricsModule,
         StorageModule,
         SigningModule,
         AuthModule,

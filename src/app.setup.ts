@@ -4,9 +4,11 @@ import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { REQUEST_ID_HEADER, requestId } from './common/logging';
 import { sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, environmentValue } from './config/configuration';
+import { installMetrics } from './metrics/metrics.http';
 import { buildOpenApiDocument } from './openapi/openapi';
 import { inputHygiene } from './security/input-hygiene';
 import { trustProxySetting } from './security/trust-proxy';
@@ -20,6 +22,8 @@ export function createAdapter(): FastifyAdapter {
     bodyLimit: 1024 * 1024,
     trustProxy: trustProxySetting(environmentValue('TRUST_PROXY')),
     routerOptions: { maxParamLength: 200 },
+    // The correlation id: a well-formed incoming x-request-id, else a new UUID (src/common/logging.ts).
+    genReqId: requestId,
     // A malformed URL (bad percent-encoding) gets the same problem+json body as every other error.
     frameworkErrors: (err: Error, _req: unknown, reply: never) => sendProblem(reply, toProblem(err)),
   } as never);
@@ -46,6 +50,13 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
   fastify.addHook('preValidation', inputHygiene);
+  // Every answer says which id its log lines (and those of the jobs it causes) carry.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  // Prometheus: one onResponse hook, and GET /metrics behind METRICS_TOKEN (off unless configured; src/metrics).
+  installMetrics(app);
   await app.register(helmet, { contentSecurityPolicy: false });
   // The citizen pages: cookies, compression, /assets (src/web; each page sets its own Content-Security-Policy).
   await configureWeb(app);

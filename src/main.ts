@@ -7,11 +7,13 @@ import { configureApp, createAdapter } from './app.setup';
 import { prepareInfrastructure } from './bootstrap';
 import { type AppConfig, loadConfig } from './config/configuration';
 import { onTerminate } from './common/lifecycle';
+import { metricsLine } from './metrics/metrics.http';
 import { runWorker } from './worker';
 
 /** The HTTP API; with PORTAL_ROLE=all (the default) the worker runs in the same process. */
 async function main(): Promise<void> {
-  const { PORTAL_ROLE: role, PORT: port, HOST: host } = loadConfig();
+  const env = loadConfig();
+  const { PORTAL_ROLE: role, PORT: port, HOST: host } = env;
   if (role === 'worker') return runWorker();
   const infra = await prepareInfrastructure((line) => console.log(line));
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createAdapter(), {
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   console.log(
     `portal (${role}) listening: ${base}/api/v1${config.get('DOCS_ENABLED', { infer: true }) === 'true' ? `  docs: ${base}/docs` : ''}`,
   );
+  console.log(metricsLine(role, env, base));
   onTerminate(async () => {
     await app.close();
     await infra.stop();

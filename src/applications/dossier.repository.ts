@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
+import { correlationId } from '../common/correlation';
 import { modify, selectRows } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
@@ -412,8 +413,8 @@ export class DossierRepository {
                 ${HEAD_MOVE}
           WHERE id = $1
        ), o AS (
-         INSERT INTO outbox (queue, job_name, payload)
-         SELECT $21, 'dossier-event', jsonb_build_object('dossierId', $1::uuid, 'sourceId', h.id, 'event', $3::text) FROM h
+         INSERT INTO outbox (queue, job_name, payload, request_id)
+         SELECT $21, 'dossier-event', jsonb_build_object('dossierId', $1::uuid, 'sourceId', h.id, 'event', $3::text), $23::text FROM h
        )
        SELECT id FROM h`,
       [
@@ -428,6 +429,7 @@ export class DossierRepository {
         change.attentionAt,
         outboxQueue,
         change.transferAgencyId ?? null,
+        correlationId() ?? null,
       ],
     );
     return { historyId: id, seq: full.seq, hash };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { correlationId } from '../common/correlation';
 import { Db, execute, selectRows, updateRows } from '../database/query-result';
 import type { AuthUser } from './auth-user';
 
@@ -316,9 +317,9 @@ export class AccountsRepository {
          INSERT INTO password_resets (account_id, expires_at)
          SELECT id, now() + make_interval(mins => $3) FROM account RETURNING id
        )
-       INSERT INTO outbox (queue, job_name, payload)
-       SELECT $4, 'account-event', jsonb_build_object('event', 'password_reset', 'sourceId', reset.id) FROM reset`,
-      [email, perHour, ttlMinutes, queue],
+       INSERT INTO outbox (queue, job_name, payload, request_id)
+       SELECT $4, 'account-event', jsonb_build_object('event', 'password_reset', 'sourceId', reset.id), $5::text FROM reset`,
+      [email, perHour, ttlMinutes, queue, correlationId() ?? null],
     );
   }
 

@@ -1,4 +1,13 @@
-import { isSensitiveParam, redactError, redactUrl, scrubLogLine, scrubText } from './logging';
+import type { IncomingMessage } from 'node:http';
+import {
+  defaultDestination,
+  isSensitiveParam,
+  redactError,
+  redactUrl,
+  requestId,
+  scrubLogLine,
+  scrubText,
+} from './logging';
 
 describe('log redaction', () => {
   it('judges query parameters on their decoded name, whatever the case or punctuation', () => {
@@ -106,5 +115,27 @@ describe('log redaction', () => {
       message: 'boom',
       stack: 'Error: boom',
     });
+  });
+});
+
+describe('log output and correlation ids', () => {
+  it('pretty (pino-pretty) only in development on a terminal; JSON lines otherwise, and always in production', () => {
+    expect(defaultDestination('production', true)).toBeUndefined();
+    expect(defaultDestination('production', false)).toBeUndefined();
+    expect(defaultDestination('development', false)).toBeUndefined();
+    expect(defaultDestination('test', false)).toBeUndefined();
+    const pretty = defaultDestination('development', true);
+    expect(typeof pretty?.write).toBe('function');
+  });
+
+  it('keeps a well-formed x-request-id, and replaces anything else by a new UUID', () => {
+    const req = (id?: string | string[]) =>
+      ({ headers: id === undefined ? {} : { 'x-request-id': id } }) as IncomingMessage;
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    for (const good of ['abcdefgh', 'req-2026-0001-abcdef', 'A'.repeat(64), '0b7c5a8e-1f2d-4c3b-9a8e-7d6c5b4a3f2e'])
+      expect(requestId(req(good))).toBe(good);
+    for (const bad of [undefined, '', 'short', 'A'.repeat(65), 'has space', 'semi;colon', 'new\nline1234', ['a', 'b']])
+      expect(requestId(req(bad))).toMatch(uuid);
+    expect(requestId(req())).not.toBe(requestId(req()));
   });
 });

@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino';
 import type { Params } from 'nestjs-pino';
+import pretty from 'pino-pretty';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -128,14 +129,38 @@ export function redactError(err: unknown, depth = 0): unknown {
 
 // ------------------------------------------------------------------ pino
 
+/** The request header a correlation id may come in (from a proxy or the caller), and the answer echoes. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * A request's correlation id: its `x-request-id` when well formed (8-64 letters, digits, hyphens), else a new
+ * UUID. Fastify's `genReqId` (src/app.setup.ts): middie copies Fastify's id onto the raw request, where pino-http
+ * takes it, so the request's log lines (`req.id`), its problem bodies (`correlationId`), the `x-request-id` of
+ * its answer and the outbox rows it writes (src/common/correlation.ts) share it.
+ */
+export function requestId(req: IncomingMessage): string {
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Where log lines go by default: readable (pino-pretty) in development on a terminal; JSON lines to stdout
+ * otherwise, and always in production. The secrets and personal data are scrubbed before either (streamWrite).
+ */
+export function defaultDestination(
+  nodeEnv: string,
+  isTty = Boolean(process.stdout.isTTY),
+): DestinationStream | undefined {
+  if (nodeEnv === 'production' || !isTty) return undefined;
+  return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+}
+
 /** Structured logs with request ids; tokens, passwords and personal data redacted (see above). */
 export function loggerParams(level: string, destination?: DestinationStream): Params {
   const options = {
     level,
-    genReqId: (req: IncomingMessage) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
-    },
+    // Behind Fastify the raw request already has its id (Fastify's genReqId, the same function): this is the fallback.
+    genReqId: requestId,
     redact: {
       paths: [
         'req.headers.authorization',
@@ -167,7 +192,8 @@ export function loggerParams(level: string, destination?: DestinationStream): Pa
     hooks: { streamWrite: scrubLogLine },
     customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' },
+    // Health checks and metric scrapes come every few seconds: not logged.
+    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' || req.url === '/metrics' },
   } satisfies NonNullable<Exclude<Params['pinoHttp'], unknown[]>>;
   return { pinoHttp: destination ? [options, destination] : options };
 }

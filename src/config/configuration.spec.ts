@@ -222,6 +222,31 @@ describe('validateEnvironment', () => {
     ]);
   });
 
+  it('metrics: off unless METRICS_TOKEN or METRICS_PORT is set (empty = unset); production wants a real token', () => {
+    const off = validateEnvironment(production({ METRICS_TOKEN: '', METRICS_PORT: '' }));
+    expect([off.METRICS_TOKEN, off.METRICS_PORT]).toEqual([undefined, undefined]);
+    const token = 'mT'.repeat(8) + 'q7Zr-3Lx9_pV0aWm5Ns8Tb4Yc6Hd1Jf2';
+    expect(problemsOf(production({ METRICS_TOKEN: token, METRICS_PORT: '9464' }))).toEqual([]);
+    expect(validateEnvironment(production({ METRICS_PORT: '9464' })).METRICS_PORT).toBe(9464);
+    expect(problemsOf(production({ METRICS_TOKEN: 'metrics-token-16b' }))).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: .*32/),
+    ]);
+    expect(problemsOf(production({ METRICS_TOKEN: 'change-me-change-me-change-me-change-me' }))).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: is a placeholder/),
+    ]);
+    // Outside production a shorter token will do; METRICS_PORT never shares the API's port.
+    expect(problemsOf({ NODE_ENV: 'development', METRICS_TOKEN: 'metrics-token-16b' })).toEqual([]);
+    expect(problemsOf({ NODE_ENV: 'development', METRICS_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: /),
+    ]);
+    expect(problemsOf({ NODE_ENV: 'development', PORT: '3000', METRICS_PORT: '3000' })).toEqual([
+      'METRICS_PORT: must differ from PORT (metrics are served on a port of their own)',
+    ]);
+    expect(problemsOf({ NODE_ENV: 'development', METRICS_PORT: 'abc' })).toEqual([
+      expect.stringMatching(/^METRICS_PORT: /),
+    ]);
+  });
+
   it('sandbox URLs: the built-in sandboxes, VNPay test host, sandbox.* hosts; real endpoints pass', () => {
     expect(sandboxUrlProblem('https://sandbox.vnpayment.vn/merchant_webapi/api/transaction')).toMatch(
       /sandbox\.vnpayment\.vn/,

@@ -153,6 +153,25 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /**
+   * Prometheus metrics (src/metrics), never public: off unless one of these is set. METRICS_TOKEN: the API serves
+   * `GET /metrics` to `Authorization: Bearer <token>` only (>= 32 bytes and no placeholder in production).
+   * METRICS_PORT: every process (API and worker) serves `/metrics` on this port instead, a port not to publish
+   * (with METRICS_TOKEN set too, the token is required there as well). Empty means unset.
+   */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  METRICS_TOKEN?: string;
+
+  @Transform(({ value }) => (value === '' || value === undefined ? undefined : Number(value)))
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
+
   /** Comma-separated origins allowed by CORS; empty means same-origin only. */
   @IsString()
   CORS_ORIGINS = '';
@@ -461,6 +480,9 @@ export function validateEnvironment(raw: Record<string, unknown>): AppConfig {
   const production = env.NODE_ENV === 'production';
   if (production)
     problems.push(...productionProblems(env).filter((line) => !invalid.has(line.slice(0, line.indexOf(':')))));
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT && !invalid.has('METRICS_PORT')) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics are served on a port of their own)');
+  }
   if (env.S3_BUCKET && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_BUCKET');
   }
@@ -530,6 +552,8 @@ function productionProblems(env: Environment): string[] {
       : undefined,
   );
   add('LINK_SECRET', secretProblem(env.LINK_SECRET));
+  // Metrics stay off unless configured (never public); a token, when set, must be a real secret.
+  if (env.METRICS_TOKEN !== undefined) add('METRICS_TOKEN', secretProblem(env.METRICS_TOKEN));
   add(
     'VNPAY_TMN_CODE',
     env.VNPAY_TMN_CODE === DEMO_TMN_CODE

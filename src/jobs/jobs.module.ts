@@ -2,6 +2,10 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { QUEUES, QueueName } from './jobs';
+import { ObservedWorker } from './observed-worker';
+
+/** Every processor's worker runs its jobs in a logging context of their own and reports them to the metrics. */
+BullModule.workerClass = ObservedWorker;
 
 /** Every queue of the registry (src/jobs/jobs.ts), registered once here: adding a queue is one edit in jobs.ts. */
 const queues = BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name })));

@@ -7,6 +7,7 @@ import { type AppConfig, environmentValue } from '../config/configuration';
 import { JobDataByName, JobName, QUEUES } from '../jobs/jobs';
 import { AccountsRepository, Recipient } from '../auth/accounts.repository';
 import { FormFile, FormsService } from '../forms/forms.service';
+import { Metrics } from '../metrics/metrics';
 import { MailChannel } from './mail.channel';
 import { DossierMessageContext, NotificationsRepository } from './notifications.repository';
 import { SmsChannel } from './sms.channel';
@@ -38,6 +39,7 @@ export class NotificationsProcessor extends WorkerHost {
     private readonly sms: SmsChannel,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly forms: FormsService,
+    private readonly metrics: Metrics,
   ) {
     super();
   }
@@ -112,8 +114,10 @@ export class NotificationsProcessor extends WorkerHost {
         text: message.text,
       });
       await this.notifications.markSent(claimed, providerId);
+      this.metrics.notification('email', 'sent');
     } catch (e) {
       await this.notifications.markFailed(claimed, String((e as Error).message).slice(0, 500));
+      this.metrics.notification('email', 'failed');
       this.logger.warn(
         { notificationId: claimed, channel: 'email', err: (e as Error).message },
         'message not delivered; will retry',
@@ -154,9 +158,11 @@ export class NotificationsProcessor extends WorkerHost {
             })
           : await this.sms.send({ id: claimed, phone: r.phone!, text: message.sms });
       await this.notifications.markSent(claimed, providerId);
+      this.metrics.notification(channel, 'sent');
       return true;
     } catch (e) {
       await this.notifications.markFailed(claimed, String((e as Error).message).slice(0, 500));
+      this.metrics.notification(channel, 'failed');
       this.logger.warn(
         { notificationId: claimed, channel, err: (e as Error).message },
         'message not delivered; will retry',

@@ -6,6 +6,8 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
 import { jobOptions, QueueName } from '../jobs/jobs';
 import { JobQueues } from '../jobs/jobs.module';
+import { withRequestId } from '../jobs/observed-worker';
+import { Metrics } from '../metrics/metrics';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
 
 const BATCH = 200;
@@ -33,6 +35,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly outbox: OutboxRepository,
     private readonly queues: JobQueues,
     private readonly config: ConfigService<AppConfig, true>,
+    private readonly metrics: Metrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -86,9 +89,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async relayBatch(): Promise<number> {
-    return this.db.transaction(async (m) => {
+    const relayed = await this.db.transaction(async (m) => {
       const rows = await this.outbox.claim(m, BATCH);
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return rows;
       const byQueue = new Map<QueueName, OutboxRow[]>();
       for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
       for (const [name, list] of byQueue) {
@@ -97,7 +100,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         // Bounded: with Redis away the add would wait for it while this transaction holds the rows.
         await withTimeout(
           queue.addBulk(
-            list.map((r) => ({ name: r.job_name, data: r.payload, opts: { ...jobOptions(r.job_name), jobId: r.id } })),
+            list.map((r) => ({
+              name: r.job_name,
+              // The correlation id of the request that wrote the row: the job's log lines carry it (src/jobs).
+              data: withRequestId(r.payload, r.request_id),
+              opts: { ...jobOptions(r.job_name), jobId: r.id },
+            })),
           ),
           ADD_TIMEOUT_MS,
           'Redis did not accept the jobs in time',
@@ -107,8 +115,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         m,
         rows.map((r) => r.id),
       );
-      return rows.length;
+      return rows;
     });
+    for (const r of relayed) this.metrics.outboxRelayed(r.queue);
+    return relayed.length;
   }
 
   /** Listens (OutboxRepository.listen) on a dedicated connection, re-established when Postgres goes away and comes back. */

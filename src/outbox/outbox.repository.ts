@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { correlationId } from '../common/correlation';
 import { Db, execute, Queryable, selectRows } from '../database/query-result';
 import type { JobName, QueueName } from '../jobs/jobs';
 
@@ -9,6 +10,8 @@ export interface OutboxRow {
   queue: QueueName;
   job_name: JobName;
   payload: object;
+  /** The request that wrote the row (src/common/correlation.ts); null outside a request. */
+  request_id: string | null;
 }
 
 /** The only place that reads or writes `outbox`: rows written in the caller's transaction, the relay's claims. */
@@ -25,23 +28,25 @@ export class OutboxRepository {
     await execute(listener, 'LISTEN outbox');
   }
 
-  /** Adds rows in one statement, inside the caller's transaction. */
+  /** Adds rows in one statement, inside the caller's transaction, with the correlation id of the work in progress. */
   async insert(m: Db, rows: { queue: QueueName; name: JobName; data: unknown }[]): Promise<void> {
     if (rows.length === 0) return;
     const values: unknown[] = [];
+    const requestId = `$${rows.length * 3 + 1}::text`;
     const tuples = rows.map((row, i) => {
       values.push(row.queue, row.name, JSON.stringify(row.data));
-      return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
+      return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb, ${requestId})`;
     });
-    await execute(m, `INSERT INTO outbox (queue, job_name, payload) VALUES ${tuples.join(', ')}`, values);
+    values.push(correlationId() ?? null);
+    await execute(m, `INSERT INTO outbox (queue, job_name, payload, request_id) VALUES ${tuples.join(', ')}`, values);
   }
 
   /** The `account-event` of a password reset, in the caller's transaction. */
   async insertPasswordResetEvent(m: Db, queue: QueueName, resetId: string): Promise<void> {
     await execute(
       m,
-      `INSERT INTO outbox (queue, job_name, payload) VALUES ($1, 'account-event', jsonb_build_object('event', 'password_reset', 'sourceId', $2::uuid))`,
-      [queue, resetId],
+      `INSERT INTO outbox (queue, job_name, payload, request_id) VALUES ($1, 'account-event', jsonb_build_object('event', 'password_reset', 'sourceId', $2::uuid), $3::text)`,
+      [queue, resetId, correlationId() ?? null],
     );
   }
 
@@ -52,7 +57,7 @@ export class OutboxRepository {
   claim(m: Db, limit: number): Promise<OutboxRow[]> {
     return selectRows<OutboxRow>(
       m,
-      `SELECT id, queue, job_name, payload FROM outbox WHERE dispatched_at IS NULL
+      `SELECT id, queue, job_name, payload, request_id FROM outbox WHERE dispatched_at IS NULL
           ORDER BY created_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
     );
   }
@@ -61,6 +66,16 @@ export class OutboxRepository {
     await execute(m, `UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [
       ids,
     ]);
+  }
+
+  /** What waits to be relayed, for the metrics (read at scrape time): how many rows, and how old the oldest is. */
+  async backlog(): Promise<{ rows: number; oldestAgeSeconds: number }> {
+    const [row] = await selectRows<{ pending: number; oldest: number | null }>(
+      this.db,
+      `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+         FROM outbox WHERE dispatched_at IS NULL`,
+    );
+    return { rows: row.pending, oldestAgeSeconds: Math.max(0, row.oldest ?? 0) };
   }
 
   /** Rows not yet handed to BullMQ. */

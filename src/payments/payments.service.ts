@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
 import { Conflict, NotFound, ValidationFailed } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
+import { Metrics } from '../metrics/metrics';
 import { OutboxService } from '../outbox/outbox.service';
 import { renderPaymentReceipt } from '../pdf/render';
 import { RECEIPT_SIGNATURE_REASON } from '../signing/pdf-signature';
@@ -51,6 +52,7 @@ export class PaymentsService {
     private readonly config: ConfigService<AppConfig, true>,
     @Inject(PAYMENT_PROVIDERS) providers: PaymentProvider[],
     private readonly signing: SigningService,
+    private readonly metrics: Metrics,
   ) {
     this.providers = new Map(providers.map((p) => [p.name, p]));
   }
@@ -174,7 +176,9 @@ export class PaymentsService {
    * exists, the amount matches, it is still open; then compare-and-set.
    */
   async settle(report: ProviderReport, source: EventSource, raw: unknown): Promise<SettleOutcome> {
-    return this.db.transaction(async (m) => {
+    // Counted once committed: a rolled-back settlement counts nothing.
+    let settled = null as 'succeeded' | 'failed' | 'cancelled' | null;
+    const outcome = await this.db.transaction(async (m): Promise<SettleOutcome> => {
       const attempt = await this.repo.lockAttemptByTxnRef(m, report.txnRef);
       if (!attempt) {
         await this.event(m, null, source, 'not_found', null, null, raw);
@@ -215,8 +219,11 @@ export class PaymentsService {
       if (!changed) return 'already_settled';
       await this.event(m, attempt.id, source, to, attempt.state, to, raw);
       if (to === 'succeeded') await this.credit(m, attempt, report);
+      settled = to;
       return 'applied';
     });
+    if (settled) this.metrics.payment(settled);
+    return outcome;
   }
 
   /**
@@ -315,12 +322,14 @@ export class PaymentsService {
 
   /** Gives up an unpaid attempt; the dossier's workflow hears `payment.expired` (a worker takes its system action, if any). */
   private async expire(attemptId: string, raw: unknown, dossierId: string): Promise<'expired' | 'already_settled'> {
-    return this.db.transaction(async (m) => {
-      if (!(await this.repo.expireAttempt(m, attemptId))) return 'already_settled';
+    const outcome = await this.db.transaction(async (m) => {
+      if (!(await this.repo.expireAttempt(m, attemptId))) return 'already_settled' as const;
       await this.event(m, attemptId, 'expiry', 'expired', 'pending', 'expired', raw);
       await this.outbox.add(m, [{ name: 'payment-expired', data: { dossierId, attemptId } }]);
-      return 'expired';
+      return 'expired' as const;
     });
+    if (outcome === 'expired') this.metrics.payment('expired');
+    return outcome;
   }
 
   // ------------------------------------------------------------ refunds (worker)
