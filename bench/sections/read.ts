@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, ROOT } from '../lib/context';
 import { cannon, histogram, mapLimit, round } from '../lib/load';
-import { Env, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
+import { Env, SeenStatement, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
 import { Probe, ProbeResult } from '../lib/probe';
 import { createDrafts } from '../lib/seed';
 
@@ -19,6 +19,9 @@ export interface ReadResult {
   /** What the API ran for one read (and the baseline replays). */
   statements: string[];
   roundTripsPerRead: number | null;
+  baselineRoundTripsPerRead: number | null;
+  /** Whether the baseline sent the same statements as the API, as often per read (both counted in process). */
+  sameStatements: boolean;
   /** Per read: time the API waited on Postgres (ms). */
   waitsPerReadMs: { postgres: number; smtp: number; http: number } | null;
   probe: ProbeResult;
@@ -101,6 +104,8 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
     async () =>
       (await fetch(`${baselineUrl}/dossiers/${targets[0].id}`, { headers: { 'x-user': targets[0].applicant_id } }))
         .status === 200,
+    // The same statement counter as the API's, so both sides carry the same instrumentation.
+    ['-r', join(ROOT, 'dist', 'bench', 'lib', 'query-counter.js')],
   );
 
   const run = async (
@@ -162,12 +167,27 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
   const probed = probe.stop(apiOk);
   const during = await takeStatements(env.api);
   await bare(o.warmupS);
+  await takeStatements(baseline);
   probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid });
   probe.start();
   const b = await bare(o.durationS, bareStatuses);
   const bareOk = bareStatuses.filter((s) => s === 200).length;
   const baselineProbed = probe.stop(bareOk);
+  const bareDuring = await takeStatements(baseline);
   await ctx.stopPortal(baseline);
+  // The baseline ran what the API ran, no more, no less (the same texts, as often per read; what the API ran
+  // less than once per ten reads, such as a background statement, is not the read's).
+  const perRead = (seen: SeenStatement[], n: number) =>
+    Object.fromEntries(
+      seen
+        .filter((s) => !s.key.startsWith('(') && s.count / n >= 0.1)
+        .map((s) => [s.key, round(s.count / n, 2)]),
+    );
+  const apiPerRead = perRead(during, apiOk);
+  const barePerRead = perRead(bareDuring, bareOk);
+  const sameStatements =
+    Object.keys(apiPerRead).length === Object.keys(barePerRead).length &&
+    Object.entries(apiPerRead).every(([k, n]) => Math.abs((barePerRead[k] ?? 0) - n) < 0.05);
 
   const rps = apiOk / a.elapsedS;
   const baselineRps = bareOk / b.elapsedS;
@@ -183,6 +203,8 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
     baselineLatencyMs: { p50: b.result.latency.p50, p99: b.result.latency.p99 },
     statements: captured.map((s) => s.key.slice(0, 120)),
     roundTripsPerRead: apiOk ? round(totalOf(during) / apiOk, 2) : null,
+    baselineRoundTripsPerRead: bareOk ? round(totalOf(bareDuring) / bareOk, 2) : null,
+    sameStatements,
     waitsPerReadMs: apiOk ? waitsPerOperation(during, apiOk) : null,
     probe: probed,
     baselineProbe: baselineProbed,
