@@ -179,9 +179,7 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
   // less than once per ten reads, such as a background statement, is not the read's).
   const perRead = (seen: SeenStatement[], n: number) =>
     Object.fromEntries(
-      seen
-        .filter((s) => !s.key.startsWith('(') && s.count / n >= 0.1)
-        .map((s) => [s.key, round(s.count / n, 2)]),
+      seen.filter((s) => !s.key.startsWith('(') && s.count / n >= 0.1).map((s) => [s.key, round(s.count / n, 2)]),
     );
   const apiPerRead = perRead(during, apiOk);
   const barePerRead = perRead(bareDuring, bareOk);

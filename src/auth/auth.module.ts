@@ -3,15 +3,14 @@ import { createSecretKey } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/configuration';
+import { AccessTokens } from './access-tokens';
 import { AccessGuard } from './auth.guard';
 import { AuthController } from './auth.controller';
 import { AccountsModule } from './accounts.module';
 import { AuthService } from './auth.service';
 import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
-import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 import { EidController } from './eid/eid.controller';
 import { EidFlowsRepository } from './eid/eid-flows.repository';
@@ -20,7 +19,6 @@ import { EidService } from './eid/eid.service';
 @Module({
   imports: [
     AccountsModule,
-    PassportModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
@@ -35,7 +33,7 @@ import { EidService } from './eid/eid.service';
     AuthService,
     MfaService,
     MfaRepository,
-    JwtStrategy,
+    AccessTokens,
     LoginThrottle,
     EidFlowsRepository,
     EidService,
