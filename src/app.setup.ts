@@ -1,14 +1,15 @@
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
+import { logRequests } from './common/logging';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, environmentValue } from './config/configuration';
 import { buildOpenApiDocument } from './openapi/openapi';
 import { inputHygiene } from './security/input-hygiene';
+import { addSecurityHeaders } from './security/security-headers';
 import { trustProxySetting } from './security/trust-proxy';
 import { WebRouter } from './web/web.router';
 import { configureWeb, PageAwareProblemFilter } from './web/web.setup';
@@ -46,7 +47,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // NUL / unpaired surrogates, absurd nesting, multipart without boundary: 400 before any handler (src/security).
   fastify.addHook('preValidation', inputHygiene);
-  await app.register(helmet, { contentSecurityPolicy: false });
+  // One line per request when its answer is sent (src/common/logging.ts), with the process's logger.
+  logRequests(fastify, (await app.resolve(PinoLogger)).logger);
+  // helmet's headers on every answer, computed once (src/security/security-headers.ts).
+  await addSecurityHeaders(fastify, { contentSecurityPolicy: false });
   // The citizen pages: cookies, compression, /assets (src/web; each page sets its own Content-Security-Policy).
   await configureWeb(app);
   await app.register(multipart, {

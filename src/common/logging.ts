@@ -1,7 +1,6 @@
-import type { DestinationStream } from 'pino';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type DestinationStream, type Logger, type LoggerOptions, stdSerializers } from 'pino';
 import type { Params } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 
 /**
  * Personal data and secrets never reach a log line. Three layers:
@@ -128,14 +127,15 @@ export function redactError(err: unknown, depth = 0): unknown {
 
 // ------------------------------------------------------------------ pino
 
-/** Structured logs with request ids; tokens, passwords and personal data redacted (see above). */
+/**
+ * The process's logger (nestjs-pino builds it from these options): structured, tokens, passwords and personal data
+ * redacted (see above). Requests are logged by `logRequests` (two Fastify hooks), not by nestjs-pino's middleware
+ * (pino-http run through Nest's middleware runner, a child logger built and an AsyncLocalStorage context entered on
+ * every request, whose hooks then slow every promise of the process): `forRoutes: []` mounts it nowhere.
+ */
 export function loggerParams(level: string, destination?: DestinationStream): Params {
   const options = {
     level,
-    genReqId: (req: IncomingMessage) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(incoming) ? incoming : randomUUID();
-    },
     redact: {
       paths: [
         'req.headers.authorization',
@@ -162,12 +162,42 @@ export function loggerParams(level: string, destination?: DestinationStream): Pa
         url: redactUrl(req.url),
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      err: (err: unknown) => redactError(err),
+      // pino's own first (type, message, stack: an Error's own fields are not enumerable), then the redaction.
+      err: (err: unknown) => redactError(stdSerializers.err(err as Error)),
     },
     hooks: { streamWrite: scrubLogLine },
-    customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' },
-  } satisfies NonNullable<Exclude<Params['pinoHttp'], unknown[]>>;
-  return { pinoHttp: destination ? [options, destination] : options };
+  } satisfies LoggerOptions;
+  return { pinoHttp: destination ? [options, destination] : options, forRoutes: [] };
+}
+
+/** A request's line: 5xx error, 4xx warn, anything else info. */
+export function requestLogLevel(status: number): 'error' | 'warn' | 'info' {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+}
+
+/** Requests not logged (the load balancer's health checks). */
+const UNLOGGED = new Set(['/api/v1/health']);
+
+/**
+ * One line per request once its answer is sent, as pino-http wrote it: `request completed` (`request errored`, with
+ * an error, from 500 on; `request aborted` when the client went away first), with the request's id, method and URL
+ * (through the `req` serializer: the query re-serialised, sensitive values redacted), the status and the time taken
+ * (ms). Nothing is built when the line's level is off (LOG_LEVEL=warn: 4xx and 5xx only).
+ */
+export function logRequests(fastify: FastifyInstance, log: Logger): void {
+  const req = (request: FastifyRequest) => ({ id: String(request.id), method: request.method, url: request.url });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const level = requestLogLevel(status);
+    if (log.isLevelEnabled(level) && !UNLOGGED.has(request.url)) {
+      const line = { req: req(request), res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
+      if (status >= 500) log.error({ ...line, err: new Error(`failed with status code ${status}`) }, 'request errored');
+      else log[level](line, 'request completed');
+    }
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    if (log.isLevelEnabled('info') && !UNLOGGED.has(request.url)) log.info({ req: req(request) }, 'request aborted');
+    done();
+  });
 }
