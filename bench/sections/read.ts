@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT } from '../lib/context';
 import { cannon, histogram, mapLimit, round } from '../lib/load';
@@ -26,6 +27,34 @@ export interface ReadResult {
   waitsPerReadMs: { postgres: number; smtp: number; http: number } | null;
   probe: ProbeResult;
   baselineProbe: ProbeResult;
+  /** The machine's 1-minute load average when each run started: [API, baseline]. */
+  loadAverage: [number, number];
+  /** What limits the figure, read from the probes (CPU per read, cores used, Postgres backends) and the load. */
+  bound: string;
+}
+
+/**
+ * What bounds the read, from what the run measured: the API's one event loop when it keeps a core busy; the
+ * machine's cores when the API, Postgres and the load generator (this process) together use them all or other
+ * work crowds them (load above the core count); Postgres when its backends wait; otherwise the round trips.
+ */
+export function readBound(api: ProbeResult, baseline: ProbeResult, cores: number, load: number): string {
+  const ms = (p: ProbeResult, k: string) => p.cpuMsPerOp?.[k] ?? 0;
+  const perRead =
+    `per read the API spends ${ms(api, 'api')} ms of CPU (the baseline ${ms(baseline, 'baseline')} ms) ` +
+    `and Postgres ${ms(api, 'postgres')} ms (${ms(baseline, 'postgres')} ms for the baseline)`;
+  const used = (api.cores.api ?? 0) + (api.cores.postgres ?? 0) + (api.cores.client ?? 0);
+  const waiting = Object.entries(api.backends)
+    .filter(([k]) => k.includes('waiting'))
+    .reduce((a, [, v]) => a + v, 0);
+  if ((api.cores.api ?? 0) >= 0.85) return `the API's event loop (one core, ${api.cores.api} busy): ${perRead}`;
+  if (used >= 0.85 * cores || load > cores)
+    return (
+      `the machine's ${cores} cores, shared by the API (${api.cores.api}), Postgres (${api.cores.postgres}), ` +
+      `the load generator (${api.cores.client}) and other work (load ${load}): ${perRead}`
+    );
+  if (waiting >= 0.2) return `Postgres: ${Math.round(waiting * 100)} % of sampled backends waiting; ${perRead}`;
+  return `round trips (${api.cores.api} cores for the API, ${used.toFixed(2)} of ${cores} in all): ${perRead}`;
 }
 
 /** Up to 2,000 submitted dossiers of the bench citizens (submitting 500 first when run on its own). */
@@ -160,7 +189,8 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
   const bareStatuses: number[] = [];
   await api(o.warmupS);
   await takeStatements(env.api);
-  let probe = new Probe(ctx.pool, ctx.dbName, { api: env.api.pid });
+  const apiLoad = round(loadavg()[0], 2);
+  let probe = new Probe(ctx.pool, ctx.dbName, { api: env.api.pid, client: process.pid });
   probe.start();
   const a = await api(o.durationS, apiStatuses);
   const apiOk = apiStatuses.filter((s) => s === 200).length;
@@ -168,7 +198,8 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
   const during = await takeStatements(env.api);
   await bare(o.warmupS);
   await takeStatements(baseline);
-  probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid });
+  const bareLoad = round(loadavg()[0], 2);
+  probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid, client: process.pid });
   probe.start();
   const b = await bare(o.durationS, bareStatuses);
   const bareOk = bareStatuses.filter((s) => s === 200).length;
@@ -206,5 +237,7 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
     waitsPerReadMs: apiOk ? waitsPerOperation(during, apiOk) : null,
     probe: probed,
     baselineProbe: baselineProbed,
+    loadAverage: [apiLoad, bareLoad],
+    bound: readBound(probed, baselineProbed, cpus().length, Math.max(apiLoad, bareLoad)),
   };
 }
