@@ -1,16 +1,16 @@
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
-import { REQUEST_ID_HEADER, requestId } from './common/logging';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { sendProblem, toProblem } from './common/problem.filter';
+import { logRequests, REQUEST_ID_HEADER, requestId } from './common/logging';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, environmentValue } from './config/configuration';
 import { installMetrics } from './metrics/metrics.http';
 import { buildOpenApiDocument } from './openapi/openapi';
 import { inputHygiene } from './security/input-hygiene';
+import { addSecurityHeaders } from './security/security-headers';
 import { trustProxySetting } from './security/trust-proxy';
 import { WebRouter } from './web/web.router';
 import { configureWeb, PageAwareProblemFilter } from './web/web.setup';
@@ -55,9 +55,12 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  // The request's logging context, and one line per request when its answer is sent (src/common/logging.ts).
+  logRequests(fastify, (await app.resolve(PinoLogger)).logger);
   // Prometheus: one onResponse hook, and GET /metrics behind METRICS_TOKEN (off unless configured; src/metrics).
   installMetrics(app);
-  await app.register(helmet, { contentSecurityPolicy: false });
+  // helmet's headers on every answer, computed once (src/security/security-headers.ts).
+  await addSecurityHeaders(fastify, { contentSecurityPolicy: false });
   // The citizen pages: cookies, compression, /assets (src/web; each page sets its own Content-Security-Policy).
   await configureWeb(app);
   await app.register(multipart, {

@@ -9,7 +9,9 @@
  * BENCH_QUERY_COUNT_FILE and starts again from zero (not SIGUSR2: Nest's
  * enableShutdownHooks() closes the app on it; SIGWINCH is ignored by
  * default, so it is harmless before this handler is installed).
- * Cost: a Map update and two clock reads per call.
+ * Cost: two Map look-ups and two clock reads per call. The read baseline
+ * (bench/baseline-server.ts) is started with it preloaded too, so that both
+ * sides of that ratio carry the same instrumentation.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -21,19 +23,30 @@ interface Seen {
 }
 
 let seen = new Map<string, Seen>();
-const record = (key: string, ms: number, text = key, params: unknown[] = []) => {
+const record = (key: string, ms: number, text = key, params?: () => unknown[]) => {
   const s = seen.get(key);
   if (s) {
     s.count++;
     s.ms += ms;
-  } else seen.set(key, { count: 1, ms, text, params });
+  } else seen.set(key, { count: 1, ms, text, params: params ? params() : [] });
 };
-const timed = <T>(key: string, p: T, t0: number, text?: string, params?: unknown[]): T => {
+const timed = <T>(key: string, p: T, t0: number, text?: string, params?: () => unknown[]): T => {
   if (p && typeof (p as { then?: unknown }).then === 'function') {
     const done = () => record(key, performance.now() - t0, text, params);
     (p as unknown as Promise<unknown>).then(done, done);
   } else record(key, 0, text, params);
   return p;
+};
+
+/** A statement's key (whitespace folded, 200 characters), computed once per distinct text. */
+const keys = new Map<string, string>();
+const keyOf = (text: string): string => {
+  let key = keys.get(text);
+  if (key === undefined) {
+    key = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (keys.size < 10_000) keys.set(text, key);
+  }
+  return key;
 };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -42,16 +55,23 @@ const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function patched(this: unknown, ...args: unknown[]) {
   const q = args[0];
   const text = typeof q === 'string' ? q : q && typeof q === 'object' && 'text' in q ? String(q.text) : '';
+  if (!text) return query.apply(this, args);
+  const key = keyOf(text);
+  const values = args[1];
+  // The parameters are copied only the first time a statement is seen (the read baseline replays them).
+  const params = () => (Array.isArray(values) ? [...(values as unknown[])] : []);
   const t0 = performance.now();
-  const result = query.apply(this, args);
-  if (!text) return result;
-  return timed(
-    text.replace(/\s+/g, ' ').trim().slice(0, 200),
-    result,
-    t0,
-    text,
-    Array.isArray(args[1]) ? [...args[1]] : [],
-  );
+  // Callback style (pg.Pool#query calls the client so): timed when the callback runs.
+  const last = args.length - 1;
+  const callback = args[last];
+  if (last > 0 && typeof callback === 'function') {
+    args[last] = function timedCallback(this: unknown, ...r: unknown[]) {
+      record(key, performance.now() - t0, text, params);
+      return (callback as (...a: unknown[]) => unknown).apply(this, r);
+    };
+    return query.apply(this, args);
+  }
+  return timed(key, query.apply(this, args), t0, text, params);
 };
 
 try {

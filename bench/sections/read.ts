@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ROOT } from '../lib/context';
 import { cannon, histogram, mapLimit, round } from '../lib/load';
-import { Env, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
+import { Env, SeenStatement, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
 import { Probe, ProbeResult } from '../lib/probe';
 import { createDrafts } from '../lib/seed';
 
@@ -19,10 +20,41 @@ export interface ReadResult {
   /** What the API ran for one read (and the baseline replays). */
   statements: string[];
   roundTripsPerRead: number | null;
+  baselineRoundTripsPerRead: number | null;
+  /** Whether the baseline sent the same statements as the API, as often per read (both counted in process). */
+  sameStatements: boolean;
   /** Per read: time the API waited on Postgres (ms). */
   waitsPerReadMs: { postgres: number; smtp: number; http: number } | null;
   probe: ProbeResult;
   baselineProbe: ProbeResult;
+  /** The machine's 1-minute load average when each run started: [API, baseline]. */
+  loadAverage: [number, number];
+  /** What limits the figure, read from the probes (CPU per read, cores used, Postgres backends) and the load. */
+  bound: string;
+}
+
+/**
+ * What bounds the read, from what the run measured: the API's one event loop when it keeps a core busy; the
+ * machine's cores when the API, Postgres and the load generator (this process) together use them all or other
+ * work crowds them (load above the core count); Postgres when its backends wait; otherwise the round trips.
+ */
+export function readBound(api: ProbeResult, baseline: ProbeResult, cores: number, load: number): string {
+  const ms = (p: ProbeResult, k: string) => p.cpuMsPerOp?.[k] ?? 0;
+  const perRead =
+    `per read the API spends ${ms(api, 'api')} ms of CPU (the baseline ${ms(baseline, 'baseline')} ms) ` +
+    `and Postgres ${ms(api, 'postgres')} ms (${ms(baseline, 'postgres')} ms for the baseline)`;
+  const used = (api.cores.api ?? 0) + (api.cores.postgres ?? 0) + (api.cores.client ?? 0);
+  const waiting = Object.entries(api.backends)
+    .filter(([k]) => k.includes('waiting'))
+    .reduce((a, [, v]) => a + v, 0);
+  if ((api.cores.api ?? 0) >= 0.85) return `the API's event loop (one core, ${api.cores.api} busy): ${perRead}`;
+  if (used >= 0.85 * cores || load > cores)
+    return (
+      `the machine's ${cores} cores, shared by the API (${api.cores.api}), Postgres (${api.cores.postgres}), ` +
+      `the load generator (${api.cores.client}) and other work (load ${load}): ${perRead}`
+    );
+  if (waiting >= 0.2) return `Postgres: ${Math.round(waiting * 100)} % of sampled backends waiting; ${perRead}`;
+  return `round trips (${api.cores.api} cores for the API, ${used.toFixed(2)} of ${cores} in all): ${perRead}`;
 }
 
 /** Up to 2,000 submitted dossiers of the bench citizens (submitting 500 first when run on its own). */
@@ -101,6 +133,8 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
     async () =>
       (await fetch(`${baselineUrl}/dossiers/${targets[0].id}`, { headers: { 'x-user': targets[0].applicant_id } }))
         .status === 200,
+    // The same statement counter as the API's, so both sides carry the same instrumentation.
+    ['-r', join(ROOT, 'dist', 'bench', 'lib', 'query-counter.js')],
   );
 
   const run = async (
@@ -155,19 +189,34 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
   const bareStatuses: number[] = [];
   await api(o.warmupS);
   await takeStatements(env.api);
-  let probe = new Probe(ctx.pool, ctx.dbName, { api: env.api.pid });
+  const apiLoad = round(loadavg()[0], 2);
+  let probe = new Probe(ctx.pool, ctx.dbName, { api: env.api.pid, client: process.pid });
   probe.start();
   const a = await api(o.durationS, apiStatuses);
   const apiOk = apiStatuses.filter((s) => s === 200).length;
   const probed = probe.stop(apiOk);
   const during = await takeStatements(env.api);
   await bare(o.warmupS);
-  probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid });
+  await takeStatements(baseline);
+  const bareLoad = round(loadavg()[0], 2);
+  probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid, client: process.pid });
   probe.start();
   const b = await bare(o.durationS, bareStatuses);
   const bareOk = bareStatuses.filter((s) => s === 200).length;
   const baselineProbed = probe.stop(bareOk);
+  const bareDuring = await takeStatements(baseline);
   await ctx.stopPortal(baseline);
+  // The baseline ran what the API ran, no more, no less (the same texts, as often per read; what the API ran
+  // less than once per ten reads, such as a background statement, is not the read's).
+  const perRead = (seen: SeenStatement[], n: number) =>
+    Object.fromEntries(
+      seen.filter((s) => !s.key.startsWith('(') && s.count / n >= 0.1).map((s) => [s.key, round(s.count / n, 2)]),
+    );
+  const apiPerRead = perRead(during, apiOk);
+  const barePerRead = perRead(bareDuring, bareOk);
+  const sameStatements =
+    Object.keys(apiPerRead).length === Object.keys(barePerRead).length &&
+    Object.entries(apiPerRead).every(([k, n]) => Math.abs((barePerRead[k] ?? 0) - n) < 0.05);
 
   const rps = apiOk / a.elapsedS;
   const baselineRps = bareOk / b.elapsedS;
@@ -183,8 +232,12 @@ export async function benchRead(env: Env, o: { durationS: number; warmupS: numbe
     baselineLatencyMs: { p50: b.result.latency.p50, p99: b.result.latency.p99 },
     statements: captured.map((s) => s.key.slice(0, 120)),
     roundTripsPerRead: apiOk ? round(totalOf(during) / apiOk, 2) : null,
+    baselineRoundTripsPerRead: bareOk ? round(totalOf(bareDuring) / bareOk, 2) : null,
+    sameStatements,
     waitsPerReadMs: apiOk ? waitsPerOperation(during, apiOk) : null,
     probe: probed,
     baselineProbe: baselineProbed,
+    loadAverage: [apiLoad, bareLoad],
+    bound: readBound(probed, baselineProbed, cpus().length, Math.max(apiLoad, bareLoad)),
   };
 }

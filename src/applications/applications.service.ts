@@ -31,7 +31,7 @@ import { DocumentsRepository } from './documents.repository';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DossierRow, dossierCode } from './dossier';
 import { DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } from './dossier.repository';
-import { DossierView, toDossierView } from './dossier.view';
+import { DossierSurroundings, DossierView, toDossierView } from './dossier.view';
 import { DossierEffects, EffectContext } from './effects';
 import { IdempotencyRepository } from './idempotency.repository';
 import { requestItems, SUPPLEMENT_REQUEST_ACTION, type SupplementItem, supplementRequestData } from './supplement';
@@ -69,17 +69,17 @@ export class ApplicationsService {
   // ---------------------------------------------------------------- reading
 
   async get(user: AuthUser, id: string): Promise<DossierView> {
-    const row = await this.load(null, user, id, false);
-    return this.view(user, row);
+    const { row, surroundings } = await this.loadWithSurroundings(user, id);
+    return this.viewOf(user, row, surroundings);
   }
 
   /**
-   * One dossier as its page shows it: the row (read once, scoped to the caller), its view and its history, the
-   * latter two read at the same time. The same reads as GET /applications/:id and /applications/:id/history.
+   * One dossier as its page shows it: the row and what surrounds it (read once, in one statement, scoped to the
+   * caller), its view and its history. The same reads as GET /applications/:id and /applications/:id/history.
    */
   async detail(user: AuthUser, id: string): Promise<{ row: DossierRow; view: DossierView; history: HistoryItem[] }> {
-    const row = await this.load(null, user, id, false);
-    const [view, history] = await Promise.all([this.view(user, row), this.dossiers.history(row.id)]);
+    const { row, surroundings } = await this.loadWithSurroundings(user, id);
+    const [view, history] = await Promise.all([this.viewOf(user, row, surroundings), this.dossiers.history(row.id)]);
     return { row, view, history };
   }
 
@@ -812,6 +812,16 @@ export class ApplicationsService {
     return row;
   }
 
+  /** A dossier the caller may see and what surrounds it, in one statement; anything else is 404. */
+  private async loadWithSurroundings(
+    user: AuthUser,
+    id: string,
+  ): Promise<{ row: DossierRow; surroundings: DossierSurroundings }> {
+    const found = await this.dossiers.findScopedWithSurroundings(id, scopeClause(user, 2));
+    if (!found) throw new NotFound('dossier');
+    return found;
+  }
+
   private async view(user: AuthUser, row: DossierRow, m: EntityManager | null = null): Promise<DossierView> {
     const [view] = await this.views(user, [row], m);
     return view;
@@ -824,19 +834,20 @@ export class ApplicationsService {
       m,
       rows.map((r) => r.id),
     );
-    return Promise.all(
-      rows.map(async (row) => {
-        const version = await this.procedures.version(row.procedure_version_id);
-        const actions = new Set<string>();
-        const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
-        if (isOwner || (isStaff(user) && user.agencyId === row.current_agency_id)) {
-          for (const role of workflowRoles(user))
-            availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
-        }
-        const view = toDossierView(row, [...actions], version, byId.get(row.id)!);
-        return isReceivingAgency(user, row) ? stepView(view) : view;
-      }),
-    );
+    return Promise.all(rows.map((row) => this.viewOf(user, row, byId.get(row.id)!)));
+  }
+
+  /** The view of one dossier as this caller sees it (the actions they may take, a receiving agency's narrower view). */
+  private async viewOf(user: AuthUser, row: DossierRow, surroundings: DossierSurroundings): Promise<DossierView> {
+    const version = await this.procedures.version(row.procedure_version_id);
+    const actions = new Set<string>();
+    const isOwner = user.role === 'citizen' && row.applicant_id === user.id;
+    if (isOwner || (isStaff(user) && user.agencyId === row.current_agency_id)) {
+      for (const role of workflowRoles(user))
+        availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
+    }
+    const view = toDossierView(row, [...actions], version, surroundings);
+    return isReceivingAgency(user, row) ? stepView(view) : view;
   }
 
   private async storedResponse(

@@ -117,6 +117,54 @@ describe('dossiers on Postgres', () => {
     });
   });
 
+  describe('the read of one dossier in one statement', () => {
+    it('answers what the row and its surroundings read apart answer, within the same scope', async () => {
+      const an = await account('an.nguyen@demo.local');
+      const users = await Promise.all(
+        [
+          'an.nguyen@demo.local',
+          'binh.tran@demo.local',
+          'clerk.bennghe@demo.local',
+          'clerk.quan1@demo.local',
+          'admin@demo.local',
+        ].map(account),
+      );
+      const draft = await dossierIn('1.004884', an, 'draft', false);
+      const filed = await dossierIn('1.004884', an, 'submitted', true);
+      const clerk = users[2];
+      await db.query(`INSERT INTO dossier_ratings (dossier_id, score, comment) VALUES ($1, 4, 'nhanh')`, [filed]);
+      await db.query(
+        `INSERT INTO dossier_apologies (dossier_id, new_due_at, issued_by, reason) VALUES ($1, now() + interval '2 days', $2, 'quá tải')`,
+        [filed, clerk.id],
+      );
+      let seen = 0;
+      for (const user of users) {
+        for (const id of [draft, filed]) {
+          const scope = scopeClause(user, 2);
+          const one = await repo.findScopedWithSurroundings(id, scope);
+          const row = await repo.findScoped(null, id, scope, false);
+          if (!row) {
+            expect(one).toBeUndefined();
+            continue;
+          }
+          seen++;
+          expect(one).toEqual({ row, surroundings: (await repo.surroundings(null, [id])).get(id) });
+        }
+      }
+      // Someone saw each, someone did not: the comparison covered both answers.
+      expect(seen).toBeGreaterThan(1);
+      expect(seen).toBeLessThan(users.length * 2);
+      const filedRead = await repo.findScopedWithSurroundings(filed, scopeClause(an, 2));
+      expect(filedRead?.surroundings).toMatchObject({
+        rating: { score: 4, comment: 'nhanh' },
+        apologies: [{ reason: 'quá tải' }],
+        payment: null,
+        supplementRounds: 0,
+      });
+      expect(filedRead?.row).not.toHaveProperty('rating');
+    });
+  });
+
   describe('the per-agency per-day code counter', () => {
     it('hands out 1..n without a gap or a repeat under concurrency; a rolled-back number is handed out again', async () => {
       const [agency] = await db.query(`SELECT id FROM agencies WHERE code = '000.00.01.H56'`);

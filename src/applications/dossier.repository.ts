@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser, isStaff } from '../auth/auth-user';
 import { correlationId } from '../common/correlation';
@@ -26,6 +27,23 @@ const DOSSIER_SELECT = `
     JOIN agencies cg ON cg.id = d.current_agency_id
     JOIN procedures p ON p.id = d.procedure_id
     JOIN procedure_versions v ON v.id = d.procedure_version_id`;
+
+/**
+ * What surrounds a dossier, as the columns of DossierSurroundings: the latest payment request, the result, the
+ * parcel, apologies, the rating and the supplementation rounds. `id`: the dossier's id (an SQL expression);
+ * `action`: the parameter holding the supplementation request's action key.
+ */
+function surroundingsColumns(id: string, action: string): string {
+  return `(SELECT json_build_object('stage', stage, 'items', items, 'amountVnd', amount_vnd, 'status', status, 'paidAt', paid_at)
+             FROM payment_requests WHERE dossier_id = ${id} ORDER BY created_at DESC LIMIT 1) AS payment,
+          (SELECT json_build_object('verificationCode', verification_code, 'sha256', sha256, 'issuedAt', issued_at, 'number', number)
+             FROM dossier_results WHERE dossier_id = ${id} AND status IN ('generating','issued')) AS result,
+          (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = ${id}) AS shipment,
+          (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
+             FROM dossier_apologies WHERE dossier_id = ${id}) AS apologies,
+          (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = ${id}) AS rating,
+          (SELECT count(*)::int FROM dossier_history WHERE dossier_id = ${id} AND action = ${action}) AS "supplementRounds"`;
+}
 
 /**
  * Every query a user can reach is scoped: own dossiers, own agency's, or (admin) all.
@@ -247,23 +265,32 @@ export class DossierRepository {
   }
 
   /**
+   * One dossier within a scope with what surrounds it (as `surroundings`), in one statement straight on the
+   * driver's pool (the read of GET /applications/:id and the dossier page; never in a transaction).
+   */
+  async findScopedWithSurroundings(
+    id: string,
+    scope: Scope,
+  ): Promise<{ row: DossierRow; surroundings: DossierSurroundings } | undefined> {
+    const pool = (this.db.driver as unknown as { master: Pool }).master;
+    const { rows } = await pool.query<DossierRow & DossierSurroundings>(
+      `SELECT q.*, ${surroundingsColumns('q.id', `$${scope.next}`)}
+         FROM (${DOSSIER_SELECT} WHERE d.id = $1 AND ${scope.sql}) q`,
+      [id, ...scope.params, SUPPLEMENT_REQUEST_ACTION],
+    );
+    if (!rows[0]) return undefined;
+    const { payment, result, shipment, apologies, rating, supplementRounds, ...row } = rows[0];
+    return { row, surroundings: { payment, result, shipment, apologies, rating, supplementRounds } };
+  }
+
+  /**
    * What surrounds several dossiers (the latest payment request, the result,
    * the parcel, apologies, the rating), in one round trip. Reads the payment
    * and delivery tables read-only, for the view.
    */
   async surroundings(m: EntityManager | null, ids: string[]): Promise<Map<string, DossierSurroundings>> {
     const extras: (DossierSurroundings & { id: string })[] = await (m ?? this.db.manager).query(
-      `SELECT d.id,
-              (SELECT json_build_object('stage', stage, 'items', items, 'amountVnd', amount_vnd, 'status', status, 'paidAt', paid_at)
-                 FROM payment_requests WHERE dossier_id = d.id ORDER BY created_at DESC LIMIT 1) AS payment,
-              (SELECT json_build_object('verificationCode', verification_code, 'sha256', sha256, 'issuedAt', issued_at, 'number', number)
-                 FROM dossier_results WHERE dossier_id = d.id AND status IN ('generating','issued')) AS result,
-              (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = d.id) AS shipment,
-              (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
-                 FROM dossier_apologies WHERE dossier_id = d.id) AS apologies,
-              (SELECT json_build_object('score', score, 'comment', comment, 'at', at) FROM dossier_ratings WHERE dossier_id = d.id) AS rating,
-              (SELECT count(*)::int FROM dossier_history WHERE dossier_id = d.id AND action = $2) AS "supplementRounds"
-         FROM unnest($1::uuid[]) AS d(id)`,
+      `SELECT d.id, ${surroundingsColumns('d.id', '$2')} FROM unnest($1::uuid[]) AS d(id)`,
       [ids, SUPPLEMENT_REQUEST_ACTION],
     );
     return new Map(extras.map(({ id, ...rest }) => [id, rest]));

@@ -8,6 +8,7 @@ import { AuthUser, IS_PUBLIC, ROLES_KEY } from './auth-user';
 /**
  * Global guard: every route needs a valid access token unless marked
  * `@Public()`, and `@Roles(...)` narrows it to account roles. Deny by default.
+ * The token is checked by passport's `jwt` strategy (src/auth/access-token.strategy.ts, over AccessTokens).
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') {

@@ -3,15 +3,16 @@ import { createSecretKey } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/configuration';
+import { PassportModule } from '@nestjs/passport';
+import { AccessTokens } from './access-tokens';
+import { AccessTokenStrategy } from './access-token.strategy';
 import { AccessGuard } from './auth.guard';
 import { AuthController } from './auth.controller';
 import { AccountsModule } from './accounts.module';
 import { AuthService } from './auth.service';
 import { MfaRepository } from './mfa.repository';
 import { MfaService } from './mfa.service';
-import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle';
 import { EidController } from './eid/eid.controller';
 import { EidFlowsRepository } from './eid/eid-flows.repository';
@@ -35,7 +36,8 @@ import { EidService } from './eid/eid.service';
     AuthService,
     MfaService,
     MfaRepository,
-    JwtStrategy,
+    AccessTokens,
+    AccessTokenStrategy,
     LoginThrottle,
     EidFlowsRepository,
     EidService,

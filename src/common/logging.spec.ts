@@ -1,7 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import Fastify from 'fastify';
+import pino from 'pino';
 import {
   defaultDestination,
   isSensitiveParam,
+  loggerParams,
+  logRequests,
   redactError,
   redactUrl,
   requestId,
@@ -137,5 +141,65 @@ describe('log output and correlation ids', () => {
     for (const bad of [undefined, '', 'short', 'A'.repeat(65), 'has space', 'semi;colon', 'new\nline1234', ['a', 'b']])
       expect(requestId(req(bad))).toMatch(uuid);
     expect(requestId(req())).not.toBe(requestId(req()));
+  });
+});
+
+describe('request lines', () => {
+  /** An app logging its requests with the portal's logger options into `lines`. */
+  async function app(level: string) {
+    const lines: Record<string, any>[] = [];
+    const [options, destination] = loggerParams(level, { write: (s: string) => void lines.push(JSON.parse(s)) })
+      .pinoHttp as [pino.LoggerOptions, pino.DestinationStream];
+    const f = Fastify({ logger: false });
+    logRequests(f, pino(options, destination));
+    f.get('/api/v1/lookup', () => ({ ok: true }));
+    f.get('/api/v1/health', () => ({ ok: true }));
+    f.get('/api/v1/fail', () => {
+      throw new Error('boom');
+    });
+    await f.ready();
+    return { f, lines };
+  }
+
+  it('one line per answer: its id, method, URL (redacted), status and time; 4xx warn, 5xx error; health checks not logged', async () => {
+    const { f, lines } = await app('info');
+    await f.inject('/api/v1/lookup?code=A1&idNumber=079090000001');
+    await f.inject('/api/v1/nowhere');
+    await f.inject('/api/v1/fail');
+    await f.inject('/api/v1/health');
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'request completed',
+        req: { id: expect.any(String), method: 'GET', url: '/api/v1/lookup?code=A1&idNumber=[redacted]' },
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      }),
+      expect.objectContaining({ level: 40, msg: 'request completed', res: { statusCode: 404 } }),
+      expect.objectContaining({
+        level: 50,
+        msg: 'request errored',
+        res: { statusCode: 500 },
+        err: expect.objectContaining({ message: 'failed with status code 500' }),
+      }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('079090000001');
+    await f.close();
+  });
+
+  it('an error logged outside a request keeps its type, message and stack (not `{}`)', () => {
+    const lines: Record<string, any>[] = [];
+    const [options, destination] = loggerParams('info', { write: (s: string) => void lines.push(JSON.parse(s)) })
+      .pinoHttp as [pino.LoggerOptions, pino.DestinationStream];
+    pino(options, destination).error({ err: new TypeError('boom') }, 'job failed');
+    expect(lines[0].err).toMatchObject({ type: 'TypeError', message: 'boom', stack: expect.stringContaining('boom') });
+  });
+
+  it('at level warn only 4xx and 5xx answers are logged', async () => {
+    const { f, lines } = await app('warn');
+    await f.inject('/api/v1/lookup');
+    await f.inject('/api/v1/nowhere');
+    expect(lines.map((l) => l.res?.statusCode)).toEqual([404]);
+    await f.close();
   });
 });

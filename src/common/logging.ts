@@ -1,5 +1,7 @@
-import type { DestinationStream } from 'pino';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type DestinationStream, type Logger, type LoggerOptions, stdSerializers } from 'pino';
 import type { Params } from 'nestjs-pino';
+import { Store, storage } from 'nestjs-pino/storage';
 import pretty from 'pino-pretty';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -134,9 +136,9 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
  * A request's correlation id: its `x-request-id` when well formed (8-64 letters, digits, hyphens), else a new
- * UUID. Fastify's `genReqId` (src/app.setup.ts): middie copies Fastify's id onto the raw request, where pino-http
- * takes it, so the request's log lines (`req.id`), its problem bodies (`correlationId`), the `x-request-id` of
- * its answer and the outbox rows it writes (src/common/correlation.ts) share it.
+ * UUID. Fastify's `genReqId` (src/app.setup.ts), so the request's log lines (`req.id`), its problem bodies
+ * (`correlationId`), the `x-request-id` of its answer and the outbox rows it writes (src/common/correlation.ts)
+ * share it.
  */
 export function requestId(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
@@ -155,12 +157,15 @@ export function defaultDestination(
   return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
 }
 
-/** Structured logs with request ids; tokens, passwords and personal data redacted (see above). */
+/**
+ * The process's logger (nestjs-pino builds it from these options): structured, tokens, passwords and personal data
+ * redacted (see above). Requests are logged by `logRequests` (three Fastify hooks), not by nestjs-pino's middleware
+ * (pino-http run through Nest's middleware runner, measured slower on the read path): `forRoutes: []` mounts it
+ * nowhere. The request's logging context is entered by `logRequests` itself.
+ */
 export function loggerParams(level: string, destination?: DestinationStream): Params {
   const options = {
     level,
-    // Behind Fastify the raw request already has its id (Fastify's genReqId, the same function): this is the fallback.
-    genReqId: requestId,
     redact: {
       paths: [
         'req.headers.authorization',
@@ -187,13 +192,48 @@ export function loggerParams(level: string, destination?: DestinationStream): Pa
         url: redactUrl(req.url),
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      err: (err: unknown) => redactError(err),
+      // pino's own first (type, message, stack: an Error's own fields are not enumerable), then the redaction.
+      err: (err: unknown) => redactError(stdSerializers.err(err as Error)),
     },
     hooks: { streamWrite: scrubLogLine },
-    customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    // Health checks and metric scrapes come every few seconds: not logged.
-    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/v1/health' || req.url === '/metrics' },
-  } satisfies NonNullable<Exclude<Params['pinoHttp'], unknown[]>>;
-  return { pinoHttp: destination ? [options, destination] : options };
+  } satisfies LoggerOptions;
+  return { pinoHttp: destination ? [options, destination] : options, forRoutes: [] };
+}
+
+/** A request's line: 5xx error, 4xx warn, anything else info. */
+export function requestLogLevel(status: number): 'error' | 'warn' | 'info' {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+}
+
+/** Requests not logged (the load balancer's health checks, metric scrapes). */
+const UNLOGGED = new Set(['/api/v1/health', '/metrics']);
+
+/**
+ * One line per request once its answer is sent, as pino-http wrote it: `request completed` (`request errored`, with
+ * an error, from 500 on; `request aborted` when the client went away first), with the request's id, method and URL
+ * (through the `req` serializer: the query re-serialised, sensitive values redacted), the status and the time taken
+ * (ms). Nothing is built when the line's level is off (LOG_LEVEL=warn: 4xx and 5xx only).
+ */
+export function logRequests(fastify: FastifyInstance, log: Logger): void {
+  const req = (request: FastifyRequest) => ({ id: String(request.id), method: request.method, url: request.url });
+  // The request's logging context (nestjs-pino's AsyncLocalStorage, read by its PinoLogger and by
+  // src/common/correlation.ts): every line logged while the request is handled carries `req.id`, and the outbox rows
+  // it writes carry the id on into the jobs they cause. One child logger per request, entered once.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    storage.run(new Store(log.child({ req: { id: String(request.id) } })), done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const level = requestLogLevel(status);
+    if (log.isLevelEnabled(level) && !UNLOGGED.has(request.url)) {
+      const line = { req: req(request), res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
+      if (status >= 500) log.error({ ...line, err: new Error(`failed with status code ${status}`) }, 'request errored');
+      else log[level](line, 'request completed');
+    }
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    if (log.isLevelEnabled('info') && !UNLOGGED.has(request.url)) log.info({ req: req(request) }, 'request aborted');
+    done();
+  });
 }
