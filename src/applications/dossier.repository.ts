@@ -369,7 +369,11 @@ export class DossierRepository {
   async counterAgencies(
     counterAgencyId: string,
     agencyId: string,
-  ): Promise<{ counter: { code: string; name: string }; competent: { code: string; name: string }; sameProvince: boolean }> {
+  ): Promise<{
+    counter: { code: string; name: string };
+    competent: { code: string; name: string };
+    sameProvince: boolean;
+  }> {
     const [row]: {
       counter_code: string;
       counter_name: string;

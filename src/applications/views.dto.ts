@@ -20,7 +20,8 @@ export class PaymentSummaryDto {
 export class ResultSummaryDto {
   @ApiProperty({
     format: 'uuid',
-    description: 'The result’s id: what a later dossier of the same citizen reuses (POST /applications/{id}/documents/reuse, sourceResultId)',
+    description:
+      'The result’s id: what a later dossier of the same citizen reuses (POST /applications/{id}/documents/reuse, sourceResultId)',
   })
   id: string;
   @ApiProperty() verificationCode: string;

@@ -23,7 +23,13 @@ export class CounterController {
       'POST /applications/{id}/documents (marked digitised, with who digitised them).',
   })
   @ApiJson(201, DossierView, 'The received dossier')
-  @ApiProblems(400, 401, [403, 'Not a clerk, or the procedure is of an agency of another province'], [409, 'The workflow has no receipt by a clerk after submission'], 422)
+  @ApiProblems(
+    400,
+    401,
+    [403, 'Not a clerk, or the procedure is of an agency of another province'],
+    [409, 'The workflow has no receipt by a clerk after submission'],
+    422,
+  )
   @Roles('clerk', 'supervisor')
   @Post('applications')
   file(@CurrentUser() user: AuthUser, @Body() dto: CounterApplicationDto): Promise<DossierView> {

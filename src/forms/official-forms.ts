@@ -161,11 +161,7 @@ export function form01(f: DossierFacts): OfficialForm | null {
     parts: [
       {
         kind: 'paragraphs',
-        text: [
-          counter
-            ? `Bộ phận Một cửa ${counter} tiếp nhận hồ sơ của:`
-            : `${d.agency_name} tiếp nhận hồ sơ của:`,
-        ],
+        text: [counter ? `Bộ phận Một cửa ${counter} tiếp nhận hồ sơ của:` : `${d.agency_name} tiếp nhận hồ sơ của:`],
       },
       {
         kind: 'fields',
