@@ -930,7 +930,7 @@ export const en: Record<MessageKey, string> = {
   'counter.existing': 'The citizen has an account: {name}. The dossier is filed in this account.',
   'counter.new':
     'No account has this ID number: enter the details on the ID card; a new account is made for the applicant.',
-  'counter.applicant.fullName': 'Full name',
+  'counter.applicant.fullName': "Applicant's full name",
   'counter.applicant.fullName.required': "Enter the applicant's full name as on the ID card",
   'counter.applicant.phone': 'Phone number (optional)',
   'counter.applicant.email': 'Email (optional)',

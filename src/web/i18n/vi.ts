@@ -928,7 +928,7 @@ export const vi = {
   'counter.existing': 'Công dân đã có tài khoản: {name}. Hồ sơ được nộp vào tài khoản này.',
   'counter.new':
     'Chưa có tài khoản với số định danh này: nhập thông tin trên thẻ căn cước, tài khoản mới được tạo cho người nộp.',
-  'counter.applicant.fullName': 'Họ và tên',
+  'counter.applicant.fullName': 'Họ và tên người nộp',
   'counter.applicant.fullName.required': 'Nhập họ và tên người nộp như trên thẻ căn cước',
   'counter.applicant.phone': 'Số điện thoại (không bắt buộc)',
   'counter.applicant.email': 'Email (không bắt buộc)',
