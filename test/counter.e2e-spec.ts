@@ -27,8 +27,7 @@ describe('counter intake and digitisation', () => {
     adm = await admin(t);
     clerk = await staff(t, 'clerk', 'bennghe');
   });
-  // Closing this app waits ~70 s for its workers (under investigation: see the closing note); the hook allows it.
-  afterAll(() => t.close(), 150_000);
+  afterAll(() => t.close());
 
   const fileAtCounter = (who: Session, body: Record<string, unknown>) =>
     t.http.post(`${api}/counter/applications`).set(who.auth).send(body);

@@ -30,7 +30,7 @@ describe('province-wide acceptance at the counter', () => {
     counter = await staff(t, 'clerk', 'quan1');
     competent = await staff(t, 'clerk', 'bennghe');
   });
-  afterAll(() => t.close(), 150_000);
+  afterAll(() => t.close());
 
   const fileAtCounter = (who: Session, idNumber = newIdNumber()) =>
     t.http

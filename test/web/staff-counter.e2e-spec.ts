@@ -39,7 +39,7 @@ describe('the counter page', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
-  }, 150_000);
+  });
 
   async function open(javaScript = true): Promise<Page> {
     const context = await checker.context(browser, { javaScript });
