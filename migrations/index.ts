@@ -11,6 +11,7 @@ import { DocumentNumbers1764200000000 } from './1764200000000-document-numbers';
 import { Signing1764200100000 } from './1764200100000-signing';
 import { Transfer1764300300000 } from './1764300300000-transfer';
 import { Counter1764300200000 } from './1764300200000-counter';
+import { ProvinceCounter1764300400000 } from './1764300400000-province-counter';
 import { SupplementRules1764300000000 } from './1764300000000-supplement-rules';
 import { SignersAndCalendars1764300100000 } from './1764300100000-signers-and-calendars';
 import { RequestId1764300500000 } from './1764300500000-request-id';
@@ -32,5 +33,6 @@ export const migrations = [
   SignersAndCalendars1764300100000,
   Counter1764300200000,
   Transfer1764300300000,
+  ProvinceCounter1764300400000,
   RequestId1764300500000,
 ];

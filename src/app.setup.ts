@@ -61,6 +61,15 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   installMetrics(app);
   // helmet's headers on every answer, computed once (src/security/security-headers.ts).
   await addSecurityHeaders(fastify, { contentSecurityPolicy: false });
+  // Closing the server waits for every open connection. Node closes the idle keep-alive ones at once, but one that
+  // was busy when the close began stays until Fastify's keep-alive timeout (72 s), and one that connected and sent
+  // nothing stays for good (Node stops checking header timeouts once closing). Requests in flight get
+  // SHUTDOWN_DRAIN_MS to finish; then whatever is still open is cut, so a shutdown (and a test's teardown) ends.
+  const drainMs = config.get('SHUTDOWN_DRAIN_MS', { infer: true });
+  fastify.addHook('preClose', (done) => {
+    setTimeout(() => fastify.server.closeAllConnections(), drainMs).unref();
+    done();
+  });
   // The citizen pages: cookies, compression, /assets (src/web; each page sets its own Content-Security-Policy).
   await configureWeb(app);
   await app.register(multipart, {

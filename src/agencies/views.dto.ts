@@ -24,6 +24,13 @@ export class AgencyDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() code: string;
   @ApiProperty() name: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The province, from the code’s last group (`000.00.01.H56`: H56); its counters receive dossiers for every agency of it. Null for a code without one',
+  })
+  provinceCode: string | null;
   @ApiProperty({ type: WorkCalendarDto }) calendar: WorkCalendarDto;
   @ApiProperty({ format: 'date-time' }) createdAt: Date;
   @ApiProperty({ format: 'date-time' }) updatedAt: Date;

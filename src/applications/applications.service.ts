@@ -114,6 +114,16 @@ export class ApplicationsService {
     return row;
   }
 
+  /**
+   * A dossier whose receipt (form 01) the caller may read: as `findWithPersonalData`, and also the staff of the
+   * counter that received it for another agency of the province (they hand the receipt to the citizen).
+   */
+  async findReceipt(user: AuthUser, id: string): Promise<DossierRow> {
+    const row = await this.load(null, user, id, false);
+    if (isReceivingAgency(user, row) && !isReceivingCounter(user, row)) throw new NotFound('dossier');
+    return row;
+  }
+
   async history(user: AuthUser, id: string): Promise<HistoryItem[]> {
     await this.load(null, user, id, false);
     return this.dossiers.history(id);
@@ -211,7 +221,9 @@ export class ApplicationsService {
 
   /**
    * Counter intake (issue 13): a clerk files a dossier for a walk-in citizen (`channel` counter) or records one
-   * received by post, under a procedure of the clerk's own agency, in ONE transaction: the applicant is found or
+   * received by post, under a procedure of the clerk's own agency or of another agency of the same province
+   * (province-wide acceptance: the dossier is that agency's, in its queue; the counter is recorded as where it was
+   * received, `received_agency_id`, and the receipt's history entry carries the handover), in ONE transaction: the applicant is found or
    * made (`applicant`, run in the transaction), the dossier is created with the complete form, then taken through
    * `submit` (the citizen's action, taken by the clerk on the citizen's behalf: the history names the clerk) and
    * the clerk's receipt (the action keyed `receive`, else the clerk's only action from there that starts the
@@ -238,8 +250,17 @@ export class ApplicationsService {
         throw new ValidationFailed([{ field: 'procedureCode', message: 'no published procedure has this code' }]);
       throw e;
     });
-    if (procedure.agencyId !== clerk.agencyId)
-      throw new Forbidden('A clerk files dossiers for the procedures of their own agency only.');
+    // Province-wide acceptance: a counter receives for its own agency or another agency of its province, which
+    // the dossier is routed to (its queue); the counter is recorded as where it was received.
+    const agencies = await this.dossiers.counterAgencies(clerk.agencyId, procedure.agencyId);
+    const routed = procedure.agencyId !== clerk.agencyId;
+    if (routed && !agencies.sameProvince)
+      throw new Forbidden(
+        `A counter receives dossiers for the agencies of its own province only; ${agencies.competent.code} is not one of them.`,
+      );
+    const handover = routed
+      ? { handover: { from: agencies.counter.code, to: agencies.competent.code, allotmentHours: null, counter: true } }
+      : {};
     const delivery = this.checkDelivery(version, dto.delivery ?? { method: 'online' });
     const errors = validateFormData(version.id, version.formSchema, dto.formData, 'full');
     if (errors.length) throw new ValidationFailed(errors, 'The form is not complete.');
@@ -255,6 +276,7 @@ export class ApplicationsService {
         formData: dto.formData,
         delivery,
         channel: dto.channel,
+        receivedAgencyId: clerk.agencyId,
       });
       const created = await this.dossiers.lockById(m, id);
       await this.dossiers.appendHistory(m, created!, {
@@ -264,7 +286,11 @@ export class ApplicationsService {
         actorId: clerk.id,
         actorRole: clerk.role,
         comment: null,
-        data: { channel: dto.channel, ...(dto.applicantAddress ? { applicantAddress: dto.applicantAddress } : {}) },
+        data: {
+          channel: dto.channel,
+          receivedAgencyCode: agencies.counter.code,
+          ...(dto.applicantAddress ? { applicantAddress: dto.applicantAddress } : {}),
+        },
         at: new Date(),
       });
       const submitted = await this.transition(
@@ -275,6 +301,7 @@ export class ApplicationsService {
         this.submitActionKey(version, start.key),
         { data: { channel: dto.channel } },
         ['citizen'],
+        true,
       );
       const receive = this.counterReceiveAction(version, submitted.state, clerk);
       if (!receive) {
@@ -283,7 +310,16 @@ export class ApplicationsService {
           'counter-not-receivable',
         );
       }
-      await this.transition(m, clerk, submitted, version, receive, { data: { channel: dto.channel } });
+      await this.transition(
+        m,
+        clerk,
+        submitted,
+        version,
+        receive,
+        { data: { channel: dto.channel, ...handover } },
+        undefined,
+        true,
+      );
       return id;
     });
     return this.get(clerk, id);
@@ -518,8 +554,10 @@ export class ApplicationsService {
     input: ActionInput,
     /** The workflow roles to plan in, when not the actor's own (a clerk filing at the counter submits for the citizen). */
     planRoles?: Role[],
+    /** Counter intake: the receiving counter may be another agency of the province than the one that works it. */
+    atCounter = false,
   ): Promise<DossierRow> {
-    if (!isSystem(actor)) this.checkWorkingAgency(actor, row);
+    if (!isSystem(actor) && !atCounter) this.checkWorkingAgency(actor, row);
     const attachments = isSystem(actor) ? [] : await this.checkAttachments(m, actor, row.id, input.attachmentIds ?? []);
     const plan = this.plan(
       version,
@@ -847,7 +885,7 @@ export class ApplicationsService {
         availableActions(version.workflow, row.state, role).forEach((a) => actions.add(a));
     }
     const view = toDossierView(row, [...actions], version, surroundings);
-    return isReceivingAgency(user, row) ? stepView(view) : view;
+    return isReceivingAgency(user, row) && !isReceivingCounter(user, row) ? stepView(view) : view;
   }
 
   private async storedResponse(
@@ -873,6 +911,14 @@ export class ApplicationsService {
  */
 export function isReceivingAgency(user: AuthUser, row: Pick<DossierRow, 'agency_id'>): boolean {
   return isStaff(user) && user.agencyId !== row.agency_id;
+}
+
+/**
+ * Staff of the counter that received the dossier for another agency of the province (province-wide acceptance):
+ * they read what they received, as filed (the whole view, the receipt), and act on it no more.
+ */
+export function isReceivingCounter(user: AuthUser, row: Pick<DossierRow, 'received_agency_id'>): boolean {
+  return isStaff(user) && row.received_agency_id !== null && user.agencyId === row.received_agency_id;
 }
 
 /** What the receiving agency of a transferred step sees: no delivery address or phone, no payment. */

@@ -27,6 +27,18 @@ export interface ReusableSource {
   dossierCode: string | null;
 }
 
+/** An earlier document or issued result a dossier may reuse, as a list offers it. */
+export interface ReusableItem {
+  kind: 'document' | 'result';
+  id: string;
+  /** The document's key; null for a result. */
+  documentKey: string | null;
+  fileName: string;
+  dossierCode: string | null;
+  procedureName: string;
+  at: Date;
+}
+
 const DOCUMENT_COLUMNS = `id, document_key AS "documentKey", file_name AS "fileName", content_type AS "contentType",
   size_bytes AS "sizeBytes", sha256, digitised, digitised_by AS "digitisedBy",
   reused_from_document_id AS "reusedFromDocumentId", reused_from_result_id AS "reusedFromResultId"`;
@@ -148,6 +160,29 @@ export class DocumentsRepository {
       [id, applicantId, exceptDossierId],
     );
     return doc;
+  }
+
+  /**
+   * What "do not ask twice" offers for a dossier: the documents (not step attachments) and issued results of the
+   * applicant's other submitted dossiers, newest first (the same conditions as `reusableDocument` and
+   * `reusableResult`).
+   */
+  async reusableFor(applicantId: string, exceptDossierId: string, limit = 50): Promise<ReusableItem[]> {
+    return this.db.query(
+      `SELECT * FROM (
+         SELECT 'document' AS kind, x.id, x.document_key AS "documentKey", x.file_name AS "fileName",
+                s.code AS "dossierCode", p.name AS "procedureName", x.created_at AS at
+           FROM dossier_documents x JOIN dossiers s ON s.id = x.dossier_id JOIN procedures p ON p.id = s.procedure_id
+          WHERE s.applicant_id = $1 AND s.id <> $2 AND s.submitted_at IS NOT NULL AND x.document_key <> 'attachment'
+         UNION ALL
+         SELECT 'result', r.id, NULL, 'ket-qua-' || coalesce(r.number, s.code, r.id::text) || '.pdf',
+                s.code, p.name, coalesce(r.issued_at, r.created_at)
+           FROM dossier_results r JOIN dossiers s ON s.id = r.dossier_id JOIN procedures p ON p.id = s.procedure_id
+          WHERE s.applicant_id = $1 AND s.id <> $2 AND r.status = 'issued'
+            AND r.storage_key IS NOT NULL AND r.sha256 IS NOT NULL
+       ) sources ORDER BY at DESC, id LIMIT $3`,
+      [applicantId, exceptDossierId, limit],
+    );
   }
 
   /** The document keys the dossier holds (each once). */

@@ -220,6 +220,12 @@ export class DocumentsService {
     });
   }
 
+  /** The applicant's earlier documents and results that `reuse` accepts for this dossier (one the caller may see). */
+  async reusableSources(user: AuthUser, dossierId: string) {
+    const row = await this.applications.find(user, dossierId);
+    return this.documents.reusableFor(row.applicant_id, row.id);
+  }
+
   /**
    * The citizen takes back a document while the dossier is theirs to edit: in the first state any document they
    * uploaded; later (a supplementation) only one added since the dossier came back. The stored file stays (the

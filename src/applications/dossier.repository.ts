@@ -21,10 +21,11 @@ export interface Scope {
 /** The dossier row with what every action needs (DossierRow); statements add their WHERE. */
 const DOSSIER_SELECT = `
   SELECT d.*, g.code AS agency_code, g.calendar, p.code AS procedure_code, p.name AS procedure_name,
-         v.version AS procedure_version, cg.code AS current_agency_code
+         v.version AS procedure_version, cg.code AS current_agency_code, rg.code AS received_agency_code
     FROM dossiers d
     JOIN agencies g ON g.id = d.agency_id
     JOIN agencies cg ON cg.id = d.current_agency_id
+    LEFT JOIN agencies rg ON rg.id = d.received_agency_id
     JOIN procedures p ON p.id = d.procedure_id
     JOIN procedure_versions v ON v.id = d.procedure_version_id`;
 
@@ -36,7 +37,7 @@ const DOSSIER_SELECT = `
 function surroundingsColumns(id: string, action: string): string {
   return `(SELECT json_build_object('stage', stage, 'items', items, 'amountVnd', amount_vnd, 'status', status, 'paidAt', paid_at)
              FROM payment_requests WHERE dossier_id = ${id} ORDER BY created_at DESC LIMIT 1) AS payment,
-          (SELECT json_build_object('verificationCode', verification_code, 'sha256', sha256, 'issuedAt', issued_at, 'number', number)
+          (SELECT json_build_object('id', id, 'verificationCode', verification_code, 'sha256', sha256, 'issuedAt', issued_at, 'number', number)
              FROM dossier_results WHERE dossier_id = ${id} AND status IN ('generating','issued')) AS result,
           (SELECT json_build_object('waybill', waybill, 'status', status) FROM shipments WHERE dossier_id = ${id}) AS shipment,
           (SELECT coalesce(json_agg(json_build_object('reason', reason, 'newDueAt', new_due_at, 'at', at) ORDER BY at), '[]')
@@ -51,14 +52,15 @@ function surroundingsColumns(id: string, action: string): string {
  * see a never-submitted dossier, unless its workflow lets their role edit the state
  * it is in (assisted filing). Needs `v` (procedure_versions), as in DOSSIER_SELECT.
  * Transfer between agencies: the agency working a transferred dossier (`current_agency_id`)
- * sees it too, while it works it; the owning agency keeps seeing it.
+ * sees it too, while it works it; the owning agency keeps seeing it. Province-wide acceptance: the agency
+ * whose counter received it for another agency (`received_agency_id`) keeps seeing it (not working it).
  */
 export function scopeClause(user: AuthUser, firstParam: number): Scope {
   if (user.role === 'citizen')
     return { sql: `d.applicant_id = $${firstParam}`, params: [user.id], next: firstParam + 1 };
   if (isStaff(user)) {
     return {
-      sql: `(d.agency_id = $${firstParam} OR d.current_agency_id = $${firstParam}) AND (d.submitted_at IS NOT NULL OR EXISTS (
+      sql: `(d.agency_id = $${firstParam} OR d.current_agency_id = $${firstParam} OR d.received_agency_id = $${firstParam}) AND (d.submitted_at IS NOT NULL OR EXISTS (
               SELECT 1 FROM jsonb_array_elements(v.workflow->'states') s
                WHERE s->>'key' = d.state AND coalesce(s->'editableBy', '[]') ?| $${firstParam + 1}::text[]))`,
       params: [user.agencyId, workflowRoles(user)],
@@ -343,11 +345,14 @@ export class DossierRepository {
       formData: Record<string, unknown>;
       delivery: DossierRow['delivery'];
       channel?: DossierRow['channel'];
+      /** Counter and post filings: the agency whose counter received the papers. */
+      receivedAgencyId?: string | null;
     },
   ): Promise<string> {
     const [row]: { id: string }[] = await m.query(
-      `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery, channel)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      `INSERT INTO dossiers (agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, delivery, channel,
+                             received_agency_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
       [
         d.agencyId,
         d.procedureId,
@@ -357,6 +362,7 @@ export class DossierRepository {
         d.formData,
         d.delivery,
         d.channel ?? 'online',
+        d.receivedAgencyId ?? null,
       ],
     );
     return row.id;
@@ -384,6 +390,37 @@ export class DossierRepository {
   }
 
   /** An agency's id by its code (read-only, from agencies): the agency a workflow state names. */
+  /**
+   * Province-wide acceptance: the counter of `counterAgencyId` may receive for `agencyId` when both name the same
+   * province (`agencies.province_code`, from the agencies' codes); the codes and names of both.
+   */
+  async counterAgencies(
+    counterAgencyId: string,
+    agencyId: string,
+  ): Promise<{
+    counter: { code: string; name: string };
+    competent: { code: string; name: string };
+    sameProvince: boolean;
+  }> {
+    const [row]: {
+      counter_code: string;
+      counter_name: string;
+      code: string;
+      name: string;
+      same: boolean;
+    }[] = await this.db.query(
+      `SELECT c.code AS counter_code, c.name AS counter_name, a.code, a.name,
+              (c.province_code IS NOT NULL AND c.province_code = a.province_code) AS same
+         FROM agencies c, agencies a WHERE c.id = $1 AND a.id = $2`,
+      [counterAgencyId, agencyId],
+    );
+    return {
+      counter: { code: row.counter_code, name: row.counter_name },
+      competent: { code: row.code, name: row.name },
+      sameProvince: row.same === true,
+    };
+  }
+
   async agencyIdByCode(m: EntityManager, code: string): Promise<string | undefined> {
     const [agency]: { id: string }[] = await m.query(`SELECT id FROM agencies WHERE code = $1`, [code]);
     return agency?.id;

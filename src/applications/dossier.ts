@@ -13,6 +13,9 @@ export interface DossierRow {
   current_agency_code: string;
   /** The receiving agency while transferred, else null. */
   transfer_agency_id: string | null;
+  /** Counter and post filings: the agency whose counter received the papers (another one of the province, or the owner); null online. */
+  received_agency_id: string | null;
+  received_agency_code: string | null;
   calendar: WorkCalendar;
   procedure_id: string;
   procedure_code: string;

@@ -21,6 +21,13 @@ export class DossierView {
   })
   currentAgencyCode: string | null;
   @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Counter and post filings: the agency whose counter received the papers (another agency of the province when it received them for agencyCode, the competent one); null online',
+  })
+  receivedAgencyCode: string | null;
+  @ApiProperty({
     enum: ['online', 'counter', 'post'],
     description: 'How it was filed: online, at the counter, or received by post',
   })
@@ -46,9 +53,9 @@ export class DossierView {
   @ApiProperty({
     type: () => ResultSummaryDto,
     nullable: true,
-    description: 'The issued result: {verificationCode, sha256, issuedAt, number}',
+    description: 'The issued result: {id, verificationCode, sha256, issuedAt, number}',
   })
-  result: { verificationCode: string; sha256: string | null; issuedAt: Date; number: string } | null;
+  result: { id: string; verificationCode: string; sha256: string | null; issuedAt: Date; number: string } | null;
   @ApiProperty({
     type: () => ShipmentSummaryDto,
     nullable: true,
@@ -112,6 +119,7 @@ export function toDossierView(
     procedureVersion: row.procedure_version,
     agencyCode: row.agency_code,
     currentAgencyCode: row.transfer_agency_id ? row.current_agency_code : null,
+    receivedAgencyCode: row.received_agency_code ?? null,
     channel: row.channel,
     formData: row.form_data,
     delivery: row.delivery,

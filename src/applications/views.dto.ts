@@ -18,6 +18,12 @@ export class PaymentSummaryDto {
 }
 
 export class ResultSummaryDto {
+  @ApiProperty({
+    format: 'uuid',
+    description:
+      'The result’s id: what a later dossier of the same citizen reuses (POST /applications/{id}/documents/reuse, sourceResultId)',
+  })
+  id: string;
   @ApiProperty() verificationCode: string;
   @ApiProperty({ type: String, nullable: true, description: 'null while the PDF is being generated' })
   sha256: string | null;

@@ -477,6 +477,19 @@ export class AccountsRepository {
 
   // --- national eID (src/auth/eid)
 
+  /**
+   * Counter intake: the name of the citizen whose verified ID number this is (the account a counter filing goes
+   * to), undefined when there is none or it is not a citizen's.
+   */
+  async counterCitizenName(idNumber: string): Promise<string | undefined> {
+    const [row] = await selectRows<{ fullName: string }>(
+      this.db,
+      `SELECT full_name AS "fullName" FROM accounts WHERE id_number = $1 AND id_number_verified AND role = 'citizen'`,
+      [idNumber],
+    );
+    return row?.fullName;
+  }
+
   /** The account whose verified ID number this is (at most one: accounts_verified_id_number). */
   async findByVerifiedIdNumber(idNumber: string): Promise<EidAccountRow | undefined> {
     const [row] = await selectRows<EidAccountRow>(

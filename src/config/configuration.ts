@@ -255,6 +255,16 @@ export class Environment {
   @Min(100)
   OUTBOX_POLL_MS = 500;
 
+  /**
+   * On shutdown, how long requests in flight may take to finish before every connection still open is cut (a
+   * keep-alive socket that was busy when the close began, a client that connected and sent nothing: either would
+   * otherwise hold the close until its own timeout, 72 s or never).
+   */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DRAIN_MS = 10_000;
+
   /** VNPay merchant (terminal) code; the built-in sandbox accepts the same. */
   @IsString()
   @MinLength(1)

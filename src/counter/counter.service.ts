@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationsService } from '../applications/applications.service';
 import type { DossierView } from '../applications/dossier.view';
 import { AccountsRepository } from '../auth/accounts.repository';
-import type { AuthUser } from '../auth/auth-user';
+import { type AuthUser, isStaff } from '../auth/auth-user';
 import { hashPassword } from '../auth/passwords';
-import { ValidationFailed } from '../common/problem';
+import { Forbidden, ValidationFailed } from '../common/problem';
+import { AgenciesRepository } from '../agencies/agencies.repository';
+import { ProceduresService } from '../procedures/procedures.service';
+import type { ProcedureView } from '../procedures/dto';
 import type { CounterApplicationDto } from './dto';
 
 /**
@@ -19,7 +22,36 @@ export class CounterService {
   constructor(
     private readonly applications: ApplicationsService,
     private readonly accounts: AccountsRepository,
+    private readonly procedures: ProceduresService,
+    private readonly agencies: AgenciesRepository,
   ) {}
+
+  /**
+   * The procedures this clerk's counter receives: their agency's, then the other agencies' of the province; with
+   * the code of the clerk's agency (the others' dossiers are routed to them).
+   */
+  async receivable(clerk: AuthUser): Promise<{ agencyCode: string; procedures: ProcedureView[] }> {
+    if (!isStaff(clerk) || !clerk.agencyId) throw new Forbidden();
+    const [agencyCode, procedures] = await Promise.all([
+      this.agencies.codeOf(clerk.agencyId),
+      this.procedures.counterCatalog(clerk.agencyId),
+    ]);
+    if (!agencyCode) throw new Forbidden();
+    return { agencyCode, procedures };
+  }
+
+  /** The code of the clerk's agency. */
+  async agencyCode(clerk: AuthUser): Promise<string> {
+    const code = clerk.agencyId ? await this.agencies.codeOf(clerk.agencyId) : undefined;
+    if (!isStaff(clerk) || !code) throw new Forbidden();
+    return code;
+  }
+
+  /** The name on the citizen account a filing with this ID number goes to; undefined: a new account is made. */
+  async citizenName(clerk: AuthUser, idNumber: string): Promise<string | undefined> {
+    if (!isStaff(clerk)) throw new Forbidden();
+    return this.accounts.counterCitizenName(idNumber);
+  }
 
   async file(clerk: AuthUser, dto: CounterApplicationDto): Promise<DossierView> {
     const a = dto.applicant;

@@ -22,6 +22,9 @@ export interface FormDossierRow {
   time_limits: TimeLimits | null;
   /** How the dossier was filed: online, at the counter, by post. */
   channel: FilingChannel;
+  /** Counter and post filings: the agency whose counter received it (another of the province, or the owner). */
+  received_agency_code: string | null;
+  received_agency_name: string | null;
   required_documents: { key: string; name: string; required?: boolean }[];
   workflow: WorkflowDefinition;
   applicant_name: string;
@@ -74,8 +77,10 @@ export class FormsRepository {
               p.code AS procedure_code, p.name AS procedure_name, v.processing_days, v.time_limits, d.channel,
               v.required_documents, v.workflow,
               a.full_name AS applicant_name, a.id_number AS applicant_id_number, a.phone AS applicant_phone, d.delivery,
-              d.submitted_at, d.received_at, d.due_at, d.finished_at
+              d.submitted_at, d.received_at, d.due_at, d.finished_at,
+              rg.code AS received_agency_code, rg.name AS received_agency_name
          FROM dossiers d JOIN agencies g ON g.id = d.agency_id JOIN procedures p ON p.id = d.procedure_id
+         LEFT JOIN agencies rg ON rg.id = d.received_agency_id
          JOIN procedure_versions v ON v.id = d.procedure_version_id JOIN accounts a ON a.id = d.applicant_id
         WHERE d.id = $1`,
       [id],

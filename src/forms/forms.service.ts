@@ -54,10 +54,12 @@ export class FormsService {
 
   /**
    * Forms 01-05 of a dossier the caller may see (else 404), or 404 while the form does not apply. The agency
-   * working a transferred step reads form 05 only (the others carry the applicant's contact data).
+   * working a transferred step reads form 05 only (the others carry the applicant's contact data); the counter that
+   * received the dossier for another agency of the province reads forms 01 and 05.
    */
   async forDossier(user: AuthUser, dossierId: string, form: FormNumber): Promise<FormFile> {
     if (form === '05') await this.applications.find(user, dossierId);
+    else if (form === '01') await this.applications.findReceipt(user, dossierId);
     else await this.applications.findWithPersonalData(user, dossierId);
     const file = await this.render(dossierId, form);
     if (!file) throw new NotFound('form');

@@ -151,13 +151,18 @@ export function form01(f: DossierFacts): OfficialForm | null {
   const d = f.dossier;
   const due = receiptDueAt(f, r);
   const names = new Map(d.required_documents.map((x) => [x.key, x.name]));
+  // Province-wide acceptance: the counter that received it issues the receipt and names the competent agency.
+  const counter = d.received_agency_name && d.received_agency_code !== d.agency_code ? d.received_agency_name : null;
   return {
     form: '01',
-    agencyName: d.agency_name,
+    agencyName: counter ?? d.agency_name,
     reference: d.code ?? d.id,
     date: r.at,
     parts: [
-      { kind: 'paragraphs', text: [`${d.agency_name} tiếp nhận hồ sơ của:`] },
+      {
+        kind: 'paragraphs',
+        text: [counter ? `Bộ phận Một cửa ${counter} tiếp nhận hồ sơ của:` : `${d.agency_name} tiếp nhận hồ sơ của:`],
+      },
       {
         kind: 'fields',
         rows: [
@@ -191,6 +196,12 @@ export function form01(f: DossierFacts): OfficialForm | null {
         kind: 'fields',
         rows: [
           ['Số lượng hồ sơ', '01 (bộ)'],
+          ...(counter
+            ? ([
+                ['Nơi tiếp nhận', `Bộ phận Một cửa ${counter}`],
+                ['Cơ quan giải quyết', `${d.agency_name} (hồ sơ được chuyển đến cơ quan có thẩm quyền)`],
+              ] as [string, string][])
+            : []),
           ['Hình thức nộp', CHANNEL_TEXT[d.channel] ?? d.channel],
           ['Thời gian giải quyết', timeLimitText(d)],
           ['Thời gian nhận hồ sơ', vnDateTime(r.at)],

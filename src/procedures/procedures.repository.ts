@@ -45,6 +45,20 @@ export class ProceduresRepository {
     return selectRows<CatalogRow>(this.db, `${CATALOG_SQL} ORDER BY a.code, p.code`);
   }
 
+  /**
+   * Province-wide acceptance: the published procedures a counter of `agencyId` receives, its own agency's first,
+   * then those of the other agencies of its province (`agencies.province_code`).
+   */
+  counterCatalog(agencyId: string): Promise<CatalogRow[]> {
+    return selectRows<CatalogRow>(
+      this.db,
+      `${CATALOG_SQL} JOIN agencies c ON c.id = $1
+        WHERE a.id = c.id OR (c.province_code IS NOT NULL AND a.province_code = c.province_code)
+        ORDER BY a.id = c.id DESC, a.code, p.code`,
+      [agencyId],
+    );
+  }
+
   async catalogEntry(code: string): Promise<CatalogRow | undefined> {
     const [row] = await selectRows<CatalogRow>(this.db, `${CATALOG_SQL} WHERE p.code = $1`, [code]);
     return row;

@@ -28,6 +28,12 @@ export class ProceduresService {
     return rows.map(withTotal);
   }
 
+  /** The published procedures a counter of this agency receives (its own, then its province's). */
+  async counterCatalog(agencyId: string): Promise<ProcedureView[]> {
+    const rows = await this.procedures.counterCatalog(agencyId);
+    return rows.map(withTotal);
+  }
+
   async findPublished(code: string): Promise<ProcedureView> {
     const row = await this.procedures.catalogEntry(code);
     if (!row) throw new NotFound('procedure');

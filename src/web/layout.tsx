@@ -10,7 +10,7 @@ export interface LayoutProps {
   signedIn: boolean;
   csrf: string;
   /** The navigation item of this page. */
-  nav?: 'search' | 'lookup' | 'dossiers' | 'account' | 'login' | 'register' | 'staff' | 'reports' | 'admin';
+  nav?: 'search' | 'lookup' | 'dossiers' | 'account' | 'login' | 'register' | 'staff' | 'counter' | 'reports' | 'admin';
   /** The signed-in account's role: staff see their console's items instead of "my dossiers". */
   role?: string;
   /** The page has a form with errors: the title says so first. */
@@ -32,7 +32,10 @@ const Emblem = () => (
   </svg>
 );
 
-/** The console's items for a staff role: the queue (everyone), reports (supervisors, admins), administration (admins). */
+/**
+ * The console's items for a staff role: the queue (everyone), counter intake (clerks, supervisors: an agency's
+ * staff), reports (supervisors, admins), administration (admins).
+ */
 function staffItems(
   role: string | undefined,
   item: (key: LayoutProps['nav'], href: string, label: string) => JSX.Element,
@@ -40,6 +43,8 @@ function staffItems(
 ): JSX.Element[] {
   if (!role || role === 'citizen') return [];
   const items = [item('staff', '/staff', tx.t('layout.nav.staff'))];
+  if (role === 'clerk' || role === 'supervisor')
+    items.push(item('counter', '/staff/counter', tx.t('layout.nav.counter')));
   if (role === 'supervisor' || role === 'admin')
     items.push(item('reports', '/staff/reports', tx.t('layout.nav.reports')));
   if (role === 'admin') items.push(item('admin', '/admin', tx.t('layout.nav.admin')));

@@ -3,6 +3,8 @@ import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { AgenciesModule } from '../agencies/agencies.module';
 import { ApplicationsModule } from '../applications/applications.module';
+import { CounterModule } from '../counter/counter.module';
+import { FormsCoreModule } from '../forms/forms.module';
 import { AuthModule } from '../auth/auth.module';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { NotificationsModule } from '../notifications/notifications.module';
@@ -29,6 +31,7 @@ import { StaffAssignPages } from './pages/staff-assign.page';
 import { StaffReportsPages } from './pages/staff-reports.page';
 import { StaffDossierPage } from './pages/staff-dossier.page';
 import { StaffQueuePage } from './pages/staff-queue.page';
+import { StaffCounterPages } from './pages/staff-counter.page';
 import type { PageRoute } from './page';
 import { QueueBoard } from './queue-board';
 import { PageRateLimit } from './rate-limit';
@@ -49,6 +52,7 @@ const PAGES = [
   StaffDossierPage,
   StaffAssignPages,
   StaffReportsPages,
+  StaffCounterPages,
   AdminPages,
   AdminAgencyPages,
   AdminStaffPages,
@@ -74,6 +78,8 @@ const PAGES = [
     ReportsModule,
     NotificationsModule,
     OpsModule,
+    CounterModule,
+    FormsCoreModule,
   ],
   providers: [WebSessionsRepository, WebSessions, MfaPending, PageRateLimit, WebRouter, QueueBoard, ...PAGES],
   exports: [WebRouter],

@@ -152,10 +152,11 @@ const ACCESS: Record<string, RouteSpec> = {
   },
   'GET /api/v1/applications/{id}/documents': { allow: DOSSIER_READERS },
   'GET /api/v1/applications/{id}/documents/{documentId}': { allow: DOSSIER_READERS },
-  // Issue 13 counter intake, for the fixture's procedure (Sở Tư pháp): an incomplete form is the agency staff's 422;
-  // a clerk of another agency is refused (403) before anything is read.
+  // Issue 13 counter intake, for the fixture's procedure (Sở Tư pháp): an incomplete form is the agency staff's 422,
+  // and Bến Nghé's clerk's too (province-wide acceptance: a counter receives for every agency of its province,
+  // H56; a counter of another province is refused: test/province-counter.e2e-spec.ts).
   'POST /api/v1/counter/applications': {
-    allow: AGENCY_STAFF,
+    allow: [...AGENCY_STAFF, 'otherClerk'],
     body: (f) => ({
       procedureCode: f.procedureCode,
       applicant: { idNumber: '079090000001', fullName: 'Lê Thị Hoa' },

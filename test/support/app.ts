@@ -92,6 +92,8 @@ async function startApp(
     STORAGE_DIR: storage,
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     OUTBOX_POLL_MS: '200',
+    // A connection still open at teardown is cut after this (see SHUTDOWN_DRAIN_MS in src/app.setup.ts).
+    SHUTDOWN_DRAIN_MS: '1000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

@@ -49,7 +49,7 @@ interface FormState {
   extraItems?: Record<string, number>;
 }
 
-type Delivery = { method: 'online' | 'post'; recipient?: string; address?: string; phone?: string };
+export type Delivery = { method: 'online' | 'post'; recipient?: string; address?: string; phone?: string };
 
 /**
  * `/dossiers/new?procedure=CODE` (start a dossier: the procedure's form and the delivery choice, saved as a draft
@@ -211,7 +211,7 @@ export class FilingPages {
       const state = { raw: parsed.raw, delivery: deliveryRaw, extraItems };
       return new Html(this.page(c, subject, state, id ? undefined : c.query.procedure, id), 200);
     }
-    const { delivery, problems } = this.readDelivery(c.tx, subject, deliveryRaw);
+    const { delivery, problems } = readDelivery(c.tx, subject, deliveryRaw);
     const errors: FormErrors = [];
     if (parsed.problems.length) {
       const invalid = validateFormData(subject.cacheKey, subject.schema, parsed.data, 'partial');
@@ -219,33 +219,6 @@ export class FilingPages {
     }
     errors.push(...problems);
     return { data: parsed.data, delivery, state: { raw: parsed.raw, delivery: deliveryRaw, errors } };
-  }
-
-  /** The delivery choice, checked as the API's DTO checks it (and as the service asks for delivery by post). */
-  private readDelivery(
-    tx: Texts,
-    subject: FormSubject,
-    raw: Record<string, string>,
-  ): { delivery?: Delivery; problems: FormErrors } {
-    if (subject.deliveryOptions.length <= 1) return { delivery: undefined, problems: [] };
-    const problems: FormErrors = [];
-    const say = (field: string, key: MessageKey) => problems.push({ field: `delivery-${field}`, message: tx.t(key) });
-    if (raw.method !== 'online' && raw.method !== 'post') {
-      say('method', 'filing.delivery.choose');
-      return { problems };
-    }
-    if (raw.method === 'online') return { delivery: { method: 'online' }, problems };
-    const delivery: Delivery = { method: 'post', recipient: raw.recipient, address: raw.address, phone: raw.phone };
-    const dto = plainToInstance(DeliveryDto, delivery);
-    const wrong = new Set(validateSync(dto).map((x) => x.property));
-    if (!raw.recipient) say('recipient', 'filing.delivery.recipient.required');
-    else if (wrong.has('recipient')) say('recipient', 'filing.delivery.recipient.tooLong');
-    if (!raw.address || (wrong.has('address') && raw.address.length < 5))
-      say('address', 'filing.delivery.address.required');
-    else if (wrong.has('address')) say('address', 'filing.delivery.address.tooLong');
-    if (!raw.phone) say('phone', 'filing.delivery.phone.required');
-    else if (wrong.has('phone')) say('phone', 'validation.phone');
-    return { delivery, problems };
   }
 
   /** What the service refused, as the form's errors: its field errors, the draft limit, a fixed delivery. */
@@ -328,7 +301,34 @@ export class FilingPages {
   }
 }
 
-/** The signed-in citizen; staff have their own console (these pages are 404 for them, as /dossiers is). */
+/** The delivery choice, checked as the API's DTO checks it (and as the service asks for delivery by post). */
+export function readDelivery(
+  tx: Texts,
+  subject: Pick<FormSubject, 'deliveryOptions'>,
+  raw: Record<string, string>,
+): { delivery?: Delivery; problems: FormErrors } {
+  if (subject.deliveryOptions.length <= 1) return { delivery: undefined, problems: [] };
+  const problems: FormErrors = [];
+  const say = (field: string, key: MessageKey) => problems.push({ field: `delivery-${field}`, message: tx.t(key) });
+  if (raw.method !== 'online' && raw.method !== 'post') {
+    say('method', 'filing.delivery.choose');
+    return { problems };
+  }
+  if (raw.method === 'online') return { delivery: { method: 'online' }, problems };
+  const delivery: Delivery = { method: 'post', recipient: raw.recipient, address: raw.address, phone: raw.phone };
+  const dto = plainToInstance(DeliveryDto, delivery);
+  const wrong = new Set(validateSync(dto).map((x) => x.property));
+  if (!raw.recipient) say('recipient', 'filing.delivery.recipient.required');
+  else if (wrong.has('recipient')) say('recipient', 'filing.delivery.recipient.tooLong');
+  if (!raw.address || (wrong.has('address') && raw.address.length < 5))
+    say('address', 'filing.delivery.address.required');
+  else if (wrong.has('address')) say('address', 'filing.delivery.address.tooLong');
+  if (!raw.phone) say('phone', 'filing.delivery.phone.required');
+  else if (wrong.has('phone')) say('phone', 'validation.phone');
+  return { delivery, problems };
+}
+/** The signed-in citizen; staff have their own console
+ (these pages are 404 for them, as /dossiers is). */
 function citizenOf(c: PageContext): AuthUser {
   const s = c.session!;
   if (s.role !== 'citizen') throw new NotFound('page');
@@ -336,7 +336,15 @@ function citizenOf(c: PageContext): AuthUser {
 }
 
 /** Online or by post; by post reveals the recipient, address and phone (shown as well without JavaScript). */
-function DeliveryChoice({ tx, subject, state }: { tx: Texts; subject: FormSubject; state: FormState }): JSX.Element {
+export function DeliveryChoice({
+  tx,
+  subject,
+  state,
+}: {
+  tx: Texts;
+  subject: Pick<FormSubject, 'deliveryOptions' | 'postalFee'>;
+  state: Pick<FormState, 'delivery' | 'errors'>;
+}): JSX.Element {
   const method = state.delivery.method ?? '';
   const error = errorOf(state.errors, 'delivery-method');
   const text = (name: 'recipient' | 'address' | 'phone', autocomplete: string, hint?: string) => {
