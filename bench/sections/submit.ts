@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { dossierCode } from '../../src/applications/dossier';
 import { DEFAULT_CALENDAR, localDateOf } from '../../src/workflow/calendar';
@@ -7,13 +8,14 @@ import { bounded, ROOT, RssSampler, sleep } from '../lib/context';
 import { cannon, histogram, round } from '../lib/load';
 import { Env, perOperation, portalQueue, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
 import { Probe, ProbeResult } from '../lib/probe';
-import { createDrafts, Draft } from '../lib/seed';
+import { BenchProcedure, createAgencies, createDrafts, Draft } from '../lib/seed';
 
-export interface SubmitResult {
+/** One load (the API, then pgbench on the same kind of drafts): spread over agencies, or at one agency. */
+export interface SubmitRun {
+  agencies: number;
   rps: number;
   baselineTps: number;
   ratio: number;
-  connections: number;
   durationS: number;
   submitted: number;
   statuses: Record<string, number>;
@@ -24,48 +26,151 @@ export interface SubmitResult {
   /** Per submit: time the API waited on Postgres (ms, summed over its statements). */
   waitsPerSubmitMs: { postgres: number; smtp: number; http: number } | null;
   baselineRoundTrips: number;
-  pgbench: { tps: number; transactions: number; failed: number; latencyMs: number | null };
-  memory: { apiPeakMb: number; workerPeakMb: number; apiHwmMb: number; workerHwmMb: number; samples: number };
+  pgbench: PgbenchResult;
   /** CPU (cores, ms per submit) and what the database backends were doing, during each run. */
   probe: ProbeResult;
   baselineProbe: ProbeResult;
+  /** What bounds the figure, from the evidence above. */
+  bound: string;
+}
+
+/** The spread load's figures at the top (the target's), the one-agency load beside them. */
+export interface SubmitResult extends SubmitRun {
+  connections: number;
+  oneAgency: SubmitRun;
+  memory: { apiPeakMb: number; workerPeakMb: number; apiHwmMb: number; workerHwmMb: number; samples: number };
 }
 
 const BIRTH_EXTRACT = '1.004884';
 const FORM = { fullName: 'Nguyễn Văn Bench', dateOfBirth: '1990-01-01', copies: 1 };
+/** Agencies of the spread load (copies of the demo agency and its birth-extract procedure). */
+const AGENCIES = 20;
+/** The pgbench statements of one transaction, BEGIN and END included (bench/submit.pgbench.sql). */
+const PGBENCH_ROUND_TRIPS = 9;
 
 /**
  * Submit: `POST /applications/:id/submit` on fresh, complete drafts (a new
  * dossier and Idempotency-Key per request), against pgbench running the same
  * writes as one transaction of plain statements (bench/submit.pgbench.sql) on
- * fresh drafts of its own, same clients, same duration. Peak RSS of the API
- * and the worker is sampled during the API run. The worker relays the outbox
- * as usual during both runs, but the notifications queue is paused: sending
- * (measured by the workers section) would otherwise compete for the CPU with
- * whichever run it happens to lag behind.
+ * fresh drafts of its own, same clients, same duration. Two loads: spread over
+ * 20 agencies (the figure; the drafts' agencies interleaved) and all at one
+ * agency (every submission takes the same code counter row: the worst case).
+ * Peak RSS of the API and the worker is sampled during the spread API run. The
+ * worker relays the outbox as usual, but the notifications queue is paused:
+ * sending (measured by the workers section) would otherwise compete for the
+ * CPU with whichever run it happens to lag behind.
  */
-export async function benchSubmit(env: Env, o: { durationS: number; warmupS: number }): Promise<SubmitResult> {
+export async function benchSubmit(
+  env: Env,
+  o: { durationS: number; warmupS: number; oneAgencyS: number },
+): Promise<SubmitResult> {
   const { ctx, demo } = env;
   const procedure = demo.procedures[BIRTH_EXTRACT];
   const C = env.connections;
-  // Enough drafts for ~1500 submits/s through warm-up and measurement; running out is reported.
-  const appDrafts = Number(process.env.BENCH_SUBMIT_DRAFTS ?? 1500 * (o.durationS + o.warmupS));
+  const spreadProcedures = await createAgencies(ctx.pool, AGENCIES, procedure);
+  const oneWarmupS = Math.min(o.warmupS, 2);
+  // Enough drafts for ~1500 submits/s (spread) and ~800/s (one agency) through warm-up and measurement; running out is reported.
+  const spreadCount = Number(process.env.BENCH_SUBMIT_DRAFTS ?? 1500 * (o.durationS + o.warmupS));
+  const oneCount = Number(process.env.BENCH_SUBMIT_ONE_DRAFTS ?? 800 * (o.oneAgencyS + oneWarmupS));
+  const draftsOf = (p: BenchProcedure, count: number) =>
+    createDrafts(ctx.pool, {
+      procedure: p,
+      citizens: env.citizens,
+      count,
+      formData: FORM,
+      documentKeys: ['id_card'],
+      document: env.document,
+    });
+  const perAgency = await Promise.all(
+    spreadProcedures.map((p) => draftsOf(p, Math.ceil(spreadCount / spreadProcedures.length))),
+  );
+  // Interleaved: consecutive requests go to different agencies.
+  const spreadDrafts = perAgency[0].flatMap((_, i) => perAgency.map((ds) => ds[i]).filter(Boolean));
+  const oneDrafts = await draftsOf(procedure, oneCount);
+  // pgbench: its drafts are numbered; the spread ones first (agency n % 20), then the one agency's.
   const perClient = Math.ceil(Number(process.env.BENCH_PGBENCH_DRAFTS ?? 4000 * (o.durationS + o.warmupS)) / C);
-  const drafts = await createDrafts(ctx.pool, {
-    procedure,
-    citizens: env.citizens,
-    count: appDrafts,
-    formData: FORM,
-    documentKeys: ['id_card'],
-    document: env.document,
-  });
-  await seedPgbenchDrafts(env, procedure, C * perClient);
+  const perClientOne = Math.ceil(
+    Number(process.env.BENCH_PGBENCH_ONE_DRAFTS ?? 1000 * (o.oneAgencyS + oneWarmupS)) / C,
+  );
+  await seedPgbenchDrafts(env, spreadProcedures, 0, C * perClient);
+  await seedPgbenchDrafts(env, [procedure], C * perClient, C * perClientOne);
   await ctx.pool.query('VACUUM ANALYZE dossiers, dossier_documents, dossier_history');
   const notifications = portalQueue(env, QUEUES.notifications);
   await notifications.pause();
-  const pids: Record<string, number> = { api: env.api.pid, ...(env.worker ? { worker: env.worker.pid } : {}) };
+
+  const apiRss = new RssSampler(env.api.pid);
+  const workerRss = env.worker ? new RssSampler(env.worker.pid) : undefined;
+  const spread = await measure(env, {
+    label: 'spread',
+    agencies: AGENCIES,
+    drafts: spreadDrafts,
+    durationS: o.durationS,
+    warmupS: o.warmupS,
+    pgbench: { base: 0, perClient },
+    during: {
+      start: () => {
+        apiRss.start();
+        workerRss?.start();
+      },
+      stop: () => {
+        apiRss.stop();
+        workerRss?.stop();
+      },
+    },
+  });
+  const apiPeakKb = apiRss.peakKb;
+  const workerPeakKb = workerRss?.peakKb ?? 0;
+  const oneAgency = await measure(env, {
+    label: 'one',
+    agencies: 1,
+    drafts: oneDrafts,
+    durationS: o.oneAgencyS,
+    warmupS: oneWarmupS,
+    pgbench: { base: C * perClient, perClient: perClientOne },
+  });
+
+  // The notifications of all runs (one per submit) are not what the next sections measure: dropped.
+  await dropBacklog(env);
+  await notifications.resume();
+
+  const MB = 1024;
+  return {
+    ...spread,
+    connections: C,
+    oneAgency,
+    memory: {
+      apiPeakMb: round(apiPeakKb / MB, 1),
+      workerPeakMb: round(workerPeakKb / MB, 1),
+      apiHwmMb: round(RssSampler.read(env.api.pid, 'VmHWM') / MB, 1),
+      workerHwmMb: env.worker ? round(RssSampler.read(env.worker.pid, 'VmHWM') / MB, 1) : 0,
+      samples: apiRss.samples,
+    },
+  };
+}
+
+/** The API on `drafts` (autocannon), then pgbench on its own drafts of the same agencies: same clients and duration. */
+async function measure(
+  env: Env,
+  o: {
+    label: string;
+    agencies: number;
+    drafts: Draft[];
+    durationS: number;
+    warmupS: number;
+    pgbench: { base: number; perClient: number };
+    during?: { start: () => void; stop: () => void };
+  },
+): Promise<SubmitRun> {
+  const { ctx } = env;
+  const C = env.connections;
+  const pids: Record<string, number> = {
+    api: env.api.pid,
+    ...(env.worker ? { worker: env.worker.pid } : {}),
+    'load generator': process.pid,
+  };
 
   // ---- the API
+  const drafts = o.drafts;
   let next = 0;
   let exhausted = false;
   const statuses: number[] = [];
@@ -80,7 +185,7 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
         req.path = `/api/v1/applications/${d.id}/submit`;
         req.headers = {
           authorization: `Bearer ${env.tokens.get(d.applicantId)}`,
-          'idempotency-key': `bench-${ctx.runId}-${i}`,
+          'idempotency-key': `bench-${ctx.runId}-${o.label}-${i}`,
         };
         return req;
       },
@@ -90,28 +195,28 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
       },
     },
   ];
-  await cannon({ url: env.apiUrl, connections: C, duration: o.warmupS, requests: requests(false) }, 'submit warm-up');
+  await cannon(
+    { url: env.apiUrl, connections: C, duration: o.warmupS, requests: requests(false) },
+    `submit ${o.label} warm-up`,
+  );
   await takeStatements(env.api);
-  const apiRss = new RssSampler(env.api.pid).start();
-  const workerRss = env.worker ? new RssSampler(env.worker.pid).start() : undefined;
+  o.during?.start();
   const probe = new Probe(ctx.pool, ctx.dbName, pids).start();
   const t0 = process.hrtime.bigint();
   const result = await cannon(
     { url: env.apiUrl, connections: C, duration: o.durationS, requests: requests(true) },
-    'submit',
+    `submit ${o.label}`,
   );
   const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const apiPeakKb = apiRss.stop();
-  const workerPeakKb = workerRss?.stop() ?? 0;
+  o.during?.stop();
   const ok = statuses.filter((s) => s === 200).length;
   const probed = probe.stop(ok);
   const statements = await takeStatements(env.api);
-  if (exhausted) console.warn(`  submit: ran out of drafts (${drafts.length}); raise BENCH_SUBMIT_DRAFTS`);
+  if (exhausted) console.warn(`  submit ${o.label}: ran out of drafts (${drafts.length}); raise BENCH_SUBMIT_DRAFTS`);
   const rps = ok / elapsedS;
 
   // ---- pgbench: the same writes, same database, same clients, same duration
-  const now = new Date();
-  const day = localDateOf(DEFAULT_CALENDAR, now);
+  const day = localDateOf(DEFAULT_CALENDAR, new Date());
   const code = dossierCode('X', day, 1); // X-YYMMDD-0001
   const pgArgs = (seconds: number, label: string) => [
     '-n',
@@ -128,17 +233,17 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
     '-D',
     `clients=${C}`,
     '-D',
-    `per_client=${perClient}`,
+    `per_client=${o.pgbench.perClient}`,
+    '-D',
+    `base=${o.pgbench.base}`,
     '-D',
     'i=0',
-    '-D',
-    `agency_id=${procedure.agencyId}`,
     '-D',
     `day=${day}`,
     '-D',
     `yymmdd=${code.split('-')[1]}`,
     '-D',
-    `run=${ctx.runId}-${label}`,
+    `run=${ctx.runId}-${o.label}-${label}`,
     '-D',
     `body=${sampleBody || '{}'}`,
     ctx.dbUrl,
@@ -149,16 +254,11 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
   const pg = await pgbench(pgArgs(o.durationS, 'run'));
   const baselineProbed = baselineProbe.stop(pg.transactions);
 
-  // The notifications of both runs (one per submit) are not what the next sections measure: dropped.
-  await dropBacklog(env);
-  await notifications.resume();
-
-  const MB = 1024;
-  return {
+  const run: Omit<SubmitRun, 'bound'> = {
+    agencies: o.agencies,
     rps: round(rps, 1),
     baselineTps: round(pg.tps, 1),
     ratio: round(rps / pg.tps, 3),
-    connections: C,
     durationS: round(elapsedS, 1),
     submitted: ok,
     statuses: histogram(statuses),
@@ -167,39 +267,78 @@ export async function benchSubmit(env: Env, o: { durationS: number; warmupS: num
     roundTripsPerSubmit: ok ? round(totalOf(statements) / ok, 2) : null,
     statementsPerSubmit: ok ? perOperation(statements, ok) : [],
     waitsPerSubmitMs: ok ? waitsPerOperation(statements, ok) : null,
-    baselineRoundTrips: 8,
+    baselineRoundTrips: PGBENCH_ROUND_TRIPS,
     pgbench: pg,
-    memory: {
-      apiPeakMb: round(apiPeakKb / MB, 1),
-      workerPeakMb: round(workerPeakKb / MB, 1),
-      apiHwmMb: round(RssSampler.read(env.api.pid, 'VmHWM') / MB, 1),
-      workerHwmMb: env.worker ? round(RssSampler.read(env.worker.pid, 'VmHWM') / MB, 1) : 0,
-      samples: apiRss.samples,
-    },
     probe: probed,
     baselineProbe: baselineProbed,
   };
+  return { ...run, bound: boundOf(run) };
 }
 
-/** `count` drafts whose ids pgbench derives from n (…-4000-8000-<n in hex>), so it needs no lookup. */
-async function seedPgbenchDrafts(
-  env: Env,
-  procedure: { id: string; agencyId: string; versionId: string },
-  count: number,
-): Promise<void> {
+/** Share of the sampled Postgres backends that were waiting on a lock (row or transaction). */
+const lockShare = (p: ProbeResult) =>
+  Object.entries(p.backends)
+    .filter(([k]) => /waiting Lock\//.test(k))
+    .reduce((a, [, v]) => a + v, 0);
+
+/**
+ * What bounds a submit figure, in words and numbers from the run: at one agency the code counter's row lock
+ * (submissions commit one at a time, each holding it for its last statement and COMMIT); spread, the CPU of the
+ * machine or of the API's one thread, else the lock.
+ */
+function boundOf(r: Omit<SubmitRun, 'bound'>): string {
+  const c = r.probe.cores;
+  const busy = round(
+    Object.values(c).reduce((a, b) => a + b, 0),
+    2,
+  );
+  const cores = cpus().length;
+  const locks = Math.round(lockShare(r.probe) * 100);
+  const commit = r.statementsPerSubmit.find((s) => s.statement === 'COMMIT');
+  const last = r.statementsPerSubmit.find((s) => s.statement.includes('dossier_code_counters'));
+  const cpu =
+    `CPU ${busy} of ${cores} cores busy (API ${c.api ?? 0}, Postgres ${c.postgres ?? 0}, ` +
+    `load generator ${c['load generator'] ?? 0}, worker ${c.worker ?? 0}); API ${r.probe.cpuMsPerOp?.api ?? '?'} ms CPU per submit`;
+  const lock =
+    `${locks} % of sampled backends waiting on a lock; the last statement (counter, code, idempotency key) ` +
+    `${last?.msPerOp ?? '?'} ms and COMMIT ${commit?.msPerOp ?? '?'} ms per submit, waits included`;
+  if (r.agencies === 1) {
+    const serialMs = round(1000 / r.rps, 2);
+    return (
+      `the agency's code counter row: its submissions commit one at a time, each holding the row from its last ` +
+      `statement to the end of its COMMIT (a WAL flush, no group commit): ${serialMs} ms per submission, so ` +
+      `${r.rps}/s (pgbench, same order: ${round(1000 / r.baselineTps, 2)} ms); ${lock}; ${cpu}`
+    );
+  }
+  const verdict =
+    busy >= 0.85 * cores
+      ? "the machine's CPU"
+      : (c.api ?? 0) >= 0.9
+        ? "the API's Node thread"
+        : locks >= 30
+          ? 'lock waits'
+          : 'round trips and commits';
+  return `${verdict}: ${cpu}; ${lock}`;
+}
+
+/**
+ * `count` drafts numbered from `from`, whose ids pgbench derives from n (…-4000-8000-<n in hex>), so it needs no
+ * lookup; draft n is of `procedures[n % procedures.length]`.
+ */
+async function seedPgbenchDrafts(env: Env, procedures: BenchProcedure[], from0: number, count: number): Promise<void> {
   const { pool } = env.ctx;
   const CHUNK = 20_000;
-  for (let from = 0; from < count; from += CHUNK) {
-    const to = Math.min(count, from + CHUNK) - 1;
-    const cits = env.citizens.map((c) => c.id);
+  const cits = env.citizens.map((c) => c.id);
+  for (let from = from0; from < from0 + count; from += CHUNK) {
+    const to = Math.min(from0 + count, from + CHUNK) - 1;
     await pool.query(
       `WITH x AS (
          SELECT n, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid AS id, ($4::uuid[])[1 + n % array_length($4::uuid[], 1)] AS applicant,
-                md5(n::text) || md5(n::text) AS hash
+                md5(n::text) || md5(n::text) AS hash, 1 + n % array_length($3::uuid[], 1) AS k
            FROM generate_series($1::int, $2::int) n
        ), d AS (
          INSERT INTO dossiers (id, agency_id, procedure_id, procedure_version_id, applicant_id, state, form_data, history_seq, history_hash)
-         SELECT id, $3, $5, $6, applicant, 'draft', $7::jsonb, 1, hash FROM x
+         SELECT id, ($3::uuid[])[k], ($5::uuid[])[k], ($6::uuid[])[k], applicant, 'draft', $7::jsonb, 1, hash FROM x
        ), h AS (
          INSERT INTO dossier_history (dossier_id, seq, action, to_state, actor_id, actor_role, hash)
          SELECT id, 1, 'create', 'draft', applicant, 'citizen', hash FROM x
@@ -209,10 +348,10 @@ async function seedPgbenchDrafts(
       [
         from,
         to,
-        procedure.agencyId,
+        procedures.map((p) => p.agencyId),
         cits,
-        procedure.id,
-        procedure.versionId,
+        procedures.map((p) => p.id),
+        procedures.map((p) => p.versionId),
         JSON.stringify(FORM),
         env.document.size,
         env.document.sha256,
