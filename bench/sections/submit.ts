@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { dossierCode } from '../../src/applications/dossier';
 import { DEFAULT_CALENDAR, localDateOf } from '../../src/workflow/calendar';
 import { QUEUES } from '../../src/jobs/jobs';
 import { bounded, ROOT, RssSampler, sleep } from '../lib/context';
-import { cannon, histogram, round } from '../lib/load';
+import { cannon, histogram, median, round } from '../lib/load';
 import { Env, perOperation, portalQueue, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
 import { Probe, ProbeResult } from '../lib/probe';
 import { BenchProcedure, createAgencies, createDrafts, Draft } from '../lib/seed';
@@ -30,6 +30,14 @@ export interface SubmitRun {
   /** CPU (cores, ms per submit) and what the database backends were doing, during each run. */
   probe: ProbeResult;
   baselineProbe: ProbeResult;
+  /**
+   * One agency: what one commit costs here, alone (ms, median of sequential one-statement transactions that write
+   * a commit record, from this process): the floor of a submission that must commit before the next may take the
+   * counter.
+   */
+  serialCommitMs?: number;
+  /** The machine's 1-minute load average when the API run started and ended (other work shows here). */
+  loadAverage: [number, number];
   /** What bounds the figure, from the evidence above. */
   bound: string;
 }
@@ -120,7 +128,9 @@ export async function benchSubmit(
   });
   const apiPeakKb = apiRss.peakKb;
   const workerPeakKb = workerRss?.peakKb ?? 0;
+  const serialCommitMs = await serialCommit(env, 300);
   const oneAgency = await measure(env, {
+    serialCommitMs,
     label: 'one',
     agencies: 1,
     drafts: oneDrafts,
@@ -159,6 +169,8 @@ async function measure(
     warmupS: number;
     pgbench: { base: number; perClient: number };
     during?: { start: () => void; stop: () => void };
+    /** The floor of a serialised submission: one commit (see serialCommit). */
+    serialCommitMs?: number;
   },
 ): Promise<SubmitRun> {
   const { ctx } = env;
@@ -202,12 +214,14 @@ async function measure(
   await takeStatements(env.api);
   o.during?.start();
   const probe = new Probe(ctx.pool, ctx.dbName, pids).start();
+  const load0 = round(loadavg()[0], 2);
   const t0 = process.hrtime.bigint();
   const result = await cannon(
     { url: env.apiUrl, connections: C, duration: o.durationS, requests: requests(true) },
     `submit ${o.label}`,
   );
   const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const loadAverage: [number, number] = [load0, round(loadavg()[0], 2)];
   o.during?.stop();
   const ok = statuses.filter((s) => s === 200).length;
   const probed = probe.stop(ok);
@@ -271,8 +285,30 @@ async function measure(
     pgbench: pg,
     probe: probed,
     baselineProbe: baselineProbed,
+    loadAverage,
+    ...(o.serialCommitMs !== undefined ? { serialCommitMs: o.serialCommitMs } : {}),
   };
   return { ...run, bound: boundOf(run) };
+}
+
+/**
+ * What one commit costs on this machine now: `n` sequential autocommit one-row inserts into a table of the bench's
+ * own (WAL written, so a flush at each commit), median in ms, round trip included.
+ */
+async function serialCommit(env: Env, n: number): Promise<number> {
+  const client = await env.ctx.pool.connect();
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS bench_commits (at timestamptz NOT NULL DEFAULT now())');
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = process.hrtime.bigint();
+      await client.query('INSERT INTO bench_commits DEFAULT VALUES');
+      ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return round(median(ms), 2);
+  } finally {
+    client.release();
+  }
 }
 
 /** Share of the sampled Postgres backends that were waiting on a lock (row or transaction). */
@@ -297,28 +333,34 @@ function boundOf(r: Omit<SubmitRun, 'bound'>): string {
   const commit = r.statementsPerSubmit.find((s) => s.statement === 'COMMIT');
   const last = r.statementsPerSubmit.find((s) => s.statement.includes('dossier_code_counters'));
   const cpu =
-    `CPU ${busy} of ${cores} cores busy (API ${c.api ?? 0}, Postgres ${c.postgres ?? 0}, ` +
-    `load generator ${c['load generator'] ?? 0}, worker ${c.worker ?? 0}); API ${r.probe.cpuMsPerOp?.api ?? '?'} ms CPU per submit`;
-  const lock =
-    `${locks} % of sampled backends waiting on a lock; the last statement (counter, code, idempotency key) ` +
-    `${last?.msPerOp ?? '?'} ms and COMMIT ${commit?.msPerOp ?? '?'} ms per submit, waits included`;
+    `CPU of the run's processes ${busy} of ${cores} cores (API ${c.api ?? 0}, Postgres ${c.postgres ?? 0}, ` +
+    `load generator ${c['load generator'] ?? 0}, worker ${c.worker ?? 0}), API ${r.probe.cpuMsPerOp?.api ?? '?'} ms ` +
+    `CPU per submit; machine load average ${r.loadAverage[0]} to ${r.loadAverage[1]}`;
+  const waits =
+    `${locks} % of sampled backends waiting on a lock; per submit the API waited ${r.waitsPerSubmitMs?.postgres ?? '?'} ms ` +
+    `on Postgres in ${r.roundTripsPerSubmit ?? '?'} round trips, of which the last statement (counter, code, ` +
+    `idempotency key) ${last?.msPerOp ?? '?'} ms and COMMIT ${commit?.msPerOp ?? '?'} ms`;
   if (r.agencies === 1) {
     const serialMs = round(1000 / r.rps, 2);
     return (
       `the agency's code counter row: its submissions commit one at a time, each holding the row from its last ` +
-      `statement to the end of its COMMIT (a WAL flush, no group commit): ${serialMs} ms per submission, so ` +
-      `${r.rps}/s (pgbench, same order: ${round(1000 / r.baselineTps, 2)} ms); ${lock}; ${cpu}`
+      `statement to the end of its COMMIT (a WAL flush each, no group commit): ${serialMs} ms per submission, ` +
+      `so ${r.rps}/s (pgbench, same order, no Node between the statements: ${round(1000 / r.baselineTps, 2)} ms; ` +
+      `one commit alone: ${r.serialCommitMs ?? '?'} ms); ` +
+      `${waits}; ${cpu}`
     );
   }
-  const verdict =
-    busy >= 0.85 * cores
+  const shared = Math.max(...r.loadAverage) > 1.5 * cores;
+  const verdict = shared
+    ? `a shared machine (load average above ${cores * 1.5} on ${cores} cores: other work takes the CPU and the disk)`
+    : busy >= 0.85 * cores
       ? "the machine's CPU"
       : (c.api ?? 0) >= 0.9
         ? "the API's Node thread"
         : locks >= 30
           ? 'lock waits'
-          : 'round trips and commits';
-  return `${verdict}: ${cpu}; ${lock}`;
+          : 'waits on Postgres (round trips and commits)';
+  return `${verdict}: ${waits}; ${cpu}`;
 }
 
 /**
