@@ -9,7 +9,7 @@
  * removed (also on failure and on SIGINT/SIGTERM). Prints a table and writes
  * bench/results.json.
  *
- * Knobs (environment): BENCH_CONNECTIONS (16), BENCH_SUBMIT_S (20), BENCH_SUBMIT_ONE_S (10),
+ * Knobs (environment): BENCH_CONNECTIONS (16), BENCH_SUBMIT_S (20), BENCH_SUBMIT_ONE_S (10), BENCH_SUBMIT_ROUNDS (2),
  * BENCH_READ_S (10), BENCH_PAGE_S (8), BENCH_WARMUP_S (3), BENCH_QUEUE_DOSSIERS (1000000),
  * BENCH_WORKER_JOBS (2000), BENCH_ONLY (comma list of sections),
  * BENCH_DEADLINE_S (410), BENCH_CPU_PROF (1: CPU profiles of the API and
@@ -172,6 +172,7 @@ async function main(): Promise<number> {
         durationS: num('BENCH_SUBMIT_S', 20),
         warmupS,
         oneAgencyS: num('BENCH_SUBMIT_ONE_S', 10),
+        rounds: num('BENCH_SUBMIT_ROUNDS', 2),
       }),
     );
     await section('read', () =>

@@ -6,7 +6,15 @@ import { DEFAULT_CALENDAR, localDateOf } from '../../src/workflow/calendar';
 import { QUEUES } from '../../src/jobs/jobs';
 import { bounded, ROOT, RssSampler, sleep } from '../lib/context';
 import { cannon, histogram, median, round } from '../lib/load';
-import { Env, perOperation, portalQueue, takeStatements, totalOf, waitsPerOperation } from '../lib/portal';
+import {
+  Env,
+  perOperation,
+  portalQueue,
+  SeenStatement,
+  takeStatements,
+  totalOf,
+  waitsPerOperation,
+} from '../lib/portal';
 import { Probe, ProbeResult } from '../lib/probe';
 import { BenchProcedure, createAgencies, createDrafts, Draft } from '../lib/seed';
 
@@ -17,6 +25,8 @@ export interface SubmitRun {
   baselineTps: number;
   ratio: number;
   durationS: number;
+  /** Each round's figures (the API, then pgbench): how much the machine moved during the measurement. */
+  rounds: { rps: number; baselineTps: number }[];
   submitted: number;
   statuses: Record<string, number>;
   latencyMs: { p50: number; p99: number };
@@ -70,7 +80,7 @@ const PGBENCH_ROUND_TRIPS = 9;
  */
 export async function benchSubmit(
   env: Env,
-  o: { durationS: number; warmupS: number; oneAgencyS: number },
+  o: { durationS: number; warmupS: number; oneAgencyS: number; rounds: number },
 ): Promise<SubmitResult> {
   const { ctx, demo } = env;
   const procedure = demo.procedures[BIRTH_EXTRACT];
@@ -109,6 +119,7 @@ export async function benchSubmit(
   const apiRss = new RssSampler(env.api.pid);
   const workerRss = env.worker ? new RssSampler(env.worker.pid) : undefined;
   const spread = await measure(env, {
+    rounds: o.rounds,
     label: 'spread',
     agencies: AGENCIES,
     drafts: spreadDrafts,
@@ -130,6 +141,7 @@ export async function benchSubmit(
   const workerPeakKb = workerRss?.peakKb ?? 0;
   const serialCommitMs = await serialCommit(env, 300);
   const oneAgency = await measure(env, {
+    rounds: o.rounds,
     serialCommitMs,
     label: 'one',
     agencies: 1,
@@ -171,6 +183,8 @@ async function measure(
     during?: { start: () => void; stop: () => void };
     /** The floor of a serialised submission: one commit (see serialCommit). */
     serialCommitMs?: number;
+    /** The API and pgbench measured in turn, this many times each (durationS split between them). */
+    rounds: number;
   },
 ): Promise<SubmitRun> {
   const { ctx } = env;
@@ -181,7 +195,7 @@ async function measure(
     'load generator': process.pid,
   };
 
-  // ---- the API
+  // ---- the API's requests and pgbench's arguments
   const drafts = o.drafts;
   let next = 0;
   let exhausted = false;
@@ -207,29 +221,6 @@ async function measure(
       },
     },
   ];
-  await cannon(
-    { url: env.apiUrl, connections: C, duration: o.warmupS, requests: requests(false) },
-    `submit ${o.label} warm-up`,
-  );
-  await takeStatements(env.api);
-  o.during?.start();
-  const probe = new Probe(ctx.pool, ctx.dbName, pids).start();
-  const load0 = round(loadavg()[0], 2);
-  const t0 = process.hrtime.bigint();
-  const result = await cannon(
-    { url: env.apiUrl, connections: C, duration: o.durationS, requests: requests(true) },
-    `submit ${o.label}`,
-  );
-  const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const loadAverage: [number, number] = [load0, round(loadavg()[0], 2)];
-  o.during?.stop();
-  const ok = statuses.filter((s) => s === 200).length;
-  const probed = probe.stop(ok);
-  const statements = await takeStatements(env.api);
-  if (exhausted) console.warn(`  submit ${o.label}: ran out of drafts (${drafts.length}); raise BENCH_SUBMIT_DRAFTS`);
-  const rps = ok / elapsedS;
-
-  // ---- pgbench: the same writes, same database, same clients, same duration
   const day = localDateOf(DEFAULT_CALENDAR, new Date());
   const code = dossierCode('X', day, 1); // X-YYMMDD-0001
   const pgArgs = (seconds: number, label: string) => [
@@ -262,11 +253,71 @@ async function measure(
     `body=${sampleBody || '{}'}`,
     ctx.dbUrl,
   ];
-  // The warm-up uses the first drafts of each client; the measured run starts over them (a dossier may be submitted twice: same writes).
+
+  // Warm-ups, then the API and pgbench in turn, `rounds` times (ABAB...): a neighbour's load that comes or goes
+  // during the measurement weighs on both sides alike.
+  await cannon(
+    { url: env.apiUrl, connections: C, duration: o.warmupS, requests: requests(false) },
+    `submit ${o.label} warm-up`,
+  );
+  // pgbench's warm-up uses the first drafts of each client; its rounds start over them (a dossier may be submitted twice: same writes).
   await pgbench(pgArgs(o.warmupS, 'warm-up'));
-  const baselineProbe = new Probe(ctx.pool, ctx.dbName, env.worker ? { worker: env.worker.pid } : {}).start();
-  const pg = await pgbench(pgArgs(o.durationS, 'run'));
-  const baselineProbed = baselineProbe.stop(pg.transactions);
+  const sliceS = Math.max(1, Math.round(o.durationS / o.rounds));
+  const api: {
+    ok: number;
+    s: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    timeouts: number;
+    probe: ProbeResult;
+  }[] = [];
+  const pgs: { r: PgbenchResult; s: number; probe: ProbeResult }[] = [];
+  const statements: SeenStatement[][] = [];
+  const load0 = round(loadavg()[0], 2);
+  o.during?.start();
+  for (let round_ = 0; round_ < o.rounds; round_++) {
+    await takeStatements(env.api);
+    const before = statuses.length;
+    const probe = new Probe(ctx.pool, ctx.dbName, pids).start();
+    const t0 = process.hrtime.bigint();
+    const result = await cannon(
+      { url: env.apiUrl, connections: C, duration: sliceS, requests: requests(true) },
+      `submit ${o.label}`,
+    );
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const ok = statuses.slice(before).filter((x) => x === 200).length;
+    api.push({
+      ok,
+      s,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      probe: probe.stop(ok),
+    });
+    statements.push(await takeStatements(env.api));
+
+    const baselineProbe = new Probe(ctx.pool, ctx.dbName, env.worker ? { worker: env.worker.pid } : {}).start();
+    const r = await pgbench(pgArgs(sliceS, `run${round_}`));
+    pgs.push({ r, s: sliceS, probe: baselineProbe.stop(r.transactions) });
+  }
+  o.during?.stop();
+  const loadAverage: [number, number] = [load0, round(loadavg()[0], 2)];
+  if (exhausted) console.warn(`  submit ${o.label}: ran out of drafts (${drafts.length}); raise BENCH_SUBMIT_DRAFTS`);
+  const ok = api.reduce((a, x) => a + x.ok, 0);
+  const elapsedS = api.reduce((a, x) => a + x.s, 0);
+  const rps = ok / elapsedS;
+  const seen = mergeStatements(statements);
+  const transactions = pgs.reduce((a, x) => a + x.r.transactions, 0);
+  const pg: PgbenchResult = {
+    tps: transactions / pgs.reduce((a, x) => a + x.s, 0),
+    transactions,
+    failed: pgs.reduce((a, x) => a + x.r.failed, 0),
+    latencyMs: pgs.every((x) => x.r.latencyMs !== null)
+      ? round(pgs.reduce((a, x) => a + x.r.latencyMs! * x.r.transactions, 0) / Math.max(1, transactions), 3)
+      : null,
+  };
 
   const run: Omit<SubmitRun, 'bound'> = {
     agencies: o.agencies,
@@ -274,17 +325,21 @@ async function measure(
     baselineTps: round(pg.tps, 1),
     ratio: round(rps / pg.tps, 3),
     durationS: round(elapsedS, 1),
+    rounds: api.map((x, k) => ({ rps: round(x.ok / x.s, 1), baselineTps: round(pgs[k].r.tps, 1) })),
     submitted: ok,
     statuses: histogram(statuses),
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
-    clientErrors: { errors: result.errors, timeouts: result.timeouts },
-    roundTripsPerSubmit: ok ? round(totalOf(statements) / ok, 2) : null,
-    statementsPerSubmit: ok ? perOperation(statements, ok) : [],
-    waitsPerSubmitMs: ok ? waitsPerOperation(statements, ok) : null,
+    latencyMs: { p50: Math.max(...api.map((x) => x.p50)), p99: Math.max(...api.map((x) => x.p99)) },
+    clientErrors: {
+      errors: api.reduce((a, x) => a + x.errors, 0),
+      timeouts: api.reduce((a, x) => a + x.timeouts, 0),
+    },
+    roundTripsPerSubmit: ok ? round(totalOf(seen) / ok, 2) : null,
+    statementsPerSubmit: ok ? perOperation(seen, ok) : [],
+    waitsPerSubmitMs: ok ? waitsPerOperation(seen, ok) : null,
     baselineRoundTrips: PGBENCH_ROUND_TRIPS,
     pgbench: pg,
-    probe: probed,
-    baselineProbe: baselineProbed,
+    probe: mergeProbes(api.map((x) => ({ p: x.probe, ops: x.ok }))),
+    baselineProbe: mergeProbes(pgs.map((x) => ({ p: x.probe, ops: x.r.transactions }))),
     loadAverage,
     ...(o.serialCommitMs !== undefined ? { serialCommitMs: o.serialCommitMs } : {}),
   };
@@ -309,6 +364,52 @@ async function serialCommit(env: Env, n: number): Promise<number> {
   } finally {
     client.release();
   }
+}
+
+/** The statements of several captures, counts and times added up by statement. */
+function mergeStatements(captures: SeenStatement[][]): SeenStatement[] {
+  const by = new Map<string, SeenStatement>();
+  for (const s of captures.flat()) {
+    const had = by.get(s.key);
+    if (had) {
+      had.count += s.count;
+      had.ms += s.ms;
+    } else by.set(s.key, { ...s });
+  }
+  return [...by.values()];
+}
+
+/** Probes of equally long windows as one: cores averaged, CPU per operation over all operations, states by samples. */
+function mergeProbes(parts: { p: ProbeResult; ops: number }[]): ProbeResult {
+  const names = [...new Set(parts.flatMap((x) => Object.keys(x.p.cores)))];
+  const ops = parts.reduce((a, x) => a + x.ops, 0);
+  const samples = parts.reduce((a, x) => a + x.p.backendSamples, 0);
+  const states = [...new Set(parts.flatMap((x) => Object.keys(x.p.backends)))];
+  return {
+    cores: Object.fromEntries(
+      names.map((n) => [n, round(parts.reduce((a, x) => a + (x.p.cores[n] ?? 0), 0) / parts.length, 2)]),
+    ),
+    cpuMsPerOp: ops
+      ? Object.fromEntries(
+          names.map((n) => [n, round(parts.reduce((a, x) => a + (x.p.cpuMsPerOp?.[n] ?? 0) * x.ops, 0) / ops, 2)]),
+        )
+      : undefined,
+    backends: Object.fromEntries(
+      states
+        .map(
+          (k) =>
+            [
+              k,
+              round(
+                parts.reduce((a, x) => a + (x.p.backends[k] ?? 0) * x.p.backendSamples, 0) / Math.max(1, samples),
+                2,
+              ),
+            ] as const,
+        )
+        .sort((a, b) => b[1] - a[1]),
+    ),
+    backendSamples: samples,
+  };
 }
 
 /** Share of the sampled Postgres backends that were waiting on a lock (row or transaction). */
