@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { dossierCode } from '../../src/applications/dossier';
@@ -46,6 +47,11 @@ export interface SubmitRun {
    * counter.
    */
   serialCommitMs?: number;
+  /**
+   * The API's JavaScript thread during the API rounds (/proc/<pid>/schedstat): the share of the time it ran on a
+   * CPU, and the share it was ready to run but waited for one (other work had the cores).
+   */
+  apiThread: { ran: number; waitedForCpu: number };
   /** The machine's 1-minute load average when the API run started and ended (other work shows here). */
   loadAverage: [number, number];
   /** What bounds the figure, from the evidence above. */
@@ -274,18 +280,23 @@ async function measure(
   }[] = [];
   const pgs: { r: PgbenchResult; s: number; probe: ProbeResult }[] = [];
   const statements: SeenStatement[][] = [];
+  const apiThread = { ranS: 0, waitedS: 0 };
   const load0 = round(loadavg()[0], 2);
   o.during?.start();
   for (let round_ = 0; round_ < o.rounds; round_++) {
     await takeStatements(env.api);
     const before = statuses.length;
     const probe = new Probe(ctx.pool, ctx.dbName, pids).start();
+    const sched0 = schedstat(env.api.pid);
     const t0 = process.hrtime.bigint();
     const result = await cannon(
       { url: env.apiUrl, connections: C, duration: sliceS, requests: requests(true) },
       `submit ${o.label}`,
     );
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const sched1 = schedstat(env.api.pid);
+    apiThread.ranS += sched1.ranS - sched0.ranS;
+    apiThread.waitedS += sched1.waitedS - sched0.waitedS;
     const ok = statuses.slice(before).filter((x) => x === 200).length;
     api.push({
       ok,
@@ -341,6 +352,10 @@ async function measure(
     probe: mergeProbes(api.map((x) => ({ p: x.probe, ops: x.ok }))),
     baselineProbe: mergeProbes(pgs.map((x) => ({ p: x.probe, ops: x.r.transactions }))),
     loadAverage,
+    apiThread: {
+      ran: round(apiThread.ranS / elapsedS, 2),
+      waitedForCpu: round(apiThread.waitedS / elapsedS, 2),
+    },
     ...(o.serialCommitMs !== undefined ? { serialCommitMs: o.serialCommitMs } : {}),
   };
   return { ...run, bound: boundOf(run) };
@@ -363,6 +378,16 @@ async function serialCommit(env: Env, n: number): Promise<number> {
     return round(median(ms), 2);
   } finally {
     client.release();
+  }
+}
+
+/** Time a process's main thread ran and waited on a run queue so far, in seconds (zeros when unreadable). */
+function schedstat(pid: number): { ranS: number; waitedS: number } {
+  try {
+    const [ran, waited] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return { ranS: ran / 1e9, waitedS: waited / 1e9 };
+  } catch {
+    return { ranS: 0, waitedS: 0 };
   }
 }
 
@@ -441,6 +466,10 @@ function boundOf(r: Omit<SubmitRun, 'bound'>): string {
     `${locks} % of sampled backends waiting on a lock; per submit the API waited ${r.waitsPerSubmitMs?.postgres ?? '?'} ms ` +
     `on Postgres in ${r.roundTripsPerSubmit ?? '?'} round trips, of which the last statement (counter, code, ` +
     `idempotency key) ${last?.msPerOp ?? '?'} ms and COMMIT ${commit?.msPerOp ?? '?'} ms`;
+  const t = r.apiThread;
+  const thread =
+    `the API's JavaScript thread ran ${Math.round(t.ran * 100)} % of the time and waited for a CPU ` +
+    `${Math.round(t.waitedForCpu * 100)} %, at ${r.probe.cpuMsPerOp?.api ?? '?'} ms CPU per submit`;
   if (r.agencies === 1) {
     const serialMs = round(1000 / r.rps, 2);
     return (
@@ -448,20 +477,20 @@ function boundOf(r: Omit<SubmitRun, 'bound'>): string {
       `statement to the end of its COMMIT (a WAL flush each, no group commit): ${serialMs} ms per submission, ` +
       `so ${r.rps}/s (pgbench, same order, no Node between the statements: ${round(1000 / r.baselineTps, 2)} ms; ` +
       `one commit alone: ${r.serialCommitMs ?? '?'} ms); ` +
-      `${waits}; ${cpu}`
+      `${waits}; ${cpu}; ${thread}`
     );
   }
-  const shared = Math.max(...r.loadAverage) > 1.5 * cores;
-  const verdict = shared
-    ? `a shared machine (load average above ${cores * 1.5} on ${cores} cores: other work takes the CPU and the disk)`
-    : busy >= 0.85 * cores
-      ? "the machine's CPU"
-      : (c.api ?? 0) >= 0.9
-        ? "the API's Node thread"
-        : locks >= 30
-          ? 'lock waits'
-          : 'waits on Postgres (round trips and commits)';
-  return `${verdict}: ${waits}; ${cpu}`;
+  const verdict =
+    t.waitedForCpu >= 0.25
+      ? `the CPU the API gets on a shared machine (${thread}: other work had the cores)`
+      : busy >= 0.85 * cores
+        ? "the machine's CPU"
+        : t.ran >= 0.9
+          ? `the API's Node thread (${thread})`
+          : locks >= 30
+            ? 'lock waits'
+            : 'waits on Postgres (round trips and commits)';
+  return `${verdict}; ${waits}; ${cpu}`;
 }
 
 /**
