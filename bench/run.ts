@@ -9,7 +9,7 @@
  * removed (also on failure and on SIGINT/SIGTERM). Prints a table and writes
  * bench/results.json.
  *
- * Knobs (environment): BENCH_CONNECTIONS (16), BENCH_SUBMIT_S (20),
+ * Knobs (environment): BENCH_CONNECTIONS (16), BENCH_SUBMIT_S (20), BENCH_SUBMIT_ONE_S (10), BENCH_SUBMIT_ROUNDS (2),
  * BENCH_READ_S (10), BENCH_PAGE_S (8), BENCH_WARMUP_S (3), BENCH_QUEUE_DOSSIERS (1000000),
  * BENCH_WORKER_JOBS (2000), BENCH_ONLY (comma list of sections),
  * BENCH_DEADLINE_S (410), BENCH_CPU_PROF (1: CPU profiles of the API and
@@ -40,6 +40,7 @@ type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<number> {
   const started = Date.now();
+  const loadAtStart = loadavg().map((x) => round(x, 2));
   const only = new Set((process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
   const connections = num('BENCH_CONNECTIONS', 16);
   const warmupS = num('BENCH_WARMUP_S', 3);
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => void abort('terminated'));
   const deadline = setTimeout(() => {
     console.error(`bench: deadline of ${deadlineS} s reached`);
-    writeResults(results, errors, timings, load, started, true);
+    writeResults(results, errors, timings, load, started, loadAtStart, true);
     void abort('out of time');
   }, deadlineS * 1000);
 
@@ -166,7 +167,14 @@ async function main(): Promise<number> {
       }
     };
 
-    await section('submit', () => benchSubmit(env.env, { durationS: num('BENCH_SUBMIT_S', 20), warmupS }));
+    await section('submit', () =>
+      benchSubmit(env.env, {
+        durationS: num('BENCH_SUBMIT_S', 20),
+        warmupS,
+        oneAgencyS: num('BENCH_SUBMIT_ONE_S', 10),
+        rounds: num('BENCH_SUBMIT_ROUNDS', 2),
+      }),
+    );
     await section('read', () =>
       benchRead(env.env, { durationS: num('BENCH_READ_S', 10), warmupS: Math.min(warmupS, 2) }),
     );
@@ -202,7 +210,7 @@ async function main(): Promise<number> {
     timings['clean-up'] = round((Date.now() - t) / 1000, 1);
     console.log(`${timings['clean-up']} s`);
   }
-  writeResults(results, errors, timings, load, started, false);
+  writeResults(results, errors, timings, load, started, loadAtStart, false);
   return Object.keys(errors).length ? 1 : 0;
 }
 
@@ -212,10 +220,12 @@ function writeResults(
   timings: Record<string, number>,
   load: Record<string, [number, number]>,
   started: number,
+  loadAtStart: number[],
   partial: boolean,
 ): void {
   const s = results.submit;
   const out = {
+    figures: figures(results),
     submit: s
       ? {
           rps: s.rps,
@@ -255,6 +265,8 @@ function writeResults(
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       memoryGb: round(totalmem() / 2 ** 30, 1),
+      // 1, 5 and 15-minute load averages when the run started and when it ended (per step: run.loadAverage).
+      loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((x) => round(x, 2)) },
       node: process.version,
       postgres: safe(() =>
         execFileSync('psql', ['-At', '-h', '127.0.0.1', '-U', 'postgres', '-c', 'SHOW server_version'], {
@@ -278,6 +290,7 @@ function writeResults(
       ),
     },
     run: {
+      date: new Date(started).toISOString().slice(0, 10),
       at: new Date(started).toISOString(),
       totalS: round((Date.now() - started) / 1000, 1),
       steps: timings,
@@ -290,16 +303,156 @@ function writeResults(
   printTable(out);
 }
 
+/**
+ * One entry per figure with a target: its value, the baseline it is a ratio against, the target, whether it was
+ * met and what bounds it. A section states what bounds its figure as `bound` (a string) in its result; this list
+ * takes it from there (null when the section gives none).
+ */
+interface Figure {
+  figure: string;
+  value: number | boolean | null;
+  portal: string;
+  baseline: string | null;
+  target: string;
+  met: boolean | null;
+  bound: string | null;
+}
+
+function figures(r: Record<string, any>): Figure[] {
+  const out: Figure[] = [];
+  const add = (f: Omit<Figure, 'met' | 'bound'>, met: boolean | null, bound: unknown) =>
+    out.push({ ...f, met, bound: typeof bound === 'string' ? bound : null });
+  const { submit, read, page, queue, ipn, workers } = r;
+  if (submit) {
+    add(
+      {
+        figure: `submit, spread over ${submit.agencies} agencies (API / pgbench)`,
+        value: submit.ratio,
+        portal: `${submit.rps} req/s`,
+        baseline: `pgbench ${submit.baselineTps} tps`,
+        target: '>= 0.5',
+      },
+      submit.ratio >= 0.5,
+      submit.bound,
+    );
+    const one = submit.oneAgency;
+    if (one)
+      add(
+        {
+          figure: 'submit, one agency (API / pgbench)',
+          value: one.ratio,
+          portal: `${one.rps} req/s`,
+          baseline: `pgbench ${one.baselineTps} tps`,
+          target: 'reported',
+        },
+        null,
+        one.bound,
+      );
+  }
+  if (read)
+    add(
+      {
+        figure: 'read (API / bare Fastify + pg)',
+        value: read.ratio,
+        portal: `${read.rps} req/s`,
+        baseline: `${read.baselineRps} req/s`,
+        target: '>= 0.6',
+      },
+      read.ratio >= 0.6,
+      read.bound,
+    );
+  if (page)
+    add(
+      {
+        figure: 'dossier page (HTML / JSON read)',
+        value: page.ratio,
+        portal: `${page.rps} req/s`,
+        baseline: `${page.jsonRps} req/s`,
+        target: '>= 0.5',
+      },
+      page.ratio >= 0.5,
+      page.bound,
+    );
+  if (queue) {
+    add(
+      {
+        figure: 'queue, deep page / first page without the counts',
+        value: queue.deepOverFirst,
+        portal: `${queue.deepMs} ms`,
+        baseline: `${queue.firstNoCountsMs} ms`,
+        target: '<= 1.5',
+      },
+      queue.deepOverFirst <= 1.5,
+      queue.pagingBound,
+    );
+    add(
+      {
+        figure: "queue, the clerk's first page: with the counts / without",
+        value: queue.countsOverhead,
+        portal: `${queue.firstMs} ms`,
+        baseline: `${queue.firstNoCountsMs} ms`,
+        target: 'reported',
+      },
+      null,
+      queue.bound,
+    );
+    add(
+      {
+        figure: 'queue, deep page plan: a queue index, no sort',
+        value: queue.indexPlan,
+        portal: queue.indexPlan ? 'index, no sort' : 'not index-only order',
+        baseline: null,
+        target: 'true',
+      },
+      queue.indexPlan === true,
+      null,
+    );
+  }
+  if (ipn)
+    add(
+      {
+        figure: 'ipn credits',
+        value: ipn.credits,
+        portal: `${ipn.rps} req/s`,
+        baseline: null,
+        target: `== ${ipn.expectedCredits}`,
+      },
+      ipn.credits === ipn.expectedCredits,
+      ipn.bound,
+    );
+  if (workers)
+    add(
+      {
+        figure: 'workers (portal worker / no-op BullMQ worker)',
+        value: workers.ratio,
+        portal: `${workers.jobsPerSec} jobs/s`,
+        baseline: `${workers.baselineJobsPerSec} jobs/s`,
+        target: '>= 0.5',
+      },
+      workers.ratio >= 0.5,
+      workers.bound,
+    );
+  return out;
+}
+
 function printTable(r: any): void {
   const rows: [string, string, string, string, string][] = [];
   const pass = (ok: boolean | undefined) => (ok === undefined ? '-' : ok ? 'ok' : 'MISSED');
   if (r.submit)
     rows.push([
-      'submit',
+      `submit, ${r.submit.agencies} agencies`,
       `${r.submit.rps} req/s`,
       `pgbench ${r.submit.baselineTps} tps`,
       `${r.submit.ratio}`,
       `>= 0.5 ${pass(r.submit.ratio >= 0.5)}`,
+    ]);
+  if (r.submit?.oneAgency)
+    rows.push([
+      'submit, one agency',
+      `${r.submit.oneAgency.rps} req/s`,
+      `pgbench ${r.submit.oneAgency.baselineTps} tps`,
+      `${r.submit.oneAgency.ratio}`,
+      'reported',
     ]);
   if (r.read)
     rows.push([
@@ -320,7 +473,7 @@ function printTable(r: any): void {
   if (r.queue) {
     rows.push([
       'queue',
-      `first ${r.queue.firstMs} ms, deep ${r.queue.deepMs} ms`,
+      `first ${r.queue.firstMs} ms (${r.queue.firstNoCountsMs} without counts), deep ${r.queue.deepMs} ms`,
       `${r.queue.openDossiers} open of ${r.queue.dossiers}`,
       `${r.queue.deepOverFirst}`,
       `<= 1.5 ${pass(r.queue.deepOverFirst <= 1.5)}`,
@@ -369,8 +522,11 @@ function printTable(r: any): void {
     console.log(
       `\nipn RspCode: ${JSON.stringify(r.ipn.rspCodes)} (expected ${JSON.stringify(r.ipn.expectedRspCodes)})`,
     );
+  const bounds = r.figures.filter((f: Figure) => f.bound);
+  if (bounds.length)
+    console.log(`\nwhat bounds them:\n${bounds.map((f: Figure) => `- ${f.figure}: ${f.bound}`).join('\n')}`);
   console.log(
-    `\n${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, Redis ${r.machine.redis}`,
+    `\n${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, Redis ${r.machine.redis}; load average ${r.machine.loadAverage.atStart.join(' ')} at the start, ${r.machine.loadAverage.atEnd.join(' ')} at the end`,
   );
   console.log(
     `total ${r.run.totalS} s; results in bench/results.json${Object.keys(r.errors).length ? `; FAILED: ${Object.keys(r.errors).join(', ')}` : ''}`,

@@ -33,6 +33,42 @@ export async function loadDemo(pool: Pool): Promise<Demo> {
   };
 }
 
+export type BenchProcedure = { id: string; agencyId: string; versionId: string };
+
+/**
+ * `n` agencies copied from the agency of `procedure` (every column but id, code and name: its calendar), each with a
+ * copy of the procedure and of its published version (same form, documents and workflow): a load spread over
+ * agencies, each with its own code counter. Copied row by row as JSON, so columns added later come along.
+ */
+export async function createAgencies(
+  pool: Pool,
+  n: number,
+  procedure: { id: string; agencyId: string; versionId: string },
+): Promise<BenchProcedure[]> {
+  const copy = (table: string, over: string) => `(jsonb_populate_record(NULL::${table}, to_jsonb(src) || ${over})).*`;
+  const { rows } = await pool.query(
+    `WITH g AS (
+       INSERT INTO agencies
+       SELECT ${copy('agencies', `jsonb_build_object('id', gen_random_uuid(), 'code', 'BENCH.' || lpad(i::text, 2, '0'), 'name', src.name || ' (bench ' || i || ')')`)}
+         FROM agencies src, generate_series(1, $1::int) i WHERE src.id = $2
+       RETURNING id, code
+     ), p AS (
+       INSERT INTO procedures
+       SELECT ${copy('procedures', `jsonb_build_object('id', gen_random_uuid(), 'code', src.code || '-' || g.code, 'agency_id', g.id)`)}
+         FROM procedures src, g WHERE src.id = $3
+       RETURNING id, agency_id
+     ), v AS (
+       INSERT INTO procedure_versions
+       SELECT ${copy('procedure_versions', `jsonb_build_object('id', gen_random_uuid(), 'procedure_id', p.id)`)}
+         FROM procedure_versions src, p WHERE src.id = $4
+       RETURNING id, procedure_id
+     )
+     SELECT p.id, p.agency_id, v.id AS version_id FROM p JOIN v ON v.procedure_id = p.id`,
+    [n, procedure.agencyId, procedure.id, procedure.versionId],
+  );
+  return rows.map((r) => ({ id: r.id, agencyId: r.agency_id, versionId: r.version_id }));
+}
+
 export interface Citizen {
   id: string;
   locale: 'vi' | 'en';

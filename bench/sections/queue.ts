@@ -4,9 +4,19 @@ import { median, round } from '../lib/load';
 import { Env, takeStatements } from '../lib/portal';
 
 export interface QueueResult {
+  /** The first page as the clerk gets it: the items and the counts per state (the tabs above the list). */
   firstMs: number;
+  /** The same first page without the counts (its items only, through a cursor before the first row). */
+  firstNoCountsMs: number;
   deepMs: number;
+  /** Deep page / first page without the counts: what paging deeper costs (like with like: neither counts). */
   deepOverFirst: number;
+  /** First page with the counts / without: what the counts cost the clerk's first page. */
+  countsOverhead: number;
+  /** What bounds the first page, from the figures above. */
+  bound: string;
+  /** What bounds a page without the counts, first or deep. */
+  pagingBound: string;
   indexPlan: boolean;
   dossiers: number;
   openDossiers: number;
@@ -20,17 +30,23 @@ export interface QueueResult {
   plan: string;
   countsPlan: string;
   firstMsAll: number[];
+  firstNoCountsMsAll: number[];
   deepMsAll: number[];
 }
 
 const BIRTH_EXTRACT = '1.004884';
 
+/** A cursor before every row of the queue: the first page's items, without the counts the first page carries. */
+export const BEFORE_FIRST = encodeCursor([new Date(0).toISOString(), '00000000-0000-0000-0000-000000000000']);
+
 /**
  * Queue: 1,000,000 dossiers of one agency seeded in bulk with SQL (8 in 10
  * open, spread over the last 60 days; 2 in 10 finished), then the agency
- * clerk's `GET /queue`: the first page and a page 10,000 rows deep (the
- * cursor built as the API builds it), each timed sequentially, median of
- * `samples`. The plan of the deep page's query (as the API ran it, captured
+ * clerk's `GET /queue`: the first page as the clerk gets it (with the counts
+ * per state), the same page without the counts (the API counts on the first
+ * page only, so it is asked with a cursor before the first row), and a page
+ * 10,000 rows deep (the cursor built as the API builds it), each timed
+ * sequentially, median of `samples`. The plan of the deep page's query (as the API ran it, captured
  * in its process) is printed; `indexPlan` is true when it reads an index of
  * the queue and sorts nothing from the dossiers table.
  */
@@ -77,15 +93,23 @@ export async function benchQueue(
   const firstCursor = (first.body as unknown as { nextCursor: string }).nextCursor;
   if (!firstCursor) throw new Error('queue: no nextCursor on the first page');
   await page(firstCursor);
+  // The cursor before the first row gives the first page's rows, without the counts.
+  const noCounts = await page(BEFORE_FIRST);
+  const ids = (b: unknown) => (b as { items: { id: string }[] }).items.map((i) => i.id).join();
+  if (ids(noCounts.body) !== ids(first.body) || 'counts' in noCounts.body || !('counts' in first.body))
+    throw new Error('queue: the page before the first row is not the first page without its counts');
 
   // What the API runs for one deep page, captured in its process.
   await takeStatements(env.api);
   await page(deepCursor);
   const captured = await takeStatements(env.api);
   const itemsStmt = captured.find((s) => /ORDER BY d\.attention_at/i.test(s.text));
-  const countsStmt = captured.find((s) => /count\(\*\)/i.test(s.text));
+  // The counts run on the first page only: captured there.
+  await page();
+  const countsStmt = (await takeStatements(env.api)).find((s) => /count\(\*\)/i.test(s.text));
 
   const firstAll: number[] = [];
+  const firstNoCountsAll: number[] = [];
   const deepAll: number[] = [];
   await bounded(
     'queue pages',
@@ -93,11 +117,17 @@ export async function benchQueue(
     (async () => {
       for (let i = 0; i < 3; i++) {
         await page();
+        await page(BEFORE_FIRST);
         await page(deepCursor);
       }
+      // The three pages in turn, the order reversed every other round (none always follows the counts' query).
+      const kinds: [number[], string | undefined][] = [
+        [firstAll, undefined],
+        [firstNoCountsAll, BEFORE_FIRST],
+        [deepAll, deepCursor],
+      ];
       for (let i = 0; i < o.samples; i++) {
-        firstAll.push((await page()).ms);
-        deepAll.push((await page(deepCursor)).ms);
+        for (const [into, cursor] of i % 2 ? [...kinds].reverse() : kinds) into.push((await page(cursor)).ms);
       }
     })(),
   );
@@ -134,11 +164,25 @@ export async function benchQueue(
   }
 
   const firstMs = median(firstAll);
+  const firstNoCountsMs = median(firstNoCountsAll);
   const deepMs = median(deepAll);
+  const bound =
+    firstMs > 2 * firstNoCountsMs
+      ? `the counts per state: the first page takes ${round(firstMs, 1)} ms with them, ${round(firstNoCountsMs, 1)} ms ` +
+        `without; their query counts the agency's ${open} open dossiers (${round(countsMs, 1)} ms in Postgres), the items ` +
+        `query reads one page off the queue index (${round(itemsFirstMs, 2)} ms)`
+      : `the request itself (auth, scope, JSON): the items query takes ${round(itemsFirstMs, 2)} ms of ` +
+        `${round(firstNoCountsMs, 1)} ms, the counts ${round(countsMs, 1)} ms`;
   return {
     firstMs: round(firstMs, 2),
+    firstNoCountsMs: round(firstNoCountsMs, 2),
     deepMs: round(deepMs, 2),
-    deepOverFirst: round(deepMs / firstMs, 3),
+    deepOverFirst: round(deepMs / firstNoCountsMs, 3),
+    countsOverhead: round(firstMs / firstNoCountsMs, 2),
+    bound,
+    pagingBound:
+      `one page off the queue index whatever the depth (items query ${round(itemsFirstMs, 2)} ms first, ` +
+      `${round(itemsDeepMs, 2)} ms deep, in Postgres); the rest of ${round(firstNoCountsMs, 1)} ms is the request (auth, scope, JSON)`,
     indexPlan,
     dossiers: o.dossiers,
     openDossiers: open,
@@ -151,6 +195,7 @@ export async function benchQueue(
     plan,
     countsPlan,
     firstMsAll: firstAll.map((x) => round(x, 1)),
+    firstNoCountsMsAll: firstNoCountsAll.map((x) => round(x, 1)),
     deepMsAll: deepAll.map((x) => round(x, 1)),
   };
 }

@@ -30,7 +30,7 @@ import { checkApology } from './apology';
 import { DocumentsRepository } from './documents.repository';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DossierRow, dossierCode } from './dossier';
-import { DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } from './dossier.repository';
+import { CodeToTake, DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } from './dossier.repository';
 import { DossierSurroundings, DossierView, toDossierView } from './dossier.view';
 import { DossierEffects, EffectContext } from './effects';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -48,6 +48,9 @@ export interface ActionInput {
   /** `request_supplement` only: every item to supplement in this round (else the comment's lines). */
   items?: SupplementItem[];
 }
+
+/** Effects that do not read the dossier's code: a submission with no other effect may take its code last. */
+const CODE_FREE_EFFECTS: readonly string[] = ['startClock', 'requirePayment'];
 
 @Injectable()
 export class ApplicationsService {
@@ -355,9 +358,17 @@ export class ApplicationsService {
         const row = await this.load(m, user, id, true);
         const version = await this.procedures.version(row.procedure_version_id);
         const key = this.submitActionKey(version, row.state);
-        const updated = await this.transition(m, user, row, version, key, {});
+        const codeLast: CodeToTake[] = [];
+        const updated = await this.transition(m, user, row, version, key, {}, undefined, false, codeLast);
         const body = await this.view(user, updated, m);
-        await this.idempotency.save(m, user.id, idempotencyKey, requestHash, body);
+        if (codeLast.length === 0) {
+          await this.idempotency.save(m, user.id, idempotencyKey, requestHash, body);
+        } else {
+          // A first submission's code, last, then COMMIT: the agency's counter row is locked from here to the
+          // commit only, so the submissions of one agency run side by side up to this statement.
+          const answer = { accountId: user.id, key: idempotencyKey, requestHash, body };
+          body.code = await this.dossiers.assignCode(m, codeLast[0], answer);
+        }
         return { status: 200, body };
       });
     } catch (e) {
@@ -556,6 +567,12 @@ export class ApplicationsService {
     planRoles?: Role[],
     /** Counter intake: the receiving counter may be another agency of the province than the one that works it. */
     atCounter = false,
+    /**
+     * When given, a first submission's code is not taken here but pushed onto it, for the caller to take as its
+     * transaction's last statement (`DossierRepository.assignCode`); the dossier is written without a code until
+     * then. Not when an effect of this move may need the code (a receipt quotes it): see CODE_FREE_EFFECTS.
+     */
+    codeLast?: CodeToTake[],
   ): Promise<DossierRow> {
     if (!isSystem(actor) && !atCounter) this.checkWorkingAgency(actor, row);
     const attachments = isSystem(actor) ? [] : await this.checkAttachments(m, actor, row.id, input.attachmentIds ?? []);
@@ -583,7 +600,9 @@ export class ApplicationsService {
     let code = row.code;
     if (!code && plan.action.key === SUBMIT_ACTION) {
       const day = localDateOf(row.calendar, now);
-      code = dossierCode(row.agency_code, day, await this.dossiers.nextCodeNumber(m, row.agency_id, day));
+      if (codeLast && !plan.to.terminal && plan.effects.every((e) => CODE_FREE_EFFECTS.includes(e)))
+        codeLast.push({ dossierId: row.id, agencyId: row.agency_id, agencyCode: row.agency_code, day });
+      else code = dossierCode(row.agency_code, day, await this.dossiers.nextCodeNumber(m, row.agency_id, day));
     }
     const before: DeadlineState = {
       receivedAt: row.received_at,

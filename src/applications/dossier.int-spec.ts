@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { createSuiteDatabase, dropDatabase } from '../../test/support/db';
 import type { AuthUser } from '../auth/auth-user';
-import { NotFound } from '../common/problem';
+import { NotFound, ValidationFailed } from '../common/problem';
 import { validateEnvironment } from '../config/configuration';
 import { dataSourceOptions } from '../database/data-source';
 import { OutboxModule } from '../outbox/outbox.module';
@@ -184,6 +184,75 @@ describe('dossiers on Postgres', () => {
       expect(await db.transaction((m) => repo.nextCodeNumber(m, agency.id, day))).toBe(n + 1);
       // Another agency, or another day, counts on its own.
       expect(await db.transaction((m) => repo.nextCodeNumber(m, agency.id, '2031-01-03'))).toBe(1);
+    });
+  });
+
+  describe('the code is taken last in the submitting transaction', () => {
+    /** A complete draft of 1.004884 (form and its required document), as the uploads would leave it. */
+    async function completeDraft(applicant: AuthUser): Promise<string> {
+      const [p] = await db.query(
+        `SELECT p.id, p.agency_id, v.id AS version_id FROM procedures p JOIN procedure_versions v ON v.procedure_id = p.id
+          WHERE p.code = '1.004884' AND v.published_at IS NOT NULL ORDER BY v.version DESC LIMIT 1`,
+      );
+      const id = await db.transaction((m) =>
+        repo.insert(m, {
+          agencyId: p.agency_id,
+          procedureId: p.id,
+          procedureVersionId: p.version_id,
+          applicantId: applicant.id,
+          state: 'draft',
+          formData: { fullName: 'Nguyễn Văn An', dateOfBirth: '1990-01-01', copies: 1 },
+          delivery: { method: 'online' },
+        }),
+      );
+      await db.query(
+        `INSERT INTO dossier_documents (dossier_id, document_key, file_name, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_role)
+         VALUES ($1, 'id_card', 'cccd.pdf', 'application/pdf', 10, repeat('0', 64), 'documents/test/cccd.pdf', $2, 'citizen')`,
+        [id, applicant.id],
+      );
+      return id;
+    }
+
+    it('many submissions of one agency at once: unique codes with no gap; a submission failing at the last statement gives its number back', async () => {
+      const an = await account('an.nguyen@demo.local');
+      // One submission first: the procedure's version is then cached (a cold cache reads it on a second connection).
+      await service.submit(an, await completeDraft(an), 'parallel-first');
+      const n = 24;
+      const drafts = await Promise.all(Array.from({ length: n }, () => completeDraft(an)));
+      const twins = await Promise.all([completeDraft(an), completeDraft(an)]);
+      const settled = await Promise.allSettled([
+        ...drafts.map((id, i) => service.submit(an, id, `parallel-${i}`)),
+        // Two dossiers under one Idempotency-Key: one is submitted, the other refused (400), whenever it fails.
+        ...twins.map((id) => service.submit(an, id, 'parallel-twin')),
+      ]);
+      const failed = settled.filter((r) => r.status === 'rejected');
+      expect(failed).toHaveLength(1);
+      expect(failed[0].reason).toBeInstanceOf(ValidationFailed);
+
+      const rows: { id: string; code: string | null; state: string; agency_id: string }[] = await db.query(
+        `SELECT id, code, state, agency_id FROM dossiers WHERE id = ANY($1)`,
+        [[...drafts, ...twins]],
+      );
+      const submitted = rows.filter((r) => r.state !== 'draft');
+      expect(submitted).toHaveLength(n + 1);
+      expect(rows.filter((r) => r.state === 'draft' && r.code === null)).toHaveLength(1);
+      // One prefix (agency, day), numbers consecutive and unique, and the counter stopped at the last one.
+      const codes = submitted.map((r) => r.code!);
+      expect(new Set(codes.map((c) => c.slice(0, -4))).size).toBe(1);
+      const numbers = codes.map((c) => Number(c.slice(-4))).sort((a, b) => a - b);
+      expect(numbers).toEqual(Array.from({ length: n + 1 }, (_, i) => numbers[0] + i));
+      const yymmdd = codes[0].split('-').at(-2)!;
+      const [counter] = await db.query(
+        `SELECT last_value FROM dossier_code_counters WHERE agency_id = $1 AND day = $2::date`,
+        [submitted[0].agency_id, `20${yymmdd.slice(0, 2)}-${yymmdd.slice(2, 4)}-${yymmdd.slice(4)}`],
+      );
+      expect(counter.last_value).toBe(numbers[n]);
+
+      // Each answer, as returned and as kept for a repeat, carries the dossier's code.
+      const answers = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value.body] : []));
+      for (const body of answers) expect(body.code).toBe(rows.find((r) => r.id === body.id)!.code);
+      const repeat = await service.submit(an, drafts[0], 'parallel-0');
+      expect(repeat.body.code).toBe(rows.find((r) => r.id === drafts[0])!.code);
     });
   });
 

@@ -7,8 +7,9 @@ import { correlationId } from '../common/correlation';
 import { modify, selectRows } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
-import { DossierRow, HistoryEntry, historyHash } from './dossier';
+import { DossierRow, dossierCodePrefix, HistoryEntry, historyHash } from './dossier';
 import type { DossierSurroundings } from './dossier.view';
+import { saveAnswerCte } from './idempotency.repository';
 import { type EarlierRequest, SUPPLEMENT_REQUEST_ACTION } from './supplement';
 
 /** A scope as SQL over `d` (dossiers) and `v` (procedure_versions), with its parameters; see scopeClause. */
@@ -172,6 +173,15 @@ export interface QueueRow {
 }
 
 /** A new history entry, chained to the dossier's head. */
+/** A first submission whose code is taken last in its transaction (`DossierRepository.assignCode`). */
+export interface CodeToTake {
+  dossierId: string;
+  agencyId: string;
+  agencyCode: string;
+  /** The agency's local day of the submission, YYYY-MM-DD. */
+  day: string;
+}
+
 export type NewHistoryEntry = Omit<HistoryEntry, 'dossierId' | 'seq'>;
 
 /**
@@ -497,6 +507,53 @@ export class DossierRepository {
       ],
     );
     return { historyId: id, seq: full.seq, hash };
+  }
+
+  /**
+   * A first submission's code, as the LAST statement of its transaction (the caller commits right after): the
+   * counter of the agency's day is incremented and the dossier's code written in one statement. The counter row
+   * stays locked until the transaction ends, as with `nextCodeNumber`, so codes stay unique and gap-free per agency
+   * and day (a rolled-back submission gives its number back, and numbers follow commit order), but it is locked
+   * for this statement and the COMMIT only, not for the whole submission: submissions of one agency overlap up to
+   * here. `answer`: the idempotent answer, kept in the same statement with the code set in its body (`code`).
+   */
+  async assignCode(
+    m: EntityManager,
+    c: CodeToTake,
+    answer?: { accountId: string; key: string; requestHash: string; body: unknown },
+  ): Promise<string> {
+    const keep = answer
+      ? `, ${saveAnswerCte('k', {
+          account: '$5::uuid',
+          key: '$6',
+          requestHash: '$7',
+          body: `jsonb_set($8::jsonb, '{code}', to_jsonb(d.code))`,
+          from: 'FROM d',
+        })}`
+      : '';
+    const [row]: { code: string }[] = await m.query(
+      `WITH c AS (
+         INSERT INTO dossier_code_counters (agency_id, day, last_value) VALUES ($2, $3, 1)
+         ON CONFLICT (agency_id, day) DO UPDATE SET last_value = dossier_code_counters.last_value + 1
+         RETURNING last_value
+       ), d AS (
+         UPDATE dossiers SET code = $4::text || CASE WHEN c.last_value < 10000 THEN lpad(c.last_value::text, 4, '0')
+                                                   ELSE c.last_value::text END
+           FROM c WHERE dossiers.id = $1 AND dossiers.code IS NULL
+         RETURNING dossiers.code
+       )${keep}
+       SELECT code FROM d`,
+      [
+        c.dossierId,
+        c.agencyId,
+        c.day,
+        dossierCodePrefix(c.agencyCode, c.day),
+        ...(answer ? [answer.accountId, answer.key, answer.requestHash, answer.body] : []),
+      ],
+    );
+    // No row: the dossier already had a code (the counter's increment is rolled back with the transaction).
+    if (!row) throw new Error(`dossier ${c.dossierId} already has a code`);
+    return row.code;
   }
 
   /** The next number of the agency's day (gap-free: a counter row, locked until the caller's transaction ends). */

@@ -81,5 +81,10 @@ export function historyHash(prevHash: string | null, e: HistoryEntry): string {
 
 /** `<agency code>-YYMMDD-NNNN`, the date in the agency's local time. */
 export function dossierCode(agencyCode: string, localDay: string, seq: number): string {
-  return `${agencyCode}-${localDay.slice(2).replace(/-/g, '')}-${String(seq).padStart(4, '0')}`;
+  return `${dossierCodePrefix(agencyCode, localDay)}${String(seq).padStart(4, '0')}`;
+}
+
+/** `<agency code>-YYMMDD-`: what precedes the day's number in a dossier code. */
+export function dossierCodePrefix(agencyCode: string, localDay: string): string {
+  return `${agencyCode}-${localDay.slice(2).replace(/-/g, '')}-`;
 }

@@ -29,3 +29,17 @@ export class IdempotencyRepository {
     );
   }
 }
+
+/**
+ * A WITH element `<name> AS (INSERT ...)` that keeps a 200 answer as `save` does, for a statement that must be the
+ * last of its transaction (DossierRepository.assignCode): `account`, `key`, `requestHash` are SQL expressions (its
+ * parameters), `body` a jsonb expression. Only this file writes idempotency_keys; other repositories embed this.
+ */
+export function saveAnswerCte(
+  name: string,
+  sql: { account: string; key: string; requestHash: string; body: string; from: string },
+): string {
+  return `${name} AS (
+    INSERT INTO idempotency_keys (account_id, key, request_hash, status, body)
+    SELECT ${sql.account}, ${sql.key}, ${sql.requestHash}, 200, ${sql.body} ${sql.from})`;
+}
