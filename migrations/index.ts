@@ -13,6 +13,7 @@ import { Transfer1764300300000 } from './1764300300000-transfer';
 import { Counter1764300200000 } from './1764300200000-counter';
 import { SupplementRules1764300000000 } from './1764300000000-supplement-rules';
 import { SignersAndCalendars1764300100000 } from './1764300100000-signers-and-calendars';
+import { OutboxDone1764300600000 } from './1764300600000-outbox-done';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   SignersAndCalendars1764300100000,
   Counter1764300200000,
   Transfer1764300300000,
+  OutboxDone1764300600000,
 ];
