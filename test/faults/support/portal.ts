@@ -306,8 +306,13 @@ export async function pool(n: number, concurrency: number, task: (i: number) => 
 
 /** The portal's notifications queue, seen from the test (BullMQ on the test's Redis, the portal's prefix). */
 export function notificationsQueue(redisUrl: string, prefix = 'portal') {
+  return portalQueue('notifications', redisUrl, prefix);
+}
+
+/** One of the portal's queues, seen from the test. */
+export function portalQueue(name: string, redisUrl: string, prefix = 'portal') {
   const u = new URL(redisUrl);
-  const q = new Queue('notifications', {
+  const q = new Queue(name, {
     prefix,
     connection: {
       host: u.hostname,
