@@ -1,11 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import type { AppConfig } from '../config/configuration';
 import type { Queue } from 'bullmq';
-import type { EntityManager } from 'typeorm';
+import { Client } from 'pg';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AppConfig } from '../config/configuration';
 import { jobOptions, QueueName, restoreSchedules } from '../jobs/jobs';
 import { JobQueues } from '../jobs/jobs.module';
 import { OutboxRepository, OutboxRow } from './outbox.repository';
