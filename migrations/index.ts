@@ -15,6 +15,7 @@ import { ProvinceCounter1764300400000 } from './1764300400000-province-counter';
 import { SupplementRules1764300000000 } from './1764300000000-supplement-rules';
 import { SignersAndCalendars1764300100000 } from './1764300100000-signers-and-calendars';
 import { RequestId1764300500000 } from './1764300500000-request-id';
+import { OutboxDone1764300600000 } from './1764300600000-outbox-done';
 
 /** Every migration, in order. Listed explicitly so builds and tests load the same set. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   Transfer1764300300000,
   ProvinceCounter1764300400000,
   RequestId1764300500000,
+  OutboxDone1764300600000,
 ];

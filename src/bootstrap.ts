@@ -1,7 +1,8 @@
 import Redis from 'ioredis';
+import { resolve } from 'node:path';
 import { loadConfig, setEnvironment } from './config/configuration';
 import { redisOptions } from './config/redis';
-import { startEmbeddedPostgres } from './database/embedded';
+import { embeddedPlan, startEmbeddedPostgres } from './database/embedded';
 import { runMigrations } from './database/migrate';
 import { seedDemo } from './database/seed';
 
@@ -15,10 +16,12 @@ export async function prepareInfrastructure(log: (line: string) => void): Promis
   let stop = (): Promise<void> => Promise.resolve();
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    log(
-      `DATABASE_URL is not set: starting embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in .data/pg)`,
-    );
-    const pg = await startEmbeddedPostgres(env.EMBEDDED_PG_PORT);
+    const plan = embeddedPlan(resolve('.data/pg'));
+    const where = plan.staged
+      ? `data in ${plan.dataDir}: the 'postgres' user it runs as cannot reach this checkout`
+      : 'data in .data/pg';
+    log(`DATABASE_URL is not set: starting embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (${where})`);
+    const pg = await startEmbeddedPostgres(env.EMBEDDED_PG_PORT, plan);
     databaseUrl = pg.url;
     // ConfigModule (started next) reads it from the environment.
     setEnvironment({ DATABASE_URL: pg.url });

@@ -54,6 +54,8 @@ describe('operations', () => {
     expect(JSON.stringify(failed)).not.toContain(citizen.email);
     // The SMS went out; the job waits to retry the email (backoff), so nothing is lost.
     const queues = await t.http.get('/api/v1/admin/queues').set(a.auth).expect(200);
+    // The submission's job is handed to BullMQ and not finished (its email waits to be retried).
+    expect(queues.body.outboxUnfinished).toBeGreaterThanOrEqual(1);
     const notifications = queues.body.queues.find((q: { name: string }) => q.name === 'notifications');
     expect(notifications.workers).toBeGreaterThanOrEqual(1);
     expect(notifications.counts.delayed).toBeGreaterThanOrEqual(1);

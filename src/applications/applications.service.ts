@@ -426,9 +426,14 @@ export class ApplicationsService {
    * The portal acting by itself on an event (payment confirmed, parcel
    * delivered): the workflow's `system` action for the trigger from the
    * dossier's state, if any. False when there is none (already moved on: an
-   * event is applied once).
+   * event is applied once). `inMove` runs in the move's transaction, only when it moves.
    */
-  async trigger(dossierId: string, trigger: Trigger, data: Record<string, unknown> = {}): Promise<boolean> {
+  async trigger(
+    dossierId: string,
+    trigger: Trigger,
+    data: Record<string, unknown> = {},
+    inMove?: (m: EntityManager) => Promise<void>,
+  ): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const row = await this.dossiers.lockById(m, dossierId);
       if (!row) return false;
@@ -436,6 +441,7 @@ export class ApplicationsService {
       const action = systemActionFor(version.workflow, row.state, trigger);
       if (!action) return false;
       await this.transition(m, { kind: 'system', trigger }, row, version, action.key, { data });
+      await inMove?.(m);
       return true;
     });
   }

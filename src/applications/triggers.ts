@@ -31,9 +31,17 @@ void everyTriggerDescribed;
 export class DossierTriggers {
   constructor(private readonly applications: ApplicationsService) {}
 
-  /** True when the dossier moved; false when its state has no system action for the trigger (already applied). */
-  fire<T extends Trigger>(trigger: T, dossierId: string, data: TriggerData[T]): Promise<boolean> {
-    return this.applications.trigger(dossierId, trigger, { ...data });
+  /**
+   * True when the dossier moved; false when its state has no system action for the trigger (already applied).
+   * `inMove` runs in the transaction of the move, only when it moves (a job marks its outbox row done there).
+   */
+  fire<T extends Trigger>(
+    trigger: T,
+    dossierId: string,
+    data: TriggerData[T],
+    inMove?: (m: EntityManager) => Promise<void>,
+  ): Promise<boolean> {
+    return this.applications.trigger(dossierId, trigger, { ...data }, inMove);
   }
 
   /**

@@ -265,6 +265,30 @@ export class Environment {
   @Min(0)
   SHUTDOWN_DRAIN_MS = 10_000;
 
+  /**
+   * How often the worker's reconciler looks for outbox rows handed to BullMQ whose job never finished (lost when
+   * a Redis without persistence restarts empty), and re-adds them; it also puts back a missing job schedule.
+   */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(100)
+  OUTBOX_RECONCILE_EVERY_MS = 10_000;
+
+  /** A row is re-added once its job has gone unfinished this long since it was handed to BullMQ. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1000)
+  OUTBOX_RECONCILE_AFTER_MS = 30_000;
+
+  /**
+   * BullMQ's job lock (lockDuration) and stalled-job check (stalledInterval): a job whose worker died is run again
+   * by another worker within about twice this. Longer than any job may block its worker's event loop.
+   */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1000)
+  JOB_LOCK_MS = 30_000;
+
   /** VNPay merchant (terminal) code; the built-in sandbox accepts the same. */
   @IsString()
   @MinLength(1)

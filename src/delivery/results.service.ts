@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user';
 import { Conflict, Gone, NotFound, UnsupportedMediaType } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
+import type { JobDone } from '../outbox/completion';
 import { OutboxService } from '../outbox/outbox.service';
 import { SignatureRefused } from '../signing/signature-refused';
 import { SignatureCheck, SigningService } from '../signing/signing.service';
@@ -104,10 +105,10 @@ export class ResultsService {
   }
 
   /** Worker: renders and stores a generated result, then tells the citizen it is available. Idempotent. */
-  async complete(resultId: string): Promise<'issued' | 'already'> {
+  async complete(resultId: string, done?: JobDone): Promise<'issued' | 'already'> {
     const r = await this.repo.toRender(resultId);
     if (!r) throw new NotFound('result');
-    if (r.status === 'issued' && r.sha256) return this.announce(r, 'already');
+    if (r.status === 'issued' && r.sha256) return this.announce(r, 'already', done);
     const template: ResultTemplate = r.result_template ?? {};
     // The signer is who approved (the approval in the history), else whoever issued the result.
     const approver = r.approval?.approver ?? {
@@ -166,17 +167,23 @@ export class ResultsService {
       await this.outbox.add(m, [
         { name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } },
       ]);
+      await done?.(m);
       return 'issued' as const;
     });
   }
 
   /** An uploaded result needs no rendering: only the announcement (once, by its unique notification key). */
-  private async announce(r: { id: string; dossier_id: string }, outcome: 'already'): Promise<'already'> {
-    await this.db.transaction((m) =>
-      this.outbox.add(m, [
+  private async announce(
+    r: { id: string; dossier_id: string },
+    outcome: 'already',
+    done?: JobDone,
+  ): Promise<'already'> {
+    await this.db.transaction(async (m) => {
+      await this.outbox.add(m, [
         { name: 'dossier-event', data: { dossierId: r.dossier_id, event: 'result_available', sourceId: r.id } },
-      ]),
-    );
+      ]);
+      await done?.(m);
+    });
     return outcome;
   }
 

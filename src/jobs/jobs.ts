@@ -91,8 +91,26 @@ export const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
   { id: 'deadline-sweep', name: 'deadline-sweep', everyMs: environmentValue('DEADLINE_SWEEP_EVERY_MS') },
 ];
 
+/**
+ * The BullMQ worker options of every processor: its concurrency, and the job lock (JOB_LOCK_MS) whose lapse hands
+ * the jobs of a worker that died to another worker (the stalled-job check runs as often).
+ */
+export function workerOptions(concurrency: number): {
+  concurrency: number;
+  lockDuration: number;
+  stalledInterval: number;
+} {
+  const lock = environmentValue('JOB_LOCK_MS');
+  return { concurrency, lockDuration: lock, stalledInterval: lock };
+}
+
 export function jobOptions(name: JobName): JobsOptions {
   return { ...DEFAULT_JOB_OPTIONS, ...(JOB_OPTIONS[name] ?? {}) };
+}
+
+/** The schedules whose jobs run on this queue. */
+export function schedulesOf(queue: Pick<Queue, 'name'>) {
+  return SCHEDULES.filter((x) => JOB_QUEUE[x.name] === queue.name);
 }
 
 /**
@@ -100,9 +118,23 @@ export function jobOptions(name: JobName): JobsOptions {
  * every replica (a scheduler id is unique). Redis being away only delays it.
  */
 export async function upsertSchedules(queue: Queue, warn: (message: string) => void): Promise<void> {
-  for (const s of SCHEDULES.filter((x) => JOB_QUEUE[x.name] === queue.name)) {
+  for (const s of schedulesOf(queue)) {
     await queue
       .upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: jobOptions(s.name) })
       .catch((e: Error) => warn(`could not schedule ${s.id}: ${e.message}`));
   }
+}
+
+/**
+ * Puts back the schedules of this queue that Redis no longer has (a Redis without persistence restarted empty),
+ * leaving existing ones alone (their next run stays where it is). Returns the ids put back.
+ */
+export async function restoreSchedules(queue: Queue): Promise<string[]> {
+  const restored: string[] = [];
+  for (const s of schedulesOf(queue)) {
+    if (await queue.getJobScheduler(s.id)) continue;
+    await queue.upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {}, opts: jobOptions(s.name) });
+    restored.push(s.id);
+  }
+  return restored;
 }

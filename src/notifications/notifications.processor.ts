@@ -1,10 +1,11 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Job, UnrecoverableError } from 'bullmq';
 import { createHash, randomBytes } from 'node:crypto';
 import { type AppConfig, environmentValue } from '../config/configuration';
-import { JobDataByName, JobName, QUEUES } from '../jobs/jobs';
+import { JobDataByName, JobName, QUEUES, workerOptions } from '../jobs/jobs';
+import { CompletingWorkerHost, OutboxCompletion } from '../outbox/completion';
 import { AccountsRepository, Recipient } from '../auth/accounts.repository';
 import { FormFile, FormsService } from '../forms/forms.service';
 import { Metrics } from '../metrics/metrics';
@@ -23,10 +24,11 @@ type Channel = 'email' | 'sms';
  * notification row is claimed before sending and a `sent` row is never sent
  * again, however often BullMQ delivers the job. A channel that fails is
  * recorded `failed` with its error and the job is retried with backoff;
- * after the last attempt the row stays `failed` for operators to see.
+ * after the last attempt the row stays `failed` for operators to see. The job's outbox row is marked done once
+ * every message is out (CompletingWorkerHost): the messages themselves are the effect, outside Postgres.
  */
-@Processor(QUEUES.notifications, { concurrency: environmentValue('NOTIFICATION_CONCURRENCY') })
-export class NotificationsProcessor extends WorkerHost {
+@Processor(QUEUES.notifications, workerOptions(environmentValue('NOTIFICATION_CONCURRENCY')))
+export class NotificationsProcessor extends CompletingWorkerHost {
   static readonly queue = QUEUES.notifications;
   static readonly handles: JobName[] = ['dossier-event', 'account-event'];
 
@@ -40,11 +42,12 @@ export class NotificationsProcessor extends WorkerHost {
     private readonly config: ConfigService<AppConfig, true>,
     private readonly forms: FormsService,
     private readonly metrics: Metrics,
+    completion: OutboxCompletion,
   ) {
-    super();
+    super(completion);
   }
 
-  async process(job: NotificationJob): Promise<void> {
+  protected async handle(job: NotificationJob): Promise<void> {
     switch (job.name) {
       case 'dossier-event':
         return this.dossierEvent(job.data);

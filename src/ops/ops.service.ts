@@ -31,6 +31,7 @@ export class OpsService {
 
   async overview() {
     const pending = await this.outbox.pendingCount();
+    const unfinished = await this.outbox.unfinishedCount();
     const queues = await Promise.all(
       this.queues.all().map(async (q) => ({
         name: q.name,
@@ -40,7 +41,7 @@ export class OpsService {
     );
     // Per callback: bad signatures (never stored) and the 429s of addresses over CALLBACK_FAILURE_RATE_LIMIT.
     const rejectedCallbacks = await this.callbacks.totals().catch(() => null);
-    return { outboxPending: pending, queues, rejectedCallbacks };
+    return { outboxPending: pending, outboxUnfinished: unfinished, queues, rejectedCallbacks };
   }
 
   /** The failed jobs of a queue, newest first; NotFound for a queue the registry does not know. */

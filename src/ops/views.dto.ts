@@ -23,6 +23,11 @@ export class CallbackTotalsDto {
 @ApiExtraModels(CallbackTotalsDto)
 export class QueuesOverviewDto {
   @ApiProperty({ type: 'integer', description: 'Outbox rows not yet moved into the queues' }) outboxPending: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Outbox rows moved into the queues whose job has not finished (waiting, running, or lost with Redis)',
+  })
+  outboxUnfinished: number;
   @ApiProperty({ type: [QueueStatusDto] }) queues: QueueStatusDto[];
   @ApiProperty({
     type: 'object',

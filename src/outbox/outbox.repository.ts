@@ -14,7 +14,10 @@ export interface OutboxRow {
   request_id: string | null;
 }
 
-/** The only place that reads or writes `outbox`: rows written in the caller's transaction, the relay's claims. */
+/**
+ * The only place that reads or writes `outbox`: rows written in the caller's transaction, the relay's claims, the
+ * handlers' done marks and the reconciler's claims of rows whose job never finished.
+ */
 @Injectable()
 export class OutboxRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -76,6 +79,54 @@ export class OutboxRepository {
          FROM outbox WHERE dispatched_at IS NULL`,
     );
     return { rows: row.pending, oldestAgeSeconds: Math.max(0, row.oldest ?? 0) };
+  }
+
+  /** Rows the reconciler found still held by BullMQ: their wait starts again (dispatched_at), nothing re-added. */
+  async markStillQueued(m: Db, ids: string[]): Promise<void> {
+    await execute(m, `UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  /**
+   * Marks the row of a finished job done, in the caller's transaction (a handler's, with its effect) or on its own.
+   * A row given up earlier and then finished (an operator retried the job) is done with its error cleared.
+   */
+  async markDone(id: string, m: Db = this.db): Promise<void> {
+    await execute(
+      m,
+      `UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = $1 AND (done_at IS NULL OR last_error IS NOT NULL)`,
+      [id],
+    );
+  }
+
+  /** Marks the row of a job BullMQ gave up (its last attempt failed) done, with the reason: not re-added. */
+  async markGivenUp(id: string, error: string): Promise<void> {
+    await execute(this.db, `UPDATE outbox SET done_at = now(), last_error = $2 WHERE id = $1 AND done_at IS NULL`, [
+      id,
+      error.slice(0, 500),
+    ]);
+  }
+
+  /**
+   * Claims up to `limit` rows handed to BullMQ at least `olderThanMs` ago whose job never finished (no done mark),
+   * longest waiting first, in the caller's transaction; rows another reconciler holds are skipped.
+   */
+  claimUnfinished(m: Db, olderThanMs: number, limit: number): Promise<OutboxRow[]> {
+    return selectRows<OutboxRow>(
+      m,
+      `SELECT id, queue, job_name, payload, request_id FROM outbox
+        WHERE dispatched_at IS NOT NULL AND done_at IS NULL AND dispatched_at < now() - make_interval(secs => $1::float8 / 1000)
+        ORDER BY dispatched_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
+      [olderThanMs],
+    );
+  }
+
+  /** Rows handed to BullMQ whose job has not finished yet (waiting, running, retrying, or lost with Redis). */
+  async unfinishedCount(): Promise<number> {
+    const [{ unfinished }] = await selectRows<{ unfinished: number }>(
+      this.db,
+      `SELECT count(*)::int AS unfinished FROM outbox WHERE dispatched_at IS NOT NULL AND done_at IS NULL`,
+    );
+    return unfinished;
   }
 
   /** Rows not yet handed to BullMQ. */

@@ -7,6 +7,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { Conflict, NotFound, ValidationFailed } from '../common/problem';
 import type { AppConfig } from '../config/configuration';
 import { Metrics } from '../metrics/metrics';
+import type { JobDone } from '../outbox/completion';
 import { OutboxService } from '../outbox/outbox.service';
 import { renderPaymentReceipt } from '../pdf/render';
 import { RECEIPT_SIGNATURE_REASON } from '../signing/pdf-signature';
@@ -334,7 +335,8 @@ export class PaymentsService {
 
   // ------------------------------------------------------------ refunds (worker)
 
-  async processRefund(refundId: string): Promise<'succeeded' | 'failed' | 'retry' | 'done'> {
+  /** Asks the provider for the refund; `jobDone` runs in the transaction that records a final outcome. */
+  async processRefund(refundId: string, jobDone?: JobDone): Promise<'succeeded' | 'failed' | 'retry' | 'done'> {
     const refund = await this.repo.refundToProcess(refundId);
     if (!refund || refund.state !== 'requested') return 'done';
     const provider = this.providers.get(refund.provider);
@@ -376,6 +378,7 @@ export class PaymentsService {
         result.outcome === 'succeeded' ? 'refunded' : 'refund_pending',
         result.raw,
       );
+      await jobDone?.(m);
     });
     return result.outcome;
   }

@@ -23,7 +23,14 @@ describe('worker killed (SIGKILL) in the middle of a batch of jobs', () => {
   let citizens: Citizen[];
 
   beforeAll(async () => {
-    env = await FaultEnv.start({ label: 'worker-kill', worker: false, smtpDelayMs: 150, smsDelayMs: 50 });
+    env = await FaultEnv.start({
+      label: 'worker-kill',
+      worker: false,
+      smtpDelayMs: 150,
+      smsDelayMs: 50,
+      // The jobs the killed worker held come back once their lock lapses: 5 to 10 s here (30 to 60 s by default).
+      env: { JOB_LOCK_MS: '5000' },
+    });
     queue = notificationsQueue(env.redis.url);
     citizens = [
       await env.client.login(DEMO_CITIZEN),
@@ -72,7 +79,8 @@ describe('worker killed (SIGKILL) in the middle of a batch of jobs', () => {
     expect(jobsAtKill.active + jobsAtKill.waiting).toBeGreaterThan(0); // really in the middle
     await sleep(500);
 
-    // Restart: the waiting jobs go on at once; the ones killed mid-flight come back when BullMQ finds them stalled.
+    // Restart: the waiting jobs go on at once; the ones killed mid-flight come back when BullMQ finds them stalled
+    // (their lock lapsed: JOB_LOCK_MS).
     const restartAt = Date.now();
     await env.worker.start();
     await waitFor(

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { UnrecoverableError } from 'bullmq';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BadRequest, NotFound, Unauthorized } from '../../common/problem';
+import type { JobDone } from '../../outbox/completion';
 import { OutboxMessage, OutboxService } from '../../outbox/outbox.service';
 import { advances, POSTAL_PROVIDER, PostalProvider, PostalProviderError, ShipmentStatus } from './postal-provider';
 import { ShipmentsRepository } from './shipments.repository';
@@ -57,7 +58,7 @@ export class PostalService {
    * network / 5xx errors (the job retries with backoff); a request the
    * operator rejects as wrong throws bullmq's UnrecoverableError (no retry).
    */
-  async createShipment(dossierId: string): Promise<CreateShipmentOutcome> {
+  async createShipment(dossierId: string, done?: JobDone): Promise<CreateShipmentOutcome> {
     const existing = await this.shipments.findByDossier(dossierId);
     if (existing) return { outcome: 'exists', shipmentId: existing.id, waybill: existing.waybill };
 
@@ -120,6 +121,7 @@ export class PostalService {
       await this.outbox.add(m, [
         { name: 'dossier-event', data: { dossierId, event: 'shipped', sourceId: shipmentId } },
       ]);
+      await done?.(m);
       return { outcome: 'created' as const, shipmentId, waybill: created.waybill };
     });
   }

@@ -217,3 +217,83 @@ export async function sentCount(db: Pool, dossierIds: string[], event: string, c
   ).rows;
   return r.n;
 }
+
+export interface DossierMessagesAudit {
+  /** Distinct (dossier, event, source, audience) the outbox asked to announce. */
+  events: number;
+  /** Notification rows of these dossiers, and how many reached their sink. */
+  rows: number;
+  delivered: number;
+  problems: string[];
+  emailRepeats: number;
+  smsRepeats: number;
+}
+
+/**
+ * Every announcement (`dossier-event` outbox row) of these dossiers, whatever the event: to the citizen, exactly
+ * one email and one SMS row for (dossier, event, source), both sent; to staff, every row sent. Every sent row
+ * reached its sink (the mail relay by Message-ID, the SMS gateway by client reference); extra copies under the
+ * same id are counted as repeats (a sender killed between the relay's answer and its record); nothing reached a
+ * sink that no row knows. An outbox row may repeat an announcement (a re-run job): the rows' unique key makes it one
+ * message.
+ */
+export async function auditDossierMessages(
+  db: Pool,
+  smtp: SmtpSink,
+  sms: SmsSink,
+  dossierIds: string[],
+): Promise<DossierMessagesAudit> {
+  const asked: any[] = (
+    await db.query(
+      `SELECT DISTINCT o.payload->>'dossierId' AS dossier_id, o.payload->>'event' AS event, o.payload->>'sourceId' AS source_id,
+              coalesce(o.payload->>'audience', 'citizen') AS audience, d.applicant_id
+         FROM outbox o JOIN dossiers d ON d.id::text = o.payload->>'dossierId'
+        WHERE o.job_name = 'dossier-event' AND o.payload->>'dossierId' = ANY($1::text[])`,
+      [dossierIds],
+    )
+  ).rows;
+  const rows: any[] = (
+    await db.query(
+      `SELECT id, dossier_id, event, source_id, recipient_id, channel, status, last_error FROM notifications
+        WHERE dossier_id = ANY($1::uuid[])`,
+      [dossierIds],
+    )
+  ).rows;
+  const email = smtp.copiesByNotification();
+  const text = sms.copiesByNotification();
+  const out: DossierMessagesAudit = {
+    events: asked.length,
+    rows: rows.length,
+    delivered: 0,
+    problems: [],
+    emailRepeats: 0,
+    smsRepeats: 0,
+  };
+  for (const a of asked) {
+    const of = rows.filter((r) => r.dossier_id === a.dossier_id && r.event === a.event && r.source_id === a.source_id);
+    const what = `dossier ${a.dossier_id} '${a.event}' (${a.audience})`;
+    if (a.audience === 'citizen') {
+      for (const channel of ['email', 'sms']) {
+        const mine = of.filter((r) => r.recipient_id === a.applicant_id && r.channel === channel);
+        if (mine.length !== 1) out.problems.push(`${what}: ${mine.length} ${channel} rows to the citizen`);
+      }
+    } else if (of.filter((r) => r.recipient_id !== a.applicant_id).length === 0) {
+      out.problems.push(`${what}: no message to staff`);
+    }
+  }
+  for (const r of rows) {
+    const copies = (r.channel === 'email' ? email : text).get(r.id) ?? 0;
+    if (r.status !== 'sent')
+      out.problems.push(`${r.channel} ${r.id} ('${r.event}') is '${r.status}' (${r.last_error})`);
+    else if (copies === 0) out.problems.push(`${r.channel} ${r.id} ('${r.event}') is sent but never reached the sink`);
+    if (copies >= 1) out.delivered++;
+    if (copies > 1) {
+      if (r.channel === 'email') out.emailRepeats += copies - 1;
+      else out.smsRepeats += copies - 1;
+    }
+  }
+  const everyRow = new Set((await db.query(`SELECT id FROM notifications`)).rows.map((r) => r.id));
+  for (const id of email.keys()) if (!everyRow.has(id)) out.problems.push(`an email ${id} matches no notification row`);
+  for (const id of text.keys()) if (!everyRow.has(id)) out.problems.push(`an SMS ${id} matches no notification row`);
+  return out;
+}

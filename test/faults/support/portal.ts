@@ -3,6 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { Balancer } from './balancer';
 import { Answer, call, describeAnswer, multipart, newKey, PDF, RequestOptions } from './http';
 import { EmbeddedPostgres, freePort, makeTempDir, PortalProcess, RedisServer, testPool, waitFor } from './infra';
 import { SmsSink, SmtpSink } from './sinks';
@@ -12,10 +13,25 @@ export const BIRTH_EXTRACT = '1.004884';
 export const DEMO_CITIZEN = 'an.nguyen@demo.local';
 export const DEMO_CLERK = 'clerk.bennghe@demo.local';
 
+/**
+ * Secrets every process of one portal shares (in development each process would make its own): the gateway's
+ * IPN signature, the postal operator's API key and webhook signature.
+ */
+export const SHARED_SECRETS = {
+  VNPAY_HASH_SECRET: 'fault-tests-vnpay-secret-fault-tests-vnpay-0123',
+  POSTAL_API_KEY: 'fault-tests-postal-key-fault-tests-postal-0123',
+  POSTAL_WEBHOOK_SECRET: 'fault-tests-postal-webhook-fault-tests-webhook-0123',
+  OIDC_CLIENT_SECRET: 'fault-tests-oidc-secret-fault-tests-oidc-0123',
+};
+
 export interface FaultEnvOptions {
   label: string;
-  /** Start the worker process too (default true). */
+  /** Start the worker process(es) too (default true). */
   worker?: boolean;
+  /** API processes (default 1); with more, a load balancer in the test process is the portal's address. */
+  apis?: number;
+  /** Worker processes (default 1). */
+  workers?: number;
   smtpDelayMs?: number;
   smsDelayMs?: number;
   /** Redis keeps its data across a restart (append-only file), as docker-compose.yml runs it. */
@@ -34,8 +50,13 @@ export class FaultEnv {
   redis!: RedisServer;
   smtp!: SmtpSink;
   sms!: SmsSink;
+  /** The first API and worker process (the only ones unless `apis` / `workers` say more). */
   api!: PortalProcess;
   worker!: PortalProcess;
+  apis: PortalProcess[] = [];
+  workers: PortalProcess[] = [];
+  /** With several APIs: the load balancer in front of them (the portal's public address). */
+  balancer?: Balancer;
   db!: Pool;
   client!: PortalClient;
   port = 0;
@@ -71,7 +92,11 @@ export class FaultEnv {
     this.sms = new SmsSink(this.opts.smsDelayMs ?? 0);
     await Promise.all([this.pg.start(), this.redis.start(), this.smtp.start(), this.sms.start()]);
     lap('postgresRedis');
-    this.port = await freePort();
+    const ports: number[] = [];
+    for (let i = 0; i < (this.opts.apis ?? 1); i++) ports.push(await freePort());
+    this.port = ports[0];
+    if (ports.length > 1) this.balancer = await new Balancer(ports).start();
+    const publicUrl = this.balancer?.url ?? `http://127.0.0.1:${this.port}`;
     const storage = join(this.dir, 'files');
     mkdirSync(storage, { recursive: true });
     this.env = {
@@ -80,7 +105,8 @@ export class FaultEnv {
       REDIS_URL: this.redis.url,
       PORT: String(this.port),
       HOST: '127.0.0.1',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${this.port}`,
+      PUBLIC_BASE_URL: publicUrl,
+      ...SHARED_SECRETS,
       SMTP_URL: this.smtp.url,
       SMS_API_URL: this.sms.url,
       SMS_API_KEY: this.sms.apiKey,
@@ -94,15 +120,25 @@ export class FaultEnv {
       DRAFTS_MAX_PER_ACCOUNT: '100000',
       ...(this.opts.env ?? {}),
     };
-    this.api = new PortalProcess('api', this.env, join(this.dir, 'api.log'));
-    this.worker = new PortalProcess('worker', this.env, join(this.dir, 'worker.log'));
-    // The API first: it migrates and seeds; the worker then finds the database ready.
+    const name = (role: string, i: number) => (i === 0 ? role : `${role}-${i + 1}`);
+    this.apis = ports.map(
+      (port, i) =>
+        new PortalProcess('api', { ...this.env, PORT: String(port) }, join(this.dir, `${name('api', i)}.log`)),
+    );
+    this.workers = Array.from(
+      { length: this.opts.workers ?? 1 },
+      (_, i) => new PortalProcess('worker', this.env, join(this.dir, `${name('worker', i)}.log`)),
+    );
+    [this.api, this.worker] = [this.apis[0], this.workers[0]];
+    // The API first: it migrates and seeds; the other processes then find the database ready.
     await this.api.start();
     lap('api');
-    if (this.opts.worker !== false) await this.worker.start();
+    await Promise.all(this.apis.slice(1).map((a) => a.start()));
+    lap('moreApis');
+    if (this.opts.worker !== false) await Promise.all(this.workers.map((w) => w.start()));
     lap('worker');
     this.db = testPool(this.pg.url);
-    this.client = new PortalClient(`http://127.0.0.1:${this.port}/api/v1`);
+    this.client = new PortalClient(`${publicUrl}/api/v1`);
   }
 
   /** Health answers 200: database, Redis and a worker on every queue. */
@@ -121,20 +157,23 @@ export class FaultEnv {
 
   /** Where to look when something failed: the logs of every process of this test file. */
   logs(): string {
-    return `logs in ${this.dir}\n--- api (last lines)\n${this.api?.lastLines(25)}\n--- worker (last lines)\n${this.worker?.lastLines(25)}`;
+    const parts = [...this.apis, ...this.workers].map(
+      (p, i) => `--- ${p.role} #${i + 1} (last lines)\n${p.lastLines(25)}`,
+    );
+    return `logs in ${this.dir}\n${parts.join('\n')}`;
   }
 
   async close(): Promise<void> {
     const steps: (() => Promise<unknown>)[] = [
-      () => this.api?.stop() ?? Promise.resolve(),
-      () => this.worker?.stop() ?? Promise.resolve(),
+      () => Promise.all(this.apis.map((a) => a.stop())),
+      () => Promise.all(this.workers.map((w) => w.stop())),
+      () => this.balancer?.stop() ?? Promise.resolve(),
       () => this.db?.end() ?? Promise.resolve(),
       () => this.redis?.destroy() ?? Promise.resolve(),
       () => this.pg?.destroy() ?? Promise.resolve(),
       () => this.smtp?.stop() ?? Promise.resolve(),
       () => this.sms?.stop() ?? Promise.resolve(),
-      () => this.api?.closeLog() ?? Promise.resolve(),
-      () => this.worker?.closeLog() ?? Promise.resolve(),
+      () => Promise.all([...this.apis, ...this.workers].map((p) => p.closeLog())),
     ];
     for (const step of steps) await step().catch(() => undefined);
     if (process.env.FAULTS_KEEP_LOGS !== 'true') rmSync(this.dir, { recursive: true, force: true });
@@ -267,8 +306,13 @@ export async function pool(n: number, concurrency: number, task: (i: number) => 
 
 /** The portal's notifications queue, seen from the test (BullMQ on the test's Redis, the portal's prefix). */
 export function notificationsQueue(redisUrl: string, prefix = 'portal') {
+  return portalQueue('notifications', redisUrl, prefix);
+}
+
+/** One of the portal's queues, seen from the test. */
+export function portalQueue(name: string, redisUrl: string, prefix = 'portal') {
   const u = new URL(redisUrl);
-  const q = new Queue('notifications', {
+  const q = new Queue(name, {
     prefix,
     connection: {
       host: u.hostname,
