@@ -1,28 +1,54 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
+import { environmentValue } from '../../src/config/configuration';
 import { redisOptions } from '../../src/config/redis';
 import { jobOptions, QUEUES } from '../../src/jobs/jobs';
-import { bounded, REDIS_URL, RssSampler, sleep } from '../lib/context';
+import { renderMessage } from '../../src/notifications/templates';
+import type { BaselineMessage } from '../baseline-notify';
+import { bounded, REDIS_URL, ROOT, RssSampler, sleep } from '../lib/context';
 import { round } from '../lib/load';
-import { Env, perOperation, portalQueue, takeStatements, totalOf, waitIdle, waitsPerOperation } from '../lib/portal';
+import {
+  Env,
+  perOperation,
+  portalQueue,
+  SeenStatement,
+  takeStatements,
+  totalOf,
+  waitIdle,
+  waitsPerOperation,
+} from '../lib/portal';
 import { Probe, ProbeResult } from '../lib/probe';
 import { createDrafts } from '../lib/seed';
 import { dropBacklog } from './submit';
 
 export interface WorkersResult {
   jobsPerSec: number;
+  /** The bare loop (bench/baseline-notify.ts): the same I/O per message at the same concurrency. */
   baselineJobsPerSec: number;
   ratio: number;
+  /** What bounds the figure, from the evidence below. */
+  bound: string;
   jobs: number;
   concurrency: number;
   completed: number;
   failed: number;
   baselineCompleted: number;
+  baselineFailed: number;
   durationS: number;
   baselineDurationS: number;
+  /** A no-op BullMQ worker on the same Redis and prefix, same jobs and concurrency: what the queue alone allows. */
+  noop: { jobsPerSec: number; completed: number; durationS: number; probe: ProbeResult };
   messagesSent: { email: number; sms: number };
-  sink: { smtpMessages: number; smsMessages: number };
+  sink: { smtpMessages: number; smsMessages: number; smtpConnections: number; smsConnections: number };
+  baselineSink: { smtpMessages: number; smsMessages: number; smtpConnections: number; smsConnections: number };
+  /** Average size of one email as the SMTP sink received it (DATA bytes), portal and baseline: the same mail. */
+  mailBytes: { portal: number | null; baseline: number | null };
   roundTripsPerJob: number | null;
+  /** COMMITs per job: statements outside a transaction count one each, a transaction one. */
+  commitsPerJob: number | null;
   statementsPerJob: { statement: string; perOp: number; msPerOp: number }[];
   /** Per job: time the worker waited on Postgres, the SMTP relay and the SMS gateway (ms). */
   waitsPerJobMs: { postgres: number; smtp: number; http: number } | null;
@@ -31,16 +57,25 @@ export interface WorkersResult {
   baselineProbe: ProbeResult;
 }
 
+export interface Sinks {
+  smtpUrl: string;
+  smsUrl: string;
+  smsKey: string;
+  counts: () => { smtp: number; sms: number; smtpBytes: number; smtpConnections: number; smsConnections: number };
+}
+
 /**
  * Workers: K `dossier-event` jobs (a citizen told about a submission: one
  * email to the SMTP sink and one SMS to the SMS sink, both no-op servers of
- * the bench) processed by the portal's real worker process, against a no-op
- * BullMQ worker on the same Redis (same prefix, same job data and options,
- * same concurrency) processing as many.
+ * the bench) processed by the portal's real worker process, against a bare
+ * Node loop (bench/baseline-notify.ts, its own process) doing the same I/O
+ * per message (one email of the same text to the same sink, one SMS, one
+ * INSERT recording both) at the same concurrency; and, for information, a
+ * no-op BullMQ worker on the same Redis processing as many jobs.
  */
 export async function benchWorkers(
   env: Env,
-  o: { jobs: number; concurrency: number; maxS: number; sinkCounts: () => { smtp: number; sms: number } },
+  o: { jobs: number; concurrency: number; maxS: number; sinks: Sinks },
 ): Promise<WorkersResult> {
   const { ctx } = env;
   if (!env.worker) throw new Error('no worker process');
@@ -74,14 +109,24 @@ export async function benchWorkers(
     data: { dossierId: dossiers[i % dossiers.length].id, event: 'submit', sourceId: randomUUID() },
     opts: { ...jobOptions('dossier-event'), jobId: randomUUID() },
   }));
+  const sinkDelta = (before: ReturnType<Sinks['counts']>) => {
+    const after = o.sinks.counts();
+    return {
+      smtpMessages: after.smtp - before.smtp,
+      smsMessages: after.sms - before.sms,
+      smtpConnections: after.smtpConnections - before.smtpConnections,
+      smsConnections: after.smsConnections - before.smsConnections,
+      smtpBytes: after.smtpBytes - before.smtpBytes,
+    };
+  };
 
   // ---- the portal's worker
   await notifications.pause();
   for (let i = 0; i < jobs.length; i += 500) await notifications.addBulk(jobs.slice(i, i + 500));
-  const sinkBefore = o.sinkCounts();
+  const sinkBefore = o.sinks.counts();
   await takeStatements(env.worker);
   const rss = new RssSampler(env.worker.pid).start();
-  const probe = new Probe(ctx.pool, ctx.dbName, { worker: env.worker.pid }).start();
+  const probe = new Probe(ctx.pool, ctx.dbName, { worker: env.worker.pid, bench: process.pid }).start();
   const t0 = process.hrtime.bigint();
   await notifications.resume();
   const real = await untilDone(notifications, o.jobs, o.maxS);
@@ -89,7 +134,7 @@ export async function benchWorkers(
   const probed = probe.stop(real.completed);
   const workerPeakKb = rss.stop();
   const statements = await takeStatements(env.worker);
-  const sinkAfter = o.sinkCounts();
+  const { smtpBytes, ...sink } = sinkDelta(sinkBefore);
   const {
     rows: [sent],
   } = await ctx.pool.query(
@@ -97,6 +142,55 @@ export async function benchWorkers(
        FROM notifications WHERE status = 'sent' AND source_id = ANY($1::uuid[])`,
     [jobs.map((j) => j.data.sourceId)],
   );
+
+  // ---- the bare loop: the same messages, rendered here with the portal's templates, at the same concurrency
+  const messagesFile = join(ctx.dir, 'baseline-messages.json');
+  writeFileSync(
+    messagesFile,
+    JSON.stringify(
+      await baselineMessages(
+        env,
+        jobs.map((j) => j.data.dossierId),
+      ),
+    ),
+  );
+  const baseline = await ctx.startProcess(
+    'baseline-notify',
+    join(ROOT, 'dist', 'bench', 'baseline-notify.js'),
+    {
+      ...process.env,
+      DATABASE_URL: ctx.dbUrl,
+      SMTP_URL: o.sinks.smtpUrl,
+      SMS_API_URL: o.sinks.smsUrl,
+      SMS_API_KEY: o.sinks.smsKey,
+      CONCURRENCY: String(o.concurrency),
+      DB_POOL_MAX: String(environmentValue('DB_POOL_MAX')),
+      BENCH_MESSAGES: messagesFile,
+    },
+    // A promise whose failure (no log file yet) is a rejection the readiness loop treats as "not yet".
+    () =>
+      new Promise<boolean>((resolve) =>
+        resolve(/baseline ready/.test(readFileSync(join(ctx.dir, 'baseline-notify.log'), 'utf8'))),
+      ),
+  );
+  ctx.onCleanup(() => ctx.stopPortal(baseline));
+  const baseSinkBefore = o.sinks.counts();
+  const baseProbe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid, bench: process.pid }).start();
+  baseline.child.kill('SIGUSR2');
+  const base = await bounded(
+    'baseline',
+    o.maxS * 1000,
+    (async () => {
+      for (;;) {
+        const line = /^\{.*\}$/m.exec(readFileSync(baseline.log, 'utf8'));
+        if (line) return JSON.parse(line[0]) as { completed: number; failed: number; durationS: number };
+        await sleep(20);
+      }
+    })(),
+  );
+  const baseProbed = baseProbe.stop(base.completed);
+  const { smtpBytes: baseBytes, ...baseSink } = sinkDelta(baseSinkBefore);
+  await ctx.stopPortal(baseline);
 
   // ---- a no-op worker, same Redis, same prefix, same jobs
   const noopName = `bench-noop-${ctx.runId}`;
@@ -121,27 +215,100 @@ export async function benchWorkers(
   await noopQueue.obliterate({ force: true }).catch(() => undefined);
 
   const jobsPerSec = real.completed / realS;
-  const baselineJobsPerSec = noop.completed / noopS;
+  const baselineJobsPerSec = base.completed / base.durationS;
+  const commits = commitsOf(statements);
   return {
     jobsPerSec: round(jobsPerSec, 1),
     baselineJobsPerSec: round(baselineJobsPerSec, 1),
     ratio: round(jobsPerSec / baselineJobsPerSec, 3),
+    bound: boundOf(probed, baseProbed, o.concurrency),
     jobs: o.jobs,
     concurrency: o.concurrency,
     completed: real.completed,
     failed: real.failed,
-    baselineCompleted: noop.completed,
+    baselineCompleted: base.completed,
+    baselineFailed: base.failed,
     durationS: round(realS, 2),
-    baselineDurationS: round(noopS, 2),
+    baselineDurationS: round(base.durationS, 2),
+    noop: {
+      jobsPerSec: round(noop.completed / noopS, 1),
+      completed: noop.completed,
+      durationS: round(noopS, 2),
+      probe: noopProbed,
+    },
     messagesSent: sent,
-    sink: { smtpMessages: sinkAfter.smtp - sinkBefore.smtp, smsMessages: sinkAfter.sms - sinkBefore.sms },
+    sink,
+    baselineSink: baseSink,
+    mailBytes: {
+      portal: sink.smtpMessages ? Math.round(smtpBytes / sink.smtpMessages) : null,
+      baseline: baseSink.smtpMessages ? Math.round(baseBytes / baseSink.smtpMessages) : null,
+    },
     roundTripsPerJob: real.completed ? round(totalOf(statements) / real.completed, 2) : null,
+    commitsPerJob: real.completed ? round(commits / real.completed, 2) : null,
     statementsPerJob: real.completed ? perOperation(statements, real.completed, 12) : [],
     waitsPerJobMs: real.completed ? waitsPerOperation(statements, real.completed) : null,
     workerPeakMb: round(workerPeakKb / 1024, 1),
     probe: probed,
-    baselineProbe: noopProbed,
+    baselineProbe: baseProbed,
   };
+}
+
+/**
+ * Commits that write, from the statements the worker sent: a write statement outside a transaction commits on
+ * its own, a transaction once (its writes + COMMIT - BEGIN: exact for transactions with one write, an upper
+ * bound otherwise; the notification path uses none). Reads are not counted: they flush no WAL.
+ */
+function commitsOf(statements: SeenStatement[]): number {
+  const count = (re: RegExp) => statements.filter((s) => re.test(s.key)).reduce((a, s) => a + s.count, 0);
+  return count(/^(INSERT|UPDATE|DELETE|WITH)\b/i) + count(/^COMMIT\b/i) - count(/^(START TRANSACTION|BEGIN)\b/i);
+}
+
+/** What bounds the figure, in words, from the probes of both runs. */
+function boundOf(portal: ProbeResult, baseline: ProbeResult, concurrency: number): string {
+  const cores = (p: ProbeResult) => Object.values(p.cores).reduce((a, b) => a + b, 0);
+  const own = (p: ProbeResult, name: string) => p.cpuMsPerOp?.[name] ?? 0;
+  return (
+    `CPU: ${round(cores(portal), 2)} of ${cpus().length} cores busy during the portal's run ` +
+    `(worker ${portal.cores.worker ?? 0}, Postgres ${portal.cores.postgres ?? 0}, sinks ${portal.cores.bench ?? 0}), ` +
+    `${round(cores(baseline), 2)} during the baseline's; per message the worker spends ${own(portal, 'worker')} ms of CPU ` +
+    `and Postgres ${own(portal, 'postgres')} ms, the bare loop ${own(baseline, 'baseline')} ms and ${own(baseline, 'postgres')} ms ` +
+    `(BullMQ, Nest, the context and recipient reads, the claim before sending); concurrency ${concurrency}`
+  );
+}
+
+/** The messages the bare loop sends: each job's dossier and citizen, rendered with the portal's templates. */
+async function baselineMessages(env: Env, dossierIds: string[]): Promise<BaselineMessage[]> {
+  const { rows } = await env.ctx.pool.query(
+    `SELECT d.id, d.code, d.state, d.due_at AS "dueAt", p.name AS "procedureName",
+            a.id AS "recipientId", a.email, a.phone, a.full_name AS "fullName", a.locale
+       FROM dossiers d JOIN procedures p ON p.id = d.procedure_id JOIN accounts a ON a.id = d.applicant_id
+      WHERE d.id = ANY($1::uuid[])`,
+    [[...new Set(dossierIds)]],
+  );
+  const byId = new Map(rows.map((r) => [r.id as string, r]));
+  return dossierIds.map((id) => {
+    const r = byId.get(id)!;
+    const m = renderMessage('submit', r.locale, {
+      code: r.code,
+      procedureName: r.procedureName,
+      fullName: r.fullName,
+      state: r.state,
+      dueAt: r.dueAt,
+      comment: null,
+      baseUrl: env.apiUrl,
+      dossierId: id,
+    });
+    return {
+      dossierId: id,
+      recipientId: r.recipientId,
+      sourceId: randomUUID(),
+      to: r.email,
+      phone: r.phone,
+      subject: m.subject,
+      text: m.text,
+      sms: m.sms,
+    };
+  });
 }
 
 /** Polls until `n` jobs completed or failed for good (or `maxS` passed); a job retrying counts as not done. */
