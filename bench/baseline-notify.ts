@@ -9,8 +9,11 @@
  * portal's exactly-once bookkeeping add is what the ratio shows.
  *
  * Run as a child process of bench/run.ts (its own event loop, like the
- * worker). It prints "baseline ready", starts on SIGUSR2 and prints one JSON
- * line (`{"completed", "failed", "durationS"}`) when every message is done.
+ * worker). It prints "baseline ready"; each SIGUSR2 sends the next of
+ * `BENCH_ROUNDS` equal shares of the messages and prints one JSON line
+ * (`{"completed", "failed", "durationS"}`) when they are done (the bench runs
+ * one share before the portal and one after, so a change in the machine's
+ * load during the section weighs on both sides).
  */
 import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
@@ -63,15 +66,19 @@ async function main(): Promise<void> {
     );
   };
 
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
+  let round = 0;
   const run = async () => {
+    const share = Math.ceil(messages.length / rounds);
+    const mine = messages.slice(round * share, ++round * share);
     let next = 0;
     let completed = 0;
     let failed = 0;
     const t0 = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next < messages.length) {
-          const m = messages[next++];
+        while (next < mine.length) {
+          const m = mine[next++];
           await one(m).then(
             () => completed++,
             (e: Error) => {
@@ -85,7 +92,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ completed, failed, durationS })}\n`);
   };
 
-  process.once('SIGUSR2', () => void run());
+  process.on('SIGUSR2', () => void run());
   const stop = () => {
     mail.close();
     void pool.end().finally(() => process.exit(0));

@@ -11,7 +11,7 @@
  *
  * Knobs (environment): BENCH_CONNECTIONS (16), BENCH_SUBMIT_S (20),
  * BENCH_READ_S (10), BENCH_PAGE_S (8), BENCH_WARMUP_S (3), BENCH_QUEUE_DOSSIERS (1000000),
- * BENCH_WORKER_JOBS (2000), BENCH_ONLY (comma list of sections),
+ * BENCH_WORKER_JOBS (2000), BENCH_WORKER_ROUNDS (4), BENCH_ONLY (comma list of sections),
  * BENCH_DEADLINE_S (410), BENCH_CPU_PROF (1: CPU profiles of the API and
  * worker into dist/bench/profiles/).
  */
@@ -189,6 +189,7 @@ async function main(): Promise<number> {
         jobs: num('BENCH_WORKER_JOBS', 2000),
         // The worker's own setting (the bench's environment reaches it; else the portal's default).
         concurrency: environmentValue('NOTIFICATION_CONCURRENCY'),
+        rounds: num('BENCH_WORKER_ROUNDS', 4),
         maxS: 60,
         sinks: env.sinks,
       }),

@@ -57,11 +57,36 @@ export interface WorkersResult {
   baselineProbe: ProbeResult;
 }
 
+export interface SinkCounts {
+  smtp: number;
+  sms: number;
+  smtpBytes: number;
+  smtpConnections: number;
+  smsConnections: number;
+}
+
+/** One turn of the portal or the baseline. */
+interface Run {
+  completed: number;
+  failed: number;
+  durationS: number;
+  probe: ProbeResult;
+  sink: SinkDelta;
+}
+
+interface SinkDelta {
+  smtpMessages: number;
+  smsMessages: number;
+  smtpConnections: number;
+  smsConnections: number;
+  smtpBytes: number;
+}
+
 export interface Sinks {
   smtpUrl: string;
   smsUrl: string;
   smsKey: string;
-  counts: () => { smtp: number; sms: number; smtpBytes: number; smtpConnections: number; smsConnections: number };
+  counts: () => SinkCounts;
 }
 
 /**
@@ -70,12 +95,13 @@ export interface Sinks {
  * the bench) processed by the portal's real worker process, against a bare
  * Node loop (bench/baseline-notify.ts, its own process) doing the same I/O
  * per message (one email of the same text to the same sink, one SMS, one
- * INSERT recording both) at the same concurrency; and, for information, a
- * no-op BullMQ worker on the same Redis processing as many jobs.
+ * INSERT recording both) at the same concurrency, the two taking turns in
+ * `rounds` rounds; and, for information, a no-op BullMQ worker on the same
+ * Redis processing as many jobs.
  */
 export async function benchWorkers(
   env: Env,
-  o: { jobs: number; concurrency: number; maxS: number; sinks: Sinks },
+  o: { jobs: number; concurrency: number; rounds: number; maxS: number; sinks: Sinks },
 ): Promise<WorkersResult> {
   const { ctx } = env;
   if (!env.worker) throw new Error('no worker process');
@@ -109,41 +135,23 @@ export async function benchWorkers(
     data: { dossierId: dossiers[i % dossiers.length].id, event: 'submit', sourceId: randomUUID() },
     opts: { ...jobOptions('dossier-event'), jobId: randomUUID() },
   }));
-  const sinkDelta = (before: ReturnType<Sinks['counts']>) => {
+  /** What the sinks received since `before` (plus `earlier`, another such window). */
+  const sinkDelta = (before: SinkCounts, earlier?: SinkDelta): SinkDelta => {
     const after = o.sinks.counts();
     return {
-      smtpMessages: after.smtp - before.smtp,
-      smsMessages: after.sms - before.sms,
-      smtpConnections: after.smtpConnections - before.smtpConnections,
-      smsConnections: after.smsConnections - before.smsConnections,
-      smtpBytes: after.smtpBytes - before.smtpBytes,
+      smtpMessages: after.smtp - before.smtp + (earlier?.smtpMessages ?? 0),
+      smsMessages: after.sms - before.sms + (earlier?.smsMessages ?? 0),
+      smtpConnections: after.smtpConnections - before.smtpConnections + (earlier?.smtpConnections ?? 0),
+      smsConnections: after.smsConnections - before.smsConnections + (earlier?.smsConnections ?? 0),
+      smtpBytes: after.smtpBytes - before.smtpBytes + (earlier?.smtpBytes ?? 0),
     };
   };
 
-  // ---- the portal's worker
-  await notifications.pause();
-  for (let i = 0; i < jobs.length; i += 500) await notifications.addBulk(jobs.slice(i, i + 500));
-  const sinkBefore = o.sinks.counts();
-  await takeStatements(env.worker);
-  const rss = new RssSampler(env.worker.pid).start();
-  const probe = new Probe(ctx.pool, ctx.dbName, { worker: env.worker.pid, bench: process.pid }).start();
-  const t0 = process.hrtime.bigint();
-  await notifications.resume();
-  const real = await untilDone(notifications, o.jobs, o.maxS);
-  const realS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const probed = probe.stop(real.completed);
-  const workerPeakKb = rss.stop();
-  const statements = await takeStatements(env.worker);
-  const { smtpBytes, ...sink } = sinkDelta(sinkBefore);
-  const {
-    rows: [sent],
-  } = await ctx.pool.query(
-    `SELECT count(*) FILTER (WHERE channel = 'email')::int AS email, count(*) FILTER (WHERE channel = 'sms')::int AS sms
-       FROM notifications WHERE status = 'sent' AND source_id = ANY($1::uuid[])`,
-    [jobs.map((j) => j.data.sourceId)],
-  );
-
-  // ---- the bare loop: the same messages, rendered here with the portal's templates, at the same concurrency
+  // ---- the bare loop (its own process): the same messages, rendered here with the portal's templates, at the
+  // same concurrency; then both take turns, a share of the messages each per round (B P, P B, B P, P B), so a
+  // change of the machine's load during the section weighs on both sides alike.
+  const rounds = o.rounds;
+  const share = Math.ceil(o.jobs / rounds);
   const messagesFile = join(ctx.dir, 'baseline-messages.json');
   writeFileSync(
     messagesFile,
@@ -166,6 +174,7 @@ export async function benchWorkers(
       CONCURRENCY: String(o.concurrency),
       DB_POOL_MAX: String(environmentValue('DB_POOL_MAX')),
       BENCH_MESSAGES: messagesFile,
+      BENCH_ROUNDS: String(rounds),
     },
     // A promise whose failure (no log file yet) is a rejection the readiness loop treats as "not yet".
     () =>
@@ -174,23 +183,84 @@ export async function benchWorkers(
       ),
   );
   ctx.onCleanup(() => ctx.stopPortal(baseline));
-  const baseSinkBefore = o.sinks.counts();
-  const baseProbe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid, bench: process.pid }).start();
-  baseline.child.kill('SIGUSR2');
-  const base = await bounded(
-    'baseline',
-    o.maxS * 1000,
-    (async () => {
-      for (;;) {
-        const line = /^\{.*\}$/m.exec(readFileSync(baseline.log, 'utf8'));
-        if (line) return JSON.parse(line[0]) as { completed: number; failed: number; durationS: number };
-        await sleep(20);
-      }
-    })(),
-  );
-  const baseProbed = baseProbe.stop(base.completed);
-  const { smtpBytes: baseBytes, ...baseSink } = sinkDelta(baseSinkBefore);
+  const baseRuns: Run[] = [];
+  const baseRound = async (n: number): Promise<void> => {
+    const before = o.sinks.counts();
+    const probe = new Probe(ctx.pool, ctx.dbName, { baseline: baseline.pid, bench: process.pid }).start();
+    baseline.child.kill('SIGUSR2');
+    const r = await bounded(
+      'baseline',
+      o.maxS * 1000,
+      (async () => {
+        for (;;) {
+          const lines = readFileSync(baseline.log, 'utf8').match(/^\{.*\}$/gm) ?? [];
+          if (lines.length >= n)
+            return JSON.parse(lines[n - 1]) as { completed: number; failed: number; durationS: number };
+          await sleep(20);
+        }
+      })(),
+    );
+    baseRuns.push({ ...r, probe: probe.stop(r.completed), sink: sinkDelta(before, baseRuns.at(-1)?.sink) });
+  };
+
+  // ---- the portal's worker: a share of the jobs per round, the queue paused in between
+  const realRuns: Run[] = [];
+  await notifications.pause();
+  const rss = new RssSampler(env.worker.pid).start();
+  await takeStatements(env.worker);
+  const portalRound = async (n: number): Promise<void> => {
+    const slice = jobs.slice((n - 1) * share, n * share);
+    for (let i = 0; i < slice.length; i += 500) await notifications.addBulk(slice.slice(i, i + 500));
+    const before = o.sinks.counts();
+    const done = realRuns.reduce((a, r) => a + r.completed + r.failed, 0);
+    const probe = new Probe(ctx.pool, ctx.dbName, { worker: env.worker!.pid, bench: process.pid }).start();
+    const t0 = process.hrtime.bigint();
+    await notifications.resume();
+    const r = await untilDone(notifications, done + slice.length, o.maxS / 2);
+    const durationS = Number(process.hrtime.bigint() - t0) / 1e9;
+    await notifications.pause();
+    const completed = r.completed - realRuns.reduce((a, x) => a + x.completed, 0);
+    const failed = r.failed - realRuns.reduce((a, x) => a + x.failed, 0);
+    realRuns.push({
+      completed,
+      failed,
+      durationS,
+      probe: probe.stop(completed),
+      sink: sinkDelta(before, realRuns.at(-1)?.sink),
+    });
+  };
+
+  for (let n = 1; n <= rounds; n++) {
+    if (n % 2 === 1) {
+      await baseRound(n);
+      await portalRound(n);
+    } else {
+      await portalRound(n);
+      await baseRound(n);
+    }
+  }
   await ctx.stopPortal(baseline);
+  const workerPeakKb = rss.stop();
+  const statements = await takeStatements(env.worker);
+  const total = (runs: Run[]) => ({
+    completed: runs.reduce((a, r) => a + r.completed, 0),
+    failed: runs.reduce((a, r) => a + r.failed, 0),
+    durationS: runs.reduce((a, r) => a + r.durationS, 0),
+  });
+  const real = total(realRuns);
+  const realS = real.durationS;
+  const probed = mergeProbes(realRuns);
+  const { smtpBytes, ...sink } = realRuns.at(-1)!.sink;
+  const base = total(baseRuns);
+  const baseProbed = mergeProbes(baseRuns);
+  const { smtpBytes: baseBytes, ...baseSink } = baseRuns.at(-1)!.sink;
+  const {
+    rows: [sent],
+  } = await ctx.pool.query(
+    `SELECT count(*) FILTER (WHERE channel = 'email')::int AS email, count(*) FILTER (WHERE channel = 'sms')::int AS sms
+       FROM notifications WHERE status = 'sent' AND source_id = ANY($1::uuid[])`,
+    [jobs.map((j) => j.data.sourceId)],
+  );
 
   // ---- a no-op worker, same Redis, same prefix, same jobs
   const noopName = `bench-noop-${ctx.runId}`;
@@ -261,6 +331,36 @@ export async function benchWorkers(
 function commitsOf(statements: SeenStatement[]): number {
   const count = (re: RegExp) => statements.filter((s) => re.test(s.key)).reduce((a, s) => a + s.count, 0);
   return count(/^(INSERT|UPDATE|DELETE|WITH)\b/i) + count(/^COMMIT\b/i) - count(/^(START TRANSACTION|BEGIN)\b/i);
+}
+
+/** Probes of several windows as one: cores weighted by time, CPU per operation by operations, states by samples. */
+function mergeProbes(parts: { probe: ProbeResult; completed: number; durationS: number }[]): ProbeResult {
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const weighted = (
+    pick: (p: ProbeResult) => Record<string, number> | undefined,
+    weight: (x: (typeof parts)[0]) => number,
+  ) => {
+    const total = parts.reduce((a, x) => a + weight(x), 0) || 1;
+    const out: Record<string, number> = {};
+    for (const x of parts)
+      for (const [k, v] of Object.entries(pick(x.probe) ?? {})) out[k] = (out[k] ?? 0) + (v * weight(x)) / total;
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, r2(v)]));
+  };
+  return {
+    cores: weighted(
+      (p) => p.cores,
+      (x) => x.durationS,
+    ),
+    cpuMsPerOp: weighted(
+      (p) => p.cpuMsPerOp,
+      (x) => x.completed,
+    ),
+    backends: weighted(
+      (p) => p.backends,
+      (x) => x.probe.backendSamples,
+    ),
+    backendSamples: parts.reduce((a, x) => a + x.probe.backendSamples, 0),
+  };
 }
 
 /** What bounds the figure, in words, from the probes of both runs. */
