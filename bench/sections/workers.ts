@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { environmentValue } from '../../src/config/configuration';
@@ -105,6 +105,7 @@ export async function benchWorkers(
 ): Promise<WorkersResult> {
   const { ctx } = env;
   if (!env.worker) throw new Error('no worker process');
+  const load0 = round(loadavg()[0], 2);
   const notifications = portalQueue(env, QUEUES.notifications);
   // What earlier sections left: payment confirmations finish; the messages still queued are dropped, so the queue starts empty.
   await waitIdle([portalQueue(env, QUEUES.payments), portalQueue(env, QUEUES.delivery)], 30_000);
@@ -291,7 +292,7 @@ export async function benchWorkers(
     jobsPerSec: round(jobsPerSec, 1),
     baselineJobsPerSec: round(baselineJobsPerSec, 1),
     ratio: round(jobsPerSec / baselineJobsPerSec, 3),
-    bound: boundOf(probed, baseProbed, o.concurrency),
+    bound: boundOf(probed, baseProbed, jobsPerSec / baselineJobsPerSec, o.concurrency, [load0, round(loadavg()[0], 2)]),
     jobs: o.jobs,
     concurrency: o.concurrency,
     completed: real.completed,
@@ -363,16 +364,30 @@ function mergeProbes(parts: { probe: ProbeResult; completed: number; durationS: 
   };
 }
 
-/** What bounds the figure, in words, from the probes of both runs. */
-function boundOf(portal: ProbeResult, baseline: ProbeResult, concurrency: number): string {
-  const cores = (p: ProbeResult) => Object.values(p.cores).reduce((a, b) => a + b, 0);
-  const own = (p: ProbeResult, name: string) => p.cpuMsPerOp?.[name] ?? 0;
+/** What bounds the figure, in words, from the probes of both sides. */
+function boundOf(
+  portal: ProbeResult,
+  baseline: ProbeResult,
+  measured: number,
+  concurrency: number,
+  load: [number, number],
+): string {
+  const cores = (p: ProbeResult) =>
+    round(
+      Object.values(p.cores).reduce((a, b) => a + b, 0),
+      2,
+    );
+  const ms = (p: ProbeResult, name: string) => p.cpuMsPerOp?.[name] ?? 0;
+  const total = (p: ProbeResult, own: string) => round(ms(p, own) + ms(p, 'postgres') + ms(p, 'bench'), 2);
+  const [portalMs, baselineMs] = [total(portal, 'worker'), total(baseline, 'baseline')];
   return (
-    `CPU: ${round(cores(portal), 2)} of ${cpus().length} cores busy during the portal's run ` +
-    `(worker ${portal.cores.worker ?? 0}, Postgres ${portal.cores.postgres ?? 0}, sinks ${portal.cores.bench ?? 0}), ` +
-    `${round(cores(baseline), 2)} during the baseline's; per message the worker spends ${own(portal, 'worker')} ms of CPU ` +
-    `and Postgres ${own(portal, 'postgres')} ms, the bare loop ${own(baseline, 'baseline')} ms and ${own(baseline, 'postgres')} ms ` +
-    `(BullMQ, Nest, the context and recipient reads, the claim before sending); concurrency ${concurrency}`
+    `CPU: a message costs the portal ${portalMs} ms of CPU (worker ${ms(portal, 'worker')}, Postgres ` +
+    `${ms(portal, 'postgres')}, sinks ${ms(portal, 'bench')}) and the bare loop ${baselineMs} ms ` +
+    `(${ms(baseline, 'baseline')}, ${ms(baseline, 'postgres')}, ${ms(baseline, 'bench')}): a ratio of ` +
+    `${portalMs ? round(baselineMs / portalMs, 2) : '-'}, against ${round(measured, 2)} measured. The portal's extra cost: ` +
+    `BullMQ, Nest, the context and recipient reads, the claim before sending. Concurrency ${concurrency}; the ` +
+    `processes had ${cores(portal)} cores (portal's turns) and ${cores(baseline)} (bare loop's) of ${cpus().length}, ` +
+    `load average ${load[0]}-${load[1]} (other work on the machine)`
   );
 }
 
