@@ -10,6 +10,8 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
  */
 export class SmtpSink {
   messages = 0;
+  /** DATA bytes received (the messages as sent, headers included). */
+  bytes = 0;
   connections = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
@@ -33,6 +35,7 @@ export class SmtpSink {
     socket.setNoDelay(true);
     let buffer = '';
     let inData = false;
+    let received = 0;
     socket.write('220 bench-sink ESMTP\r\n');
     socket.on('data', (chunk) => {
       buffer += chunk.toString('latin1');
@@ -41,9 +44,12 @@ export class SmtpSink {
         if (inData) {
           const end = buffer.indexOf('\r\n.\r\n');
           if (end < 0) {
+            received += Math.max(0, buffer.length - 4);
             buffer = buffer.slice(-4); // the terminator may straddle chunks
             break;
           }
+          this.bytes += received + end;
+          received = 0;
           buffer = buffer.slice(end + 5);
           inData = false;
           this.messages++;

@@ -297,4 +297,16 @@ describe('environmentValue', () => {
     process.env.RECONCILE_EVERY_MS = '60s';
     expect(() => environmentValue('RECONCILE_EVERY_MS')).toThrow(/RECONCILE_EVERY_MS: .*integer/);
   });
+
+  it('notification concurrency: 32 by default, a whole number from 1 to 256', () => {
+    delete process.env.NOTIFICATION_CONCURRENCY;
+    expect(environmentValue('NOTIFICATION_CONCURRENCY')).toBe(32);
+    process.env.NOTIFICATION_CONCURRENCY = '64';
+    expect(environmentValue('NOTIFICATION_CONCURRENCY')).toBe(64);
+    for (const bad of ['0', '257', '8.5', 'many'])
+      expect(() => {
+        process.env.NOTIFICATION_CONCURRENCY = bad;
+        environmentValue('NOTIFICATION_CONCURRENCY');
+      }).toThrow(/NOTIFICATION_CONCURRENCY/);
+  });
 });

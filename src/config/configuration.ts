@@ -442,10 +442,17 @@ export class Environment {
   @IsIn(['true', 'false'])
   SANDBOX_ENABLED?: 'true' | 'false';
 
+  /**
+   * Notification jobs a worker process runs at a time (and its SMTP connections). A job mostly waits (on Postgres,
+   * the mail relay and the SMS gateway), so a worker needs many at once to keep its core busy: with ~50 ms of
+   * waiting per job, 8 cap it near 160 jobs/s. 32 keeps the CPU the bound on the bench (README, Performance) and
+   * leaves room for a relay farther away than loopback; lower it for a relay that allows fewer connections.
+   */
   @Transform(({ value }) => Number(value))
   @IsInt()
   @Min(1)
-  NOTIFICATION_CONCURRENCY = 8;
+  @Max(256)
+  NOTIFICATION_CONCURRENCY = 32;
 
   /**
    * Staff second factor (TOTP): required of clerks, supervisors and admins at sign-in. Default 'true' in

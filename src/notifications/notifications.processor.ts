@@ -7,10 +7,16 @@ import { type AppConfig, environmentValue } from '../config/configuration';
 import { JobDataByName, JobName, QUEUES, workerOptions } from '../jobs/jobs';
 import { CompletingWorkerHost, OutboxCompletion } from '../outbox/completion';
 import { AccountsRepository, Recipient } from '../auth/accounts.repository';
+import { Batcher } from '../common/batcher';
 import { FormFile, FormsService } from '../forms/forms.service';
 import { Metrics } from '../metrics/metrics';
 import { MailChannel } from './mail.channel';
-import { DossierMessageContext, NotificationsRepository } from './notifications.repository';
+import {
+  DossierMessageContext,
+  DossierMessageKey,
+  MessageOutcome,
+  NotificationsRepository,
+} from './notifications.repository';
 import { SmsChannel } from './sms.channel';
 import { renderAccountMessage, renderMessage } from './templates';
 
@@ -26,6 +32,16 @@ type Channel = 'email' | 'sms';
  * recorded `failed` with its error and the job is retried with backoff;
  * after the last attempt the row stays `failed` for operators to see. The job's outbox row is marked done once
  * every message is out (CompletingWorkerHost): the messages themselves are the effect, outside Postgres.
+ *
+ * The bookkeeping is group-committed (src/common/batcher.ts): a job's claims
+ * (every channel and recipient) are one statement, shared with the claims of
+ * the jobs running beside it, and each send's outcome is recorded as soon as
+ * the provider answered, in one statement with the outcomes that arrived
+ * meanwhile. A job completes only once its outcomes are committed. The
+ * channels of a job are sent side by side; `NOTIFICATION_CONCURRENCY` jobs
+ * run at a time (a job mostly waits on the mail relay, the SMS gateway and
+ * Postgres; see the README's performance section for how the default was
+ * chosen).
  */
 @Processor(QUEUES.notifications, workerOptions(environmentValue('NOTIFICATION_CONCURRENCY')))
 export class NotificationsProcessor extends CompletingWorkerHost {
@@ -33,6 +49,13 @@ export class NotificationsProcessor extends CompletingWorkerHost {
   static readonly handles: JobName[] = ['dossier-event', 'account-event'];
 
   private readonly logger = new Logger(NotificationsProcessor.name);
+  private readonly claims = new Batcher<DossierMessageKey, string | undefined>((keys) =>
+    this.notifications.claimDossierMessages(keys),
+  );
+  private readonly outcomes = new Batcher<MessageOutcome, void>(async (outcomes) => {
+    await this.notifications.recordOutcomes(outcomes);
+    return outcomes.map(() => undefined);
+  });
 
   constructor(
     private readonly notifications: NotificationsRepository,
@@ -77,15 +100,20 @@ export class NotificationsProcessor extends CompletingWorkerHost {
     // The official form the event announces (receipt 01, supplementation 02, refusal 03, apology 04), rendered
     // once for every recipient's email: deterministic, so a retried job attaches the same bytes.
     const form = audience === 'citizen' ? await this.forms.forEvent(dossierId, event) : null;
-    let failures = 0;
-    for (const r of recipients) {
+    const messages = recipients.flatMap((r) => {
       // An account made from eID claims may have no email address.
       const channels: Channel[] = r.email ? ['email'] : [];
       if (audience === 'citizen' && r.phone && r.notifySms) channels.push('sms');
-      for (const channel of channels) {
-        if (!(await this.deliver(dossierId, event, sourceId, channel, r, ctx, form))) failures++;
-      }
-    }
+      return channels.map((channel) => ({ channel, r }));
+    });
+    const settled = await Promise.allSettled(
+      messages.map((m) =>
+        this.deliver({ dossierId, event, sourceId, channel: m.channel, recipientId: m.r.id }, m.r, ctx, form),
+      ),
+    );
+    const broken = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (broken) throw broken.reason;
+    const failures = settled.filter((s) => s.status === 'fulfilled' && !s.value).length;
     if (failures > 0) throw new Error(`${failures} message(s) not delivered yet`);
   }
 
@@ -131,25 +159,23 @@ export class NotificationsProcessor extends CompletingWorkerHost {
 
   /** Returns false when the channel failed (the job is then retried; the row says why). */
   private async deliver(
-    dossierId: string,
-    event: string,
-    sourceId: string,
-    channel: Channel,
+    key: DossierMessageKey,
     r: Recipient,
     ctx: DossierMessageContext,
     form: FormFile | null = null,
   ): Promise<boolean> {
-    const claimed = await this.notifications.claimDossierMessage(dossierId, event, channel, sourceId, r.id);
+    const claimed = await this.claims.run(key);
     if (!claimed) return true; // already sent
-    const message = renderMessage(event, r.locale, {
+    const message = renderMessage(key.event, r.locale, {
       ...ctx,
       fullName: r.fullName,
       baseUrl: this.config.get('PUBLIC_BASE_URL', { infer: true }),
-      dossierId,
+      dossierId: key.dossierId,
     });
+    let providerId: string;
     try {
-      const providerId =
-        channel === 'email'
+      providerId =
+        key.channel === 'email'
           ? await this.mail.send({
               id: claimed,
               to: r.email!,
@@ -160,17 +186,21 @@ export class NotificationsProcessor extends CompletingWorkerHost {
                 : undefined,
             })
           : await this.sms.send({ id: claimed, phone: r.phone!, text: message.sms });
-      await this.notifications.markSent(claimed, providerId);
-      this.metrics.notification(channel, 'sent');
-      return true;
     } catch (e) {
-      await this.notifications.markFailed(claimed, String((e as Error).message).slice(0, 500));
-      this.metrics.notification(channel, 'failed');
+      await this.outcomes.run({
+        id: claimed,
+        providerMessageId: null,
+        error: String((e as Error).message).slice(0, 500),
+      });
+      this.metrics.notification(key.channel, 'failed');
       this.logger.warn(
-        { notificationId: claimed, channel, err: (e as Error).message },
+        { notificationId: claimed, channel: key.channel, err: (e as Error).message },
         'message not delivered; will retry',
       );
       return false;
     }
+    await this.outcomes.run({ id: claimed, providerMessageId: providerId, error: null });
+    this.metrics.notification(key.channel, 'sent');
+    return true;
   }
 }

@@ -21,6 +21,22 @@ export interface DossierMessageContext {
   repeatedItems: string[] | null;
 }
 
+/** One dossier message: at most one is ever sent per key (the unique constraint `notifications_once`). */
+export interface DossierMessageKey {
+  dossierId: string;
+  event: string;
+  channel: 'email' | 'sms';
+  sourceId: string;
+  recipientId: string;
+}
+
+/** What became of one send: `error` null when the provider took it. */
+export interface MessageOutcome {
+  id: string;
+  providerMessageId: string | null;
+  error: string | null;
+}
+
 /** A message about a dossier, as the clerk's dossier page lists it (no address, no text: the event and its fate). */
 export interface DossierMessage {
   id: string;
@@ -76,24 +92,60 @@ export class NotificationsRepository {
     return ctx;
   }
 
-  /** Claims a dossier message; its id, or undefined when it was already sent. */
-  async claimDossierMessage(
-    dossierId: string,
-    event: string,
-    channel: string,
-    sourceId: string,
-    recipientId: string,
-  ): Promise<string | undefined> {
-    const [claimed] = await selectRows<{ id: string }>(
+  /**
+   * Claims dossier messages, in one statement (one commit) for all of them: for each key its row's id (now
+   * `sending`, attempts counted), or undefined when that message was already sent. A key given twice gets the
+   * same id. Rows are written in key order, so two claims over the same keys take their locks in the same order.
+   */
+  async claimDossierMessages(keys: DossierMessageKey[]): Promise<(string | undefined)[]> {
+    // uuids as Postgres prints them (lower case), so an id the caller wrote otherwise still finds its row.
+    const keyOf = (k: DossierMessageKey) =>
+      `${k.dossierId.toLowerCase()}|${k.event}|${k.channel}|${k.sourceId.toLowerCase()}|${k.recipientId.toLowerCase()}`;
+    const unique = [...new Map(keys.map((k) => [keyOf(k), k])).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, k]) => k);
+    const rows = await selectRows<DossierMessageKey & { id: string }>(
       this.db,
       `INSERT INTO notifications (dossier_id, event, channel, source_id, recipient_id, status, attempts)
-       VALUES ($1, $2, $3, $4, $5, 'sending', 1)
+       SELECT k.dossier_id, k.event, k.channel, k.source_id, k.recipient_id, 'sending', 1
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[]) WITH ORDINALITY
+              AS k(dossier_id, event, channel, source_id, recipient_id, n)
+        ORDER BY k.n
        ON CONFLICT ON CONSTRAINT notifications_once
        DO UPDATE SET attempts = notifications.attempts + 1, status = 'sending' WHERE notifications.status <> 'sent'
-       RETURNING id`,
-      [dossierId, event, channel, sourceId, recipientId],
+       RETURNING id, dossier_id AS "dossierId", event, channel, source_id AS "sourceId", recipient_id AS "recipientId"`,
+      [
+        unique.map((k) => k.dossierId),
+        unique.map((k) => k.event),
+        unique.map((k) => k.channel),
+        unique.map((k) => k.sourceId),
+        unique.map((k) => k.recipientId),
+      ],
     );
-    return claimed?.id;
+    const claimed = new Map(rows.map((r) => [keyOf(r), r.id]));
+    return keys.map((k) => claimed.get(keyOf(k)));
+  }
+
+  /**
+   * Records what became of messages, in one statement (one commit) for all of them: `sent` with the provider's
+   * id, or `failed` with the error. A row already `sent` (by another delivery of the same job) stays sent.
+   */
+  async recordOutcomes(outcomes: MessageOutcome[]): Promise<void> {
+    // One outcome per row, a success over a failure (an UPDATE ... FROM takes one of duplicate matches).
+    const byId = new Map<string, MessageOutcome>();
+    for (const o of outcomes) if (!byId.has(o.id) || o.error === null) byId.set(o.id, o);
+    const unique = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await execute(
+      this.db,
+      `UPDATE notifications n
+          SET status = CASE WHEN o.error IS NULL THEN 'sent' ELSE 'failed' END,
+              sent_at = CASE WHEN o.error IS NULL THEN now() ELSE n.sent_at END,
+              provider_message_id = coalesce(o.provider_message_id, n.provider_message_id),
+              last_error = o.error
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS o(id, provider_message_id, error)
+        WHERE n.id = o.id AND (o.error IS NULL OR n.status <> 'sent')`,
+      [unique.map((o) => o.id), unique.map((o) => o.providerMessageId), unique.map((o) => o.error)],
+    );
   }
 
   /** Claims an account message (no dossier), by email; its id, or undefined when it was already sent. */
