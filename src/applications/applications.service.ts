@@ -10,6 +10,7 @@ import { JOB_QUEUE } from '../jobs/jobs';
 import { OutboxService } from '../outbox/outbox.service';
 import { validateFormData } from '../procedures/form-schema';
 import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
+import type { PaymentRequestView } from '../payments/payments.repository';
 import { localDateOf } from '../workflow/calendar';
 import { applyClock, DeadlineState, timeLimitFor } from '../workflow/deadline';
 import { Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
@@ -27,7 +28,7 @@ import {
 import { ActionForbiddenError, InvalidTransitionError } from '../workflow/errors';
 import { Actor, actorIdOf, actorRoleOf, isSystem, workflowRoles } from './actor';
 import { checkApology } from './apology';
-import { DocumentsRepository } from './documents.repository';
+import { DocumentsRepository, type ListedDocument } from './documents.repository';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DossierRow, dossierCode } from './dossier';
 import { CodeToTake, DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } from './dossier.repository';
@@ -77,13 +78,24 @@ export class ApplicationsService {
   }
 
   /**
-   * One dossier as its page shows it: the row and what surrounds it (read once, in one statement, scoped to the
-   * caller), its view and its history. The same reads as GET /applications/:id and /applications/:id/history.
+   * One dossier as its page shows it, read in one statement scoped to the caller: the row and what surrounds it,
+   * its view, its history, its documents and its payment requests (the same reads as GET /applications/:id,
+   * /applications/:id/history, /applications/:id/documents and the dossier's payments). Anything else is 404.
    */
-  async detail(user: AuthUser, id: string): Promise<{ row: DossierRow; view: DossierView; history: HistoryItem[] }> {
-    const { row, surroundings } = await this.loadWithSurroundings(user, id);
-    const [view, history] = await Promise.all([this.viewOf(user, row, surroundings), this.dossiers.history(row.id)]);
-    return { row, view, history };
+  async detail(
+    user: AuthUser,
+    id: string,
+  ): Promise<{
+    row: DossierRow;
+    view: DossierView;
+    history: HistoryItem[];
+    documents: ListedDocument[];
+    payments: PaymentRequestView[];
+  }> {
+    const found = await this.dossiers.findScopedForPage(id, scopeClause(user, 2));
+    if (!found) throw new NotFound('dossier');
+    const { row, surroundings, history, documents, payments } = found;
+    return { row, view: await this.viewOf(user, row, surroundings), history, documents, payments };
   }
 
   /** A dossier the caller may see (for the payments and results routes); anything else is 404. */

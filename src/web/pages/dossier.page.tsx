@@ -171,14 +171,17 @@ export class DossierPage {
   // ------------------------------------------------------------------ the dossier page
 
   private async show(c: PageContext, errors: FormErrors = [], status = 200): Promise<PageResult> {
-    // One pass: the dossier read once (scoped), then its view, history, documents and payments side by side.
+    // One statement (scoped): the dossier with what surrounds it, its history, its documents and its payments.
     const user = this.user(c);
-    const { row, view: d, history } = await this.applications.detail(user, this.param(c, 'id'));
-    const [version, docs, requests] = await Promise.all([
-      this.procedures.version(row.procedure_version_id),
-      this.documents.listOf(row),
-      d.payment ? this.payments.list(d.id) : Promise.resolve([]),
-    ]);
+    const {
+      row,
+      view: d,
+      history,
+      documents: docs,
+      payments,
+    } = await this.applications.detail(user, this.param(c, 'id'));
+    const version = await this.procedures.version(row.procedure_version_id);
+    const requests = d.payment ? payments : [];
     const l: Loaded = { user, d, row, version };
     const html = this.page(c, l, history, docs, requests, errors);
     return status === 200 ? html : new Html(html, status);
