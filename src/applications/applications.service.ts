@@ -10,7 +10,6 @@ import { JOB_QUEUE } from '../jobs/jobs';
 import { OutboxService } from '../outbox/outbox.service';
 import { validateFormData } from '../procedures/form-schema';
 import { ProceduresService, PublishedVersion } from '../procedures/procedures.service';
-import type { PaymentRequestView } from '../payments/payments.repository';
 import { localDateOf } from '../workflow/calendar';
 import { applyClock, DeadlineState, timeLimitFor } from '../workflow/deadline';
 import { Role, SUBMIT_ACTION, Trigger } from '../workflow/definition';
@@ -79,8 +78,8 @@ export class ApplicationsService {
 
   /**
    * One dossier as its page shows it, read in one statement scoped to the caller: the row and what surrounds it,
-   * its view, its history, its documents and its payment requests (the same reads as GET /applications/:id,
-   * /applications/:id/history, /applications/:id/documents and the dossier's payments). Anything else is 404.
+   * its view, its history and its documents (the same reads as GET /applications/:id, /applications/:id/history
+   * and /applications/:id/documents). Anything else is 404.
    */
   async detail(
     user: AuthUser,
@@ -90,12 +89,11 @@ export class ApplicationsService {
     view: DossierView;
     history: HistoryItem[];
     documents: ListedDocument[];
-    payments: PaymentRequestView[];
   }> {
     const found = await this.dossiers.findScopedForPage(id, scopeClause(user, 2));
     if (!found) throw new NotFound('dossier');
-    const { row, surroundings, history, documents, payments } = found;
-    return { row, view: await this.viewOf(user, row, surroundings), history, documents, payments };
+    const { row, surroundings, history, documents } = found;
+    return { row, view: await this.viewOf(user, row, surroundings), history, documents };
   }
 
   /** A dossier the caller may see (for the payments and results routes); anything else is 404. */

@@ -8,7 +8,6 @@ import { modify, selectRows } from '../database/query-result';
 import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
 import { DossierRow, dossierCodePrefix, HistoryEntry, historyHash } from './dossier';
-import { paymentRequests, paymentRequestsJson, type PaymentRequestView } from '../payments/payments.repository';
 import type { DossierSurroundings } from './dossier.view';
 import { documentsJson, listedDocuments, type ListedDocument } from './documents.repository';
 import { saveAnswerCte } from './idempotency.repository';
@@ -135,7 +134,6 @@ export interface DossierForPage {
   surroundings: DossierSurroundings;
   history: HistoryItem[];
   documents: ListedDocument[];
-  payments: PaymentRequestView[];
 }
 
 export interface LookupAnswer {
@@ -310,8 +308,8 @@ export class DossierRepository {
 
   /**
    * The dossier page's read, in one statement straight on the driver's pool: one dossier within a scope with what
-   * surrounds it (as `findScopedWithSurroundings`), its history (as `history`), its documents (as
-   * DocumentsRepository.list) and its payment requests (as PaymentsRepository.listForDossier).
+   * surrounds it (as `findScopedWithSurroundings`), its history (as `history`) and its documents (as
+   * DocumentsRepository.list). Its payment requests are the payments module's (read by the page when it has one).
    */
   async findScopedForPage(id: string, scope: Scope): Promise<DossierForPage | undefined> {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
@@ -320,7 +318,6 @@ export class DossierRepository {
         DossierSurroundings & {
           history: (Omit<HistoryItem, 'at'> & { at: string })[];
           documents: Parameters<typeof listedDocuments>[0];
-          payments: Parameters<typeof paymentRequests>[0];
         }
     >(
       `SELECT q.*, ${surroundingsColumns('q.id', `$${scope.next}`)},
@@ -328,19 +325,17 @@ export class DossierRepository {
                         'toState', h.to_state, 'actorRole', h.actor_role, 'comment', h.comment, 'data', h.data, 'at', h.at,
                         'attachments', ${HISTORY_ATTACHMENTS_JSON}) ORDER BY h.seq), '[]')
                  FROM dossier_history h WHERE h.dossier_id = q.id) AS history,
-              ${documentsJson('q.id')} AS documents, ${paymentRequestsJson('q.id')} AS payments
+              ${documentsJson('q.id')} AS documents
          FROM (${DOSSIER_SELECT} WHERE d.id = $1 AND ${scope.sql}) q`,
       [id, ...scope.params, SUPPLEMENT_REQUEST_ACTION],
     );
     if (!rows[0]) return undefined;
-    const { payment, result, shipment, apologies, rating, supplementRounds, history, documents, payments, ...row } =
-      rows[0];
+    const { payment, result, shipment, apologies, rating, supplementRounds, history, documents, ...row } = rows[0];
     return {
       row,
       surroundings: { payment, result, shipment, apologies, rating, supplementRounds },
       history: history.map((h) => ({ ...h, at: new Date(h.at) })),
       documents: listedDocuments(documents),
-      payments: paymentRequests(payments),
     };
   }
 

@@ -77,28 +77,6 @@ export interface PaymentRequestView {
   attempts: AttemptView[];
 }
 
-/** The attempts of the payment request `r` (and their receipt numbers), oldest first, as one JSON column. */
-const ATTEMPTS_JSON = `coalesce((SELECT json_agg(json_build_object('id', a.id, 'provider', a.provider, 'txnRef', a.txn_ref, 'state', a.state,
-                        'amountVnd', a.amount_vnd, 'providerTxnNo', a.provider_txn_no, 'createdAt', a.created_at, 'paidAt', a.paid_at,
-                        'receiptNumber', rc.number) ORDER BY a.created_at)
-                          FROM payment_attempts a LEFT JOIN payment_receipts rc ON rc.attempt_id = a.id WHERE a.request_id = r.id), '[]')`;
-
-/**
- * A dossier's requests as `listForDossier` returns them, as one JSON column (an SQL expression over the dossier's
- * id `id`), for a statement that reads the dossier and what its page shows at once; `paymentRequests` turns it back.
- */
-export function paymentRequestsJson(id: string): string {
-  return `(SELECT coalesce(json_agg(json_build_object('id', r.id, 'stage', r.stage, 'items', r.items,
-            'amountVnd', r.amount_vnd::int, 'status', r.status, 'createdAt', r.created_at, 'paidAt', r.paid_at,
-            'attempts', ${ATTEMPTS_JSON}) ORDER BY r.created_at), '[]') FROM payment_requests r WHERE r.dossier_id = ${id})`;
-}
-
-type JsonDates<T> = Omit<T, 'createdAt' | 'paidAt'> & { createdAt: string; paidAt: string | null };
-
-/** The requests of `paymentRequestsJson` with their timestamps as dates again (JSON carries them as text). */
-export const paymentRequests = (json: JsonDates<PaymentRequestView>[]): PaymentRequestView[] =>
-  json.map((r) => ({ ...r, createdAt: new Date(r.createdAt), paidAt: r.paidAt ? new Date(r.paidAt) : null }));
-
 export interface AttemptByTxnRef {
   id: string;
   state: AttemptState;
@@ -212,7 +190,10 @@ export class PaymentsRepository {
     return selectRows(
       m,
       `SELECT r.id, r.stage, r.items, r.amount_vnd::int AS "amountVnd", r.status, r.created_at AS "createdAt", r.paid_at AS "paidAt",
-              ${ATTEMPTS_JSON} AS attempts
+              coalesce((SELECT json_agg(json_build_object('id', a.id, 'provider', a.provider, 'txnRef', a.txn_ref, 'state', a.state,
+                        'amountVnd', a.amount_vnd, 'providerTxnNo', a.provider_txn_no, 'createdAt', a.created_at, 'paidAt', a.paid_at,
+                        'receiptNumber', rc.number) ORDER BY a.created_at)
+                          FROM payment_attempts a LEFT JOIN payment_receipts rc ON rc.attempt_id = a.id WHERE a.request_id = r.id), '[]') AS attempts
          FROM payment_requests r WHERE r.dossier_id = $1 ORDER BY r.created_at`,
       [dossierId],
     );

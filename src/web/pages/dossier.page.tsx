@@ -171,17 +171,14 @@ export class DossierPage {
   // ------------------------------------------------------------------ the dossier page
 
   private async show(c: PageContext, errors: FormErrors = [], status = 200): Promise<PageResult> {
-    // One statement (scoped): the dossier with what surrounds it, its history, its documents and its payments.
+    // One statement (scoped): the dossier with what surrounds it, its history and its documents; then its payments
+    // (the payments module's), only when it has a payment request.
     const user = this.user(c);
-    const {
-      row,
-      view: d,
-      history,
-      documents: docs,
-      payments,
-    } = await this.applications.detail(user, this.param(c, 'id'));
-    const version = await this.procedures.version(row.procedure_version_id);
-    const requests = d.payment ? payments : [];
+    const { row, view: d, history, documents: docs } = await this.applications.detail(user, this.param(c, 'id'));
+    const [version, requests] = await Promise.all([
+      this.procedures.version(row.procedure_version_id),
+      d.payment ? this.payments.list(d.id) : Promise.resolve([]),
+    ]);
     const l: Loaded = { user, d, row, version };
     const html = this.page(c, l, history, docs, requests, errors);
     return status === 200 ? html : new Html(html, status);
