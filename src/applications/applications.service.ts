@@ -27,7 +27,7 @@ import {
 import { ActionForbiddenError, InvalidTransitionError } from '../workflow/errors';
 import { Actor, actorIdOf, actorRoleOf, isSystem, workflowRoles } from './actor';
 import { checkApology } from './apology';
-import { DocumentsRepository } from './documents.repository';
+import { DocumentsRepository, type ListedDocument } from './documents.repository';
 import { CreateApplicationDto, DeliveryDto, UpdateApplicationDto } from './dto';
 import { DossierRow, dossierCode } from './dossier';
 import { CodeToTake, DossierRepository, HistoryItem, LookupAnswer, Rating, scopeClause } from './dossier.repository';
@@ -77,13 +77,23 @@ export class ApplicationsService {
   }
 
   /**
-   * One dossier as its page shows it: the row and what surrounds it (read once, in one statement, scoped to the
-   * caller), its view and its history. The same reads as GET /applications/:id and /applications/:id/history.
+   * One dossier as its page shows it, read in one statement scoped to the caller: the row and what surrounds it,
+   * its view, its history and its documents (the same reads as GET /applications/:id, /applications/:id/history
+   * and /applications/:id/documents). Anything else is 404.
    */
-  async detail(user: AuthUser, id: string): Promise<{ row: DossierRow; view: DossierView; history: HistoryItem[] }> {
-    const { row, surroundings } = await this.loadWithSurroundings(user, id);
-    const [view, history] = await Promise.all([this.viewOf(user, row, surroundings), this.dossiers.history(row.id)]);
-    return { row, view, history };
+  async detail(
+    user: AuthUser,
+    id: string,
+  ): Promise<{
+    row: DossierRow;
+    view: DossierView;
+    history: HistoryItem[];
+    documents: ListedDocument[];
+  }> {
+    const found = await this.dossiers.findScopedForPage(id, scopeClause(user, 2));
+    if (!found) throw new NotFound('dossier');
+    const { row, surroundings, history, documents } = found;
+    return { row, view: await this.viewOf(user, row, surroundings), history, documents };
   }
 
   /** A dossier the caller may see (for the payments and results routes); anything else is 404. */

@@ -47,6 +47,23 @@ export interface ListedDocument extends StoredDocument {
   uploadedRole: string;
 }
 
+/**
+ * A dossier's documents as `list` returns them, as one JSON column (an SQL expression over the dossier's id `id`),
+ * for a statement that reads the dossier and what its page shows at once; `listedDocuments` turns it back.
+ */
+export function documentsJson(id: string): string {
+  return `(SELECT coalesce(json_agg(json_build_object('id', x.id, 'documentKey', x.document_key, 'fileName', x.file_name,
+            'contentType', x.content_type, 'sizeBytes', x.size_bytes, 'sha256', x.sha256, 'digitised', x.digitised,
+            'digitisedBy', x.digitised_by, 'reusedFromDocumentId', x.reused_from_document_id,
+            'reusedFromResultId', x.reused_from_result_id, 'uploadedRole', x.uploaded_role, 'createdAt', x.created_at)
+            ORDER BY x.created_at), '[]') FROM dossier_documents x WHERE x.dossier_id = ${id})`;
+}
+
+/** The documents of `documentsJson` with their timestamps as dates again (JSON carries them as text). */
+export const listedDocuments = (
+  json: (Omit<ListedDocument, 'createdAt'> & { createdAt: string })[],
+): ListedDocument[] => json.map((x) => ({ ...x, createdAt: new Date(x.createdAt) }));
+
 export interface NewDocument {
   dossierId: string;
   documentKey: string;

@@ -255,11 +255,6 @@ export class DocumentsService {
     return this.documents.list(dossierId);
   }
 
-  /** The documents of a dossier the caller has already read through ApplicationsService (so may see). */
-  listOf(dossier: Pick<DossierRow, 'id'>): Promise<ListedDocument[]> {
-    return this.documents.list(dossier.id);
-  }
-
   async download(
     user: AuthUser,
     dossierId: string,

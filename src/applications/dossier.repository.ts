@@ -9,6 +9,7 @@ import type { WorkCalendar } from '../workflow/calendar';
 import { workflowRoles } from './actor';
 import { DossierRow, dossierCodePrefix, HistoryEntry, historyHash } from './dossier';
 import type { DossierSurroundings } from './dossier.view';
+import { documentsJson, listedDocuments, type ListedDocument } from './documents.repository';
 import { saveAnswerCte } from './idempotency.repository';
 import { type EarlierRequest, SUPPLEMENT_REQUEST_ACTION } from './supplement';
 
@@ -121,6 +122,18 @@ export interface HistoryItem {
   data: Record<string, unknown> | null;
   at: Date;
   attachments: { id: string; documentKey: string; fileName: string }[];
+}
+
+/** A history step's attachments (the documents sent with it), as one JSON column over `h` (dossier_history). */
+const HISTORY_ATTACHMENTS_JSON = `coalesce((SELECT json_agg(json_build_object('id', x.id, 'documentKey', x.document_key, 'fileName', x.file_name))
+                          FROM dossier_documents x WHERE x.history_id = h.id), '[]')`;
+
+/** What the dossier page reads (`findScopedForPage`). */
+export interface DossierForPage {
+  row: DossierRow;
+  surroundings: DossierSurroundings;
+  history: HistoryItem[];
+  documents: ListedDocument[];
 }
 
 export interface LookupAnswer {
@@ -256,9 +269,7 @@ export class DossierRepository {
   async history(dossierId: string): Promise<HistoryItem[]> {
     return this.db.query(
       `SELECT h.seq, h.action, h.from_state AS "fromState", h.to_state AS "toState", h.actor_role AS "actorRole",
-              h.comment, h.data, h.at,
-              coalesce((SELECT json_agg(json_build_object('id', x.id, 'documentKey', x.document_key, 'fileName', x.file_name))
-                          FROM dossier_documents x WHERE x.history_id = h.id), '[]') AS attachments
+              h.comment, h.data, h.at, ${HISTORY_ATTACHMENTS_JSON} AS attachments
          FROM dossier_history h WHERE h.dossier_id = $1 ORDER BY h.seq`,
       [dossierId],
     );
@@ -293,6 +304,39 @@ export class DossierRepository {
     if (!rows[0]) return undefined;
     const { payment, result, shipment, apologies, rating, supplementRounds, ...row } = rows[0];
     return { row, surroundings: { payment, result, shipment, apologies, rating, supplementRounds } };
+  }
+
+  /**
+   * The dossier page's read, in one statement straight on the driver's pool: one dossier within a scope with what
+   * surrounds it (as `findScopedWithSurroundings`), its history (as `history`) and its documents (as
+   * DocumentsRepository.list). Its payment requests are the payments module's (read by the page when it has one).
+   */
+  async findScopedForPage(id: string, scope: Scope): Promise<DossierForPage | undefined> {
+    const pool = (this.db.driver as unknown as { master: Pool }).master;
+    const { rows } = await pool.query<
+      DossierRow &
+        DossierSurroundings & {
+          history: (Omit<HistoryItem, 'at'> & { at: string })[];
+          documents: Parameters<typeof listedDocuments>[0];
+        }
+    >(
+      `SELECT q.*, ${surroundingsColumns('q.id', `$${scope.next}`)},
+              (SELECT coalesce(json_agg(json_build_object('seq', h.seq, 'action', h.action, 'fromState', h.from_state,
+                        'toState', h.to_state, 'actorRole', h.actor_role, 'comment', h.comment, 'data', h.data, 'at', h.at,
+                        'attachments', ${HISTORY_ATTACHMENTS_JSON}) ORDER BY h.seq), '[]')
+                 FROM dossier_history h WHERE h.dossier_id = q.id) AS history,
+              ${documentsJson('q.id')} AS documents
+         FROM (${DOSSIER_SELECT} WHERE d.id = $1 AND ${scope.sql}) q`,
+      [id, ...scope.params, SUPPLEMENT_REQUEST_ACTION],
+    );
+    if (!rows[0]) return undefined;
+    const { payment, result, shipment, apologies, rating, supplementRounds, history, documents, ...row } = rows[0];
+    return {
+      row,
+      surroundings: { payment, result, shipment, apologies, rating, supplementRounds },
+      history: history.map((h) => ({ ...h, at: new Date(h.at) })),
+      documents: listedDocuments(documents),
+    };
   }
 
   /**

@@ -25,9 +25,16 @@ export interface Texts {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
+/** The texts of each language, built once (they never change). */
+const TEXTS: Record<Lang, Texts> = { vi: build('vi'), en: build('en') };
+
 export function texts(lang: Lang): Texts {
+  return TEXTS[lang];
+}
+
+function build(lang: Lang): Texts {
   const catalogue = catalogues[lang];
-  return {
+  return Object.freeze<Texts>({
     lang,
     t: (key, params) =>
       params ? catalogue[key].replace(/\{(\w+)\}/g, (m, name: string) => String(params[name] ?? m)) : catalogue[key],
@@ -37,7 +44,7 @@ export function texts(lang: Lang): Texts {
     },
     dateTime: (d) => formatVnDateTime(new Date(d)),
     money: (amount) => formatVnd(amount),
-  };
+  });
 }
 
 /**

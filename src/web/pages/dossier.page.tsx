@@ -171,12 +171,12 @@ export class DossierPage {
   // ------------------------------------------------------------------ the dossier page
 
   private async show(c: PageContext, errors: FormErrors = [], status = 200): Promise<PageResult> {
-    // One pass: the dossier read once (scoped), then its view, history, documents and payments side by side.
+    // One statement (scoped): the dossier with what surrounds it, its history and its documents; then its payments
+    // (the payments module's), only when it has a payment request.
     const user = this.user(c);
-    const { row, view: d, history } = await this.applications.detail(user, this.param(c, 'id'));
-    const [version, docs, requests] = await Promise.all([
+    const { row, view: d, history, documents: docs } = await this.applications.detail(user, this.param(c, 'id'));
+    const [version, requests] = await Promise.all([
       this.procedures.version(row.procedure_version_id),
-      this.documents.listOf(row),
       d.payment ? this.payments.list(d.id) : Promise.resolve([]),
     ]);
     const l: Loaded = { user, d, row, version };
