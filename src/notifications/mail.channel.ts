@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createTransport, Transporter } from 'nodemailer';
 import type { AppConfig } from '../config/configuration';
@@ -19,7 +19,7 @@ export interface OutgoingMail {
  * are logged, never the recipient.
  */
 @Injectable()
-export class MailChannel implements OnModuleDestroy {
+export class MailChannel implements OnApplicationShutdown {
   private readonly logger = new Logger(MailChannel.name);
   private readonly transport: Transporter;
   private readonly from: string;
@@ -52,7 +52,8 @@ export class MailChannel implements OnModuleDestroy {
     return info.messageId;
   }
 
-  onModuleDestroy(): void {
+  /** After the workers have finished their jobs (they close in onModuleDestroy: CompletingWorkerHost). */
+  onApplicationShutdown(): void {
     this.transport.close();
   }
 }

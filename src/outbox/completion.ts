@@ -1,6 +1,6 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { Job, Worker } from 'bullmq';
 import type { Db } from '../database/query-result';
 import { OutboxRepository } from './outbox.repository';
 
@@ -63,9 +63,24 @@ export class OutboxCompletion {
  * job again (same job id) once it has waited a while: a no-op while BullMQ still holds the job, a re-run once a Redis
  * without persistence has lost it.
  */
-export abstract class CompletingWorkerHost extends WorkerHost {
+export abstract class CompletingWorkerHost extends WorkerHost implements OnModuleDestroy {
   constructor(private readonly completion: OutboxCompletion) {
     super();
+  }
+
+  /**
+   * On shutdown the worker stops taking jobs and finishes the ones it runs (BullMQ waits for them) first, while
+   * what they use (the mail pool, the database, Redis) is still open: those close in onApplicationShutdown, after
+   * every onModuleDestroy. (@nestjs/bullmq would close the worker in onApplicationShutdown, side by side with them.)
+   */
+  async onModuleDestroy(): Promise<void> {
+    let worker: Worker | undefined;
+    try {
+      worker = this.worker;
+    } catch {
+      return; // not started in this process (the API role)
+    }
+    await worker.close();
   }
 
   protected abstract handle(job: Job, done: JobDone): Promise<unknown>;
