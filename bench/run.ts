@@ -12,7 +12,7 @@
  * Knobs (environment): BENCH_CONNECTIONS (16), BENCH_SUBMIT_S (20), BENCH_SUBMIT_ONE_S (10), BENCH_SUBMIT_ROUNDS (2),
  * BENCH_READ_S (10), BENCH_PAGE_S (8), BENCH_WARMUP_S (3), BENCH_QUEUE_DOSSIERS (1000000),
  * BENCH_WORKER_JOBS (2000), BENCH_WORKER_ROUNDS (4), BENCH_ONLY (comma list of sections),
- * BENCH_DEADLINE_S (410), BENCH_CPU_PROF (1: CPU profiles of the API and
+ * BENCH_DEADLINE_S (840), BENCH_CPU_PROF (1: CPU profiles of the API and
  * worker into dist/bench/profiles/).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   const only = new Set((process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
   const connections = num('BENCH_CONNECTIONS', 16);
   const warmupS = num('BENCH_WARMUP_S', 3);
-  const deadlineS = num('BENCH_DEADLINE_S', 410);
+  const deadlineS = num('BENCH_DEADLINE_S', 840);
   const cpuProf = process.env.BENCH_CPU_PROF === '1';
   const ctx = new BenchContext();
   const results: Record<string, unknown> = {};
