@@ -383,7 +383,8 @@ function figures(r: Record<string, any>): Figure[] {
         target: '>= 0.5',
       },
       page.ratio >= 0.5,
-      page.bound,
+      page.bound ??
+        `the same round trips as the JSON read (${page.roundTripsPerPage} against ${page.roundTripsPerJson} per request: the session with its account, then the dossier with its history and documents in one statement); the rest is rendering ${page.pageBytes} bytes of HTML on the same cores`,
     );
   if (queue) {
     add(
@@ -417,7 +418,7 @@ function figures(r: Record<string, any>): Figure[] {
         target: 'true',
       },
       queue.indexPlan === true,
-      null,
+      'the plan of the deep page as the API runs it (EXPLAIN ANALYZE, printed): keyset order read off dossiers_queue',
     );
   }
   if (ipn)
@@ -430,12 +431,13 @@ function figures(r: Record<string, any>): Figure[] {
         target: `== ${ipn.expectedCredits}`,
       },
       ipn.credits === ipn.expectedCredits,
-      ipn.bound,
+      ipn.bound ??
+        `a count, not a speed: every genuine IPN credited once however many copies race, forgeries refused (RspCode 97); ${ipn.rps} IPN/s with 50 connections on the same cores`,
     );
   if (workers)
     add(
       {
-        figure: 'workers (portal worker / no-op BullMQ worker)',
+        figure: 'workers (portal worker / bare Node loop, same I/O per message)',
         value: workers.ratio,
         portal: `${workers.jobsPerSec} jobs/s`,
         baseline: `${workers.baselineJobsPerSec} jobs/s`,

@@ -45,22 +45,38 @@ export async function createAgencies(
   n: number,
   procedure: { id: string; agencyId: string; versionId: string },
 ): Promise<BenchProcedure[]> {
-  const copy = (table: string, over: string) => `(jsonb_populate_record(NULL::${table}, to_jsonb(src) || ${over})).*`;
+  // Every column but generated ones (agencies.province_code), which take no value.
+  const { rows: columns } = await pool.query<{ table: string; list: string }>(
+    `SELECT table_name AS table, string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) AS list
+       FROM information_schema.columns
+      WHERE table_schema = current_schema() AND is_generated = 'NEVER'
+        AND table_name IN ('agencies', 'procedures', 'procedure_versions')
+      GROUP BY table_name`,
+  );
+  const list = new Map(columns.map((c) => [c.table, c.list]));
+  const fields = (table: string) => list.get(table)!.replace(/(^|, )/g, '$1r.');
+  const copy = (table: string, over: string) => `jsonb_populate_record(NULL::${table}, to_jsonb(src) || ${over}) r`;
   const { rows } = await pool.query(
     `WITH g AS (
-       INSERT INTO agencies
-       SELECT ${copy('agencies', `jsonb_build_object('id', gen_random_uuid(), 'code', 'BENCH.' || lpad(i::text, 2, '0'), 'name', src.name || ' (bench ' || i || ')')`)}
-         FROM agencies src, generate_series(1, $1::int) i WHERE src.id = $2
+       INSERT INTO agencies (${list.get('agencies')})
+       SELECT ${fields('agencies')}
+         FROM agencies src, generate_series(1, $1::int) i,
+              LATERAL ${copy('agencies', `jsonb_build_object('id', gen_random_uuid(), 'code', 'BENCH.' || lpad(i::text, 2, '0'), 'name', src.name || ' (bench ' || i || ')')`)}
+        WHERE src.id = $2
        RETURNING id, code
      ), p AS (
-       INSERT INTO procedures
-       SELECT ${copy('procedures', `jsonb_build_object('id', gen_random_uuid(), 'code', src.code || '-' || g.code, 'agency_id', g.id)`)}
-         FROM procedures src, g WHERE src.id = $3
+       INSERT INTO procedures (${list.get('procedures')})
+       SELECT ${fields('procedures')}
+         FROM procedures src, g,
+              LATERAL ${copy('procedures', `jsonb_build_object('id', gen_random_uuid(), 'code', src.code || '-' || g.code, 'agency_id', g.id)`)}
+        WHERE src.id = $3
        RETURNING id, agency_id
      ), v AS (
-       INSERT INTO procedure_versions
-       SELECT ${copy('procedure_versions', `jsonb_build_object('id', gen_random_uuid(), 'procedure_id', p.id)`)}
-         FROM procedure_versions src, p WHERE src.id = $4
+       INSERT INTO procedure_versions (${list.get('procedure_versions')})
+       SELECT ${fields('procedure_versions')}
+         FROM procedure_versions src, p,
+              LATERAL ${copy('procedure_versions', `jsonb_build_object('id', gen_random_uuid(), 'procedure_id', p.id)`)}
+        WHERE src.id = $4
        RETURNING id, procedure_id
      )
      SELECT p.id, p.agency_id, v.id AS version_id FROM p JOIN v ON v.procedure_id = p.id`,
