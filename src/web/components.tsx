@@ -39,7 +39,8 @@ export function ErrorSummary({ tx, errors }: { tx: Texts; errors?: FormErrors })
   );
 }
 
-function ErrorMessage({ tx, id, error }: { tx: Texts; id: string; error?: FieldProblem }): JSX.Element {
+/** A field's error message (`<id>-error`), or nothing. */
+export function ErrorMessage({ tx, id, error }: { tx: Texts; id: string; error?: FieldProblem }): JSX.Element {
   if (!error) return '';
   return (
     <p id={`${id}-error`} class="govuk-error-message">

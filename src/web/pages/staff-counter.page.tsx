@@ -17,7 +17,18 @@ import type { ProcedureView } from '../../procedures/dto';
 import { validateFormData } from '../../procedures/form-schema';
 import { ProceduresService, type PublishedVersion } from '../../procedures/procedures.service';
 import { readOneFile } from '../../storage/upload';
-import { Button, Csrf, e, ErrorSummary, errorOf, type FormErrors, Input, Notice, SummaryList } from '../components';
+import {
+  Button,
+  Csrf,
+  e,
+  ErrorMessage,
+  ErrorSummary,
+  errorOf,
+  type FormErrors,
+  Input,
+  Notice,
+  SummaryList,
+} from '../components';
 import { fieldErrors, itemCount, parseForm, removeItem, type RawForm, type SchemaNode } from '../forms/form-data';
 import { hasArrays, SchemaFields } from '../forms/schema-form';
 import type { MessageKey, Texts } from '../i18n';
@@ -149,14 +160,7 @@ export class StaffCounterPages {
             <div class="govuk-hint" id="procedure-hint">
               {e(tx.t('counter.procedure.hint'))}
             </div>
-            {procedureError ? (
-              <p id="procedure-error" class="govuk-error-message">
-                <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-                {e(procedureError.message)}
-              </p>
-            ) : (
-              ''
-            )}
+            <ErrorMessage tx={tx} id="procedure" error={procedureError} />
             <select
               class={`govuk-select portal-counter-select${procedureError ? ' govuk-select--error' : ''}`}
               id="procedure"
@@ -622,14 +626,7 @@ export class StaffCounterPages {
               <label class="govuk-label" for={inputId}>
                 {e(tx.t('counter.upload.label', { name: r.name }))}
               </label>
-              {uploadError ? (
-                <p id={`${inputId}-error`} class="govuk-error-message">
-                  <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-                  {e(uploadError.message)}
-                </p>
-              ) : (
-                ''
-              )}
+              <ErrorMessage tx={tx} id={inputId} error={uploadError} />
               <input
                 class={`govuk-file-upload${uploadError ? ' govuk-file-upload--error' : ''}`}
                 id={inputId}
@@ -649,14 +646,7 @@ export class StaffCounterPages {
                 <label class="govuk-label" for={reuseId}>
                   {e(tx.t('counter.reuse.label', { name: r.name }))}
                 </label>
-                {reuseError ? (
-                  <p id={`${reuseId}-error`} class="govuk-error-message">
-                    <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-                    {e(reuseError.message)}
-                  </p>
-                ) : (
-                  ''
-                )}
+                <ErrorMessage tx={tx} id={reuseId} error={reuseError} />
                 <select
                   class={`govuk-select portal-counter-select${reuseError ? ' govuk-select--error' : ''}`}
                   id={reuseId}

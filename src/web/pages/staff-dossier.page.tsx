@@ -19,7 +19,7 @@ import { SignatureRefused } from '../../signing/signature-refused';
 import { SUBMIT_ACTION, type ActionDefinition } from '../../workflow/definition';
 import { stateOf } from '../../workflow/engine';
 import { WorkflowError } from '../../workflow/errors';
-import { Button, Csrf, e, ErrorSummary, FormErrors, Notice, SummaryList } from '../components';
+import { Button, Csrf, e, ErrorMessage, ErrorSummary, FormErrors, Notice, SummaryList } from '../components';
 import { Answers } from '../forms/answers';
 import type { MessageKey, Texts } from '../i18n';
 import { Layout } from '../layout';
@@ -371,14 +371,7 @@ export class StaffDossierPage {
                 <label class="govuk-label" for="result-file">
                   {e(tx.t('staff.dossier.result.label'))}
                 </label>
-                {error ? (
-                  <p id="result-file-error" class="govuk-error-message">
-                    <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-                    {e(error.message)}
-                  </p>
-                ) : (
-                  ''
-                )}
+                <ErrorMessage tx={tx} id="result-file" error={error} />
                 <input
                   class={`govuk-file-upload${error ? ' govuk-file-upload--error' : ''}`}
                   id="result-file"
@@ -416,14 +409,7 @@ export class StaffDossierPage {
               <label class="govuk-label" for="apology-reason">
                 {e(tx.t('staff.dossier.apology.reason'))}
               </label>
-              {reasonError ? (
-                <p id="apology-reason-error" class="govuk-error-message">
-                  <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-                  {e(reasonError.message)}
-                </p>
-              ) : (
-                ''
-              )}
+              <ErrorMessage tx={tx} id="apology-reason" error={reasonError} />
               <textarea
                 class={`govuk-textarea${reasonError ? ' govuk-textarea--error' : ''}`}
                 id="apology-reason"
@@ -441,14 +427,7 @@ export class StaffDossierPage {
               <div id="apology-date-hint" class="govuk-hint">
                 {e(tx.t('staff.dossier.apology.dateHint'))}
               </div>
-              {dateError ? (
-                <p id="apology-date-error" class="govuk-error-message">
-                  <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-                  {e(dateError.message)}
-                </p>
-              ) : (
-                ''
-              )}
+              <ErrorMessage tx={tx} id="apology-date" error={dateError} />
               <input
                 class={`govuk-input govuk-input--width-10${dateError ? ' govuk-input--error' : ''}`}
                 id="apology-date"
@@ -733,14 +712,7 @@ export class StaffDossierPage {
                 <div id="comment-hint" class="govuk-hint">
                   {e(tx.t('staff.dossier.comment.hint'))}
                 </div>
-                {error ? (
-                  <p id="comment-error" class="govuk-error-message">
-                    <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-                    {e(error.message)}
-                  </p>
-                ) : (
-                  ''
-                )}
+                <ErrorMessage tx={tx} id="comment" error={error} />
                 <textarea
                   class={`govuk-textarea${error ? ' govuk-textarea--error' : ''}`}
                   id="comment"
@@ -922,14 +894,7 @@ function SupplementItemsField({ c, errors }: { c: PageContext; errors: FormError
       <div id="items-hint" class="govuk-hint">
         {e(tx.t('rulesa.supplement.itemsHint'))}
       </div>
-      {error ? (
-        <p id="items-error" class="govuk-error-message">
-          <span class="govuk-visually-hidden">{e(tx.t('errors.prefix'))} </span>
-          {e(error.message)}
-        </p>
-      ) : (
-        ''
-      )}
+      <ErrorMessage tx={tx} id="items" error={error} />
       <textarea
         class={`govuk-textarea${error ? ' govuk-textarea--error' : ''}`}
         id="items"
