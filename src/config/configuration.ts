@@ -136,6 +136,15 @@ export class Environment {
   @Min(1)
   DB_POOL_MAX = 20;
 
+  /**
+   * Distinct statements each connection keeps prepared (parsed and planned once; src/database/prepared-client.ts).
+   * 0: none, for a pooler that moves transactions between server connections (PgBouncer transaction mode < 1.21).
+   */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  DB_PREPARED_STATEMENTS = 500;
+
   @IsString()
   @MinLength(8)
   DEMO_PASSWORD = 'Demo@2026';

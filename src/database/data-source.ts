@@ -2,6 +2,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
 import { environmentValue } from '../config/configuration';
 import { ENTITIES } from './entities';
+import { preparingClient } from './prepared-client';
 
 /** One set of options for the app, the migration runner and the tests. */
 export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions> = {}): DataSourceOptions {
@@ -14,7 +15,13 @@ export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions>
     migrationsRun: false,
     migrationsTransactionMode: 'each',
     // Fail fast instead of hanging when Postgres is unreachable; keep the pool small per replica.
-    extra: { max: environmentValue('DB_POOL_MAX'), connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    // Statements with parameters are prepared once per connection (src/database/prepared-client.ts).
+    extra: {
+      max: environmentValue('DB_POOL_MAX'),
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+      Client: preparingClient(environmentValue('DB_PREPARED_STATEMENTS')),
+    },
     ...extra,
   } as DataSourceOptions;
 }
