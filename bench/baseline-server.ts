@@ -4,7 +4,9 @@
  * the API process by lib/query-counter.ts and passed in BENCH_STATEMENTS),
  * with the dossier id and the caller's account id put where the API had them,
  * and answers the row. No auth, no DI, no validation, no mapping: what the
- * framework and the portal's own code add is what the ratio shows.
+ * framework and the portal's own code add is what the ratio shows. Each
+ * statement is prepared once per connection (named), as the portal's pool
+ * prepares its own (src/database/prepared-client.ts): like with like.
  *
  * Run as a child process of bench/run.ts (its own event loop, like the API).
  */
@@ -25,9 +27,9 @@ async function main(): Promise<void> {
   app.get<{ Params: { id: string } }>('/dossiers/:id', async (req, reply) => {
     const user = req.headers['x-user'];
     const results: unknown[] = [];
-    for (const s of statements) {
-      const params = s.params.map((p) => ('ref' in p ? (p.ref === 'id' ? req.params.id : user) : p.value));
-      const { rows } = await pool.query(s.text, params);
+    for (const [i, s] of statements.entries()) {
+      const values = s.params.map((p) => ('ref' in p ? (p.ref === 'id' ? req.params.id : user) : p.value));
+      const { rows } = await pool.query({ name: `s${i}`, text: s.text, values });
       results.push(rows[0] ?? null);
     }
     if (!results[0]) return reply.code(404).send({ status: 404 });

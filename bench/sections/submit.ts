@@ -38,6 +38,11 @@ export interface SubmitRun {
   waitsPerSubmitMs: { postgres: number; smtp: number; http: number } | null;
   baselineRoundTrips: number;
   pgbench: PgbenchResult;
+  /**
+   * The same pgbench script with `-M prepared` (each statement parsed and planned once per connection, as the portal's
+   * pool does: src/database/prepared-client.ts), run after the `-M extended` baseline in each round; spread load only.
+   */
+  preparedBaseline?: { tps: number; ratio: number; rounds: number[]; failed: number };
   /** CPU (cores, ms per submit) and what the database backends were doing, during each run. */
   probe: ProbeResult;
   baselineProbe: ProbeResult;
@@ -132,6 +137,7 @@ export async function benchSubmit(
     durationS: o.durationS,
     warmupS: o.warmupS,
     pgbench: { base: 0, perClient },
+    preparedBaseline: true,
     during: {
       start: () => {
         apiRss.start();
@@ -191,6 +197,8 @@ async function measure(
     serialCommitMs?: number;
     /** The API and pgbench measured in turn, this many times each (durationS split between them). */
     rounds: number;
+    /** Also pgbench -M prepared after -M extended in each round (reported beside the figure). */
+    preparedBaseline?: boolean;
   },
 ): Promise<SubmitRun> {
   const { ctx } = env;
@@ -229,10 +237,10 @@ async function measure(
   ];
   const day = localDateOf(DEFAULT_CALENDAR, new Date());
   const code = dossierCode('X', day, 1); // X-YYMMDD-0001
-  const pgArgs = (seconds: number, label: string) => [
+  const pgArgs = (seconds: number, label: string, mode = 'extended') => [
     '-n',
     '-M',
-    'extended',
+    mode,
     '-c',
     String(C),
     '-j',
@@ -279,6 +287,7 @@ async function measure(
     probe: ProbeResult;
   }[] = [];
   const pgs: { r: PgbenchResult; s: number; probe: ProbeResult }[] = [];
+  const prepared: PgbenchResult[] = [];
   const statements: SeenStatement[][] = [];
   const apiThread = { ranS: 0, waitedS: 0 };
   const load0 = round(loadavg()[0], 2);
@@ -312,6 +321,7 @@ async function measure(
     const baselineProbe = new Probe(ctx.pool, ctx.dbName, env.worker ? { worker: env.worker.pid } : {}).start();
     const r = await pgbench(pgArgs(sliceS, `run${round_}`));
     pgs.push({ r, s: sliceS, probe: baselineProbe.stop(r.transactions) });
+    if (o.preparedBaseline) prepared.push(await pgbench(pgArgs(sliceS, `run${round_}-prepared`, 'prepared')));
   }
   o.during?.stop();
   const loadAverage: [number, number] = [load0, round(loadavg()[0], 2)];
@@ -357,6 +367,19 @@ async function measure(
       waitedForCpu: round(apiThread.waitedS / elapsedS, 2),
     },
     ...(o.serialCommitMs !== undefined ? { serialCommitMs: o.serialCommitMs } : {}),
+    ...(prepared.length
+      ? (() => {
+          const tps = prepared.reduce((a, x) => a + x.transactions, 0) / (sliceS * prepared.length);
+          return {
+            preparedBaseline: {
+              tps: round(tps, 1),
+              ratio: round(rps / tps, 3),
+              rounds: prepared.map((x) => round(x.tps, 1)),
+              failed: prepared.reduce((a, x) => a + x.failed, 0),
+            },
+          };
+        })()
+      : {}),
   };
   return { ...run, bound: boundOf(run) };
 }
