@@ -57,7 +57,8 @@ pg.Client.prototype.query = function patched(this: unknown, ...args: unknown[]) 
   const text = typeof q === 'string' ? q : q && typeof q === 'object' && 'text' in q ? String(q.text) : '';
   if (!text) return query.apply(this, args);
   const key = keyOf(text);
-  const values = args[1];
+  // Values as the second argument, or inside a query config (a named statement: src/database/prepared-client.ts).
+  const values = q && typeof q === 'object' && 'values' in q ? (q as { values: unknown }).values : args[1];
   // The parameters are copied only the first time a statement is seen (the read baseline replays them).
   const params = () => (Array.isArray(values) ? [...(values as unknown[])] : []);
   const t0 = performance.now();
