@@ -357,12 +357,12 @@ export class ApplicationsService {
    * dossier is back with the citizen (supplementation, completing a filing),
    * the action that state marks as its `resubmit` (see `submitActionFor`);
    * never another citizen action such as withdrawing.
-   * With an Idempotency-Key: a repeat returns the first answer.
+   * With an Idempotency-Key: a repeat returns the first answer. The key is not looked up first: a repeat fails in
+   * its transaction (the dossier has moved on, or the answer's row is already there: the primary key), which rolls
+   * back, and is answered from the stored answer then; a first request saves the round trip.
    */
   async submit(user: AuthUser, id: string, idempotencyKey: string): Promise<{ status: number; body: DossierView }> {
     const requestHash = createHash('sha256').update(`submit:${id}`).digest('hex');
-    const previous = await this.storedResponse(user.id, idempotencyKey, requestHash);
-    if (previous) return previous;
     try {
       return await this.db.transaction(async (m) => {
         const row = await this.load(m, user, id, true);
@@ -382,7 +382,7 @@ export class ApplicationsService {
         return { status: 200, body };
       });
     } catch (e) {
-      // A concurrent request with the same key won the race: answer as it did.
+      // A repeat, or a concurrent request with the same key that won the race: answer as the first did.
       const raced = await this.storedResponse(user.id, idempotencyKey, requestHash);
       if (raced) return raced;
       throw e;
