@@ -264,6 +264,12 @@ export class Environment {
   @Min(100)
   OUTBOX_POLL_MS = 500;
 
+  /** After a NOTIFY, the relay waits this long so that the rows committed meanwhile go out in the same claim. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  OUTBOX_GATHER_MS = 20;
+
   /**
    * On shutdown, how long requests in flight may take to finish before every connection still open is cut (a
    * keep-alive socket that was busy when the close began, a client that connected and sent nothing: either would

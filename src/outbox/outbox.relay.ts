@@ -34,6 +34,8 @@ const RECONCILE_MAX_BATCHES = 10;
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private timer?: NodeJS.Timeout;
+  /** When the pending timer fires (ms since the epoch), if one is pending. */
+  private dueAt?: number;
   private relisten?: NodeJS.Timeout;
   private reconcileTimer?: NodeJS.Timeout;
   private listener?: Client;
@@ -84,10 +86,26 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private schedule(delay: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
+    this.dueAt = Date.now() + delay;
     this.timer = setTimeout(() => this.tick(), delay);
   }
 
+  /**
+   * A commit wrote rows (NOTIFY): relay within OUTBOX_GATHER_MS, so that the commits of that moment go out in one
+   * claim rather than one claim each (under load the relay would otherwise run a transaction per few rows).
+   */
+  private wake(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    const gather = this.config.get('OUTBOX_GATHER_MS', { infer: true });
+    if (this.dueAt !== undefined && this.dueAt <= Date.now() + gather) return;
+    this.schedule(gather);
+  }
+
   private tick(): void {
+    this.dueAt = undefined;
     if (this.running) {
       this.again = true;
       return;
@@ -98,7 +116,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       .catch((e: Error) => this.logger.warn(`outbox relay paused: ${e.message}`))
       .finally(() => {
         this.running = false;
-        const next = this.again ? 0 : this.config.get('OUTBOX_POLL_MS', { infer: true });
+        const next = this.again
+          ? this.config.get('OUTBOX_GATHER_MS', { infer: true })
+          : this.config.get('OUTBOX_POLL_MS', { infer: true });
         this.again = false;
         this.schedule(next);
       });
@@ -220,7 +240,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     };
     client.on('error', lost);
     client.on('end', lost);
-    client.on('notification', () => this.schedule(0));
+    client.on('notification', () => this.wake());
     await client.connect();
     await this.outbox.listen(client);
     this.listener = client;
