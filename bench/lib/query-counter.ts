@@ -58,7 +58,7 @@ pg.Client.prototype.query = function patched(this: unknown, ...args: unknown[]) 
   if (!text) return query.apply(this, args);
   const key = keyOf(text);
   // Values as the second argument, or inside a query config (a named statement: src/database/prepared-client.ts).
-  const values = q && typeof q === 'object' && 'values' in q ? (q as { values: unknown }).values : args[1];
+  const values = q && typeof q === 'object' && 'values' in q ? q.values : args[1];
   // The parameters are copied only the first time a statement is seen (the read baseline replays them).
   const params = () => (Array.isArray(values) ? [...(values as unknown[])] : []);
   const t0 = performance.now();
