@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { createSuiteDatabase, dropDatabase } from '../../test/support/db';
 import { dataSourceOptions } from './data-source';
@@ -13,9 +14,9 @@ const preparedOn = async (m: EntityManager): Promise<string[]> =>
 describe('preparingClient (Postgres)', () => {
   let db: { name: string; url: string };
   const sources: DataSource[] = [];
-  const open = async (limit: number) => {
+  const open = async (limit: number, max = 2) => {
     const ds = await new DataSource(
-      dataSourceOptions(db.url, { extra: { max: 2, Client: preparingClient(limit) } }),
+      dataSourceOptions(db.url, { extra: { max, Client: preparingClient(limit) } }),
     ).initialize();
     sources.push(ds);
     return ds;
@@ -75,5 +76,38 @@ describe('preparingClient (Postgres)', () => {
     // A statement that cannot be parsed is not remembered as prepared: the next call reports the same error.
     await expect(ds.query(`SELEC $1::int`, [1])).rejects.toMatchObject({ driverError: { code: '42601' } });
     await expect(ds.query(`SELEC $1::int`, [1])).rejects.toMatchObject({ driverError: { code: '42601' } });
+  });
+
+  it('a migration under a running process: the stale statement is prepared again (outside a transaction at once)', async () => {
+    const ds = await open(10, 1);
+    await ds.query(`CREATE TABLE stale_plan (id int PRIMARY KEY, a text)`);
+    await ds.query(`INSERT INTO stale_plan VALUES (1, 'x')`);
+    const sql = `SELECT * FROM stale_plan WHERE id = $1`;
+    expect(await ds.query(sql, [1])).toEqual([{ id: 1, a: 'x' }]);
+    // Another process (a newer replica) adds a column: this connection's prepared plan no longer fits.
+    await ds.query(`ALTER TABLE stale_plan ADD COLUMN b text NOT NULL DEFAULT 'y'`);
+    // Not in a transaction: answered, with the new column, on the same connection (the pool has one).
+    expect(await ds.query(sql, [1])).toEqual([{ id: 1, a: 'x', b: 'y' }]);
+
+    await ds.query(`ALTER TABLE stale_plan ADD COLUMN c text NOT NULL DEFAULT 'z'`);
+    // Inside a transaction the first call fails (the transaction is aborted), as TypeORM reports any error...
+    await expect(ds.transaction((m) => m.query(sql, [1]))).rejects.toBeInstanceOf(QueryFailedError);
+    // ...and the next one, prepared afresh, runs.
+    expect(await ds.transaction((m) => m.query(sql, [1]))).toEqual([{ id: 1, a: 'x', b: 'y', c: 'z' }]);
+  });
+
+  it("pg's own Pool#query (callback style) is prepared and recovers the same way", async () => {
+    const pool = new Pool({ connectionString: db.url, max: 1, Client: preparingClient(10) });
+    try {
+      await pool.query(`CREATE TABLE stale_pool (id int PRIMARY KEY)`);
+      await pool.query(`INSERT INTO stale_pool VALUES (1)`);
+      const sql = `SELECT * FROM stale_pool WHERE id = $1`;
+      expect((await pool.query(sql, [1])).rows).toEqual([{ id: 1 }]);
+      expect((await pool.query(`SELECT statement FROM pg_prepared_statements`)).rows).toEqual([{ statement: sql }]);
+      await pool.query(`ALTER TABLE stale_pool ADD COLUMN b int NOT NULL DEFAULT 2`);
+      expect((await pool.query(sql, [1])).rows).toEqual([{ id: 1, b: 2 }]);
+    } finally {
+      await pool.end();
+    }
   });
 });
