@@ -41,6 +41,16 @@ export class AgenciesRepository {
     return row?.code;
   }
 
+  /** An agency's code and name by its id; undefined when there is none. */
+  async codeAndNameOf(id: string): Promise<{ code: string; name: string } | undefined> {
+    const [row] = await selectRows<{ code: string; name: string }>(
+      this.db,
+      `SELECT code, name FROM agencies WHERE id = $1`,
+      [id],
+    );
+    return row;
+  }
+
   async idOf(code: string): Promise<string | undefined> {
     const [row] = await selectRows<{ id: string }>(this.db, `SELECT id FROM agencies WHERE code = $1`, [code]);
     return row?.id;

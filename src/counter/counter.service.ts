@@ -40,11 +40,16 @@ export class CounterService {
     return { agencyCode, procedures };
   }
 
-  /** The code of the clerk's agency. */
-  async agencyCode(clerk: AuthUser): Promise<string> {
-    const code = clerk.agencyId ? await this.agencies.codeOf(clerk.agencyId) : undefined;
-    if (!isStaff(clerk) || !code) throw new Forbidden();
-    return code;
+  /** The code and name of the clerk's agency. */
+  async agency(clerk: AuthUser): Promise<{ code: string; name: string }> {
+    const agency = clerk.agencyId ? await this.agencies.codeAndNameOf(clerk.agencyId) : undefined;
+    if (!isStaff(clerk) || !agency) throw new Forbidden();
+    return agency;
+  }
+
+  /** The name of the agency with this code (a dossier names agencies by code); undefined when there is none. */
+  async agencyName(code: string): Promise<string | undefined> {
+    return (await this.agencies.findByCode(code))?.name;
   }
 
   /** The name on the citizen account a filing with this ID number goes to; undefined: a new account is made. */

@@ -154,6 +154,8 @@ describe('the counter page', () => {
       });
       expect(await page.textContent('.govuk-notification-banner')).toContain(d.code);
       expect(await page.textContent('#counter-routed-note')).toContain('UBND Phường Bến Nghé');
+      // The counter that received it, by name with its code.
+      expect(await page.textContent('#counter-received-at')).toBe(`UBND Quận 1 (${DEMO.agencies.quan1})`);
       await checker.check(page, `counter-received${suffix(js)}`);
 
       // A scan of the ID card: marked digitised by the counter's clerk.
@@ -186,7 +188,24 @@ describe('the counter page', () => {
       await page.getByRole('button', { name: 'Tiếp nhận hồ sơ' }).click();
       await page.waitForURL(RECEIVED_URL);
       const second = RECEIVED_URL.exec(page.url())![1];
-      await page.locator('#reuse-id_card').selectOption({ index: 1 });
+      // The earlier scan is offered by what tells it apart first: its dossier's code, then the file.
+      const reuse = page.locator('#reuse-id_card');
+      expect(await reuse.locator('option').nth(1).textContent()).toBe(`${d.code}: cccd.pdf`);
+      await reuse.selectOption({ index: 1 });
+      // At 360 px the select takes its column's full width and the page does not scroll sideways.
+      await page.setViewportSize({ width: 360, height: 740 });
+      const [select, column] = await Promise.all([
+        reuse.boundingBox(),
+        page.locator('#paper-id_card .govuk-form-group').last().boundingBox(),
+      ]);
+      expect(Math.round(select!.width)).toBe(Math.round(column!.width));
+      if (js) {
+        const width = await page.evaluate<{ scroll: number; client: number }>(
+          '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+        );
+        expect(width.scroll).toBeLessThanOrEqual(width.client);
+      }
+      await checker.check(page, `counter-reuse-chosen${suffix(js)}`);
       await page.getByRole('button', { name: 'Dùng lại' }).click();
       await page.waitForURL(/done=reused/);
       expect(await page.textContent('#paper-id_card')).toContain('Dùng lại');
@@ -235,6 +254,8 @@ describe('the counter page', () => {
     await signIn(competent, 'clerk.bennghe@demo.local');
     expect((await go(competent, `/staff/counter/${d.id}`))!.status()).toBe(200);
     expect(await competent.getByRole('link', { name: 'Mở hồ sơ để xử lý' }).count()).toBe(1);
+    // Received at another agency's counter: named too.
+    expect(await competent.textContent('#counter-received-at')).toBe(`UBND Quận 1 (${DEMO.agencies.quan1})`);
     expectClean();
   });
 

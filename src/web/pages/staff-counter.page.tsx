@@ -480,16 +480,26 @@ export class StaffCounterPages {
   private async received(c: PageContext, errors?: FormErrors, status = 200): Promise<PageResult> {
     const { tx } = c;
     const { user, id, d, version } = await this.load(c);
-    const [docs, sources, procedure, ownCode] = await Promise.all([
+    const [docs, sources, procedure, own] = await Promise.all([
       this.documents.list(user, id),
       this.documents.reusableSources(user, id),
       this.procedures.findPublished(d.procedureCode).catch(() => undefined),
-      this.counter.agencyCode(user),
+      this.counter.agency(user),
     ]);
+    // The counter that received it, by name: the clerk's own agency or the competent one are at hand; another
+    // agency's counter (the competent agency reading a dossier received elsewhere) is looked up.
+    const counterCode = d.receivedAgencyCode;
+    const counterName = !counterCode
+      ? undefined
+      : counterCode === own.code
+        ? own.name
+        : counterCode === d.agencyCode && procedure
+          ? procedure.agencyName
+          : await this.counter.agencyName(counterCode);
     const base = `/staff/counter/${id}`;
     const title = tx.t('counter.received.title', { code: d.code ?? '' });
     // The agency that works the dossier opens it in the console; a counter that routed it elsewhere only reads it.
-    const works = d.agencyCode === ownCode || d.currentAgencyCode === ownCode;
+    const works = d.agencyCode === own.code || d.currentAgencyCode === own.code;
     const done =
       c.query.done === 'received'
         ? 'counter.received.done'
@@ -532,7 +542,12 @@ export class StaffCounterPages {
                 {e(procedure ? `${procedure.agencyName} (${d.agencyCode})` : d.agencyCode)}
               </span>,
             ],
-            [tx.t('counter.received.counter'), <span id="counter-received-at">{e(d.receivedAgencyCode ?? '')}</span>],
+            [
+              tx.t('counter.received.counter'),
+              <span id="counter-received-at">
+                {e(counterName ? `${counterName} (${counterCode})` : (counterCode ?? ''))}
+              </span>,
+            ],
             [tx.t('counter.received.state'), <span>{e(stateLabel(tx, d.state))}</span>],
             [tx.t('counter.received.at'), <span>{e(d.receivedAt ? tx.dateTime(d.receivedAt) : '')}</span>],
             [tx.t('counter.received.due'), <span>{e(d.dueAt ? tx.dateTime(d.dueAt) : '')}</span>],
@@ -648,7 +663,7 @@ export class StaffCounterPages {
                 </label>
                 <ErrorMessage tx={tx} id={reuseId} error={reuseError} />
                 <select
-                  class={`govuk-select portal-counter-select${reuseError ? ' govuk-select--error' : ''}`}
+                  class={`govuk-select govuk-!-width-full portal-counter-select${reuseError ? ' govuk-select--error' : ''}`}
                   id={reuseId}
                   name="source"
                   aria-describedby={reuseError ? `${reuseId}-error` : undefined}
