@@ -511,7 +511,7 @@ export class StaffCounterPages {
     const sourceLabel = (s: ReusableItem) =>
       s.kind === 'result'
         ? tx.t('counter.reuse.result', { procedure: s.procedureName, code: s.dossierCode ?? '' })
-        : tx.t('counter.reuse.document', { name: s.fileName, code: s.dossierCode ?? '', key: s.documentKey ?? '' });
+        : tx.t('counter.reuse.document', { name: s.fileName, code: s.dossierCode ?? '' });
     const page = (
       <Layout
         tx={tx}
