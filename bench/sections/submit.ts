@@ -367,21 +367,20 @@ async function measure(
       waitedForCpu: round(apiThread.waitedS / elapsedS, 2),
     },
     ...(o.serialCommitMs !== undefined ? { serialCommitMs: o.serialCommitMs } : {}),
-    ...(prepared.length
-      ? (() => {
-          const tps = prepared.reduce((a, x) => a + x.transactions, 0) / (sliceS * prepared.length);
-          return {
-            preparedBaseline: {
-              tps: round(tps, 1),
-              ratio: round(rps / tps, 3),
-              rounds: prepared.map((x) => round(x.tps, 1)),
-              failed: prepared.reduce((a, x) => a + x.failed, 0),
-            },
-          };
-        })()
-      : {}),
+    ...(prepared.length ? { preparedBaseline: preparedFigures(prepared, sliceS, rps) } : {}),
   };
   return { ...run, bound: boundOf(run) };
+}
+
+/** The `-M prepared` rounds as one figure: transactions per second over all of them, and the API's ratio to it. */
+function preparedFigures(rounds: PgbenchResult[], sliceS: number, rps: number): SubmitRun['preparedBaseline'] {
+  const tps = rounds.reduce((a, x) => a + x.transactions, 0) / (sliceS * rounds.length);
+  return {
+    tps: round(tps, 1),
+    ratio: round(rps / tps, 3),
+    rounds: rounds.map((x) => round(x.tps, 1)),
+    failed: rounds.reduce((a, x) => a + x.failed, 0),
+  };
 }
 
 /**

@@ -309,4 +309,22 @@ describe('environmentValue', () => {
         environmentValue('NOTIFICATION_CONCURRENCY');
       }).toThrow(/NOTIFICATION_CONCURRENCY/);
   });
+
+  it('prepared statements per connection (500, 0 turns them off) and the relay gathering (20 ms): whole, not negative', () => {
+    for (const [name, byDefault] of [
+      ['DB_PREPARED_STATEMENTS', 500],
+      ['OUTBOX_GATHER_MS', 20],
+    ] as const) {
+      delete process.env[name];
+      expect(environmentValue(name)).toBe(byDefault);
+      process.env[name] = '0';
+      expect(environmentValue(name)).toBe(0);
+      for (const bad of ['-1', '2.5', 'x'])
+        expect(() => {
+          process.env[name] = bad;
+          environmentValue(name);
+        }).toThrow(new RegExp(name));
+      delete process.env[name];
+    }
+  });
 });

@@ -113,7 +113,7 @@ function inChild(
     const { embeddedPlan, startEmbeddedPostgres } = require('./src/database/embedded.ts');
     const { Client } = require('pg');
     (async () => {
-      const { port, dataDir, options, sql } = JSON.parse(process.env.EMBEDDED_TEST);
+      const { port, dataDir, options, sql } = JSON.parse(process.argv[1]);
       const plan = embeddedPlan(dataDir, options);
       const pg = await startEmbeddedPostgres(port, plan);
       let rows = [];
@@ -130,10 +130,17 @@ function inChild(
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['-r', join(ROOT, 'test', 'support', 'ts-register.js'), '-e', script],
+      [
+        '-r',
+        join(ROOT, 'test', 'support', 'ts-register.js'),
+        '-e',
+        script,
+        JSON.stringify({ port, dataDir, options, sql }),
+      ],
       {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, EMBEDDED_TEST: JSON.stringify({ port, dataDir, options, sql }) },
+        // None of the test's environment (its DATABASE_URL and the like): the plan is what the arguments say.
+        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
         timeout: 90_000,
       },
       (error, stdout, stderr) =>

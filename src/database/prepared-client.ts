@@ -53,22 +53,20 @@ export function preparingClient(limit: number): typeof Client {
       if (n === undefined) return run(...args);
       // Outside a transaction a failed call changed nothing and may simply be sent again.
       const idle = this.getTransactionStatus() === 'I';
-      const named = (): QueryConfig => ({ name: `p${n}.${this.generation}`, text, values });
-      if (typeof callback === 'function') {
-        const done = callback as Callback;
-        return run(named(), (err: Error | null, result?: unknown) => {
-          if (!isStalePlan(err)) return done(err, result);
-          this.generation++;
-          if (!idle) return done(err, result);
-          run(named(), done);
-        });
-      }
-      return (run(named()) as Promise<unknown>).catch((err: unknown) => {
+      const named = () =>
+        run({ name: `p${n}.${this.generation}`, text, values } satisfies QueryConfig) as Promise<unknown>;
+      const answer = named().catch((err: unknown) => {
         if (!isStalePlan(err)) throw err;
         this.generation++;
         if (!idle) throw err;
-        return run(named());
+        return named();
       });
+      if (typeof callback !== 'function') return answer;
+      // pg's callback style (pg.Pool#query): the same answer, handed to the callback.
+      answer.then(
+        (result) => (callback as Callback)(null, result),
+        (err: Error) => (callback as Callback)(err),
+      );
     }
   };
 }

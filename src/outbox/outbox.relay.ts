@@ -43,6 +43,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private again = false;
   private stopped = false;
   private current?: Promise<void>;
+  /** Read once: wake() runs on every NOTIFY. */
+  private readonly gatherMs: number;
   private reconciling?: Promise<void>;
 
   constructor(
@@ -51,7 +53,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly queues: JobQueues,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.gatherMs = config.get('OUTBOX_GATHER_MS', { infer: true });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.listen().catch((e: Error) =>
@@ -99,9 +103,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.again = true;
       return;
     }
-    const gather = this.config.get('OUTBOX_GATHER_MS', { infer: true });
-    if (this.dueAt !== undefined && this.dueAt <= Date.now() + gather) return;
-    this.schedule(gather);
+    if (this.dueAt !== undefined && this.dueAt <= Date.now() + this.gatherMs) return;
+    this.schedule(this.gatherMs);
   }
 
   private tick(): void {
@@ -116,9 +119,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       .catch((e: Error) => this.logger.warn(`outbox relay paused: ${e.message}`))
       .finally(() => {
         this.running = false;
-        const next = this.again
-          ? this.config.get('OUTBOX_GATHER_MS', { infer: true })
-          : this.config.get('OUTBOX_POLL_MS', { infer: true });
+        const next = this.again ? this.gatherMs : this.config.get('OUTBOX_POLL_MS', { infer: true });
         this.again = false;
         this.schedule(next);
       });

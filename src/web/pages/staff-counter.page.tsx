@@ -82,6 +82,30 @@ interface IntakeState {
  * the clerk scans the papers (uploads marked digitised), reuses the citizen's earlier papers and results, and
  * prints form 01.
  */
+/** A counter page in the staff layout: the counter's navigation item; a form with errors says so in the title. */
+function CounterLayout(p: {
+  c: PageContext;
+  user: AuthUser;
+  title: string;
+  errors?: FormErrors;
+  children?: JSX.Element | JSX.Element[];
+}): JSX.Element {
+  return (
+    <Layout
+      tx={p.c.tx}
+      title={p.title}
+      path={p.c.path}
+      signedIn
+      csrf={p.c.csrf()}
+      nav="counter"
+      role={p.user.role}
+      hasErrors={!!p.errors?.length}
+    >
+      {p.children}
+    </Layout>
+  );
+}
+
 @Injectable()
 export class StaffCounterPages {
   constructor(
@@ -138,16 +162,7 @@ export class StaffCounterPages {
     const title = tx.t('counter.title');
     const procedureError = errorOf(errors, 'procedure');
     return (
-      <Layout
-        tx={tx}
-        title={title}
-        path={c.path}
-        signedIn
-        csrf={c.csrf()}
-        nav="counter"
-        role={user.role}
-        hasErrors={!!errors?.length}
-      >
+      <CounterLayout c={c} user={user} title={title} errors={errors}>
         <ErrorSummary tx={tx} errors={errors} />
         <h1 class="govuk-heading-l">{e(title)}</h1>
         <p class="govuk-body">{e(tx.t('counter.lead'))}</p>
@@ -201,7 +216,7 @@ export class StaffCounterPages {
           />
           <Button>{e(tx.t('counter.continue'))}</Button>
         </form>
-      </Layout>
+      </CounterLayout>
     );
   }
 
@@ -247,16 +262,7 @@ export class StaffCounterPages {
     const { procedure, version } = intake;
     const errors = state.errors;
     const page = (
-      <Layout
-        tx={tx}
-        title={procedure.name}
-        path={c.path}
-        signedIn
-        csrf={c.csrf()}
-        nav="counter"
-        role={user.role}
-        hasErrors={!!errors?.length}
-      >
+      <CounterLayout c={c} user={user} title={procedure.name} errors={errors}>
         <a href="/staff/counter" class="govuk-back-link">
           {e(tx.t('counter.back'))}
         </a>
@@ -364,7 +370,7 @@ export class StaffCounterPages {
           )}
           <Button>{e(tx.t('counter.receive'))}</Button>
         </form>
-      </Layout>
+      </CounterLayout>
     );
     return status === 200 ? page : new Html(page, status);
   }
@@ -513,16 +519,7 @@ export class StaffCounterPages {
         ? tx.t('counter.reuse.result', { procedure: s.procedureName, code: s.dossierCode ?? '' })
         : tx.t('counter.reuse.document', { name: s.fileName, code: s.dossierCode ?? '' });
     const page = (
-      <Layout
-        tx={tx}
-        title={title}
-        path={c.path}
-        signedIn
-        csrf={c.csrf()}
-        nav="counter"
-        role={user.role}
-        hasErrors={!!errors?.length}
-      >
+      <CounterLayout c={c} user={user} title={title} errors={errors}>
         <ErrorSummary tx={tx} errors={errors} />
         {done && !errors?.length ? (
           <Notice tx={tx} success>
@@ -579,7 +576,7 @@ export class StaffCounterPages {
             {e(tx.t('counter.another'))}
           </a>
         </p>
-      </Layout>
+      </CounterLayout>
     );
     return status === 200 ? page : new Html(page, status);
   }
