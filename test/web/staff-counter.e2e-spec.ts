@@ -223,6 +223,11 @@ describe('the counter page', () => {
       await go(page, '/staff/counter?lang=en');
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Receive a dossier at the counter');
       await checker.check(page, `counter-start-en${suffix(js)}`);
+      // The received page in English: the counter by name and code, the reuse option by code first.
+      await go(page, `/staff/counter/${second}?lang=en`);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('Dossier');
+      expect(await page.textContent('#counter-received-at')).toBe(`UBND Quận 1 (${DEMO.agencies.quan1})`);
+      await checker.check(page, `counter-received-en${suffix(js)}`);
       await go(page, '/staff/counter?lang=vi');
       expectClean();
     });
